@@ -1,0 +1,220 @@
+/* store.h - the storage interface: the only door to the database.
+ *
+ * All SQL lives behind this header, in one file per backend (store_sqlite.c
+ * today; a PostgreSQL backend satisfies the same contract). Each call is one
+ * transaction on a connection taken from the store's pool, so any thread may
+ * call any function concurrently. A call that returns STORE_OK for a write has
+ * committed durably before it returns.
+ *
+ * Ownership: every string, array and record a call returns is allocated in
+ * the arena passed to it and lives as long as that arena. Inputs are borrowed
+ * for the duration of the call. On failure, out-parameters are left zeroed.
+ *
+ * Times are seconds since the Unix epoch, UTC.
+ */
+#ifndef OC_STORE_H
+#define OC_STORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "util/arena.h"
+
+typedef enum {
+    STORE_OK = 0,
+    STORE_NOT_FOUND,   /* no such row (or not visible to this organisation) */
+    STORE_CONFLICT,    /* a concurrent change won: e.g. the stage moved meanwhile */
+    STORE_DUPLICATE,   /* a unique value (slug, code, email, reference) is taken */
+    STORE_UNAVAILABLE, /* the database is busy or unreachable; retrying may work */
+    STORE_ERROR,       /* anything else; details went to the log */
+} store_rc;
+
+typedef struct store store;
+
+/* Opens the database named by `uri` (a file path for SQLite) with a pool of
+ * `pool_size` connections, and applies pending migrations. On failure returns
+ * non-OK and writes a sentence into err. */
+store_rc store_open(const char *uri, int pool_size, store **out, char *err, size_t errlen);
+void store_close(store *s);
+
+/* The schema version after migration, and the newest one this build knows. */
+int store_schema_version(store *s);
+int store_schema_latest(void);
+
+/* The deployment's secret key for keyed hashes, created on first use so that
+ * every instance sharing the database shares it. */
+store_rc store_secret_key(store *s, unsigned char key[32]);
+
+/* ---- organisations ---- */
+typedef struct store_org {
+    int64_t id;
+    const char *slug;
+    const char *name;
+} store_org;
+
+store_rc store_org_create(store *s, const char *slug, const char *name, int64_t *id);
+store_rc store_org_by_slug(store *s, arena *a, const char *slug, store_org *out);
+store_rc store_org_by_id(store *s, arena *a, int64_t id, store_org *out);
+
+/* ---- services ---- */
+typedef struct store_service {
+    int64_t id;
+    int64_t org_id;
+    const char *code;
+    const char *name;
+    const char *description;
+    const char *workflow_json; /* validated by the domain before it is stored */
+    int target_days;           /* working days, end to end */
+    int64_t created_at;
+    int64_t updated_at;
+} store_service;
+
+/* Creates a service (id, created_at, updated_at are set). */
+store_rc store_service_create(store *s, store_service *svc);
+/* Updates name, description, workflow and target of (org_id, code). */
+store_rc store_service_update(store *s, const store_service *svc);
+store_rc store_service_get(store *s, arena *a, int64_t org_id, const char *code,
+                           store_service *out);
+store_rc store_service_by_id(store *s, arena *a, int64_t id, store_service *out);
+/* All services of an organisation, by code. */
+store_rc store_service_list(store *s, arena *a, int64_t org_id, store_service **out, size_t *n);
+
+/* ---- staff, sessions and API keys ---- */
+typedef struct store_user {
+    int64_t id;
+    int64_t org_id;
+    const char *email; /* normalised, unique across the deployment */
+    const char *name;
+    const char *role;  /* "administrator", "caseworker" or "analyst" */
+    const char *password_hash;
+} store_user;
+
+/* Who is calling: a staff user (user_id > 0) or a system (key_id > 0). */
+typedef struct store_principal {
+    int64_t org_id;
+    int64_t user_id;
+    int64_t key_id;
+    const char *role;
+    const char *name; /* the user's name or the key's label */
+} store_principal;
+
+store_rc store_user_create(store *s, store_user *u); /* sets u->id */
+store_rc store_user_by_email(store *s, arena *a, const char *email, store_user *out);
+
+store_rc store_session_create(store *s, const unsigned char hash[32], int64_t user_id,
+                              int64_t expires_at);
+/* The session's principal if it exists and has not expired at `now`. */
+store_rc store_session_get(store *s, arena *a, const unsigned char hash[32], int64_t now,
+                           store_principal *out);
+store_rc store_session_delete(store *s, const unsigned char hash[32]);
+
+store_rc store_key_create(store *s, int64_t org_id, const char *label, const char *role,
+                          const unsigned char hash[32], int64_t *id);
+store_rc store_key_get(store *s, arena *a, const unsigned char hash[32], store_principal *out);
+
+/* ---- cases and their events ---- */
+
+/* Personal data: kept in its own table, apart from the case. */
+typedef struct store_person {
+    int64_t id;
+    const char *name;
+    const char *email;    /* normalised, may be NULL */
+    const char *phone;
+    const char *address;
+    const char *postcode; /* normalised, may be NULL */
+} store_person;
+
+typedef struct store_case {
+    int64_t id;
+    int64_t org_id;
+    int64_t service_id;
+    const char *service_code;
+    const char *reference; /* canonical text, see ref.h */
+    const char *stage;
+    const char *summary;   /* staff-facing description; never public */
+    unsigned char secret_hash[32];
+    int64_t opened_at;
+    int64_t updated_at;
+    int64_t closed_at;     /* 0 while open */
+    store_person person;
+} store_case;
+
+typedef struct store_event {
+    int64_t id;
+    int64_t case_id;
+    /* "opened", "stage_change", "public_note", "internal_note", "message", "feedback" */
+    const char *type;
+    const char *from_stage; /* stage_change only */
+    const char *stage;      /* the case's stage after the event */
+    const char *body;       /* note, message or feedback comment; may be NULL */
+    int rating;             /* feedback 1..5, else 0 */
+    bool public_;           /* shown on the citizen's timeline */
+    const char *actor;      /* staff name, key label or "citizen" */
+    int64_t created_at;
+} store_event;
+
+/* A new case. `idempotency_key` may be NULL; when set and already used by the
+ * same organisation, nothing is written and the earlier case is returned with
+ * *existed = true. The "opened" event is written in the same transaction. */
+typedef struct store_case_new {
+    int64_t org_id;
+    int64_t service_id;
+    const char *reference;
+    const char *stage;
+    const char *summary;
+    const unsigned char *secret_hash; /* 32 bytes */
+    const char *idempotency_key;
+    const char *actor;
+    store_person person;
+    int64_t now;
+} store_case_new;
+
+store_rc store_case_create(store *s, arena *a, const store_case_new *in, store_case *out,
+                           bool *existed);
+
+/* A case by reference. org_id > 0 restricts to that organisation (a case of
+ * another organisation is STORE_NOT_FOUND); org_id == 0 is the public look-up. */
+store_rc store_case_get(store *s, arena *a, int64_t org_id, const char *reference,
+                        store_case *out);
+
+/* A case's events, oldest first; only public ones when public_only. */
+store_rc store_case_events(store *s, arena *a, int64_t case_id, bool public_only,
+                           store_event **out, size_t *n);
+
+typedef struct store_case_filter {
+    int64_t org_id;           /* required */
+    const char *service_code; /* NULL: any */
+    const char *stage;        /* NULL: any */
+    int64_t opened_from;      /* 0: unbounded; inclusive */
+    int64_t opened_to;        /* 0: unbounded; exclusive */
+    const char *text;         /* NULL: any; matched in reference and summary */
+    int64_t before_id;        /* cursor: only cases with id < before_id; 0 = first page */
+    int limit;                /* 1..200 */
+} store_case_filter;
+
+/* Newest first. *more is true when another page exists after the last row. */
+store_rc store_case_list(store *s, arena *a, const store_case_filter *f, store_case **out,
+                         size_t *n, bool *more);
+
+/* Appends an event to a case. When ev->type is "stage_change", the case moves
+ * from ev->from_stage to ev->stage only if it is still at ev->from_stage
+ * (STORE_CONFLICT otherwise), and `closes` sets closed_at = ev->created_at.
+ * Sets ev->id. */
+store_rc store_event_append(store *s, int64_t case_id, store_event *ev, bool closes);
+
+/* Replaces the tracking secret's hash (the citizen lost the secret). */
+store_rc store_case_set_secret(store *s, int64_t case_id, const unsigned char hash[32]);
+
+/* Durations (closed_at - opened_at) of the `limit` most recently closed cases
+ * of a service. */
+store_rc store_service_durations(store *s, arena *a, int64_t service_id, int limit,
+                                 int64_t **out, size_t *n);
+
+/* Bulk import for demo data, benchmarks and migrations: writes whole cases
+ * with their events in one transaction. Each case's events are in
+ * events[i][0..n_events[i]); event case ids are ignored. */
+store_rc store_case_import(store *s, const store_case_new *cases, const store_event *const *events,
+                           const size_t *n_events, const int64_t *closed_at, size_t n);
+
+#endif

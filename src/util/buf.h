@@ -1,0 +1,35 @@
+/* buf.h - an owned, capped, growable byte buffer with a sticky error flag.
+ *
+ * Used to build response bodies and pages. Appends never overflow: once the
+ * cap is reached or an allocation fails, the buffer stops growing, sets
+ * `failed`, and later appends do nothing, so callers check once at the end.
+ * The buffer owns `data` (heap memory) until buf_free or buf_steal.
+ */
+#ifndef OC_BUF_H
+#define OC_BUF_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+typedef struct buf {
+    char *data; /* always NUL-terminated when len > 0 or after any append */
+    size_t len;
+    size_t cap;
+    size_t max;
+    bool failed;
+} buf;
+
+void buf_init(buf *b, size_t max);
+void buf_free(buf *b);
+/* Hands ownership of the bytes to the caller (free with free()); the buffer is emptied. */
+char *buf_steal(buf *b, size_t *len);
+void buf_reset(buf *b);
+
+bool buf_append(buf *b, const void *data, size_t n);
+bool buf_puts(buf *b, const char *s);
+bool buf_putc(buf *b, char c);
+bool buf_printf(buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Appends `s` escaped for HTML text and attribute values. */
+bool buf_put_html(buf *b, const char *s);
+
+#endif
