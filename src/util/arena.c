@@ -38,7 +38,7 @@ void *arena_alloc(arena *a, size_t n)
 {
     if (n == 0)
         n = 1;
-    if (n > SIZE_MAX - ARENA_ALIGN)
+    if (n > SIZE_MAX - ARENA_ALIGN - sizeof(arena_block))
         return NULL;
     size_t need = (n + ARENA_ALIGN - 1) & ~(size_t)(ARENA_ALIGN - 1);
     if (!a->head || a->head->size - a->used < need) {

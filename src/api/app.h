@@ -1,0 +1,63 @@
+/* app.h - the application: what every handler can reach, and the handlers.
+ *
+ * One `app` is shared by all server threads; everything in it is either
+ * read-only after app_init or guarded by its own lock. Handlers find it in
+ * req->ctx and the authenticated caller (a store_principal) in req->who.
+ */
+#ifndef OC_APP_H
+#define OC_APP_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "http/http.h"
+#include "http/ratelimit.h"
+#include "store/store.h"
+
+/* Who may call a route; each level includes the ones below it. */
+typedef enum {
+    ACCESS_PUBLIC = 0, /* anyone */
+    ACCESS_STAFF,      /* any role: administrator, caseworker, analyst */
+    ACCESS_WRITER,     /* administrator or caseworker */
+    ACCESS_ADMIN,      /* administrator */
+} access_level;
+
+#define APP_HISTORY_SLOTS 64
+#define APP_HISTORY_CASES 500
+#define APP_HISTORY_TTL_S 300
+
+/* Recent completion times of one service, cached because every public
+ * look-up needs them and they change slowly. */
+typedef struct app_history {
+    int64_t service_id;
+    int64_t loaded_at;
+    int64_t *durations; /* sorted ascending, heap-owned */
+    size_t n;
+} app_history;
+
+typedef struct app {
+    store *store;
+    unsigned char key[32]; /* the deployment's key for token hashes */
+    ratelimit *limits;
+    bool cookie_secure;     /* mark the session cookie Secure (behind HTTPS) */
+    char dummy_hash[128];   /* verified against when a log-in names no account */
+    pthread_mutex_t history_lock;
+    app_history history[APP_HISTORY_SLOTS];
+} app;
+
+int app_init(app *a, store *s, bool cookie_secure);
+void app_free(app *a);
+
+/* The route table's dispatcher (http_dispatch_fn). */
+void app_dispatch(void *ctx, http_req *req, http_res *res);
+
+/* Seconds since the epoch. */
+int64_t app_now(void);
+
+/* Copies the service's sorted recent durations into `a`; *n may be 0. */
+int app_service_history(app *ap, arena *a, int64_t service_id, int64_t **out, size_t *n);
+/* Forgets a service's cached history (after one of its cases closes). */
+void app_history_forget(app *ap, int64_t service_id);
+
+#endif

@@ -1,0 +1,182 @@
+/* auth.c - log-in, log-out, the caller's identity and credential checks. */
+#include "api/auth.h"
+
+#include <string.h>
+#include <strings.h>
+
+#include "api/app.h"
+#include "api/handlers.h"
+#include "api/json.h"
+#include "domain/validate.h"
+#include "util/log.h"
+#include "util/token.h"
+
+#define SESSION_COOKIE "opencase_session"
+#define SESSION_TTL_S (8 * 3600)
+#define SESSION_TOKEN_CHARS 52 /* 260 bits */
+#define PASSWORD_MAX 1024
+
+static const ratelimit_rule login_rule = {"login", 10, 15 * 60};
+
+bool auth_role_allows(const char *role, int level)
+{
+    switch (level) {
+    case ACCESS_PUBLIC:
+        return true;
+    case ACCESS_STAFF:
+        return strcmp(role, "administrator") == 0 || strcmp(role, "caseworker") == 0 ||
+               strcmp(role, "analyst") == 0;
+    case ACCESS_WRITER:
+        return strcmp(role, "administrator") == 0 || strcmp(role, "caseworker") == 0;
+    case ACCESS_ADMIN:
+        return strcmp(role, "administrator") == 0;
+    default:
+        return false;
+    }
+}
+
+/* The value of cookie `name` in a Cookie header, copied into the arena. */
+static const char *cookie_value(arena *a, const char *header, const char *name)
+{
+    size_t nl = strlen(name);
+    const char *p = header;
+    while (p && *p) {
+        while (*p == ' ' || *p == ';')
+            p++;
+        const char *end = strchr(p, ';');
+        size_t len = end ? (size_t)(end - p) : strlen(p);
+        if (len > nl && strncmp(p, name, nl) == 0 && p[nl] == '=')
+            return arena_strndup(a, p + nl + 1, len - nl - 1);
+        p = end;
+    }
+    return NULL;
+}
+
+auth_rc auth_resolve(http_req *req, store_principal *out, bool *by_cookie)
+{
+    app *ap = req->ctx;
+    unsigned char hash[TOKEN_HASH_BYTES];
+    store_rc rc;
+    const char *authz = http_header_get(req, "Authorization");
+    *by_cookie = false;
+    if (authz) {
+        if (strncasecmp(authz, "Bearer ", 7) != 0 || strlen(authz + 7) == 0 ||
+            strlen(authz + 7) > 256)
+            return AUTH_INVALID;
+        token_hash(ap->key, authz + 7, hash);
+        rc = store_key_get(ap->store, &req->a, hash, out);
+    } else {
+        const char *cookies = http_header_get(req, "Cookie");
+        const char *token = cookies ? cookie_value(&req->a, cookies, SESSION_COOKIE) : NULL;
+        if (!token || !*token)
+            return AUTH_NONE;
+        if (strlen(token) > 256)
+            return AUTH_INVALID;
+        *by_cookie = true;
+        token_hash(ap->key, token, hash);
+        rc = store_session_get(ap->store, &req->a, hash, app_now(), out);
+    }
+    if (rc == STORE_OK)
+        return AUTH_OK;
+    if (rc == STORE_NOT_FOUND)
+        return AUTH_INVALID;
+    return AUTH_UNAVAILABLE;
+}
+
+static json_t *org_json(http_req *req, int64_t org_id)
+{
+    app *ap = req->ctx;
+    store_org org;
+    if (store_org_by_id(ap->store, &req->a, org_id, &org) != STORE_OK)
+        return json_null();
+    return json_pack("{s:s, s:s}", "slug", org.slug, "name", org.name);
+}
+
+void auth_login(http_req *req, http_res *res)
+{
+    static const char *const fields[] = {"email", "password", NULL};
+    app *ap = req->ctx;
+    int64_t now = app_now();
+    unsigned retry = 0;
+    if (ratelimit_blocked(ap->limits, &login_rule, req->client, now, &retry)) {
+        api_error(res, 429, "rate_limited", NULL,
+                  "too many failed log-ins from this address; try again in %u seconds", retry);
+        http_res_header(res, "Retry-After", arena_printf(&req->a, "%u", retry));
+        return;
+    }
+    json_t *body = api_body_object(req, res, false);
+    if (!body)
+        return;
+    const char *email, *password;
+    char normal[256];
+    store_user user;
+    if (!api_only_fields(res, body, "", fields) ||
+        !api_string(res, body, "email", "email", true, 254, false, &email) ||
+        !api_string(res, body, "password", "password", true, PASSWORD_MAX, false, &password))
+        goto out;
+
+    store_rc rc = STORE_NOT_FOUND;
+    if (email_normalise(email, normal, sizeof(normal)))
+        rc = store_user_by_email(ap->store, &req->a, normal, &user);
+    if (rc != STORE_OK && rc != STORE_NOT_FOUND) {
+        api_store_error(res, rc);
+        goto out;
+    }
+    /* An unknown address still costs one Argon2id run, so timing does not
+     * tell which addresses have accounts. */
+    bool ok = password_verify(rc == STORE_OK ? user.password_hash : ap->dummy_hash, password);
+    if (rc == STORE_NOT_FOUND || !ok) {
+        ratelimit_fail(ap->limits, &login_rule, req->client, now);
+        api_error(res, 401, "unauthorized", NULL, "the email address or password is wrong");
+        goto out;
+    }
+
+    char token[SESSION_TOKEN_CHARS + 1];
+    unsigned char hash[TOKEN_HASH_BYTES];
+    token_random(token, SESSION_TOKEN_CHARS);
+    token_hash(ap->key, token, hash);
+    rc = store_session_create(ap->store, hash, user.id, now + SESSION_TTL_S);
+    if (rc != STORE_OK) {
+        api_store_error(res, rc);
+        goto out;
+    }
+    api_send(res, 200,
+             json_pack("{s:{s:s, s:s, s:s, s:o}}", "user", "email", user.email, "name", user.name,
+                       "role", user.role, "organisation", org_json(req, user.org_id)));
+    http_res_header(res, "Set-Cookie",
+                    arena_printf(&req->a, "%s=%s; Path=/; HttpOnly; SameSite=Strict; Max-Age=%d%s",
+                                 SESSION_COOKIE, token, SESSION_TTL_S,
+                                 ap->cookie_secure ? "; Secure" : ""));
+    http_res_header(res, "Cache-Control", "no-store");
+out:
+    json_decref(body);
+}
+
+void auth_logout(http_req *req, http_res *res)
+{
+    app *ap = req->ctx;
+    const char *cookies = http_header_get(req, "Cookie");
+    const char *token = cookies ? cookie_value(&req->a, cookies, SESSION_COOKIE) : NULL;
+    if (token && *token && strlen(token) <= 256) {
+        unsigned char hash[TOKEN_HASH_BYTES];
+        token_hash(ap->key, token, hash);
+        store_rc rc = store_session_delete(ap->store, hash);
+        if (rc != STORE_OK && rc != STORE_NOT_FOUND) {
+            api_store_error(res, rc);
+            return;
+        }
+    }
+    res->status = 204;
+    http_res_header(res, "Set-Cookie",
+                    arena_printf(&req->a, "%s=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0%s",
+                                 SESSION_COOKIE, ap->cookie_secure ? "; Secure" : ""));
+}
+
+void auth_me(http_req *req, http_res *res)
+{
+    const store_principal *who = req->who;
+    api_send(res, 200,
+             json_pack("{s:s, s:s, s:s, s:o}", "kind", who->user_id ? "user" : "key", "name",
+                       who->name, "role", who->role, "organisation",
+                       org_json(req, who->org_id)));
+}

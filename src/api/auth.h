@@ -1,0 +1,29 @@
+/* auth.h - who is calling: session cookies and API keys.
+ *
+ * Staff log in with email and password (Argon2id) and get a random session
+ * token in an HttpOnly, SameSite=Strict cookie; systems send an API key as a
+ * Bearer token. Only keyed hashes of tokens and keys are stored.
+ */
+#ifndef OC_AUTH_H
+#define OC_AUTH_H
+
+#include <stdbool.h>
+
+#include "http/http.h"
+#include "store/store.h"
+
+typedef enum {
+    AUTH_NONE,        /* no credentials were sent */
+    AUTH_OK,          /* *out is the caller */
+    AUTH_INVALID,     /* credentials were sent but are not valid */
+    AUTH_UNAVAILABLE, /* the store could not be asked */
+} auth_rc;
+
+/* Resolves the caller from the Authorization header or the session cookie;
+ * *by_cookie tells which, since only cookie callers need CSRF checks. */
+auth_rc auth_resolve(http_req *req, store_principal *out, bool *by_cookie);
+
+/* Whether `role` meets access level `level` (see app.h). */
+bool auth_role_allows(const char *role, int level);
+
+#endif

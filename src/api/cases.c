@@ -1,0 +1,587 @@
+/* cases.c - staff work on cases: open, list, read, add events, close. */
+#include <sodium.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "api/app.h"
+#include "api/casework.h"
+#include "api/handlers.h"
+#include "api/json.h"
+#include "domain/ref.h"
+#include "domain/validate.h"
+#include "domain/workdays.h"
+#include "domain/workflow.h"
+#include "util/token.h"
+
+#define SUMMARY_MAX 2000
+#define NOTE_MAX 5000
+#define IDEMPOTENCY_KEY_MAX 100
+#define SECRET_CHARS 20
+#define SECRET_TEXT (SECRET_CHARS + SECRET_CHARS / 5)
+#define LIST_DEFAULT 50
+#define LIST_MAX 200
+#define REFERENCE_ATTEMPTS 8
+
+static json_t *person_json(const store_person *p)
+{
+    return json_pack("{s:o, s:o, s:o, s:o, s:o}", "name", api_str(p->name), "email",
+                     api_str(p->email), "phone", api_str(p->phone), "address",
+                     api_str(p->address), "postcode", api_str(p->postcode));
+}
+
+static json_t *case_json(const store_case *c, const store_service *svc, const workflow *wf,
+                         bool with_person)
+{
+    json_t *o = json_pack(
+        "{s:s, s:s, s:s, s:s, s:o, s:o, s:o, s:o, s:o}", "reference", c->reference, "service",
+        svc->code, "stage", c->stage, "stage_name", casework_stage_name(wf, c->stage), "summary",
+        api_str(c->summary), "opened_at", api_time(c->opened_at), "updated_at",
+        api_time(c->updated_at), "closed_at", api_time(c->closed_at), "target_date",
+        api_date(workdays_add(c->opened_at, svc->target_days)));
+    if (o && with_person)
+        json_object_set_new(o, "person", person_json(&c->person));
+    return o;
+}
+
+static json_t *event_json(const store_event *ev)
+{
+    return json_pack("{s:I, s:s, s:o, s:o, s:o, s:o, s:b, s:o, s:o}", "id", (json_int_t)ev->id, "type",
+                     ev->type, "stage", api_str(ev->stage), "from_stage",
+                     api_str(ev->from_stage), "note", api_str(ev->body), "rating",
+                     ev->rating ? json_integer(ev->rating) : json_null(), "public", ev->public_,
+                     "actor", api_str(ev->actor), "created_at", api_time(ev->created_at));
+}
+
+static bool may_see_person(const store_principal *who)
+{
+    return strcmp(who->role, "analyst") != 0;
+}
+
+/* Loads the caller's organisation's case named by the first path parameter. */
+static bool load_case(http_req *req, http_res *res, store_case *c)
+{
+    app *ap = req->ctx;
+    const store_principal *who = req->who;
+    char ref[REF_TEXT_LEN + 1];
+    if (!casework_reference(res, req->params[0], ref))
+        return false;
+    store_rc rc = store_case_get(ap->store, &req->a, who->org_id, ref, c);
+    if (rc == STORE_NOT_FOUND) {
+        api_error(res, 404, "not_found", NULL, "this organisation has no case %s", ref);
+        return false;
+    }
+    if (rc != STORE_OK) {
+        api_store_error(res, rc);
+        return false;
+    }
+    return true;
+}
+
+/* Validates the optional person object; normalised values go into the arena. */
+static bool read_person(http_req *req, http_res *res, const json_t *body, store_person *p)
+{
+    static const char *const fields[] = {"name", "email", "phone", "address", "postcode", NULL};
+    memset(p, 0, sizeof(*p));
+    json_t *obj = json_object_get(body, "person");
+    if (!obj || json_is_null(obj))
+        return true;
+    if (!json_is_object(obj)) {
+        api_error(res, 400, "invalid_field", "person", "person must be an object");
+        return false;
+    }
+    const char *email, *postcode;
+    if (!api_only_fields(res, obj, "person.", fields) ||
+        !api_string(res, obj, "name", "person.name", false, 200, false, &p->name) ||
+        !api_string(res, obj, "email", "person.email", false, 254, false, &email) ||
+        !api_string(res, obj, "phone", "person.phone", false, 40, false, &p->phone) ||
+        !api_string(res, obj, "address", "person.address", false, 500, true, &p->address) ||
+        !api_string(res, obj, "postcode", "person.postcode", false, 16, false, &postcode))
+        return false;
+    if (p->phone && strspn(p->phone, "0123456789 +()-") != strlen(p->phone)) {
+        api_error(res, 400, "invalid_field", "person.phone",
+                  "person.phone may hold only digits, spaces and + ( ) -");
+        return false;
+    }
+    char normal[256];
+    if (email) {
+        if (!email_normalise(email, normal, sizeof(normal))) {
+            api_error(res, 400, "invalid_field", "person.email",
+                      "person.email is not an email address");
+            return false;
+        }
+        p->email = arena_strdup(&req->a, normal);
+    }
+    if (postcode) {
+        if (!postcode_normalise(postcode, normal, sizeof(normal))) {
+            api_error(res, 400, "invalid_field", "person.postcode",
+                      "person.postcode is not a UK postcode");
+            return false;
+        }
+        p->postcode = arena_strdup(&req->a, normal);
+    }
+    return true;
+}
+
+/* The Idempotency-Key header: absent, or 1..100 visible ASCII characters. */
+static bool read_idempotency_key(http_req *req, http_res *res, const char **out)
+{
+    const char *key = http_header_get(req, "Idempotency-Key");
+    *out = NULL;
+    if (!key)
+        return true;
+    size_t n = strlen(key);
+    bool ok = n >= 1 && n <= IDEMPOTENCY_KEY_MAX;
+    for (size_t i = 0; ok && i < n; i++)
+        ok = key[i] > 0x20 && key[i] < 0x7f;
+    if (!ok) {
+        api_error(res, 400, "invalid_field", "Idempotency-Key",
+                  "the Idempotency-Key header must be 1 to %d visible ASCII characters",
+                  IDEMPOTENCY_KEY_MAX);
+        return false;
+    }
+    *out = key;
+    return true;
+}
+
+static void new_reference(char out[REF_TEXT_LEN + 1])
+{
+    uint64_t value;
+    do {
+        unsigned char bytes[5];
+        randombytes_buf(bytes, sizeof(bytes));
+        uint64_t bits = 0;
+        for (size_t i = 0; i < sizeof(bytes); i++)
+            bits = bits << 8 | bytes[i];
+        if (ref_from_random(bits, &value))
+            break;
+    } while (1);
+    ref_format(value, out);
+}
+
+void cases_create(http_req *req, http_res *res)
+{
+    static const char *const fields[] = {"service", "summary", "person", NULL};
+    app *ap = req->ctx;
+    const store_principal *who = req->who;
+    const char *service_code, *idem;
+    store_service svc;
+    workflow wf;
+    store_case_new in = {.org_id = who->org_id, .actor = who->name, .now = app_now()};
+    json_t *body = api_body_object(req, res, false);
+    if (!body)
+        return;
+    if (!read_idempotency_key(req, res, &idem) || !api_only_fields(res, body, "", fields) ||
+        !api_string(res, body, "service", "service", true, 40, false, &service_code) ||
+        !api_string(res, body, "summary", "summary", true, SUMMARY_MAX, true, &in.summary) ||
+        !read_person(req, res, body, &in.person))
+        goto out;
+
+    store_rc rc = store_service_get(ap->store, &req->a, who->org_id, service_code, &svc);
+    if (rc == STORE_NOT_FOUND) {
+        api_error(res, 400, "invalid_field", "service",
+                  "this organisation has no service %s", service_code);
+        goto out;
+    }
+    if (rc != STORE_OK) {
+        api_store_error(res, rc);
+        goto out;
+    }
+    if (!casework_service(req, res, svc.id, &svc, &wf))
+        goto out;
+
+    char ref[REF_TEXT_LEN + 1];
+    char secret[SECRET_TEXT + 1];
+    unsigned char hash[TOKEN_HASH_BYTES];
+    token_random_grouped(secret, SECRET_CHARS);
+    token_hash(ap->key, secret, hash);
+    in.service_id = svc.id;
+    in.stage = wf.stages[wf.initial].code;
+    in.secret_hash = hash;
+    in.idempotency_key = idem;
+
+    store_case c;
+    bool existed = false;
+    rc = STORE_DUPLICATE;
+    /* 40-bit references collide rarely; a collision just draws again. */
+    for (int attempt = 0; attempt < REFERENCE_ATTEMPTS && rc == STORE_DUPLICATE; attempt++) {
+        new_reference(ref);
+        in.reference = ref;
+        rc = store_case_create(ap->store, &req->a, &in, &c, &existed);
+    }
+    if (rc != STORE_OK) {
+        api_store_error(res, rc);
+        goto out;
+    }
+    json_t *out = json_pack("{s:o}", "case", case_json(&c, &svc, &wf, may_see_person(who)));
+    if (existed) {
+        api_send(res, 200, out);
+        http_res_header(res, "Idempotent-Replayed", "true");
+    } else {
+        json_object_set_new(out, "tracking_secret", json_string(secret));
+        api_send(res, 201, out);
+    }
+    http_res_header(res, "Location", arena_printf(&req->a, "/api/v1/cases/%s", c.reference));
+    http_res_header(res, "Cache-Control", "no-store");
+out:
+    json_decref(body);
+}
+
+/* Query parameters of the case list; anything else is a client's mistake. */
+static bool list_param_known(void *cls, const char *key, const char *value)
+{
+    static const char *const known[] = {"service", "stage", "opened_from", "opened_to",
+                                        "q",       "limit", "cursor",      NULL};
+    (void)value;
+    for (const char *const *k = known; *k; k++)
+        if (strcmp(key, *k) == 0)
+            return true;
+    *(const char **)cls = key;
+    return false;
+}
+
+static bool query_time(http_req *req, http_res *res, const char *name, int64_t *out)
+{
+    const char *v = http_query_get(req, name);
+    long long t;
+    *out = 0;
+    if (!v)
+        return true;
+    if (!parse_datetime(v, &t)) {
+        api_error(res, 400, "invalid_parameter", name,
+                  "%s must be a date (2026-11-23) or a date-time (2026-11-23T10:00:00Z)", name);
+        return false;
+    }
+    *out = t;
+    return true;
+}
+
+static bool query_int(http_req *req, http_res *res, const char *name, long long min,
+                      long long max, long long *out)
+{
+    const char *v = http_query_get(req, name);
+    if (!v)
+        return true;
+    char *end;
+    long long n = strtoll(v, &end, 10);
+    if (!*v || *end || n < min || n > max) {
+        api_error(res, 400, "invalid_parameter", name, "%s must be a whole number from %lld to %lld",
+                  name, min, max);
+        return false;
+    }
+    *out = n;
+    return true;
+}
+
+/* Workflows of the services met while rendering a list, parsed once each. */
+typedef struct service_memo {
+    store_service svc[16];
+    workflow wf[16];
+    size_t n;
+} service_memo;
+
+static bool memo_get(http_req *req, http_res *res, service_memo *m, int64_t service_id,
+                     const store_service **svc, const workflow **wf)
+{
+    for (size_t i = 0; i < m->n; i++)
+        if (m->svc[i].id == service_id) {
+            *svc = &m->svc[i];
+            *wf = &m->wf[i];
+            return true;
+        }
+    size_t slot = m->n < 16 ? m->n++ : 15;
+    if (!casework_service(req, res, service_id, &m->svc[slot], &m->wf[slot]))
+        return false;
+    *svc = &m->svc[slot];
+    *wf = &m->wf[slot];
+    return true;
+}
+
+void cases_list(http_req *req, http_res *res)
+{
+    app *ap = req->ctx;
+    const store_principal *who = req->who;
+    const char *unknown = NULL;
+    long long limit = LIST_DEFAULT, cursor = 0;
+    store_case_filter f = {.org_id = who->org_id};
+    if (!http_query_each(req, list_param_known, &unknown)) {
+        bool echo = valid_text(unknown, 64, false);
+        api_error(res, 400, "invalid_parameter", echo ? unknown : NULL,
+                  "unknown query parameter%s%s; use service, stage, opened_from, opened_to, q, "
+                  "limit or cursor",
+                  echo ? " " : "", echo ? unknown : "");
+        return;
+    }
+    f.service_code = http_query_get(req, "service");
+    f.stage = http_query_get(req, "stage");
+    f.text = http_query_get(req, "q");
+    if ((f.service_code && !valid_code(f.service_code, 40)) ||
+        (f.stage && !valid_code(f.stage, 40))) {
+        api_error(res, 400, "invalid_parameter", f.service_code ? "service" : "stage",
+                  "service and stage take a code such as parking-permit");
+        return;
+    }
+    if (f.text && (!valid_text(f.text, 200, false) || !*f.text)) {
+        api_error(res, 400, "invalid_parameter", "q", "q must be 1 to 200 characters of text");
+        return;
+    }
+    if (!query_time(req, res, "opened_from", &f.opened_from) ||
+        !query_time(req, res, "opened_to", &f.opened_to) ||
+        !query_int(req, res, "limit", 1, LIST_MAX, &limit) ||
+        !query_int(req, res, "cursor", 1, INT64_MAX, &cursor))
+        return;
+    f.limit = (int)limit;
+    f.before_id = cursor;
+
+    store_case *cases;
+    size_t n;
+    bool more;
+    store_rc rc = store_case_list(ap->store, &req->a, &f, &cases, &n, &more);
+    if (rc != STORE_OK) {
+        api_store_error(res, rc);
+        return;
+    }
+    service_memo *memo = arena_calloc(&req->a, 1, sizeof(*memo));
+    if (!memo) {
+        api_error(res, 500, "internal", NULL, "out of memory");
+        return;
+    }
+    json_t *list = json_array();
+    for (size_t i = 0; i < n; i++) {
+        const store_service *svc;
+        const workflow *wf;
+        if (!memo_get(req, res, memo, cases[i].service_id, &svc, &wf)) {
+            json_decref(list);
+            return;
+        }
+        json_array_append_new(list, case_json(&cases[i], svc, wf, may_see_person(who)));
+    }
+    json_t *next = more && n ? json_sprintf("%lld", (long long)cases[n - 1].id) : json_null();
+    api_send(res, 200, json_pack("{s:o, s:o}", "cases", list, "next_cursor", next));
+}
+
+void cases_get(http_req *req, http_res *res)
+{
+    app *ap = req->ctx;
+    const store_principal *who = req->who;
+    store_case c;
+    store_service svc;
+    workflow wf;
+    store_event *events;
+    size_t n;
+    if (!load_case(req, res, &c) || !casework_service(req, res, c.service_id, &svc, &wf))
+        return;
+    store_rc rc = store_case_events(ap->store, &req->a, c.id, false, &events, &n);
+    if (rc != STORE_OK) {
+        api_store_error(res, rc);
+        return;
+    }
+    json_t *list = json_array();
+    for (size_t i = 0; i < n; i++)
+        json_array_append_new(list, event_json(&events[i]));
+    api_send(res, 200,
+             json_pack("{s:o, s:o}", "case", case_json(&c, &svc, &wf, may_see_person(who)),
+                       "events", list));
+    http_res_header(res, "Cache-Control", "no-store");
+}
+
+/* Appends `ev` (type, stage and note set by the caller) and answers with the
+ * event and the case as it now is. */
+static void append_event(http_req *req, http_res *res, store_case *c, const store_service *svc,
+                         const workflow *wf, store_event *ev, bool closes, int status)
+{
+    app *ap = req->ctx;
+    const store_principal *who = req->who;
+    ev->case_id = c->id;
+    ev->actor = who->name;
+    ev->created_at = app_now();
+    store_rc rc = store_event_append(ap->store, c->id, ev, closes);
+    if (rc == STORE_CONFLICT) {
+        api_error(res, 409, "conflict", NULL,
+                  "the case changed while this request was made (it is no longer at stage %s "
+                  "or was closed); read it again",
+                  ev->from_stage ? ev->from_stage : c->stage);
+        return;
+    }
+    if (rc != STORE_OK) {
+        api_store_error(res, rc);
+        return;
+    }
+    c->stage = ev->stage;
+    c->updated_at = ev->created_at;
+    if (closes) {
+        c->closed_at = ev->created_at;
+        app_history_forget(ap, svc->id);
+    }
+    api_send(res, status,
+             json_pack("{s:o, s:o}", "event", event_json(ev), "case",
+                       case_json(c, svc, wf, may_see_person(who))));
+}
+
+/* Checks a move to stage `to` and appends it; `note` is public. */
+static void change_stage(http_req *req, http_res *res, store_case *c, const store_service *svc,
+                         const workflow *wf, const char *to, const char *note, int status)
+{
+    const wf_stage *target = workflow_stage(wf, to);
+    if (!target) {
+        api_error(res, 400, "invalid_field", "stage", "the service %s has no stage %s",
+                  svc->code, to);
+        return;
+    }
+    wf_rc check = workflow_check_move(wf, c->stage, to);
+    if (check != WF_OK) {
+        char next[512];
+        workflow_describe_next(wf, c->stage, next, sizeof(next));
+        api_error(res, 409, "invalid_transition", "stage",
+                  "cannot move from '%s' to '%s'; allowed next stages: %s", c->stage, to, next);
+        return;
+    }
+    store_event ev = {
+        .type = "stage_change",
+        .from_stage = c->stage,
+        .stage = target->code,
+        .body = note,
+        .public_ = target->milestone || note != NULL,
+    };
+    append_event(req, res, c, svc, wf, &ev, target->terminal, status);
+}
+
+static bool refuse_if_closed(http_res *res, const store_case *c)
+{
+    if (!c->closed_at)
+        return false;
+    api_error(res, 409, "conflict", NULL, "the case %s is closed; nothing more can be added",
+              c->reference);
+    return true;
+}
+
+void cases_add_event(http_req *req, http_res *res)
+{
+    static const char *const fields[] = {"type", "stage", "note", NULL};
+    store_case c;
+    store_service svc;
+    workflow wf;
+    const char *type, *stage, *note;
+    json_t *body = api_body_object(req, res, false);
+    if (!body)
+        return;
+    if (!api_only_fields(res, body, "", fields) ||
+        !api_string(res, body, "type", "type", true, 40, false, &type) ||
+        !api_string(res, body, "stage", "stage", false, 40, false, &stage) ||
+        !api_string(res, body, "note", "note", false, NOTE_MAX, true, &note))
+        goto out;
+    bool is_stage = strcmp(type, "stage_change") == 0;
+    bool is_public = strcmp(type, "public_note") == 0;
+    bool is_internal = strcmp(type, "internal_note") == 0;
+    if (!is_stage && !is_public && !is_internal) {
+        api_error(res, 400, "invalid_field", "type",
+                  "type must be stage_change, public_note or internal_note");
+        goto out;
+    }
+    if (is_stage && !stage) {
+        api_error(res, 400, "missing_field", "stage", "a stage_change needs a stage");
+        goto out;
+    }
+    if (!is_stage && stage) {
+        api_error(res, 400, "invalid_field", "stage", "only a stage_change takes a stage");
+        goto out;
+    }
+    if (!is_stage && !note) {
+        api_error(res, 400, "missing_field", "note", "a %s needs a note", type);
+        goto out;
+    }
+    if (!load_case(req, res, &c) || refuse_if_closed(res, &c) ||
+        !casework_service(req, res, c.service_id, &svc, &wf))
+        goto out;
+    if (is_stage) {
+        change_stage(req, res, &c, &svc, &wf, stage, note, 201);
+    } else {
+        store_event ev = {.type = type, .stage = c.stage, .body = note, .public_ = is_public};
+        append_event(req, res, &c, &svc, &wf, &ev, false, 201);
+    }
+out:
+    json_decref(body);
+}
+
+void cases_close(http_req *req, http_res *res)
+{
+    static const char *const fields[] = {"stage", "note", NULL};
+    store_case c;
+    store_service svc;
+    workflow wf;
+    const char *stage, *note;
+    json_t *body = api_body_object(req, res, true);
+    if (!body)
+        return;
+    if (!api_only_fields(res, body, "", fields) ||
+        !api_string(res, body, "stage", "stage", false, 40, false, &stage) ||
+        !api_string(res, body, "note", "note", false, NOTE_MAX, true, &note) ||
+        !load_case(req, res, &c) || refuse_if_closed(res, &c) ||
+        !casework_service(req, res, c.service_id, &svc, &wf))
+        goto out;
+    if (stage) {
+        const wf_stage *st = workflow_stage(&wf, stage);
+        if (st && !st->terminal) {
+            api_error(res, 400, "invalid_field", "stage",
+                      "%s is not a closing stage of the service %s", stage, svc.code);
+            goto out;
+        }
+    } else {
+        /* Without a stage, close to the one closing stage reachable from here. */
+        const wf_stage *from = workflow_stage(&wf, c.stage);
+        size_t found = 0;
+        char names[512] = "";
+        size_t used = 0;
+        for (size_t i = 0; from && i < from->n_next; i++) {
+            const wf_stage *next = &wf.stages[from->next[i]];
+            if (!next->terminal)
+                continue;
+            stage = next->code;
+            int w = snprintf(names + used, sizeof(names) - used, "%s%s", found ? ", " : "",
+                             next->code);
+            if (w > 0 && (size_t)w < sizeof(names) - used)
+                used += (size_t)w;
+            found++;
+        }
+        if (found == 0) {
+            char next[512];
+            workflow_describe_next(&wf, c.stage, next, sizeof(next));
+            api_error(res, 409, "invalid_transition", "stage",
+                      "the case cannot be closed from stage '%s'; allowed next stages: %s",
+                      c.stage, next);
+            goto out;
+        }
+        if (found > 1) {
+            api_error(res, 400, "missing_field", "stage",
+                      "say which closing stage: one of %s", names);
+            goto out;
+        }
+    }
+    change_stage(req, res, &c, &svc, &wf, stage, note, 200);
+out:
+    json_decref(body);
+}
+
+void cases_new_secret(http_req *req, http_res *res)
+{
+    app *ap = req->ctx;
+    store_case c;
+    json_t *body = api_body_object(req, res, true);
+    if (!body)
+        return;
+    static const char *const none[] = {NULL};
+    if (!api_only_fields(res, body, "", none) || !load_case(req, res, &c))
+        goto out;
+    char secret[SECRET_TEXT + 1];
+    unsigned char hash[TOKEN_HASH_BYTES];
+    token_random_grouped(secret, SECRET_CHARS);
+    token_hash(ap->key, secret, hash);
+    store_rc rc = store_case_set_secret(ap->store, c.id, hash);
+    if (rc != STORE_OK) {
+        api_store_error(res, rc);
+        goto out;
+    }
+    api_send(res, 200, json_pack("{s:s}", "tracking_secret", secret));
+    http_res_header(res, "Cache-Control", "no-store");
+out:
+    json_decref(body);
+}

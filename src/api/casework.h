@@ -1,0 +1,24 @@
+/* casework.h - pieces shared by the staff case handlers and public tracking. */
+#ifndef OC_CASEWORK_H
+#define OC_CASEWORK_H
+
+#include <stdbool.h>
+
+#include "domain/ref.h"
+#include "domain/workflow.h"
+#include "http/http.h"
+#include "store/store.h"
+
+/* Parses a reference typed by a person into its canonical form; on failure
+ * writes a 400 invalid_reference saying what is wrong and returns false. */
+bool casework_reference(http_res *res, const char *text, char out[REF_TEXT_LEN + 1]);
+
+/* The case's service and its parsed workflow (allocated in req->a); on
+ * failure writes the error and returns false. */
+bool casework_service(http_req *req, http_res *res, int64_t service_id, store_service *svc,
+                      workflow *wf);
+
+/* The name of a stage, or its code when the workflow no longer has it. */
+const char *casework_stage_name(const workflow *wf, const char *code);
+
+#endif

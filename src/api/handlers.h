@@ -1,0 +1,51 @@
+/* handlers.h - every route handler, grouped by the file that holds it.
+ *
+ * A handler parses and validates its input, checks what the caller may do,
+ * calls the domain and the store, and renders exactly one response. The
+ * route table (routes.c) has already authenticated the caller for the
+ * route's access level before a handler runs.
+ */
+#ifndef OC_HANDLERS_H
+#define OC_HANDLERS_H
+
+#include "http/http.h"
+
+/* auth.c */
+void auth_login(http_req *req, http_res *res);
+void auth_logout(http_req *req, http_res *res);
+void auth_me(http_req *req, http_res *res);
+
+/* services.c */
+void services_list(http_req *req, http_res *res);
+void services_create(http_req *req, http_res *res);
+void services_get(http_req *req, http_res *res);
+void services_update(http_req *req, http_res *res);
+
+/* cases.c */
+void cases_list(http_req *req, http_res *res);
+void cases_create(http_req *req, http_res *res);
+void cases_get(http_req *req, http_res *res);
+void cases_add_event(http_req *req, http_res *res);
+void cases_close(http_req *req, http_res *res);
+void cases_new_secret(http_req *req, http_res *res);
+
+/* track.c */
+void track_get(http_req *req, http_res *res);
+void track_message(http_req *req, http_res *res);
+void track_feedback(http_req *req, http_res *res);
+
+/* web/track_page.c */
+void page_home(http_req *req, http_res *res);
+void page_track_form(http_req *req, http_res *res);
+void page_track_show(http_req *req, http_res *res);
+void page_track_message(http_req *req, http_res *res);
+void page_track_feedback(http_req *req, http_res *res);
+
+/* web/page.c */
+void page_stylesheet(http_req *req, http_res *res);
+
+/* routes.c */
+void health_get(http_req *req, http_res *res);
+void openapi_get(http_req *req, http_res *res);
+
+#endif

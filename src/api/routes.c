@@ -1,0 +1,140 @@
+/* routes.c - the route table and the dispatcher in front of every handler.
+ *
+ * Reading order for a request: router_match finds the route, the dispatcher
+ * rejects oversized bodies, authenticates the caller for the route's access
+ * level (401 without credentials, 403 for a role that may not), checks that
+ * cookie-authenticated writes come from our own pages, then calls the handler.
+ */
+#include <string.h>
+
+#include "api/app.h"
+#include "api/auth.h"
+#include "api/handlers.h"
+#include "api/json.h"
+#include "embedded.h"
+#include "http/router.h"
+
+/* clang-format off */
+static const route routes[] = {
+    /* method    pattern                            handler              who */
+    {HTTP_GET,  "/healthz",                         health_get,          ACCESS_PUBLIC},
+    {HTTP_GET,  "/api/v1/openapi.json",             openapi_get,         ACCESS_PUBLIC},
+    {HTTP_POST, "/api/v1/auth/login",               auth_login,          ACCESS_PUBLIC},
+    {HTTP_POST, "/api/v1/auth/logout",              auth_logout,         ACCESS_PUBLIC},
+    {HTTP_GET,  "/api/v1/me",                       auth_me,             ACCESS_STAFF},
+    {HTTP_GET,  "/api/v1/services",                 services_list,       ACCESS_STAFF},
+    {HTTP_POST, "/api/v1/services",                 services_create,     ACCESS_ADMIN},
+    {HTTP_GET,  "/api/v1/services/{code}",          services_get,        ACCESS_STAFF},
+    {HTTP_PUT,  "/api/v1/services/{code}",          services_update,     ACCESS_ADMIN},
+    {HTTP_GET,  "/api/v1/cases",                    cases_list,          ACCESS_STAFF},
+    {HTTP_POST, "/api/v1/cases",                    cases_create,        ACCESS_WRITER},
+    {HTTP_GET,  "/api/v1/cases/{ref}",              cases_get,           ACCESS_STAFF},
+    {HTTP_POST, "/api/v1/cases/{ref}/events",       cases_add_event,     ACCESS_WRITER},
+    {HTTP_POST, "/api/v1/cases/{ref}/close",        cases_close,         ACCESS_WRITER},
+    {HTTP_POST, "/api/v1/cases/{ref}/secret",       cases_new_secret,    ACCESS_WRITER},
+    {HTTP_GET,  "/api/v1/track/{ref}",              track_get,           ACCESS_PUBLIC},
+    {HTTP_POST, "/api/v1/track/{ref}/messages",     track_message,       ACCESS_PUBLIC},
+    {HTTP_POST, "/api/v1/track/{ref}/feedback",     track_feedback,      ACCESS_PUBLIC},
+    {HTTP_GET,  "/",                                page_home,           ACCESS_PUBLIC},
+    {HTTP_GET,  "/assets/opencase.css",             page_stylesheet,     ACCESS_PUBLIC},
+    {HTTP_GET,  "/track",                           page_track_form,     ACCESS_PUBLIC},
+    {HTTP_POST, "/track",                           page_track_show,     ACCESS_PUBLIC},
+    {HTTP_POST, "/track/message",                   page_track_message,  ACCESS_PUBLIC},
+    {HTTP_POST, "/track/feedback",                  page_track_feedback, ACCESS_PUBLIC},
+};
+/* clang-format on */
+
+void health_get(http_req *req, http_res *res)
+{
+    app *ap = req->ctx;
+    store_org org;
+    store_rc rc = store_org_by_id(ap->store, &req->a, 1, &org);
+    if (rc != STORE_OK && rc != STORE_NOT_FOUND) {
+        api_error(res, 503, "unavailable", NULL, "the database cannot be read");
+        return;
+    }
+    api_send(res, 200, json_pack("{s:s}", "status", "ok"));
+}
+
+void openapi_get(http_req *req, http_res *res)
+{
+    (void)req;
+    res->status = 200;
+    res->content_type = "application/json";
+    buf_append(&res->body, embedded_openapi_json, embedded_openapi_json_len);
+}
+
+/* A browser sends Origin on cross-site POSTs; a cookie caller's write must
+ * come from a page of this host. SameSite=Strict already stops most of it. */
+static bool same_origin(http_req *req)
+{
+    const char *origin = http_header_get(req, "Origin");
+    const char *host = http_header_get(req, "Host");
+    if (!origin)
+        return true;
+    if (!host)
+        return false;
+    const char *p = strstr(origin, "://");
+    return p && strcmp(p + 3, host) == 0;
+}
+
+void app_dispatch(void *ctx, http_req *req, http_res *res)
+{
+    (void)ctx;
+    const route *r;
+    unsigned allowed = 0;
+    switch (router_match(routes, sizeof(routes) / sizeof(routes[0]), req, &r, &allowed)) {
+    case ROUTE_NO_PATH:
+        api_error(res, 404, "not_found", NULL, "there is nothing at this address");
+        return;
+    case ROUTE_NO_METHOD:
+        api_error(res, 405, "method_not_allowed", NULL, "%s is not allowed here",
+                  http_method_name(req->method));
+        http_res_header(res, "Allow", router_allow_header(&req->a, allowed));
+        return;
+    case ROUTE_FOUND:
+        break;
+    }
+    if (req->body_too_large) {
+        api_error(res, 413, "too_large", NULL, "the request body is larger than %d bytes",
+                  HTTP_BODY_MAX);
+        return;
+    }
+    if (r->access != ACCESS_PUBLIC) {
+        store_principal *who = arena_calloc(&req->a, 1, sizeof(*who));
+        bool by_cookie = false;
+        if (!who) {
+            api_error(res, 500, "internal", NULL, "out of memory");
+            return;
+        }
+        switch (auth_resolve(req, who, &by_cookie)) {
+        case AUTH_NONE:
+            api_error(res, 401, "unauthorized", NULL,
+                      "log in, or send an API key as Authorization: Bearer <key>");
+            http_res_header(res, "WWW-Authenticate", "Bearer");
+            return;
+        case AUTH_INVALID:
+            api_error(res, 401, "unauthorized", NULL,
+                      "the session has expired or the API key is not valid");
+            http_res_header(res, "WWW-Authenticate", "Bearer");
+            return;
+        case AUTH_UNAVAILABLE:
+            api_error(res, 503, "unavailable", NULL, "the database is busy; try again");
+            http_res_header(res, "Retry-After", "1");
+            return;
+        case AUTH_OK:
+            break;
+        }
+        if (!auth_role_allows(who->role, r->access)) {
+            api_error(res, 403, "forbidden", NULL, "the role %s may not do this", who->role);
+            return;
+        }
+        if (by_cookie && req->method != HTTP_GET && req->method != HTTP_HEAD &&
+            !same_origin(req)) {
+            api_error(res, 403, "forbidden", NULL, "cross-site requests are not accepted");
+            return;
+        }
+        req->who = who;
+    }
+    r->handler(req, res);
+}

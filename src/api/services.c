@@ -1,0 +1,162 @@
+/* services.c - an organisation's services and their workflows. */
+#include <string.h>
+
+#include "api/app.h"
+#include "api/handlers.h"
+#include "api/json.h"
+#include "domain/validate.h"
+#include "domain/workflow.h"
+
+#define SERVICE_NAME_MAX 200
+#define SERVICE_DESCRIPTION_MAX 5000
+#define TARGET_DAYS_MAX 3650
+
+static json_t *service_json(const store_service *svc)
+{
+    json_t *wf = json_loads(svc->workflow_json, 0, NULL);
+    return json_pack("{s:s, s:s, s:o, s:i, s:o, s:o, s:o}", "code", svc->code, "name", svc->name,
+                     "description", api_str(svc->description), "target_days", svc->target_days,
+                     "workflow", wf ? wf : json_null(), "created_at", api_time(svc->created_at),
+                     "updated_at", api_time(svc->updated_at));
+}
+
+void services_list(http_req *req, http_res *res)
+{
+    app *ap = req->ctx;
+    const store_principal *who = req->who;
+    store_service *svcs;
+    size_t n;
+    store_rc rc = store_service_list(ap->store, &req->a, who->org_id, &svcs, &n);
+    if (rc != STORE_OK) {
+        api_store_error(res, rc);
+        return;
+    }
+    json_t *list = json_array();
+    for (size_t i = 0; i < n; i++)
+        json_array_append_new(list, service_json(&svcs[i]));
+    api_send(res, 200, json_pack("{s:o}", "services", list));
+}
+
+void services_get(http_req *req, http_res *res)
+{
+    app *ap = req->ctx;
+    const store_principal *who = req->who;
+    store_service svc;
+    store_rc rc = store_service_get(ap->store, &req->a, who->org_id, req->params[0], &svc);
+    if (rc == STORE_NOT_FOUND) {
+        api_error(res, 404, "not_found", NULL, "this organisation has no service with that code");
+        return;
+    }
+    if (rc != STORE_OK) {
+        api_store_error(res, rc);
+        return;
+    }
+    api_send(res, 200, service_json(&svc));
+}
+
+/* Reads and validates the fields shared by create and update into *svc. */
+static bool read_service(http_req *req, http_res *res, const json_t *body, store_service *svc)
+{
+    long long target;
+    const char *name, *description;
+    if (!api_string(res, body, "name", "name", true, SERVICE_NAME_MAX, false, &name) ||
+        !api_string(res, body, "description", "description", false, SERVICE_DESCRIPTION_MAX,
+                    true, &description) ||
+        !api_int(res, body, "target_days", "target_days", true, 1, TARGET_DAYS_MAX, &target,
+                 NULL))
+        return false;
+    json_t *def = json_object_get(body, "workflow");
+    if (!def || json_is_null(def)) {
+        api_error(res, 400, "missing_field", "workflow", "workflow is required");
+        return false;
+    }
+    workflow wf;
+    wf_error err;
+    if (workflow_parse(&req->a, def, &wf, &err) != 0) {
+        api_error(res, 400, "invalid_field", err.field, "%s", err.message);
+        return false;
+    }
+    char *text = json_dumps(def, JSON_COMPACT | JSON_SORT_KEYS);
+    if (!text) {
+        api_error(res, 500, "internal", NULL, "out of memory");
+        return false;
+    }
+    svc->workflow_json = arena_strdup(&req->a, text);
+    free(text);
+    svc->name = name;
+    svc->description = description;
+    svc->target_days = (int)target;
+    return svc->workflow_json != NULL;
+}
+
+void services_create(http_req *req, http_res *res)
+{
+    static const char *const fields[] = {"code", "name", "description", "target_days",
+                                         "workflow", NULL};
+    app *ap = req->ctx;
+    const store_principal *who = req->who;
+    store_service svc = {.org_id = who->org_id};
+    json_t *body = api_body_object(req, res, false);
+    if (!body)
+        return;
+    if (!api_only_fields(res, body, "", fields) ||
+        !api_string(res, body, "code", "code", true, 40, false, &svc.code))
+        goto out;
+    if (!valid_code(svc.code, 40)) {
+        api_error(res, 400, "invalid_field", "code",
+                  "code must be 1 to 40 lower-case letters, digits, '-' or '_', starting with a "
+                  "letter or digit");
+        goto out;
+    }
+    if (!read_service(req, res, body, &svc))
+        goto out;
+    store_rc rc = store_service_create(ap->store, &svc);
+    if (rc == STORE_DUPLICATE) {
+        api_error(res, 409, "conflict", "code", "this organisation already has a service %s",
+                  svc.code);
+        goto out;
+    }
+    if (rc != STORE_OK) {
+        api_store_error(res, rc);
+        goto out;
+    }
+    api_send(res, 201, service_json(&svc));
+    http_res_header(res, "Location", arena_printf(&req->a, "/api/v1/services/%s", svc.code));
+out:
+    json_decref(body);
+}
+
+void services_update(http_req *req, http_res *res)
+{
+    static const char *const fields[] = {"name", "description", "target_days", "workflow", NULL};
+    app *ap = req->ctx;
+    const store_principal *who = req->who;
+    store_service svc;
+    store_rc rc = store_service_get(ap->store, &req->a, who->org_id, req->params[0], &svc);
+    if (rc == STORE_NOT_FOUND) {
+        api_error(res, 404, "not_found", NULL, "this organisation has no service with that code");
+        return;
+    }
+    if (rc != STORE_OK) {
+        api_store_error(res, rc);
+        return;
+    }
+    json_t *body = api_body_object(req, res, false);
+    if (!body)
+        return;
+    if (!api_only_fields(res, body, "", fields) || !read_service(req, res, body, &svc))
+        goto out;
+    rc = store_service_update(ap->store, &svc);
+    if (rc != STORE_OK) {
+        api_store_error(res, rc);
+        goto out;
+    }
+    rc = store_service_get(ap->store, &req->a, who->org_id, svc.code, &svc);
+    if (rc != STORE_OK) {
+        api_store_error(res, rc);
+        goto out;
+    }
+    api_send(res, 200, service_json(&svc));
+out:
+    json_decref(body);
+}

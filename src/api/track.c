@@ -1,0 +1,358 @@
+/* track.c - public tracking: the API handlers and the view they share with the page.
+ *
+ * Guessing is made infeasible twice over: secrets are 100 random bits, and
+ * failed look-ups are limited per client address and per reference (the
+ * second matters for the weaker postcode and email factors).
+ */
+#include "api/track.h"
+
+#include <sodium.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "api/app.h"
+#include "api/casework.h"
+#include "api/handlers.h"
+#include "api/json.h"
+#include "domain/validate.h"
+#include "domain/workdays.h"
+#include "util/token.h"
+
+#define MESSAGE_MAX 2000
+
+static const ratelimit_rule per_client = {"track-client", 20, 15 * 60};
+static const ratelimit_rule per_reference = {"track-reference", 10, 60 * 60};
+
+/* Compares normalised values without leaking where they differ. */
+static bool same_text(const char *a, const char *b)
+{
+    size_t n = strlen(a);
+    return b && strlen(b) == n && sodium_memcmp(a, b, n) == 0;
+}
+
+static bool credential_matches(const app *ap, const store_case *c, const track_credential *cred)
+{
+    char normal[256];
+    if (cred->secret) {
+        unsigned char hash[TOKEN_HASH_BYTES];
+        if (strlen(cred->secret) > 64)
+            return false;
+        token_hash(ap->key, cred->secret, hash);
+        return token_hash_equal(hash, c->secret_hash);
+    }
+    if (cred->postcode)
+        return postcode_normalise(cred->postcode, normal, sizeof(normal)) &&
+               same_text(normal, c->person.postcode);
+    if (cred->email)
+        return email_normalise(cred->email, normal, sizeof(normal)) &&
+               same_text(normal, c->person.email);
+    return false;
+}
+
+track_rc track_open(http_req *req, const char *reference, const track_credential *cred,
+                    track_result *out)
+{
+    app *ap = req->ctx;
+    char ref[REF_TEXT_LEN + 1];
+    uint64_t value;
+    int64_t now = app_now();
+    memset(out, 0, sizeof(*out));
+
+    out->why = ref_parse(reference, strlen(reference), &value);
+    if (out->why != REF_OK)
+        return TRACK_BAD_REFERENCE;
+    ref_format(value, ref);
+    if (!cred->secret && !cred->postcode && !cred->email)
+        return TRACK_NO_CREDENTIAL;
+
+    unsigned wait_client = 0, wait_ref = 0;
+    bool client_blocked = ratelimit_blocked(ap->limits, &per_client, req->client, now, &wait_client);
+    bool ref_blocked = ratelimit_blocked(ap->limits, &per_reference, ref, now, &wait_ref);
+    if (client_blocked || ref_blocked) {
+        out->retry_after = wait_client > wait_ref ? wait_client : wait_ref;
+        return TRACK_LIMITED;
+    }
+
+    store_rc rc = store_case_get(ap->store, &req->a, 0, ref, &out->c);
+    if (rc != STORE_OK && rc != STORE_NOT_FOUND)
+        return TRACK_UNAVAILABLE;
+    if (rc == STORE_NOT_FOUND || !credential_matches(ap, &out->c, cred)) {
+        ratelimit_fail(ap->limits, &per_client, req->client, now);
+        ratelimit_fail(ap->limits, &per_reference, ref, now);
+        memset(&out->c, 0, sizeof(out->c));
+        return TRACK_NOT_FOUND;
+    }
+    return TRACK_OK;
+}
+
+/* The estimate for a case still open after `elapsed` seconds: taken from the
+ * closed cases that lasted at least that long, so that a case already past
+ * the typical time is not promised a date in the past. */
+static void estimate_for(int64_t *sorted, size_t n, int64_t elapsed, estimate *e)
+{
+    size_t first = 0;
+    while (first < n && sorted[first] < elapsed)
+        first++;
+    estimate_compute(sorted + first, n - first, e);
+    if (!e->available && n >= ESTIMATE_MIN_SAMPLE)
+        e->reason = "This case has already taken longer than most cases of its kind, so no "
+                    "reliable date can be given.";
+}
+
+int track_view_build(http_req *req, http_res *res, const store_case *c, track_view *v)
+{
+    app *ap = req->ctx;
+    store_service svc;
+    workflow wf;
+    store_org org;
+    store_event *events;
+    size_t n;
+    memset(v, 0, sizeof(*v));
+    if (!casework_service(req, res, c->service_id, &svc, &wf))
+        return -1;
+    store_rc rc = store_org_by_id(ap->store, &req->a, c->org_id, &org);
+    if (rc == STORE_OK)
+        rc = store_case_events(ap->store, &req->a, c->id, true, &events, &n);
+    if (rc != STORE_OK) {
+        api_store_error(res, rc == STORE_NOT_FOUND ? STORE_ERROR : rc);
+        return -1;
+    }
+
+    v->reference = c->reference;
+    v->org_name = org.name;
+    v->service_code = svc.code;
+    v->service_name = svc.name;
+    v->closed = c->closed_at != 0;
+    v->opened_at = c->opened_at;
+    v->closed_at = c->closed_at;
+    v->target_date = workdays_add(c->opened_at, svc.target_days);
+    v->timeline = arena_calloc(&req->a, n ? n : 1, sizeof(track_entry));
+    if (!v->timeline) {
+        api_error(res, 500, "internal", NULL, "out of memory");
+        return -1;
+    }
+
+    for (size_t i = 0; i < n; i++) {
+        const store_event *ev = &events[i];
+        const wf_stage *st = ev->stage ? workflow_stage(&wf, ev->stage) : NULL;
+        bool moved = strcmp(ev->type, "opened") == 0 || strcmp(ev->type, "stage_change") == 0;
+        track_entry *t = &v->timeline[v->n_timeline];
+        t->at = ev->created_at;
+        if (moved && st && st->milestone) {
+            v->stage = st->code;
+            v->stage_name = st->name;
+            t->type = "milestone";
+            t->stage = st->code;
+            t->stage_name = st->name;
+            t->note = ev->body;
+        } else if (moved || strcmp(ev->type, "public_note") == 0) {
+            /* A note on a move to an internal stage is shown without the stage. */
+            if (!ev->body)
+                continue;
+            t->type = "update";
+            t->note = ev->body;
+        } else if (strcmp(ev->type, "message") == 0) {
+            t->type = "message";
+            t->note = ev->body;
+        } else if (strcmp(ev->type, "feedback") == 0) {
+            t->type = "feedback";
+            t->note = ev->body;
+            t->rating = ev->rating;
+            v->feedback_given = true;
+        } else {
+            continue;
+        }
+        v->n_timeline++;
+    }
+    if (!v->stage) {
+        const wf_stage *first = &wf.stages[wf.initial];
+        v->stage = first->code;
+        v->stage_name = first->name;
+    }
+
+    if (v->closed) {
+        v->expected.reason = "This case is closed.";
+    } else {
+        int64_t *history;
+        size_t count;
+        if (app_service_history(ap, &req->a, svc.id, &history, &count) != 0) {
+            api_store_error(res, STORE_UNAVAILABLE);
+            return -1;
+        }
+        estimate_for(history, count, app_now() - c->opened_at, &v->expected);
+    }
+    return 0;
+}
+
+json_t *track_view_json(const track_view *v)
+{
+    json_t *timeline = json_array();
+    for (size_t i = 0; i < v->n_timeline; i++) {
+        const track_entry *t = &v->timeline[i];
+        json_t *e = json_pack("{s:o, s:s, s:o, s:o, s:o}", "at", api_time(t->at), "type",
+                              t->type, "stage", api_str(t->stage), "stage_name",
+                              api_str(t->stage_name), "note", api_str(t->note));
+        if (e && t->rating)
+            json_object_set_new(e, "rating", json_integer(t->rating));
+        json_array_append_new(timeline, e);
+    }
+    json_t *expected;
+    if (v->expected.available)
+        expected = json_pack("{s:b, s:o, s:o, s:o, s:I}", "available", 1, "date",
+                             api_date(v->opened_at + v->expected.median_s), "earliest",
+                             api_date(v->opened_at + v->expected.low_s), "latest",
+                             api_date(v->opened_at + v->expected.high_s), "based_on",
+                             (json_int_t)v->expected.sample);
+    else
+        expected = json_pack("{s:b, s:s}", "available", 0, "reason",
+                             v->expected.reason ? v->expected.reason : "No estimate is available.");
+    return json_pack("{s:s, s:{s:s}, s:{s:s, s:s}, s:{s:s, s:s}, s:b, s:o, s:o, s:o, s:o, "
+                     "s:o, s:{s:b, s:b}}",
+                     "reference", v->reference, "organisation", "name", v->org_name, "service",
+                     "code", v->service_code, "name", v->service_name, "stage", "code", v->stage,
+                     "name", v->stage_name, "closed", v->closed, "opened_at",
+                     api_time(v->opened_at), "closed_at", api_time(v->closed_at), "target_date",
+                     api_date(v->target_date), "expected_completion", expected, "timeline",
+                     timeline, "feedback", "allowed", v->closed && !v->feedback_given, "given",
+                     v->feedback_given);
+}
+
+static store_rc add_citizen_event(http_req *req, const store_case *c, store_event *ev)
+{
+    app *ap = req->ctx;
+    ev->case_id = c->id;
+    ev->stage = c->stage;
+    ev->public_ = true;
+    ev->actor = "citizen";
+    ev->created_at = app_now();
+    return store_event_append(ap->store, c->id, ev, false);
+}
+
+store_rc track_add_message(http_req *req, const store_case *c, const char *text)
+{
+    store_event ev = {.type = "message", .body = text};
+    return add_citizen_event(req, c, &ev);
+}
+
+store_rc track_add_feedback(http_req *req, const store_case *c, int rating, const char *comment)
+{
+    app *ap = req->ctx;
+    store_event *events;
+    size_t n;
+    if (!c->closed_at)
+        return STORE_CONFLICT;
+    store_rc rc = store_case_events(ap->store, &req->a, c->id, true, &events, &n);
+    if (rc != STORE_OK)
+        return rc;
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(events[i].type, "feedback") == 0)
+            return STORE_CONFLICT;
+    store_event ev = {.type = "feedback", .body = comment, .rating = rating};
+    rc = add_citizen_event(req, c, &ev);
+    /* The database allows one feedback per case; a racing second one lands here. */
+    return rc == STORE_DUPLICATE ? STORE_CONFLICT : rc;
+}
+
+/* ---- the JSON API ---- */
+
+static bool api_track_open(http_req *req, http_res *res, track_result *out)
+{
+    track_credential cred = {
+        .secret = http_header_get(req, "X-Tracking-Secret"),
+        .postcode = http_header_get(req, "X-Tracking-Postcode"),
+        .email = http_header_get(req, "X-Tracking-Email"),
+    };
+    switch (track_open(req, req->params[0], &cred, out)) {
+    case TRACK_OK:
+        return true;
+    case TRACK_BAD_REFERENCE:
+        api_error(res, 400, "invalid_reference", "reference", "%s", ref_error_message(out->why));
+        return false;
+    case TRACK_NO_CREDENTIAL:
+        api_error(res, 401, "unauthorized", NULL,
+                  "send the tracking secret in X-Tracking-Secret, or the postcode or email on "
+                  "the case in X-Tracking-Postcode or X-Tracking-Email");
+        return false;
+    case TRACK_NOT_FOUND:
+        api_error(res, 404, "not_found", NULL,
+                  "no case matches that reference and secret, postcode or email");
+        return false;
+    case TRACK_LIMITED:
+        api_error(res, 429, "rate_limited", NULL,
+                  "too many failed look-ups; try again in %u seconds", out->retry_after);
+        http_res_header(res, "Retry-After", arena_printf(&req->a, "%u", out->retry_after));
+        return false;
+    case TRACK_UNAVAILABLE:
+        api_store_error(res, STORE_UNAVAILABLE);
+        return false;
+    }
+    return false;
+}
+
+void track_get(http_req *req, http_res *res)
+{
+    track_result r;
+    track_view v;
+    if (!api_track_open(req, res, &r) || track_view_build(req, res, &r.c, &v) != 0)
+        return;
+    api_send(res, 200, track_view_json(&v));
+    http_res_header(res, "Cache-Control", "no-store");
+}
+
+void track_message(http_req *req, http_res *res)
+{
+    static const char *const fields[] = {"message", NULL};
+    track_result r;
+    const char *text;
+    json_t *body = NULL;
+    if (!api_track_open(req, res, &r))
+        return;
+    body = api_body_object(req, res, false);
+    if (!body)
+        return;
+    if (!api_only_fields(res, body, "", fields) ||
+        !api_string(res, body, "message", "message", true, MESSAGE_MAX, true, &text))
+        goto out;
+    store_rc rc = track_add_message(req, &r.c, text);
+    if (rc != STORE_OK) {
+        api_store_error(res, rc);
+        goto out;
+    }
+    api_send(res, 201, json_pack("{s:{s:s, s:o}}", "event", "type", "message", "at",
+                                 api_time(app_now())));
+out:
+    json_decref(body);
+}
+
+void track_feedback(http_req *req, http_res *res)
+{
+    static const char *const fields[] = {"rating", "comment", NULL};
+    track_result r;
+    const char *comment;
+    long long rating;
+    json_t *body = NULL;
+    if (!api_track_open(req, res, &r))
+        return;
+    body = api_body_object(req, res, false);
+    if (!body)
+        return;
+    if (!api_only_fields(res, body, "", fields) ||
+        !api_int(res, body, "rating", "rating", true, 1, 5, &rating, NULL) ||
+        !api_string(res, body, "comment", "comment", false, MESSAGE_MAX, true, &comment))
+        goto out;
+    store_rc rc = track_add_feedback(req, &r.c, (int)rating, comment);
+    if (rc == STORE_CONFLICT) {
+        api_error(res, 409, "conflict", NULL,
+                  r.c.closed_at ? "feedback has already been given for this case"
+                                : "feedback can be given once the case is closed");
+        goto out;
+    }
+    if (rc != STORE_OK) {
+        api_store_error(res, rc);
+        goto out;
+    }
+    api_send(res, 201, json_pack("{s:{s:s, s:o}}", "event", "type", "feedback", "at",
+                                 api_time(app_now())));
+out:
+    json_decref(body);
+}

@@ -1,0 +1,81 @@
+/* track.h - what a citizen may see of their case, for the API and the page.
+ *
+ * track_open checks the reference, the rate limits and the credential, in
+ * that order; track_view builds the public view: milestones, public notes,
+ * the citizen's own messages and feedback, never internal notes, internal
+ * stages, the summary or personal data. Both allocate in req->a.
+ */
+#ifndef OC_TRACK_H
+#define OC_TRACK_H
+
+#include <stdbool.h>
+#include <jansson.h>
+#include <stdint.h>
+
+#include "domain/estimate.h"
+#include "domain/ref.h"
+#include "http/http.h"
+#include "store/store.h"
+
+typedef struct track_credential {
+    const char *secret;
+    const char *postcode;
+    const char *email;
+} track_credential;
+
+typedef enum {
+    TRACK_OK,
+    TRACK_BAD_REFERENCE, /* *why says what is wrong */
+    TRACK_NO_CREDENTIAL,
+    TRACK_NOT_FOUND,     /* unknown reference or wrong credential: one answer for both */
+    TRACK_LIMITED,       /* *retry_after seconds */
+    TRACK_UNAVAILABLE,
+} track_rc;
+
+typedef struct track_result {
+    store_case c;
+    ref_rc why;
+    unsigned retry_after;
+} track_result;
+
+track_rc track_open(http_req *req, const char *reference, const track_credential *cred,
+                    track_result *out);
+
+typedef struct track_entry {
+    int64_t at;
+    const char *type; /* "milestone", "update", "message", "feedback" */
+    const char *stage;
+    const char *stage_name;
+    const char *note;
+    int rating;
+} track_entry;
+
+typedef struct track_view {
+    const char *reference;
+    const char *org_name;
+    const char *service_code;
+    const char *service_name;
+    const char *stage;      /* the last public milestone reached */
+    const char *stage_name;
+    bool closed;
+    int64_t opened_at;
+    int64_t closed_at;
+    int64_t target_date;
+    estimate expected;      /* durations counted from opened_at */
+    track_entry *timeline;
+    size_t n_timeline;
+    bool feedback_given;
+} track_view;
+
+/* 0, or -1 with the error response written. */
+int track_view_build(http_req *req, http_res *res, const store_case *c, track_view *v);
+
+/* The view as the API's JSON (a new reference). */
+json_t *track_view_json(const track_view *v);
+
+/* Adds a citizen's message or feedback to the case. */
+store_rc track_add_message(http_req *req, const store_case *c, const char *text);
+/* STORE_CONFLICT when the case is open or feedback was already given. */
+store_rc track_add_feedback(http_req *req, const store_case *c, int rating, const char *comment);
+
+#endif

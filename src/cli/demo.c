@@ -1,0 +1,998 @@
+/* demo.c - loads the demonstration data; see demo.h.
+ *
+ * Everything that describes the demo (organisations, staff, services with
+ * their workflows, and how cases move through them) is in demo.json; this
+ * file only turns that description into rows. The simulation is driven by a
+ * small seeded generator so that one seed always gives the same cases, while
+ * references and tracking secrets come from libsodium like real ones: they
+ * are credentials even in a demo, and must not be predictable from the seed.
+ * Cases are written through store_case_import in large batches, one
+ * transaction each, which is what makes a million cases load in minutes.
+ */
+#include "cli/demo.h"
+
+#include <ctype.h>
+#include <jansson.h>
+#include <math.h>
+#include <stdarg.h>
+#include <sodium.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "domain/ref.h"
+#include "domain/workflow.h"
+#include "embedded.h"
+#include "util/token.h"
+
+#define DEMO_BATCH 10000
+#define DEMO_MAX_ORGS 8
+#define DEMO_MAX_SERVICES 16
+#define DEMO_MAX_EVENTS 1000 /* per case; keeps --events from exhausting memory */
+#define DEMO_MAX_STEPS 24    /* stage changes in one walk, so loops end */
+#define DEMO_WALK_TRIES 50
+#define DAY 86400
+#define YEAR (365 * DAY)
+#define SECRET_CHARS 20
+#define SECRET_LEN (SECRET_CHARS + SECRET_CHARS / 5 + 1)
+
+/* ---- a small deterministic generator (SplitMix64) ---- */
+
+typedef struct rng {
+    uint64_t state;
+} rng;
+
+static uint64_t rng_next(rng *r)
+{
+    uint64_t z = (r->state += UINT64_C(0x9E3779B97F4A7C15));
+    z = (z ^ (z >> 30)) * UINT64_C(0xBF58476D1CE4E5B9);
+    z = (z ^ (z >> 27)) * UINT64_C(0x94D049BB133111EB);
+    return z ^ (z >> 31);
+}
+
+/* Uniform in [0, 1). */
+static double rng_unit(rng *r)
+{
+    return (double)(rng_next(r) >> 11) * 0x1.0p-53;
+}
+
+/* Uniform in [0, n); n > 0. */
+static size_t rng_below(rng *r, size_t n)
+{
+    return (size_t)(rng_next(r) % n);
+}
+
+static int64_t rng_range(rng *r, int64_t lo, int64_t hi)
+{
+    if (hi <= lo)
+        return lo;
+    return lo + (int64_t)(rng_next(r) % (uint64_t)(hi - lo));
+}
+
+/* ---- the demo description, read from demo.json ---- */
+
+typedef struct texts {
+    const char **items;
+    size_t n;
+} texts;
+
+typedef struct sim_stage {
+    bool present;
+    double days_min, days_max; /* a stage lasts a log-uniform number of days in this range */
+    double hold;               /* chance that an open case rests here */
+    size_t next[WF_MAX_STAGES];
+    double weight[WF_MAX_STAGES];
+    size_t n_next;
+    double weight_total;
+} sim_stage;
+
+typedef struct demo_org {
+    const char *slug;
+    const char *name;
+    int64_t id;
+    texts towns;
+    texts postcode_areas;
+    bool office_hours;
+    texts actors; /* names of the staff who work on cases */
+} demo_org;
+
+typedef struct demo_service {
+    const demo_org *org;
+    const char *code;
+    int64_t id;
+    bool generate; /* false when the stored service no longer matches the demo */
+    workflow wf;
+    sim_stage stages[WF_MAX_STAGES];
+    double share, closed_share, feedback_share;
+    texts summaries, public_notes, internal_notes, messages, feedback;
+} demo_service;
+
+typedef struct demo_people {
+    texts given, family, streets;
+    double email_share, phone_share;
+} demo_people;
+
+typedef struct demo_data {
+    demo_org orgs[DEMO_MAX_ORGS];
+    size_t n_orgs;
+    demo_service services[DEMO_MAX_SERVICES];
+    size_t n_services;
+    demo_people people;
+} demo_data;
+
+/* Names a field of demo.json for a message, "organisations[0].staff[1]";
+ * vsnprintf cuts a name that is too long, which only shortens the message. */
+static void field_name(char *out, size_t len, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static void field_name(char *out, size_t len, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(out, len, fmt, ap);
+    va_end(ap);
+}
+
+static int bad(const char *where, const char *what)
+{
+    fprintf(stderr, "demo: demo.json: %s: %s\n", where, what);
+    return -1;
+}
+
+static int get_string(const json_t *obj, const char *key, const char *where, const char **out)
+{
+    const json_t *v = json_object_get(obj, key);
+    if (!json_is_string(v) || json_string_length(v) == 0) {
+        char w[160];
+        field_name(w, sizeof(w), "%s.%s", where, key);
+        return bad(w, "expected a non-empty string");
+    }
+    *out = json_string_value(v);
+    return 0;
+}
+
+static int get_number(const json_t *obj, const char *key, const char *where, double lo, double hi,
+                      double *out)
+{
+    const json_t *v = json_object_get(obj, key);
+    char w[160];
+    field_name(w, sizeof(w), "%s.%s", where, key);
+    if (!json_is_number(v))
+        return bad(w, "expected a number");
+    double d = json_number_value(v);
+    if (!(d >= lo && d <= hi))
+        return bad(w, "number out of range");
+    *out = d;
+    return 0;
+}
+
+static int get_texts(arena *a, const json_t *obj, const char *key, const char *where, size_t min,
+                     texts *out)
+{
+    const json_t *arr = json_object_get(obj, key);
+    char w[160];
+    field_name(w, sizeof(w), "%s.%s", where, key);
+    if (!json_is_array(arr) || json_array_size(arr) < min)
+        return bad(w, "expected an array of strings");
+    out->n = json_array_size(arr);
+    out->items = arena_calloc(a, out->n, sizeof(*out->items));
+    if (!out->items)
+        return bad(w, "out of memory");
+    for (size_t i = 0; i < out->n; i++) {
+        const json_t *s = json_array_get(arr, i);
+        if (!json_is_string(s) || json_string_length(s) == 0)
+            return bad(w, "expected only non-empty strings");
+        out->items[i] = json_string_value(s);
+    }
+    return 0;
+}
+
+static int load_people(arena *a, const json_t *root, demo_people *p)
+{
+    const json_t *people = json_object_get(root, "people");
+    if (!json_is_object(people))
+        return bad("people", "expected an object");
+    if (get_texts(a, people, "given_names", "people", 1, &p->given) ||
+        get_texts(a, people, "family_names", "people", 1, &p->family) ||
+        get_texts(a, people, "streets", "people", 1, &p->streets) ||
+        get_number(people, "email_share", "people", 0, 1, &p->email_share) ||
+        get_number(people, "phone_share", "people", 0, 1, &p->phone_share))
+        return -1;
+    return 0;
+}
+
+/* Reads one stage's simulation and checks every move against the workflow,
+ * so the demo can never write a case history the workflow forbids. */
+static int load_sim_stage(const workflow *wf, const char *code, const json_t *def,
+                          const char *where, sim_stage *st)
+{
+    const json_t *days = json_object_get(def, "days");
+    if (!json_is_array(days) || json_array_size(days) != 2 ||
+        !json_is_number(json_array_get(days, 0)) || !json_is_number(json_array_get(days, 1)))
+        return bad(where, "days must be [min, max]");
+    st->days_min = json_number_value(json_array_get(days, 0));
+    st->days_max = json_number_value(json_array_get(days, 1));
+    if (!(st->days_min > 0 && st->days_max >= st->days_min && st->days_max <= 3650))
+        return bad(where, "days must satisfy 0 < min <= max <= 3650");
+    if (get_number(def, "hold", where, 0, 1, &st->hold))
+        return -1;
+    const json_t *next = json_object_get(def, "next");
+    if (!json_is_object(next) || json_object_size(next) == 0)
+        return bad(where, "next must be an object of stage weights");
+    const char *to;
+    const json_t *w;
+    json_object_foreach((json_t *)next, to, w)
+    {
+        if (!json_is_number(w) || json_number_value(w) <= 0)
+            return bad(where, "next weights must be positive numbers");
+        if (workflow_check_move(wf, code, to) != WF_OK)
+            return bad(where, "next names a move the workflow does not allow");
+        const wf_stage *target = workflow_stage(wf, to);
+        st->next[st->n_next] = (size_t)(target - wf->stages);
+        st->weight[st->n_next] = json_number_value(w);
+        st->weight_total += st->weight[st->n_next];
+        st->n_next++;
+    }
+    st->present = true;
+    return 0;
+}
+
+static int load_simulation(arena *a, const json_t *def, const char *where, demo_service *svc)
+{
+    char w[160];
+    field_name(w, sizeof(w), "%s.simulation", where);
+    const json_t *sim = json_object_get(def, "simulation");
+    if (!json_is_object(sim))
+        return bad(w, "expected an object");
+    if (get_number(sim, "share", w, 0, 1e6, &svc->share) ||
+        get_number(sim, "closed_share", w, 0, 1, &svc->closed_share) ||
+        get_number(sim, "feedback_share", w, 0, 1, &svc->feedback_share) ||
+        get_texts(a, sim, "summaries", w, 1, &svc->summaries) ||
+        get_texts(a, sim, "public_notes", w, 1, &svc->public_notes) ||
+        get_texts(a, sim, "internal_notes", w, 1, &svc->internal_notes) ||
+        get_texts(a, sim, "messages", w, 1, &svc->messages) ||
+        get_texts(a, sim, "feedback", w, 5, &svc->feedback))
+        return -1;
+    if (svc->feedback.n != 5)
+        return bad(w, "feedback needs one comment per rating, 1 to 5");
+    const json_t *stages = json_object_get(sim, "stages");
+    if (!json_is_object(stages))
+        return bad(w, "stages must be an object");
+    const char *code;
+    const json_t *st;
+    json_object_foreach((json_t *)stages, code, st)
+    {
+        char sw[200];
+        field_name(sw, sizeof(sw), "%s.stages.%s", w, code);
+        const wf_stage *ws = workflow_stage(&svc->wf, code);
+        if (!ws || ws->terminal)
+            return bad(sw, "not a non-terminal stage of the workflow");
+        if (load_sim_stage(&svc->wf, code, st, sw, &svc->stages[ws - svc->wf.stages]))
+            return -1;
+    }
+    for (size_t i = 0; i < svc->wf.n_stages; i++) {
+        if (!svc->wf.stages[i].terminal && !svc->stages[i].present) {
+            char sw[200];
+            field_name(sw, sizeof(sw), "%s.stages.%s", w, svc->wf.stages[i].code);
+            return bad(sw, "every non-terminal stage needs a simulation");
+        }
+    }
+    return 0;
+}
+
+/* ---- writing the organisations, staff and services ---- */
+
+static int ensure_org(store *s, arena *a, demo_org *org)
+{
+    store_rc rc = store_org_create(s, org->slug, org->name, &org->id);
+    if (rc == STORE_DUPLICATE) {
+        store_org existing;
+        rc = store_org_by_slug(s, a, org->slug, &existing);
+        org->id = existing.id;
+    }
+    if (rc != STORE_OK) {
+        fprintf(stderr, "demo: cannot create organisation %s\n", org->slug);
+        return -1;
+    }
+    return 0;
+}
+
+static int ensure_user(store *s, arena *a, const demo_org *org, const json_t *def,
+                       const char *where, const char *password)
+{
+    store_user u = {.org_id = org->id};
+    if (get_string(def, "email", where, &u.email) || get_string(def, "name", where, &u.name) ||
+        get_string(def, "role", where, &u.role))
+        return -1;
+    store_user existing;
+    store_rc rc = store_user_by_email(s, a, u.email, &existing);
+    if (rc == STORE_OK)
+        return 0;
+    if (rc != STORE_NOT_FOUND) {
+        fprintf(stderr, "demo: cannot look up user %s\n", u.email);
+        return -1;
+    }
+    char hash[PASSWORD_HASH_MAX];
+    if (!password_hash(password, hash)) {
+        fprintf(stderr, "demo: cannot hash the password (out of memory)\n");
+        return -1;
+    }
+    u.password_hash = hash;
+    rc = store_user_create(s, &u);
+    if (rc != STORE_OK && rc != STORE_DUPLICATE) {
+        fprintf(stderr, "demo: cannot create user %s\n", u.email);
+        return -1;
+    }
+    return 0;
+}
+
+/* Creates the service, or finds it; an existing service whose workflow an
+ * administrator has since changed gets no new demo cases, because the walk
+ * follows the demo workflow and would write stages the service no longer has. */
+static int ensure_service(store *s, arena *a, demo_service *svc, const json_t *def,
+                          const json_t *wf_def, const char *where, FILE *out)
+{
+    store_service row = {.org_id = svc->org->id, .code = svc->code};
+    double target;
+    if (get_string(def, "name", where, &row.name) ||
+        get_string(def, "description", where, &row.description) ||
+        get_number(def, "target_days", where, 1, 3650, &target))
+        return -1;
+    row.target_days = (int)target;
+    char *wf_text = json_dumps(wf_def, JSON_COMPACT);
+    if (!wf_text)
+        return bad(where, "cannot serialise the workflow");
+    row.workflow_json = wf_text;
+    store_rc rc = store_service_create(s, &row);
+    free(wf_text);
+    svc->id = row.id;
+    svc->generate = true;
+    if (rc == STORE_DUPLICATE) {
+        store_service existing;
+        rc = store_service_get(s, a, svc->org->id, svc->code, &existing);
+        if (rc == STORE_OK) {
+            svc->id = existing.id;
+            json_t *stored = json_loads(existing.workflow_json, 0, NULL);
+            svc->generate = stored && json_equal(stored, wf_def);
+            json_decref(stored);
+            if (!svc->generate)
+                fprintf(out, "Service %s/%s has a changed workflow; no demo cases added to it.\n",
+                        svc->org->slug, svc->code);
+        }
+    }
+    if (rc != STORE_OK) {
+        fprintf(stderr, "demo: cannot create service %s/%s\n", svc->org->slug, svc->code);
+        return -1;
+    }
+    return 0;
+}
+
+static int load_service(store *s, arena *a, demo_data *d, demo_org *org, const json_t *def,
+                        const char *where, FILE *out)
+{
+    if (d->n_services == sizeof(d->services) / sizeof(d->services[0]))
+        return bad(where, "too many services");
+    demo_service *svc = &d->services[d->n_services];
+    memset(svc, 0, sizeof(*svc));
+    svc->org = org;
+    if (get_string(def, "code", where, &svc->code))
+        return -1;
+    const json_t *wf_def = json_object_get(def, "workflow");
+    wf_error err;
+    if (workflow_parse(a, wf_def, &svc->wf, &err) != 0) {
+        char w[260];
+        field_name(w, sizeof(w), "%s.%s", where, err.field);
+        return bad(w, err.message);
+    }
+    if (load_simulation(a, def, where, svc) || ensure_service(s, a, svc, def, wf_def, where, out))
+        return -1;
+    d->n_services++;
+    return 0;
+}
+
+static int load_org(store *s, arena *a, demo_data *d, const json_t *def, const char *where,
+                    const demo_options *o, FILE *out)
+{
+    if (d->n_orgs == sizeof(d->orgs) / sizeof(d->orgs[0]))
+        return bad(where, "too many organisations");
+    demo_org *org = &d->orgs[d->n_orgs++];
+    memset(org, 0, sizeof(*org));
+    if (get_string(def, "slug", where, &org->slug) || get_string(def, "name", where, &org->name) ||
+        get_texts(a, def, "towns", where, 1, &org->towns) ||
+        get_texts(a, def, "postcode_areas", where, 1, &org->postcode_areas))
+        return -1;
+    org->office_hours = json_is_true(json_object_get(def, "office_hours"));
+    if (ensure_org(s, a, org))
+        return -1;
+
+    const json_t *staff = json_object_get(def, "staff");
+    if (!json_is_array(staff) || json_array_size(staff) == 0)
+        return bad(where, "staff must be a non-empty array");
+    org->actors.items = arena_calloc(a, json_array_size(staff), sizeof(char *));
+    if (!org->actors.items)
+        return bad(where, "out of memory");
+    for (size_t i = 0; i < json_array_size(staff); i++) {
+        const json_t *u = json_array_get(staff, i);
+        char w[160];
+        field_name(w, sizeof(w), "%s.staff[%zu]", where, i);
+        if (ensure_user(s, a, org, u, w, o->password))
+            return -1;
+        const char *role = json_string_value(json_object_get(u, "role"));
+        if (strcmp(role, "analyst") != 0)
+            org->actors.items[org->actors.n++] = json_string_value(json_object_get(u, "name"));
+    }
+    if (org->actors.n == 0)
+        return bad(where, "needs at least one member of staff who works on cases");
+
+    const json_t *services = json_object_get(def, "services");
+    if (!json_is_array(services))
+        return bad(where, "services must be an array");
+    for (size_t i = 0; i < json_array_size(services); i++) {
+        char w[160];
+        field_name(w, sizeof(w), "%s.services[%zu]", where, i);
+        if (load_service(s, a, d, org, json_array_get(services, i), w, out))
+            return -1;
+    }
+    return 0;
+}
+
+/* ---- unique references ---- */
+
+/* An open-addressing set of issued reference values (stored plus one, so
+ * that zero marks an empty slot). */
+typedef struct ref_set {
+    uint64_t *slots;
+    size_t cap;
+    size_t used;
+} ref_set;
+
+static size_t ref_slot(uint64_t v, size_t cap)
+{
+    return (size_t)((v * UINT64_C(0x9E3779B97F4A7C15)) >> 17) & (cap - 1);
+}
+
+/* 1 when added, 0 when already present, -1 when out of memory. */
+static int ref_set_add(ref_set *rs, uint64_t value)
+{
+    if ((rs->used + 1) * 2 > rs->cap) {
+        size_t cap = rs->cap ? rs->cap * 2 : 1 << 16;
+        uint64_t *slots = calloc(cap, sizeof(*slots));
+        if (!slots)
+            return -1;
+        for (size_t i = 0; i < rs->cap; i++) {
+            if (!rs->slots[i])
+                continue;
+            size_t j = ref_slot(rs->slots[i], cap);
+            while (slots[j])
+                j = (j + 1) & (cap - 1);
+            slots[j] = rs->slots[i];
+        }
+        free(rs->slots);
+        rs->slots = slots;
+        rs->cap = cap;
+    }
+    uint64_t key = value + 1;
+    size_t j = ref_slot(key, rs->cap);
+    while (rs->slots[j]) {
+        if (rs->slots[j] == key)
+            return 0;
+        j = (j + 1) & (rs->cap - 1);
+    }
+    rs->slots[j] = key;
+    rs->used++;
+    return 1;
+}
+
+static int new_reference(ref_set *rs, char out[REF_TEXT_LEN + 1])
+{
+    for (;;) {
+        uint64_t bits, value;
+        randombytes_buf(&bits, sizeof(bits));
+        if (!ref_from_random(bits & REF_VALUE_MAX, &value))
+            continue;
+        int r = ref_set_add(rs, value);
+        if (r < 0)
+            return -1;
+        if (r == 1) {
+            ref_format(value, out);
+            return 0;
+        }
+    }
+}
+
+/* ---- generating cases ---- */
+
+/* One case of a batch, with what the credentials file needs. */
+typedef struct gen_case {
+    const demo_service *svc;
+    char reference[REF_TEXT_LEN + 1];
+    char secret[SECRET_LEN];
+} gen_case;
+
+typedef struct walk {
+    size_t stage[DEMO_MAX_STEPS + 1]; /* stage[0] is the initial stage */
+    int64_t at[DEMO_MAX_STEPS + 1];   /* when each stage was entered */
+    size_t n_changes;
+} walk;
+
+static size_t pick_next(rng *r, const sim_stage *st)
+{
+    double x = rng_unit(r) * st->weight_total;
+    for (size_t i = 0; i < st->n_next; i++) {
+        if (x < st->weight[i])
+            return st->next[i];
+        x -= st->weight[i];
+    }
+    return st->next[st->n_next - 1];
+}
+
+static int64_t stage_seconds(rng *r, const sim_stage *st)
+{
+    double lo = log(st->days_min), hi = log(st->days_max);
+    return (int64_t)(exp(lo + (hi - lo) * rng_unit(r)) * DAY);
+}
+
+/* Walks the workflow: a closed case until it reaches a terminal stage, an
+ * open one until it rests at a stage (by that stage's `hold`). Durations are
+ * stored as offsets from the opening in w->at. */
+static void walk_workflow(rng *r, const demo_service *svc, bool closed, walk *w)
+{
+    for (int attempt = 0; attempt < DEMO_WALK_TRIES; attempt++) {
+        size_t cur = svc->wf.initial;
+        w->stage[0] = cur;
+        w->at[0] = 0;
+        w->n_changes = 0;
+        for (;;) {
+            const sim_stage *st = &svc->stages[cur];
+            if (svc->wf.stages[cur].terminal)
+                return; /* only closed walks get here: open ones restart below */
+            if (!closed && rng_unit(r) < st->hold)
+                return;
+            if (w->n_changes == DEMO_MAX_STEPS) {
+                if (!closed)
+                    return;
+                break;
+            }
+            size_t next = pick_next(r, st);
+            if (!closed && svc->wf.stages[next].terminal)
+                break;
+            int64_t t = w->at[w->n_changes] + stage_seconds(r, st);
+            w->n_changes++;
+            w->stage[w->n_changes] = next;
+            w->at[w->n_changes] = t;
+            cur = next;
+        }
+    }
+    /* An unlucky run of walks: the case stays where it started. Never seen with
+     * the demo's weights, but a closed walk must not be left half-done. */
+    w->n_changes = 0;
+    w->stage[0] = svc->wf.initial;
+    w->at[0] = 0;
+}
+
+/* Moves a time staff act at into the working week, 08:00-18:00 UTC. */
+static int64_t office_time(rng *r, int64_t t)
+{
+    int64_t day = t / DAY * DAY;
+    int64_t sec = t - day;
+    if (sec < 8 * 3600)
+        t = day + 8 * 3600 + rng_range(r, 0, 2 * 3600);
+    else if (sec >= 18 * 3600)
+        t = day + DAY + 8 * 3600 + rng_range(r, 0, 2 * 3600);
+    /* 1 January 1970 was a Thursday: day number + 4 modulo 7 is 0 on Sunday. */
+    int dow = (int)(((t / DAY) + 4) % 7);
+    if (dow == 6)
+        t += 2 * DAY;
+    else if (dow == 0)
+        t += DAY;
+    return t;
+}
+
+static int cmp_i64(const void *a, const void *b)
+{
+    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+    return (x > y) - (x < y);
+}
+
+static const char *pick(rng *r, const texts *t)
+{
+    return t->items[rng_below(r, t->n)];
+}
+
+static int make_person(rng *r, arena *a, const demo_people *p, const demo_org *org,
+                       store_person *out)
+{
+    const char *given = pick(r, &p->given), *family = pick(r, &p->family);
+    out->name = arena_printf(a, "%s %s", given, family);
+    out->address = arena_printf(a, "%d %s, %s", (int)rng_range(r, 1, 180), pick(r, &p->streets),
+                                pick(r, &org->towns));
+    /* Inward codes never use C, I, K, M, O or V. */
+    static const char inward[] = "ABDEFGHJLNPQRSTUWXYZ";
+    out->postcode =
+        arena_printf(a, "%s%d %d%c%c", pick(r, &org->postcode_areas), (int)rng_range(r, 1, 30),
+                     (int)rng_range(r, 0, 10), inward[rng_below(r, sizeof(inward) - 1)],
+                     inward[rng_below(r, sizeof(inward) - 1)]);
+    if (!out->name || !out->address || !out->postcode)
+        return -1;
+    if (rng_unit(r) < p->email_share) {
+        char *email =
+            arena_printf(a, "%s.%s%d@example.com", given, family, (int)rng_range(r, 1, 1000));
+        if (!email)
+            return -1;
+        for (char *c = email; *c; c++)
+            *c = (char)tolower((unsigned char)*c);
+        out->email = email;
+    }
+    if (rng_unit(r) < p->phone_share) {
+        /* 07700 900000-900999 is the range set aside for drama and examples. */
+        out->phone = arena_printf(a, "07700 900%03d", (int)rng_range(r, 0, 1000));
+        if (!out->phone)
+            return -1;
+    }
+    return 0;
+}
+
+/* Picks a feedback rating: most people who answer are content. */
+static int pick_rating(rng *r)
+{
+    static const double cumulative[5] = {0.08, 0.18, 0.38, 0.70, 1.0};
+    double x = rng_unit(r);
+    for (int i = 0; i < 5; i++) {
+        if (x < cumulative[i])
+            return i + 1;
+    }
+    return 5;
+}
+
+/* Fills one case and its events. The walk fixes the stage changes; notes and
+ * citizen messages fill the case up to the target number of events at random
+ * moments in its life, and some closed cases get feedback afterwards. */
+static int generate_case(rng *r, arena *a, const demo_data *d, const demo_service *svc,
+                         int events_target, int64_t now, store_case_new *c,
+                         const store_event **events_out, size_t *n_events, int64_t *closed_at)
+{
+    const wf_stage *stages = svc->wf.stages;
+    bool closed = rng_unit(r) < svc->closed_share;
+    walk w;
+    walk_workflow(r, svc, closed, &w);
+    closed = stages[w.stage[w.n_changes]].terminal;
+
+    /* A closed case opened at any time in the past year that leaves room for
+     * its history; an open one is somewhere inside its current stage, so
+     * most open cases are on track, as in a service that keeps up. */
+    int64_t span = w.at[w.n_changes];
+    int64_t opened;
+    if (closed) {
+        opened = now - rng_range(r, span + 3600, YEAR > span + 7200 ? YEAR : span + 7200);
+    } else {
+        const sim_stage *current = &svc->stages[w.stage[w.n_changes]];
+        int64_t dwell = (int64_t)(rng_unit(r) * (double)stage_seconds(r, current));
+        opened = now - span - dwell - 3600;
+    }
+    const bool office = svc->org->office_hours;
+    int64_t prev_offset = 0;
+    w.at[0] = opened;
+    for (size_t i = 1; i <= w.n_changes; i++) {
+        int64_t t = w.at[i - 1] + (w.at[i] - prev_offset);
+        prev_offset = w.at[i];
+        w.at[i] = office ? office_time(r, t) : t;
+    }
+    int64_t last = w.at[w.n_changes];
+    if (last > now - 60) {
+        /* Office hours pushed the history past today: slide it back by whole
+         * weeks, which keeps every step within the working week. */
+        int64_t shift = (last - now + 3600 + 7 * DAY - 1) / (7 * DAY) * (7 * DAY);
+        for (size_t i = 0; i <= w.n_changes; i++)
+            w.at[i] -= shift;
+        opened -= shift;
+    }
+    int64_t end = closed ? w.at[w.n_changes] : now;
+
+    bool feedback = closed && rng_unit(r) < svc->feedback_share && end + 2 * 3600 < now;
+    int extras = events_target - 1 - (int)w.n_changes - (feedback ? 1 : 0);
+    if (extras < 0)
+        extras = 0;
+    size_t total = 1 + w.n_changes + (size_t)extras + (feedback ? 1 : 0);
+    store_event *ev = arena_calloc(a, total, sizeof(*ev));
+    int64_t *extra_at = arena_calloc(a, (size_t)extras + 1, sizeof(*extra_at));
+    if (!ev || !extra_at)
+        return -1;
+    for (int i = 0; i < extras; i++) {
+        int64_t t = rng_range(r, opened + 1, end);
+        int64_t staff_t = office ? office_time(r, t) : t;
+        /* Staying inside the case's life matters more than office hours. */
+        extra_at[i] = staff_t < end ? staff_t : t;
+    }
+    qsort(extra_at, (size_t)extras, sizeof(*extra_at), cmp_i64);
+
+    const char *opener = pick(r, &svc->org->actors);
+    const char *officer = pick(r, &svc->org->actors);
+    size_t n = 0, change = 1;
+    int extra = 0;
+    ev[n++] = (store_event){.type = "opened",
+                            .stage = stages[w.stage[0]].code,
+                            .public_ = stages[w.stage[0]].milestone,
+                            .actor = opener,
+                            .created_at = opened};
+    size_t cur = w.stage[0];
+    while (change <= w.n_changes || extra < extras) {
+        store_event *e = &ev[n++];
+        if (change <= w.n_changes && (extra == extras || w.at[change] <= extra_at[extra])) {
+            size_t to = w.stage[change];
+            *e = (store_event){.type = "stage_change",
+                               .from_stage = stages[cur].code,
+                               .stage = stages[to].code,
+                               .public_ = stages[to].milestone,
+                               .actor = officer,
+                               .created_at = w.at[change]};
+            if (stages[to].milestone && rng_unit(r) < 0.3)
+                e->body = pick(r, &svc->public_notes);
+            cur = to;
+            change++;
+            continue;
+        }
+        double kind = rng_unit(r);
+        *e = (store_event){.stage = stages[cur].code, .created_at = extra_at[extra++]};
+        if (kind < 0.2) {
+            e->type = "message";
+            e->body = pick(r, &svc->messages);
+            e->public_ = true;
+            e->actor = "citizen";
+        } else if (kind < 0.55) {
+            e->type = "public_note";
+            e->body = pick(r, &svc->public_notes);
+            e->public_ = true;
+            e->actor = officer;
+        } else {
+            e->type = "internal_note";
+            e->body = pick(r, &svc->internal_notes);
+            e->actor = officer;
+        }
+    }
+    if (feedback) {
+        int rating = pick_rating(r);
+        int64_t t = end + rng_range(r, 2 * 3600, 7 * DAY);
+        ev[n++] = (store_event){.type = "feedback",
+                                .stage = stages[cur].code,
+                                .body = rng_unit(r) < 0.6 ? svc->feedback.items[rating - 1] : NULL,
+                                .rating = rating,
+                                .public_ = true,
+                                .actor = "citizen",
+                                .created_at = t < now ? t : now};
+    }
+
+    memset(c, 0, sizeof(*c));
+    c->org_id = svc->org->id;
+    c->service_id = svc->id;
+    c->stage = stages[cur].code;
+    c->summary = pick(r, &svc->summaries);
+    c->actor = opener;
+    c->now = opened;
+    if (make_person(r, a, &d->people, svc->org, &c->person))
+        return -1;
+    *events_out = ev;
+    *n_events = n;
+    *closed_at = closed ? end : 0;
+    return 0;
+}
+
+/* What every batch needs while the cases are written. */
+typedef struct loader {
+    store *s;
+    const demo_data *d;
+    const demo_service *svcs[DEMO_MAX_SERVICES];
+    size_t n_svcs;
+    double share_total;
+    int events;
+    int64_t now;
+    unsigned char key[TOKEN_KEY_BYTES];
+    rng r;
+    ref_set refs;
+    FILE *creds;
+} loader;
+
+static const demo_service *pick_service(loader *l)
+{
+    double x = rng_unit(&l->r) * l->share_total;
+    for (size_t i = 0; i < l->n_svcs; i++) {
+        if (x < l->svcs[i]->share)
+            return l->svcs[i];
+        x -= l->svcs[i]->share;
+    }
+    return l->svcs[l->n_svcs - 1];
+}
+
+/* Gives every case of a batch a fresh reference and secret. */
+static int assign_credentials(loader *l, arena *a, gen_case *g, store_case_new *cases, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (new_reference(&l->refs, g[i].reference))
+            return -1;
+        token_random_grouped(g[i].secret, SECRET_CHARS);
+        unsigned char *hash = arena_alloc(a, TOKEN_HASH_BYTES);
+        if (!hash)
+            return -1;
+        token_hash(l->key, g[i].secret, hash);
+        cases[i].reference = g[i].reference;
+        cases[i].secret_hash = hash;
+    }
+    return 0;
+}
+
+/* Generates and writes one batch. A reference already in the database (from
+ * an earlier run) fails the whole transaction, so the batch is retried with
+ * new references; the cases themselves stay as generated. */
+static int write_batch(loader *l, size_t n)
+{
+    int ret = -1;
+    store_rc rc = STORE_DUPLICATE;
+    arena a;
+    arena_init(&a);
+    store_case_new *cases = arena_calloc(&a, n, sizeof(*cases));
+    const store_event **events = arena_calloc(&a, n, sizeof(*events));
+    size_t *n_events = arena_calloc(&a, n, sizeof(*n_events));
+    int64_t *closed_at = arena_calloc(&a, n, sizeof(*closed_at));
+    gen_case *g = arena_calloc(&a, n, sizeof(*g));
+    if (!cases || !events || !n_events || !closed_at || !g)
+        goto oom;
+    for (size_t i = 0; i < n; i++) {
+        g[i].svc = pick_service(l);
+        if (generate_case(&l->r, &a, l->d, g[i].svc, l->events, l->now, &cases[i], &events[i],
+                          &n_events[i], &closed_at[i]))
+            goto oom;
+    }
+    for (int attempt = 0; attempt < 5 && rc == STORE_DUPLICATE; attempt++) {
+        if (assign_credentials(l, &a, g, cases, n))
+            goto oom;
+        rc = store_case_import(l->s, cases, events, n_events, closed_at, n);
+    }
+    if (rc != STORE_OK) {
+        fprintf(stderr, "demo: writing cases failed (store error %d)\n", (int)rc);
+        goto out;
+    }
+    if (l->creds) {
+        for (size_t i = 0; i < n; i++)
+            fprintf(l->creds, "%s %s %s %s\n", g[i].reference, g[i].secret, cases[i].stage,
+                    g[i].svc->code);
+    }
+    ret = 0;
+    goto out;
+oom:
+    fprintf(stderr, "demo: out of memory\n");
+out:
+    arena_free(&a);
+    return ret;
+}
+
+static int write_cases(store *s, const demo_data *d, const demo_options *o, FILE *out)
+{
+    int ret = -1;
+    loader *l = calloc(1, sizeof(*l));
+    if (!l) {
+        fprintf(stderr, "demo: out of memory\n");
+        return -1;
+    }
+    l->s = s;
+    l->d = d;
+    l->events = o->events;
+    l->r.state = o->seed;
+    l->now = (int64_t)time(NULL);
+    for (size_t i = 0; i < d->n_services; i++) {
+        if (d->services[i].generate && d->services[i].share > 0) {
+            l->svcs[l->n_svcs++] = &d->services[i];
+            l->share_total += d->services[i].share;
+        }
+    }
+    if (o->cases > 0 && l->n_svcs == 0) {
+        fprintf(stderr, "demo: no service to add cases to\n");
+        goto out;
+    }
+    if (store_secret_key(s, l->key) != STORE_OK) {
+        fprintf(stderr, "demo: cannot read the deployment's secret key\n");
+        goto out;
+    }
+    if (o->credentials_path) {
+        l->creds = fopen(o->credentials_path, "w");
+        if (!l->creds) {
+            fprintf(stderr, "demo: cannot write %s\n", o->credentials_path);
+            goto out;
+        }
+    }
+    long done = 0, reported = 0;
+    while (done < o->cases) {
+        size_t n = (size_t)(o->cases - done < DEMO_BATCH ? o->cases - done : DEMO_BATCH);
+        if (write_batch(l, n))
+            goto out;
+        done += (long)n;
+        if (done == o->cases || done - reported >= o->cases / 10) {
+            fprintf(out, "Cases: %ld of %ld\n", done, o->cases);
+            fflush(out);
+            reported = done;
+        }
+    }
+    ret = 0;
+out:
+    if (l->creds && fclose(l->creds) != 0 && ret == 0) {
+        fprintf(stderr, "demo: cannot write %s\n", o->credentials_path);
+        ret = -1;
+    }
+    sodium_memzero(l->key, sizeof(l->key));
+    free(l->refs.slots);
+    free(l);
+    return ret;
+}
+
+static void print_logins(const json_t *root, const demo_options *o, FILE *out)
+{
+    fprintf(out, "Demo staff (password: %s):\n", o->password);
+    const json_t *orgs = json_object_get(root, "organisations");
+    for (size_t i = 0; i < json_array_size(orgs); i++) {
+        const json_t *org = json_array_get(orgs, i);
+        const json_t *staff = json_object_get(org, "staff");
+        for (size_t j = 0; j < json_array_size(staff); j++) {
+            const json_t *u = json_array_get(staff, j);
+            fprintf(out, "  %-32s %-14s %s\n", json_string_value(json_object_get(u, "email")),
+                    json_string_value(json_object_get(u, "role")),
+                    json_string_value(json_object_get(org, "name")));
+        }
+    }
+}
+
+int demo_load(store *s, const demo_options *o, FILE *out)
+{
+    int ret = -1;
+    arena a;
+    arena_init(&a);
+    json_t *root = NULL;
+    demo_data *d = NULL;
+    demo_options opts = *o;
+    json_error_t jerr;
+    const json_t *orgs;
+    if (o->cases < 0 || !o->password || o->password[0] == '\0') {
+        fprintf(stderr,
+                "demo: the number of cases must not be negative and a password is needed\n");
+        goto out;
+    }
+    if (opts.events < 1)
+        opts.events = 1;
+    if (opts.events > DEMO_MAX_EVENTS) {
+        fprintf(stderr, "demo: at most %d events per case\n", DEMO_MAX_EVENTS);
+        goto out;
+    }
+    if (!token_init()) {
+        fprintf(stderr, "demo: cannot initialise libsodium\n");
+        goto out;
+    }
+    root = json_loadb(embedded_demo_json, embedded_demo_json_len, 0, &jerr);
+    if (!root) {
+        fprintf(stderr, "demo: demo.json line %d: %s\n", jerr.line, jerr.text);
+        goto out;
+    }
+    d = calloc(1, sizeof(*d));
+    if (!d) {
+        fprintf(stderr, "demo: out of memory\n");
+        goto out;
+    }
+    if (load_people(&a, root, &d->people))
+        goto out;
+    orgs = json_object_get(root, "organisations");
+    if (!json_is_array(orgs) || json_array_size(orgs) == 0) {
+        bad("organisations", "expected a non-empty array");
+        goto out;
+    }
+    for (size_t i = 0; i < json_array_size(orgs); i++) {
+        char w[64];
+        field_name(w, sizeof(w), "organisations[%zu]", i);
+        if (load_org(s, &a, d, json_array_get(orgs, i), w, &opts, out))
+            goto out;
+    }
+    if (write_cases(s, d, &opts, out))
+        goto out;
+    print_logins(root, &opts, out);
+    ret = 0;
+out:
+    free(d);
+    json_decref(root);
+    arena_free(&a);
+    return ret;
+}

@@ -1,0 +1,478 @@
+/* main.c - the opencase command: settings, subcommands and the server's life.
+ *
+ * Settings come from flags, then environment variables, then defaults. The
+ * server runs until SIGTERM or SIGINT, then stops accepting, lets requests in
+ * flight finish, closes the database and exits 0.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "api/app.h"
+#include "cli/demo.h"
+#include "domain/validate.h"
+#include "store/store.h"
+#include "util/log.h"
+#include "util/token.h"
+
+#ifndef OPENCASE_VERSION
+#define OPENCASE_VERSION "0.1.0"
+#endif
+
+typedef struct settings {
+    const char *db;
+    char host[64];
+    unsigned short port;
+    unsigned threads;
+    bool cookie_secure;
+    bool access_log;
+} settings;
+
+static const char usage[] =
+    "Usage: opencase [OPTIONS] COMMAND [ARGS]\n"
+    "\n"
+    "Track cases like parcels: the opencase server and its administration.\n"
+    "\n"
+    "Commands:\n"
+    "  init                      create the database, or migrate it to this version\n"
+    "  serve                     serve the API and the public pages\n"
+    "  demo [--cases N] [--events N] [--credentials FILE] [--seed N]\n"
+    "                            load demonstration organisations, staff and cases\n"
+    "  org create SLUG NAME      create an organisation\n"
+    "  user add --org SLUG --email EMAIL --name NAME --role ROLE\n"
+    "                            add a staff account; the password is read from\n"
+    "                            OPENCASE_PASSWORD or the first line of standard input\n"
+    "  key create --org SLUG --label LABEL [--role ROLE]\n"
+    "                            create an API key for a system and print it once\n"
+    "\n"
+    "Options (each also read from the environment variable shown):\n"
+    "  --db PATH                 database file (OPENCASE_DB, default opencase.db)\n"
+    "  --listen HOST:PORT        address to serve on (OPENCASE_LISTEN, default 127.0.0.1:8080)\n"
+    "  --threads N               worker threads (OPENCASE_THREADS, default 4)\n"
+    "  --cookie-secure           mark session cookies Secure, behind HTTPS (OPENCASE_COOKIE_SECURE=1)\n"
+    "  --access-log              log one line per request (OPENCASE_ACCESS_LOG=1)\n"
+    "  -h, --help                show this help\n"
+    "  -V, --version             show the version\n"
+    "\n"
+    "Roles: administrator, caseworker, analyst.\n";
+
+static int parse_listen(const char *text, settings *s)
+{
+    const char *colon = strrchr(text, ':');
+    if (!colon || colon == text || (size_t)(colon - text) >= sizeof(s->host)) {
+        fprintf(stderr, "opencase: --listen must be HOST:PORT, for example 127.0.0.1:8080\n");
+        return -1;
+    }
+    char *end;
+    errno = 0;
+    long port = strtol(colon + 1, &end, 10);
+    if (errno || *end || port < 0 || port > 65535 || end == colon + 1) {
+        fprintf(stderr, "opencase: the port in --listen must be a number from 0 to 65535\n");
+        return -1;
+    }
+    const char *host = text;
+    size_t len = (size_t)(colon - text);
+    if (host[0] == '[' && len >= 2 && host[len - 1] == ']') {
+        host++;
+        len -= 2;
+    }
+    memcpy(s->host, host, len);
+    s->host[len] = '\0';
+    s->port = (unsigned short)port;
+    return 0;
+}
+
+static int parse_count(const char *what, const char *text, long min, long max, long *out)
+{
+    char *end;
+    errno = 0;
+    long n = strtol(text, &end, 10);
+    if (errno || *end || end == text || n < min || n > max) {
+        fprintf(stderr, "opencase: %s must be a number from %ld to %ld\n", what, min, max);
+        return -1;
+    }
+    *out = n;
+    return 0;
+}
+
+static bool env_flag(const char *name)
+{
+    const char *v = getenv(name);
+    return v && (strcmp(v, "1") == 0 || strcmp(v, "true") == 0 || strcmp(v, "yes") == 0);
+}
+
+static int open_store(const settings *s, int pool, store **out)
+{
+    char err[256];
+    if (store_open(s->db, pool, out, err, sizeof(err)) != STORE_OK) {
+        fprintf(stderr, "opencase: cannot open the database %s: %s\n", s->db, err);
+        return -1;
+    }
+    return 0;
+}
+
+static int cmd_init(const settings *s)
+{
+    store *st;
+    if (open_store(s, 1, &st) != 0)
+        return 1;
+    unsigned char key[32];
+    int rc = store_secret_key(st, key) == STORE_OK ? 0 : 1;
+    if (rc == 0)
+        printf("database %s is at schema version %d\n", s->db, store_schema_version(st));
+    store_close(st);
+    return rc;
+}
+
+static int cmd_serve(const settings *s)
+{
+    store *st = NULL;
+    app ap;
+    bool app_ready = false;
+    http_server *srv = NULL;
+    int rc = 1;
+
+    /* Block the stop signals in every thread; this one waits for them. */
+    sigset_t stop;
+    sigemptyset(&stop);
+    sigaddset(&stop, SIGTERM);
+    sigaddset(&stop, SIGINT);
+    pthread_sigmask(SIG_BLOCK, &stop, NULL);
+    signal(SIGPIPE, SIG_IGN);
+
+    if (open_store(s, (int)s->threads + 1, &st) != 0)
+        goto out;
+    if (app_init(&ap, st, s->cookie_secure) != 0)
+        goto out;
+    app_ready = true;
+    http_server_config cfg = {
+        .host = s->host,
+        .port = s->port,
+        .threads = s->threads,
+        .dispatch = app_dispatch,
+        .ctx = &ap,
+        .access_log = s->access_log,
+    };
+    srv = http_server_start(&cfg);
+    if (!srv)
+        goto out;
+    log_info("msg=\"opencase serving\" listen=%s:%u threads=%u db=\"%s\" version=%s", s->host,
+             s->port, s->threads, s->db, OPENCASE_VERSION);
+
+    int sig = 0;
+    sigwait(&stop, &sig);
+    log_info("msg=\"stopping\" signal=%d", sig);
+    http_server_stop(srv);
+    srv = NULL;
+    rc = 0;
+out:
+    if (app_ready)
+        app_free(&ap);
+    store_close(st);
+    if (rc == 0)
+        log_info("msg=\"stopped cleanly\"");
+    return rc;
+}
+
+static int cmd_demo(const settings *s, int argc, char **argv)
+{
+    static const struct option opts[] = {{"cases", required_argument, NULL, 'c'},
+                                         {"events", required_argument, NULL, 'e'},
+                                         {"credentials", required_argument, NULL, 'f'},
+                                         {"seed", required_argument, NULL, 's'},
+                                         {NULL, 0, NULL, 0}};
+    const char *pw = getenv("OPENCASE_DEMO_PASSWORD");
+    demo_options o = {.cases = 300, .events = 5, .password = pw && *pw ? pw : "opencase-demo",
+                      .seed = 20261123};
+    long n;
+    int c;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+        switch (c) {
+        case 'c':
+            if (parse_count("--cases", optarg, 0, 100000000, &o.cases) != 0)
+                return 2;
+            break;
+        case 'e':
+            if (parse_count("--events", optarg, 1, 1000, &n) != 0)
+                return 2;
+            o.events = (int)n;
+            break;
+        case 'f':
+            o.credentials_path = optarg;
+            break;
+        case 's':
+            if (parse_count("--seed", optarg, 0, 2147483647, &n) != 0)
+                return 2;
+            o.seed = (unsigned long)n;
+            break;
+        default:
+            return 2;
+        }
+    }
+    if (optind != argc) {
+        fprintf(stderr, "opencase: demo takes no arguments besides its options\n");
+        return 2;
+    }
+    store *st;
+    if (open_store(s, 1, &st) != 0)
+        return 1;
+    int rc = demo_load(st, &o, stdout) == 0 ? 0 : 1;
+    store_close(st);
+    return rc;
+}
+
+static int cmd_org(const settings *s, int argc, char **argv)
+{
+    if (argc != 4 || strcmp(argv[1], "create") != 0) {
+        fprintf(stderr, "Usage: opencase org create SLUG NAME\n");
+        return 2;
+    }
+    if (!valid_code(argv[2], 40) || !valid_text(argv[3], 200, false) || !argv[3][0]) {
+        fprintf(stderr, "opencase: SLUG must be lower-case letters, digits, '-' or '_' (at most "
+                        "40) and NAME 1 to 200 characters\n");
+        return 2;
+    }
+    store *st;
+    if (open_store(s, 1, &st) != 0)
+        return 1;
+    int64_t id;
+    store_rc rc = store_org_create(st, argv[2], argv[3], &id);
+    store_close(st);
+    if (rc == STORE_DUPLICATE) {
+        fprintf(stderr, "opencase: an organisation %s already exists\n", argv[2]);
+        return 1;
+    }
+    if (rc != STORE_OK)
+        return 1;
+    printf("created organisation %s\n", argv[2]);
+    return 0;
+}
+
+/* --org, --email, --name, --role and --label for the user and key commands. */
+typedef struct member_args {
+    const char *org, *email, *name, *role, *label;
+} member_args;
+
+static int parse_member_args(int argc, char **argv, member_args *m)
+{
+    static const struct option opts[] = {
+        {"org", required_argument, NULL, 'o'},   {"email", required_argument, NULL, 'e'},
+        {"name", required_argument, NULL, 'n'},  {"role", required_argument, NULL, 'r'},
+        {"label", required_argument, NULL, 'l'}, {NULL, 0, NULL, 0}};
+    int c;
+    memset(m, 0, sizeof(*m));
+    optind = 2;
+    while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+        switch (c) {
+        case 'o': m->org = optarg; break;
+        case 'e': m->email = optarg; break;
+        case 'n': m->name = optarg; break;
+        case 'r': m->role = optarg; break;
+        case 'l': m->label = optarg; break;
+        default: return -1;
+        }
+    }
+    if (optind != argc)
+        return -1;
+    if (m->role && strcmp(m->role, "administrator") != 0 && strcmp(m->role, "caseworker") != 0 &&
+        strcmp(m->role, "analyst") != 0) {
+        fprintf(stderr, "opencase: --role must be administrator, caseworker or analyst\n");
+        return -1;
+    }
+    return 0;
+}
+
+static int find_org(store *st, arena *a, const char *slug, store_org *org)
+{
+    store_rc rc = store_org_by_slug(st, a, slug, org);
+    if (rc == STORE_NOT_FOUND)
+        fprintf(stderr, "opencase: there is no organisation %s\n", slug);
+    return rc == STORE_OK ? 0 : -1;
+}
+
+static int read_password(char *out, size_t outlen)
+{
+    const char *env = getenv("OPENCASE_PASSWORD");
+    if (env) {
+        if (strlen(env) >= outlen)
+            return -1;
+        memcpy(out, env, strlen(env) + 1);
+    } else {
+        if (isatty(STDIN_FILENO))
+            fprintf(stderr, "Password: ");
+        if (!fgets(out, (int)outlen, stdin))
+            return -1;
+        out[strcspn(out, "\r\n")] = '\0';
+    }
+    if (strlen(out) < 10) {
+        fprintf(stderr, "opencase: the password must be at least 10 characters\n");
+        return -1;
+    }
+    return 0;
+}
+
+static int cmd_user(const settings *s, int argc, char **argv)
+{
+    member_args m;
+    char email[256], password[1024];
+    if (argc < 2 || strcmp(argv[1], "add") != 0 || parse_member_args(argc, argv, &m) != 0 ||
+        !m.org || !m.email || !m.name || !m.role) {
+        fprintf(stderr, "Usage: opencase user add --org SLUG --email EMAIL --name NAME --role "
+                        "ROLE\n");
+        return 2;
+    }
+    if (!email_normalise(m.email, email, sizeof(email)) || !valid_text(m.name, 200, false)) {
+        fprintf(stderr, "opencase: --email must be an email address and --name plain text\n");
+        return 2;
+    }
+    if (read_password(password, sizeof(password)) != 0)
+        return 2;
+    store *st;
+    if (open_store(s, 1, &st) != 0)
+        return 1;
+    arena a;
+    arena_init(&a);
+    store_org org;
+    int rc = 1;
+    char hash[PASSWORD_HASH_MAX];
+    if (find_org(st, &a, m.org, &org) != 0 || !password_hash(password, hash))
+        goto out;
+    store_user u = {.org_id = org.id, .email = email, .name = m.name, .role = m.role,
+                    .password_hash = hash};
+    store_rc src = store_user_create(st, &u);
+    if (src == STORE_DUPLICATE)
+        fprintf(stderr, "opencase: a staff account %s already exists\n", email);
+    if (src != STORE_OK)
+        goto out;
+    printf("added %s (%s) to %s\n", email, m.role, org.slug);
+    rc = 0;
+out:
+    arena_free(&a);
+    store_close(st);
+    return rc;
+}
+
+static int cmd_key(const settings *s, int argc, char **argv)
+{
+    member_args m;
+    if (argc < 2 || strcmp(argv[1], "create") != 0 || parse_member_args(argc, argv, &m) != 0 ||
+        !m.org || !m.label || !valid_text(m.label, 100, false)) {
+        fprintf(stderr, "Usage: opencase key create --org SLUG --label LABEL [--role ROLE]\n");
+        return 2;
+    }
+    store *st;
+    if (open_store(s, 1, &st) != 0)
+        return 1;
+    arena a;
+    arena_init(&a);
+    store_org org;
+    unsigned char key[32], hash[TOKEN_HASH_BYTES];
+    char token[64];
+    int64_t id;
+    int rc = 1;
+    if (find_org(st, &a, m.org, &org) != 0 || store_secret_key(st, key) != STORE_OK)
+        goto out;
+    /* "oc_" marks the string as an opencase key for secret scanners. */
+    memcpy(token, "oc_", 3);
+    token_random(token + 3, 48);
+    token_hash(key, token, hash);
+    if (store_key_create(st, org.id, m.label, m.role ? m.role : "caseworker", hash, &id) !=
+        STORE_OK)
+        goto out;
+    fprintf(stderr, "API key %lld for %s (%s); it is shown only now:\n", (long long)id, org.slug,
+            m.role ? m.role : "caseworker");
+    printf("%s\n", token);
+    rc = 0;
+out:
+    arena_free(&a);
+    store_close(st);
+    return rc;
+}
+
+int main(int argc, char **argv)
+{
+    settings s = {.db = "opencase.db", .host = "127.0.0.1", .port = 8080, .threads = 4};
+    const char *env;
+    if ((env = getenv("OPENCASE_DB")) && *env)
+        s.db = env;
+    if ((env = getenv("OPENCASE_LISTEN")) && *env && parse_listen(env, &s) != 0)
+        return 2;
+    if ((env = getenv("OPENCASE_THREADS")) && *env) {
+        long n;
+        if (parse_count("OPENCASE_THREADS", env, 1, 256, &n) != 0)
+            return 2;
+        s.threads = (unsigned)n;
+    }
+    s.cookie_secure = env_flag("OPENCASE_COOKIE_SECURE");
+    s.access_log = env_flag("OPENCASE_ACCESS_LOG");
+
+    /* Global options come before the command; the command parses the rest. */
+    int i = 1;
+    for (; i < argc && argv[i][0] == '-'; i++) {
+        const char *opt = argv[i];
+        const char *val = i + 1 < argc ? argv[i + 1] : NULL;
+        if (strcmp(opt, "-h") == 0 || strcmp(opt, "--help") == 0) {
+            fputs(usage, stdout);
+            return 0;
+        }
+        if (strcmp(opt, "-V") == 0 || strcmp(opt, "--version") == 0) {
+            printf("opencase %s\n", OPENCASE_VERSION);
+            return 0;
+        }
+        if (strcmp(opt, "--cookie-secure") == 0) {
+            s.cookie_secure = true;
+            continue;
+        }
+        if (strcmp(opt, "--access-log") == 0) {
+            s.access_log = true;
+            continue;
+        }
+        if (!val || (strcmp(opt, "--db") != 0 && strcmp(opt, "--listen") != 0 &&
+                     strcmp(opt, "--threads") != 0)) {
+            fprintf(stderr, "opencase: unknown option %s (see opencase --help)\n", opt);
+            return 2;
+        }
+        i++;
+        if (strcmp(opt, "--db") == 0) {
+            s.db = val;
+        } else if (strcmp(opt, "--listen") == 0) {
+            if (parse_listen(val, &s) != 0)
+                return 2;
+        } else {
+            long n;
+            if (parse_count("--threads", val, 1, 256, &n) != 0)
+                return 2;
+            s.threads = (unsigned)n;
+        }
+    }
+    if (i >= argc) {
+        fputs(usage, stderr);
+        return 2;
+    }
+    if (!token_init()) {
+        fprintf(stderr, "opencase: libsodium could not start\n");
+        return 1;
+    }
+    const char *cmd = argv[i];
+    int sub_argc = argc - i;
+    char **sub_argv = argv + i;
+    if (strcmp(cmd, "init") == 0 && sub_argc == 1)
+        return cmd_init(&s);
+    if (strcmp(cmd, "serve") == 0 && sub_argc == 1)
+        return cmd_serve(&s);
+    if (strcmp(cmd, "demo") == 0)
+        return cmd_demo(&s, sub_argc, sub_argv);
+    if (strcmp(cmd, "org") == 0)
+        return cmd_org(&s, sub_argc, sub_argv);
+    if (strcmp(cmd, "user") == 0)
+        return cmd_user(&s, sub_argc, sub_argv);
+    if (strcmp(cmd, "key") == 0)
+        return cmd_key(&s, sub_argc, sub_argv);
+    fprintf(stderr, "opencase: unknown command %s (see opencase --help)\n", cmd);
+    return 2;
+}

@@ -1,0 +1,1649 @@
+/* store_sqlite.c - the SQLite backend of store.h.
+ *
+ * A store is a pool of connections to one database file in WAL mode, so that
+ * readers never wait for the writer. A call borrows one connection for its
+ * transaction and gives it back. Each connection prepares a statement the
+ * first time it needs it and keeps it, so that the hot look-ups cost a bind
+ * and a step. Writes run under BEGIN IMMEDIATE with synchronous=FULL, and the
+ * writers of one process queue on a mutex rather than polling SQLite's lock;
+ * the busy handler covers other processes sharing the file.
+ *
+ * Migrations are compiled in (embedded.h, generated from migrations/sqlite/)
+ * and applied at open, one transaction each, recorded in schema_migrations.
+ */
+#include "store/store.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <sodium.h>
+#include <sqlite3.h>
+
+#include "embedded.h"
+#include "util/log.h"
+
+/* How long a call waits for the database to become free before it answers
+ * STORE_UNAVAILABLE. */
+#define BUSY_TIMEOUT_MS 5000
+/* Page cache per connection, and the larger one a bulk import uses (KiB). */
+#define CACHE_KIB 65536
+#define IMPORT_CACHE_KIB 524288
+#define LIST_MAX 200
+
+/* Statements every connection may prepare, by number. */
+enum {
+    ST_BEGIN,
+    ST_COMMIT,
+    ST_ROLLBACK,
+    ST_SETTING_INSERT,
+    ST_SETTING_GET,
+    ST_ORG_INSERT,
+    ST_ORG_BY_SLUG,
+    ST_ORG_BY_ID,
+    ST_SERVICE_INSERT,
+    ST_SERVICE_UPDATE,
+    ST_SERVICE_GET,
+    ST_SERVICE_BY_ID,
+    ST_SERVICE_LIST,
+    ST_USER_INSERT,
+    ST_USER_BY_EMAIL,
+    ST_SESSION_PURGE,
+    ST_SESSION_INSERT,
+    ST_SESSION_GET,
+    ST_SESSION_DELETE,
+    ST_KEY_INSERT,
+    ST_KEY_GET,
+    ST_PERSON_INSERT,
+    ST_CASE_INSERT,
+    ST_CASE_BY_IDEMPOTENCY,
+    ST_CASE_BY_ID,
+    ST_CASE_BY_REF,
+    ST_CASE_EXISTS,
+    ST_CASE_MOVE,
+    ST_CASE_TOUCH,
+    ST_CASE_SET_SECRET,
+    ST_EVENTS_ALL,
+    ST_EVENTS_PUBLIC,
+    ST_EVENT_INSERT,
+    ST_DURATIONS,
+    ST_FIXED_COUNT
+};
+
+/* The case list is one statement per combination of filters, so that each
+ * can use its index; they follow the fixed statements in the cache. */
+enum {
+    LIST_SERVICE = 1 << 0,
+    LIST_STAGE = 1 << 1,
+    LIST_FROM = 1 << 2,
+    LIST_TO = 1 << 3,
+    LIST_TEXT = 1 << 4,
+    LIST_VARIANTS = 1 << 5
+};
+#define ST_COUNT (ST_FIXED_COUNT + LIST_VARIANTS)
+
+#define SERVICE_COLUMNS                                                                            \
+    "id, org_id, code, name, description, workflow_json, target_days, created_at, updated_at"
+
+/* The columns read_case() expects, cases first, then the service code and
+ * the person. CROSS JOIN keeps cases as the outer loop so that its indexes
+ * drive the query. */
+#define CASE_SELECT                                                                                \
+    "SELECT c.id, c.org_id, c.service_id, s.code, c.reference, c.stage, c.summary,"                \
+    " c.secret_hash, c.opened_at, c.updated_at, c.closed_at, p.id, p.name, p.email, p.phone,"      \
+    " p.address, p.postcode FROM cases c CROSS JOIN services s ON s.id = c.service_id"             \
+    " LEFT JOIN persons p ON p.id = c.person_id "
+
+#define EVENT_SELECT                                                                               \
+    "SELECT id, case_id, type, from_stage, stage, body, rating, public, actor, created_at"         \
+    " FROM events WHERE case_id = ?1 "
+
+static const char *const fixed_sql[ST_FIXED_COUNT] = {
+    [ST_BEGIN] = "BEGIN IMMEDIATE",
+    [ST_COMMIT] = "COMMIT",
+    [ST_ROLLBACK] = "ROLLBACK",
+    [ST_SETTING_INSERT] = "INSERT OR IGNORE INTO settings (key, value) VALUES (?1, ?2)",
+    [ST_SETTING_GET] = "SELECT value FROM settings WHERE key = ?1",
+    [ST_ORG_INSERT] = "INSERT INTO orgs (slug, name) VALUES (?1, ?2)",
+    [ST_ORG_BY_SLUG] = "SELECT id, slug, name FROM orgs WHERE slug = ?1",
+    [ST_ORG_BY_ID] = "SELECT id, slug, name FROM orgs WHERE id = ?1",
+    [ST_SERVICE_INSERT] = "INSERT INTO services (org_id, code, name, description, workflow_json,"
+                          " target_days, created_at, updated_at)"
+                          " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+    [ST_SERVICE_UPDATE] = "UPDATE services SET name = ?3, description = ?4, workflow_json = ?5,"
+                          " target_days = ?6, updated_at = ?7 WHERE org_id = ?1 AND code = ?2",
+    [ST_SERVICE_GET] = "SELECT " SERVICE_COLUMNS " FROM services WHERE org_id = ?1 AND code = ?2",
+    [ST_SERVICE_BY_ID] = "SELECT " SERVICE_COLUMNS " FROM services WHERE id = ?1",
+    [ST_SERVICE_LIST] = "SELECT " SERVICE_COLUMNS " FROM services WHERE org_id = ?1 ORDER BY code",
+    [ST_USER_INSERT] = "INSERT INTO users (org_id, email, name, role, password_hash)"
+                       " VALUES (?1, ?2, ?3, ?4, ?5)",
+    [ST_USER_BY_EMAIL] = "SELECT id, org_id, email, name, role, password_hash FROM users"
+                         " WHERE email = ?1",
+    [ST_SESSION_PURGE] = "DELETE FROM sessions WHERE expires_at <= ?1",
+    [ST_SESSION_INSERT] = "INSERT INTO sessions (token_hash, user_id, expires_at)"
+                          " VALUES (?1, ?2, ?3)",
+    [ST_SESSION_GET] = "SELECT u.org_id, u.id, u.role, u.name FROM sessions s"
+                       " JOIN users u ON u.id = s.user_id"
+                       " WHERE s.token_hash = ?1 AND s.expires_at > ?2",
+    [ST_SESSION_DELETE] = "DELETE FROM sessions WHERE token_hash = ?1",
+    [ST_KEY_INSERT] =
+        "INSERT INTO api_keys (org_id, label, role, key_hash) VALUES (?1, ?2, ?3, ?4)",
+    [ST_KEY_GET] = "SELECT org_id, id, role, label FROM api_keys WHERE key_hash = ?1",
+    [ST_PERSON_INSERT] = "INSERT INTO persons (name, email, phone, address, postcode)"
+                         " VALUES (?1, ?2, ?3, ?4, ?5)",
+    [ST_CASE_INSERT] = "INSERT INTO cases (org_id, service_id, reference, stage, summary,"
+                       " secret_hash, person_id, opened_at, updated_at, closed_at, idempotency_key)"
+                       " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+    [ST_CASE_BY_IDEMPOTENCY] = "SELECT id FROM cases WHERE org_id = ?1 AND idempotency_key = ?2",
+    [ST_CASE_BY_ID] = CASE_SELECT "WHERE c.id = ?1",
+    [ST_CASE_BY_REF] = CASE_SELECT "WHERE c.reference = ?1 AND (?2 = 0 OR c.org_id = ?2)",
+    [ST_CASE_EXISTS] = "SELECT 1 FROM cases WHERE id = ?1",
+    [ST_CASE_MOVE] = "UPDATE cases SET stage = ?2, updated_at = max(updated_at, ?3),"
+                     " closed_at = ?4 WHERE id = ?1 AND stage = ?5 AND closed_at IS NULL",
+    [ST_CASE_TOUCH] = "UPDATE cases SET updated_at = max(updated_at, ?2) WHERE id = ?1",
+    [ST_CASE_SET_SECRET] = "UPDATE cases SET secret_hash = ?2 WHERE id = ?1",
+    [ST_EVENTS_ALL] = EVENT_SELECT "ORDER BY id",
+    [ST_EVENTS_PUBLIC] = EVENT_SELECT "AND public = 1 ORDER BY id",
+    /* The event records the case's stage as it stands after the event, read
+     * in the same transaction, so that it cannot disagree with the case. */
+    [ST_EVENT_INSERT] =
+        "INSERT INTO events (case_id, type, from_stage, stage, body, rating,"
+        " public, actor, created_at)"
+        " VALUES (?1, ?2, ?3, coalesce(?4, (SELECT stage FROM cases WHERE id = ?1)),"
+        " ?5, ?6, ?7, ?8, ?9)",
+    [ST_DURATIONS] = "SELECT closed_at - opened_at FROM cases"
+                     " WHERE service_id = ?1 AND closed_at IS NOT NULL"
+                     " ORDER BY closed_at DESC LIMIT ?2",
+};
+
+typedef struct conn {
+    sqlite3 *db;
+    sqlite3_stmt *stmts[ST_COUNT];
+    struct timespec busy_since; /* when the current wait for a lock began */
+} conn;
+
+struct store {
+    conn *conns;
+    int nconns;
+    conn **idle; /* a stack of the connections not lent out */
+    int nidle;
+    pthread_mutex_t mu; /* guards idle, nidle, key and have_key */
+    pthread_cond_t cv;
+    pthread_mutex_t write_mu; /* one writer of this process at a time */
+    int version;
+    unsigned char key[32];
+    bool have_key;
+};
+
+/* ---- errors ---- */
+
+/* Logs what failed with SQLite's message, which names tables and columns but
+ * never values, so the log holds no personal data. Quotes become apostrophes
+ * to keep the line parseable. */
+static void log_db(bool warn, const char *what, sqlite3 *db)
+{
+    char detail[256];
+    size_t j = 0;
+    for (const char *m = sqlite3_errmsg(db); *m && j + 1 < sizeof(detail); m++)
+        detail[j++] = *m == '"' || *m == '\\' ? '\'' : *m;
+    detail[j] = '\0';
+    if (warn)
+        log_warn("msg=\"store: %s\" error=\"%s\"", what, detail);
+    else
+        log_error("msg=\"store: %s\" error=\"%s\"", what, detail);
+}
+
+static void set_err(char *err, size_t errlen, const char *msg, const char *detail)
+{
+    if (!err || errlen == 0)
+        return;
+    if (detail)
+        snprintf(err, errlen, "%s: %s", msg, detail);
+    else
+        snprintf(err, errlen, "%s", msg);
+}
+
+/* Maps an SQLite result to a store result, logging what is not an expected
+ * outcome. */
+static store_rc fail(conn *c, int r, const char *what)
+{
+    switch (r & 0xff) {
+    case SQLITE_CONSTRAINT:
+        if (r == SQLITE_CONSTRAINT_UNIQUE || r == SQLITE_CONSTRAINT_PRIMARYKEY)
+            return STORE_DUPLICATE;
+        /* The organisation, service, user or case referred to is missing. */
+        if (r == SQLITE_CONSTRAINT_FOREIGNKEY)
+            return STORE_NOT_FOUND;
+        log_db(false, what, c->db);
+        return STORE_ERROR;
+    case SQLITE_BUSY:
+    case SQLITE_LOCKED:
+    case SQLITE_IOERR:
+    case SQLITE_FULL:
+    case SQLITE_CANTOPEN:
+    case SQLITE_PROTOCOL:
+        log_db(true, what, c->db);
+        return STORE_UNAVAILABLE;
+    default:
+        log_db(false, what, c->db);
+        return STORE_ERROR;
+    }
+}
+
+static store_rc out_of_memory(const char *what)
+{
+    log_error("msg=\"store: %s: out of memory\"", what);
+    return STORE_ERROR;
+}
+
+/* ---- statements ---- */
+
+static void list_sql(unsigned mask, char *out, size_t len)
+{
+    snprintf(out, len,
+             CASE_SELECT "WHERE c.org_id = ?1 AND c.id < ?2%s%s%s%s%s ORDER BY c.id DESC LIMIT ?3",
+             (mask & LIST_SERVICE)
+                 ? " AND c.service_id = (SELECT id FROM services WHERE org_id = ?1 AND code = ?4)"
+                 : "",
+             (mask & LIST_STAGE) ? " AND c.stage = ?5" : "",
+             (mask & LIST_FROM) ? " AND c.opened_at >= ?6" : "",
+             (mask & LIST_TO) ? " AND c.opened_at < ?7" : "",
+             (mask & LIST_TEXT)
+                 ? " AND (c.reference LIKE ?8 ESCAPE '\\' OR c.summary LIKE ?8 ESCAPE '\\')"
+                 : "");
+}
+
+/* The connection's prepared statement number `id`, prepared on first use;
+ * NULL (logged) on failure. The caller hands it back with stmt_done. */
+static sqlite3_stmt *stmt(conn *c, int id)
+{
+    if (c->stmts[id])
+        return c->stmts[id];
+    char list[1024];
+    const char *sql = list;
+    if (id < ST_FIXED_COUNT)
+        sql = fixed_sql[id];
+    else
+        list_sql((unsigned)(id - ST_FIXED_COUNT), list, sizeof(list));
+    int r = sqlite3_prepare_v3(c->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &c->stmts[id], NULL);
+    if (r != SQLITE_OK) {
+        log_db(false, "prepare a statement", c->db);
+        c->stmts[id] = NULL;
+    }
+    return c->stmts[id];
+}
+
+/* Readies a statement for its next use; the bindings are cleared so that no
+ * borrowed input outlives the call. */
+static void stmt_done(sqlite3_stmt *st)
+{
+    if (st) {
+        sqlite3_reset(st);
+        sqlite3_clear_bindings(st);
+    }
+}
+
+/* The error of a failed bind. */
+static int bind_error(conn *c)
+{
+    int e = sqlite3_errcode(c->db);
+    return e == SQLITE_OK || e == SQLITE_ROW || e == SQLITE_DONE ? SQLITE_ERROR : e;
+}
+
+static int bind_text(sqlite3_stmt *st, int i, const char *v)
+{
+    return v ? sqlite3_bind_text(st, i, v, -1, SQLITE_STATIC) : sqlite3_bind_null(st, i);
+}
+
+static int bind_hash(sqlite3_stmt *st, int i, const unsigned char *h)
+{
+    return h ? sqlite3_bind_blob(st, i, h, 32, SQLITE_STATIC) : sqlite3_bind_null(st, i);
+}
+
+/* An id or time that is 0 when absent binds as NULL. */
+static int bind_or_null(sqlite3_stmt *st, int i, int64_t v)
+{
+    return v ? sqlite3_bind_int64(st, i, v) : sqlite3_bind_null(st, i);
+}
+
+/* Runs a statement that returns no rows; the SQLite result. */
+static int run(conn *c, int id)
+{
+    sqlite3_stmt *st = stmt(c, id);
+    if (!st)
+        return SQLITE_ERROR;
+    int r = sqlite3_step(st);
+    stmt_done(st);
+    return r == SQLITE_DONE ? SQLITE_OK : r;
+}
+
+/* ---- reading rows into the arena ---- */
+
+/* A text column copied into the arena; NULL for SQL NULL. Sets *oom when the
+ * copy fails. */
+static const char *col_text(arena *a, sqlite3_stmt *st, int i, bool *oom)
+{
+    if (sqlite3_column_type(st, i) == SQLITE_NULL)
+        return NULL;
+    const unsigned char *t = sqlite3_column_text(st, i);
+    if (!t) {
+        *oom = true;
+        return NULL;
+    }
+    char *copy = arena_strndup(a, (const char *)t, (size_t)sqlite3_column_bytes(st, i));
+    if (!copy)
+        *oom = true;
+    return copy;
+}
+
+static void read_service(arena *a, sqlite3_stmt *st, store_service *out, bool *oom)
+{
+    out->id = sqlite3_column_int64(st, 0);
+    out->org_id = sqlite3_column_int64(st, 1);
+    out->code = col_text(a, st, 2, oom);
+    out->name = col_text(a, st, 3, oom);
+    out->description = col_text(a, st, 4, oom);
+    out->workflow_json = col_text(a, st, 5, oom);
+    out->target_days = sqlite3_column_int(st, 6);
+    out->created_at = sqlite3_column_int64(st, 7);
+    out->updated_at = sqlite3_column_int64(st, 8);
+}
+
+/* Reads a row of CASE_SELECT. */
+static void read_case(arena *a, sqlite3_stmt *st, store_case *out, bool *oom)
+{
+    out->id = sqlite3_column_int64(st, 0);
+    out->org_id = sqlite3_column_int64(st, 1);
+    out->service_id = sqlite3_column_int64(st, 2);
+    out->service_code = col_text(a, st, 3, oom);
+    out->reference = col_text(a, st, 4, oom);
+    out->stage = col_text(a, st, 5, oom);
+    out->summary = col_text(a, st, 6, oom);
+    const void *hash = sqlite3_column_blob(st, 7);
+    if (hash && sqlite3_column_bytes(st, 7) == (int)sizeof(out->secret_hash))
+        memcpy(out->secret_hash, hash, sizeof(out->secret_hash));
+    out->opened_at = sqlite3_column_int64(st, 8);
+    out->updated_at = sqlite3_column_int64(st, 9);
+    out->closed_at = sqlite3_column_int64(st, 10);
+    out->person.id = sqlite3_column_int64(st, 11);
+    out->person.name = col_text(a, st, 12, oom);
+    out->person.email = col_text(a, st, 13, oom);
+    out->person.phone = col_text(a, st, 14, oom);
+    out->person.address = col_text(a, st, 15, oom);
+    out->person.postcode = col_text(a, st, 16, oom);
+}
+
+static void read_event(arena *a, sqlite3_stmt *st, store_event *out, bool *oom)
+{
+    out->id = sqlite3_column_int64(st, 0);
+    out->case_id = sqlite3_column_int64(st, 1);
+    out->type = col_text(a, st, 2, oom);
+    out->from_stage = col_text(a, st, 3, oom);
+    out->stage = col_text(a, st, 4, oom);
+    out->body = col_text(a, st, 5, oom);
+    out->rating = sqlite3_column_int(st, 6);
+    out->public_ = sqlite3_column_int(st, 7) != 0;
+    out->actor = col_text(a, st, 8, oom);
+    out->created_at = sqlite3_column_int64(st, 9);
+}
+
+/* Makes room for one more element in an arena array of *cap elements. */
+static bool grow(arena *a, void **arr, size_t *cap, size_t n, size_t size)
+{
+    if (n < *cap)
+        return true;
+    size_t ncap = *cap ? *cap * 2 : 16;
+    void *bigger = arena_calloc(a, ncap, size);
+    if (!bigger)
+        return false;
+    if (n)
+        memcpy(bigger, *arr, n * size);
+    *arr = bigger;
+    *cap = ncap;
+    return true;
+}
+
+/* ---- the pool ---- */
+
+static conn *pool_take(store *s)
+{
+    pthread_mutex_lock(&s->mu);
+    while (s->nidle == 0)
+        pthread_cond_wait(&s->cv, &s->mu);
+    conn *c = s->idle[--s->nidle];
+    pthread_mutex_unlock(&s->mu);
+    return c;
+}
+
+static void pool_give(store *s, conn *c)
+{
+    /* A connection goes back with no transaction open, whatever happened. */
+    if (!sqlite3_get_autocommit(c->db) &&
+        sqlite3_exec(c->db, "ROLLBACK", NULL, NULL, NULL) != SQLITE_OK)
+        log_db(false, "rollback", c->db);
+    pthread_mutex_lock(&s->mu);
+    s->idle[s->nidle++] = c;
+    pthread_cond_signal(&s->cv);
+    pthread_mutex_unlock(&s->mu);
+}
+
+/* Waits for another process's lock to go, a little longer each time, until
+ * BUSY_TIMEOUT_MS have passed since the wait began. */
+static int busy_wait(void *arg, int count)
+{
+    conn *c = arg;
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    if (count == 0)
+        c->busy_since = now;
+    int64_t waited_ms = (int64_t)(now.tv_sec - c->busy_since.tv_sec) * 1000 +
+                        (now.tv_nsec - c->busy_since.tv_nsec) / 1000000;
+    if (waited_ms >= BUSY_TIMEOUT_MS)
+        return 0;
+    long us = count < 10 ? 50 : count < 50 ? 500 : 5000;
+    struct timespec pause = {0, us * 1000};
+    nanosleep(&pause, NULL);
+    return 1;
+}
+
+/* Starts a write transaction: this process's writers queue on write_mu (up
+ * to the busy timeout), then BEGIN IMMEDIATE takes the database's lock. */
+static store_rc write_begin(store *s, conn *c)
+{
+    struct timespec until;
+    clock_gettime(CLOCK_REALTIME, &until);
+    until.tv_sec += BUSY_TIMEOUT_MS / 1000;
+    int e = pthread_mutex_timedlock(&s->write_mu, &until);
+    if (e != 0) {
+        log_warn("msg=\"store: waiting to write\" error=\"%s\"", strerror(e));
+        return e == ETIMEDOUT ? STORE_UNAVAILABLE : STORE_ERROR;
+    }
+    int r = run(c, ST_BEGIN);
+    if (r != SQLITE_OK) {
+        pthread_mutex_unlock(&s->write_mu);
+        return fail(c, r, "begin");
+    }
+    return STORE_OK;
+}
+
+/* Ends a write transaction: commits when rc is STORE_OK, else rolls back.
+ * Returns the final result. */
+static store_rc write_end(store *s, conn *c, store_rc rc)
+{
+    if (rc == STORE_OK) {
+        int r = run(c, ST_COMMIT);
+        if (r != SQLITE_OK)
+            rc = fail(c, r, "commit");
+    }
+    if (!sqlite3_get_autocommit(c->db)) {
+        int r = run(c, ST_ROLLBACK);
+        if (r != SQLITE_OK)
+            fail(c, r, "rollback");
+    }
+    pthread_mutex_unlock(&s->write_mu);
+    return rc;
+}
+
+/* ---- opening ---- */
+
+static int exec_sql(sqlite3 *db, const char *sql, char *err, size_t errlen, const char *what)
+{
+    int r = sqlite3_exec(db, sql, NULL, NULL, NULL);
+    if (r != SQLITE_OK)
+        set_err(err, errlen, what, sqlite3_errmsg(db));
+    return r;
+}
+
+static store_rc conn_open(conn *c, const char *path, char *err, size_t errlen)
+{
+    int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_URI | SQLITE_OPEN_NOMUTEX;
+    int r = sqlite3_open_v2(path, &c->db, flags, NULL);
+    if (r != SQLITE_OK) {
+        set_err(err, errlen, "cannot open the database",
+                c->db ? sqlite3_errmsg(c->db) : sqlite3_errstr(r));
+        return STORE_UNAVAILABLE;
+    }
+    sqlite3_extended_result_codes(c->db, 1);
+    sqlite3_busy_handler(c->db, busy_wait, c);
+    char pragmas[256];
+    snprintf(pragmas, sizeof(pragmas),
+             "PRAGMA foreign_keys = ON; PRAGMA synchronous = FULL; PRAGMA cache_size = -%d;"
+             " PRAGMA temp_store = MEMORY; PRAGMA journal_size_limit = %d;",
+             CACHE_KIB, 64 * 1024 * 1024);
+    if (exec_sql(c->db, pragmas, err, errlen, "cannot configure the database") != SQLITE_OK)
+        return STORE_ERROR;
+    return STORE_OK;
+}
+
+/* Switches the file to WAL; the mode is kept in the file. */
+static store_rc use_wal(conn *c, char *err, size_t errlen)
+{
+    sqlite3_stmt *st = NULL;
+    store_rc rc = STORE_ERROR;
+    int r = sqlite3_prepare_v2(c->db, "PRAGMA journal_mode = WAL", -1, &st, NULL);
+    if (r == SQLITE_OK)
+        r = sqlite3_step(st);
+    if (r != SQLITE_ROW) {
+        set_err(err, errlen, "cannot use WAL mode", sqlite3_errmsg(c->db));
+        rc = (r & 0xff) == SQLITE_BUSY ? STORE_UNAVAILABLE : STORE_ERROR;
+        goto out;
+    }
+    const char *mode = (const char *)sqlite3_column_text(st, 0);
+    if (!mode || strcmp(mode, "wal") != 0) {
+        set_err(err, errlen, "cannot use WAL mode", "the database refused it");
+        goto out;
+    }
+    rc = STORE_OK;
+out:
+    sqlite3_finalize(st);
+    return rc;
+}
+
+static int read_version(sqlite3 *db, int *version)
+{
+    sqlite3_stmt *st = NULL;
+    int r = sqlite3_prepare_v2(db, "SELECT coalesce(max(version), 0) FROM schema_migrations", -1,
+                               &st, NULL);
+    if (r == SQLITE_OK)
+        r = sqlite3_step(st);
+    if (r == SQLITE_ROW) {
+        *version = sqlite3_column_int(st, 0);
+        r = SQLITE_OK;
+    }
+    sqlite3_finalize(st);
+    return r;
+}
+
+/* Applies the embedded migrations the database lacks, each in its own
+ * transaction. Another instance may be migrating at the same moment, so the
+ * version is read again under the write lock. */
+static store_rc migrate(conn *c, int *version, char *err, size_t errlen)
+{
+    int latest = store_schema_latest();
+    for (;;) {
+        int r = exec_sql(c->db,
+                         "BEGIN IMMEDIATE; CREATE TABLE IF NOT EXISTS schema_migrations ("
+                         "version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL) STRICT;",
+                         err, errlen, "cannot start migrating");
+        if (r != SQLITE_OK)
+            return (r & 0xff) == SQLITE_BUSY ? STORE_UNAVAILABLE : STORE_ERROR;
+        r = read_version(c->db, version);
+        if (r != SQLITE_OK) {
+            set_err(err, errlen, "cannot read the schema version", sqlite3_errmsg(c->db));
+            goto fail;
+        }
+        if (*version > latest) {
+            char msg[128];
+            snprintf(msg, sizeof(msg), "the database has schema %d, newer than this build's %d",
+                     *version, latest);
+            set_err(err, errlen, msg, NULL);
+            goto fail;
+        }
+        if (*version == latest)
+            break;
+        int next = *version + 1;
+        char msg[64];
+        snprintf(msg, sizeof(msg), "migration %04d failed", next);
+        if (exec_sql(c->db, embedded_sqlite_migrations[next - 1], err, errlen, msg) != SQLITE_OK)
+            goto fail;
+        char record[128];
+        snprintf(record, sizeof(record),
+                 "INSERT INTO schema_migrations (version, applied_at) VALUES (%d, %lld)", next,
+                 (long long)time(NULL));
+        if (exec_sql(c->db, record, err, errlen, msg) != SQLITE_OK)
+            goto fail;
+        if (exec_sql(c->db, "COMMIT", err, errlen, msg) != SQLITE_OK)
+            goto fail;
+    }
+    if (exec_sql(c->db, "COMMIT", err, errlen, "cannot finish migrating") != SQLITE_OK)
+        goto fail;
+    return STORE_OK;
+fail:
+    if (!sqlite3_get_autocommit(c->db) &&
+        sqlite3_exec(c->db, "ROLLBACK", NULL, NULL, NULL) != SQLITE_OK)
+        log_db(false, "rollback a migration", c->db);
+    return STORE_ERROR;
+}
+
+/* The SQLite file name in a store URI, or NULL (err set) for what this build
+ * cannot open. */
+static const char *sqlite_path(const char *uri, char *err, size_t errlen)
+{
+    if (strncmp(uri, "postgresql://", 13) == 0 || strncmp(uri, "postgres://", 11) == 0) {
+        set_err(err, errlen, "PostgreSQL is not supported by this build yet", NULL);
+        return NULL;
+    }
+    if (strncmp(uri, "sqlite://", 9) == 0)
+        uri += 9;
+    else if (strncmp(uri, "sqlite:", 7) == 0)
+        uri += 7;
+    if (*uri == '\0') {
+        set_err(err, errlen, "no database file named", NULL);
+        return NULL;
+    }
+    return uri;
+}
+
+store_rc store_open(const char *uri, int pool_size, store **out, char *err, size_t errlen)
+{
+    *out = NULL;
+    set_err(err, errlen, "", NULL);
+    if (!uri) {
+        set_err(err, errlen, "no database named", NULL);
+        return STORE_ERROR;
+    }
+    const char *path = sqlite_path(uri, err, errlen);
+    if (!path)
+        return STORE_ERROR;
+    if (pool_size < 1 || pool_size > 1024) {
+        set_err(err, errlen, "the pool size must be 1 to 1024", NULL);
+        return STORE_ERROR;
+    }
+    if (!sqlite3_threadsafe()) {
+        set_err(err, errlen, "this SQLite library was built without thread support", NULL);
+        return STORE_ERROR;
+    }
+
+    store *s = calloc(1, sizeof(*s));
+    if (!s) {
+        set_err(err, errlen, "out of memory", NULL);
+        return STORE_ERROR;
+    }
+    s->conns = calloc((size_t)pool_size, sizeof(*s->conns));
+    s->idle = calloc((size_t)pool_size, sizeof(*s->idle));
+    if (!s->conns || !s->idle) {
+        free(s->conns);
+        free(s->idle);
+        free(s);
+        set_err(err, errlen, "out of memory", NULL);
+        return STORE_ERROR;
+    }
+    pthread_mutex_init(&s->mu, NULL);
+    pthread_cond_init(&s->cv, NULL);
+    pthread_mutex_init(&s->write_mu, NULL);
+
+    store_rc rc = STORE_OK;
+    for (int i = 0; i < pool_size && rc == STORE_OK; i++) {
+        s->nconns = i + 1;
+        rc = conn_open(&s->conns[i], path, err, errlen);
+        /* The first connection sets the file up before the others join. */
+        if (rc == STORE_OK && i == 0)
+            rc = use_wal(&s->conns[0], err, errlen);
+        if (rc == STORE_OK && i == 0)
+            rc = migrate(&s->conns[0], &s->version, err, errlen);
+        if (rc == STORE_OK)
+            s->idle[s->nidle++] = &s->conns[i];
+    }
+    if (rc != STORE_OK) {
+        store_close(s);
+        return rc;
+    }
+    *out = s;
+    return STORE_OK;
+}
+
+void store_close(store *s)
+{
+    if (!s)
+        return;
+    for (int i = 0; i < s->nconns; i++) {
+        conn *c = &s->conns[i];
+        for (int j = 0; j < ST_COUNT; j++)
+            sqlite3_finalize(c->stmts[j]);
+        /* Keeps the planner's statistics fresh; failing it costs nothing. */
+        if (i == 0 && c->db)
+            (void)sqlite3_exec(c->db, "PRAGMA optimize", NULL, NULL, NULL);
+        if (sqlite3_close(c->db) != SQLITE_OK)
+            log_db(false, "close", c->db);
+    }
+    pthread_mutex_destroy(&s->write_mu);
+    pthread_cond_destroy(&s->cv);
+    pthread_mutex_destroy(&s->mu);
+    sodium_memzero(s->key, sizeof(s->key));
+    free(s->idle);
+    free(s->conns);
+    free(s);
+}
+
+int store_schema_version(store *s)
+{
+    return s->version;
+}
+
+int store_schema_latest(void)
+{
+    return (int)embedded_sqlite_migrations_count;
+}
+
+/* ---- the secret key ---- */
+
+store_rc store_secret_key(store *s, unsigned char key[32])
+{
+    pthread_mutex_lock(&s->mu);
+    bool have = s->have_key;
+    if (have)
+        memcpy(key, s->key, 32);
+    pthread_mutex_unlock(&s->mu);
+    if (have)
+        return STORE_OK;
+
+    unsigned char fresh[32];
+    randombytes_buf(fresh, sizeof(fresh));
+    conn *c = pool_take(s);
+    sqlite3_stmt *st = NULL;
+    store_rc rc = write_begin(s, c);
+    if (rc != STORE_OK)
+        goto out;
+    /* Whoever inserts first wins; everyone then reads the same key. */
+    st = stmt(c, ST_SETTING_INSERT);
+    int r = st ? SQLITE_OK : SQLITE_ERROR;
+    if (r == SQLITE_OK && (bind_text(st, 1, "secret_key") || bind_hash(st, 2, fresh)))
+        r = bind_error(c);
+    if (r == SQLITE_OK && (r = sqlite3_step(st)) == SQLITE_DONE)
+        r = SQLITE_OK;
+    stmt_done(st);
+    if (r != SQLITE_OK) {
+        rc = fail(c, r, "create the secret key");
+        goto end;
+    }
+    st = stmt(c, ST_SETTING_GET);
+    r = st ? bind_text(st, 1, "secret_key") : SQLITE_ERROR;
+    if (r == SQLITE_OK)
+        r = sqlite3_step(st);
+    if (r != SQLITE_ROW && r != SQLITE_DONE) {
+        rc = fail(c, r, "read the secret key");
+        goto end;
+    }
+    if (r == SQLITE_DONE || sqlite3_column_bytes(st, 0) != 32 || !sqlite3_column_blob(st, 0)) {
+        log_error("msg=\"store: the stored secret key is missing or not 32 bytes\"");
+        rc = STORE_ERROR;
+        goto end;
+    }
+    pthread_mutex_lock(&s->mu);
+    memcpy(s->key, sqlite3_column_blob(st, 0), 32);
+    s->have_key = true;
+    memcpy(key, s->key, 32);
+    pthread_mutex_unlock(&s->mu);
+end:
+    stmt_done(st);
+    rc = write_end(s, c, rc);
+out:
+    pool_give(s, c);
+    sodium_memzero(fresh, sizeof(fresh));
+    if (rc != STORE_OK)
+        sodium_memzero(key, 32);
+    return rc;
+}
+
+/* ---- single-statement writes ---- */
+
+/* Runs one prepared, bound write statement in its own write transaction.
+ * Sets *id to the new row's id when id is not NULL, and *changes to the
+ * number of rows changed when changes is not NULL. */
+static store_rc write_one(store *s, conn *c, sqlite3_stmt *st, const char *what, int64_t *id,
+                          int *changes)
+{
+    store_rc rc = write_begin(s, c);
+    if (rc != STORE_OK)
+        return rc;
+    int r = sqlite3_step(st);
+    if (r != SQLITE_DONE) {
+        rc = fail(c, r, what);
+    } else {
+        if (id)
+            *id = sqlite3_last_insert_rowid(c->db);
+        if (changes)
+            *changes = sqlite3_changes(c->db);
+    }
+    sqlite3_reset(st);
+    return write_end(s, c, rc);
+}
+
+/* ---- organisations ---- */
+
+store_rc store_org_create(store *s, const char *slug, const char *name, int64_t *id)
+{
+    *id = 0;
+    conn *c = pool_take(s);
+    store_rc rc = STORE_ERROR;
+    sqlite3_stmt *st = stmt(c, ST_ORG_INSERT);
+    if (!st)
+        goto out;
+    if (bind_text(st, 1, slug) || bind_text(st, 2, name)) {
+        rc = fail(c, bind_error(c), "create an organisation");
+        goto out;
+    }
+    rc = write_one(s, c, st, "create an organisation", id, NULL);
+out:
+    stmt_done(st);
+    pool_give(s, c);
+    if (rc != STORE_OK)
+        *id = 0;
+    return rc;
+}
+
+static store_rc org_get(store *s, arena *a, int which, const char *slug, int64_t id, store_org *out)
+{
+    memset(out, 0, sizeof(*out));
+    conn *c = pool_take(s);
+    store_rc rc = STORE_ERROR;
+    sqlite3_stmt *st = stmt(c, which);
+    if (!st)
+        goto out;
+    int r = which == ST_ORG_BY_SLUG ? bind_text(st, 1, slug) : sqlite3_bind_int64(st, 1, id);
+    if (r == SQLITE_OK)
+        r = sqlite3_step(st);
+    if (r == SQLITE_ROW) {
+        bool oom = false;
+        out->id = sqlite3_column_int64(st, 0);
+        out->slug = col_text(a, st, 1, &oom);
+        out->name = col_text(a, st, 2, &oom);
+        rc = oom ? out_of_memory("read an organisation") : STORE_OK;
+    } else {
+        rc = r == SQLITE_DONE ? STORE_NOT_FOUND : fail(c, r, "read an organisation");
+    }
+out:
+    stmt_done(st);
+    pool_give(s, c);
+    if (rc != STORE_OK)
+        memset(out, 0, sizeof(*out));
+    return rc;
+}
+
+store_rc store_org_by_slug(store *s, arena *a, const char *slug, store_org *out)
+{
+    return org_get(s, a, ST_ORG_BY_SLUG, slug, 0, out);
+}
+
+store_rc store_org_by_id(store *s, arena *a, int64_t id, store_org *out)
+{
+    return org_get(s, a, ST_ORG_BY_ID, NULL, id, out);
+}
+
+/* ---- services ---- */
+
+static int64_t now_or(int64_t t)
+{
+    return t > 0 ? t : (int64_t)time(NULL);
+}
+
+store_rc store_service_create(store *s, store_service *svc)
+{
+    int64_t now = now_or(svc->created_at);
+    conn *c = pool_take(s);
+    store_rc rc = STORE_ERROR;
+    int64_t id = 0;
+    sqlite3_stmt *st = stmt(c, ST_SERVICE_INSERT);
+    if (!st)
+        goto out;
+    if (sqlite3_bind_int64(st, 1, svc->org_id) || bind_text(st, 2, svc->code) ||
+        bind_text(st, 3, svc->name) || bind_text(st, 4, svc->description) ||
+        bind_text(st, 5, svc->workflow_json) || sqlite3_bind_int(st, 6, svc->target_days) ||
+        sqlite3_bind_int64(st, 7, now) || sqlite3_bind_int64(st, 8, now)) {
+        rc = fail(c, bind_error(c), "create a service");
+        goto out;
+    }
+    rc = write_one(s, c, st, "create a service", &id, NULL);
+out:
+    stmt_done(st);
+    pool_give(s, c);
+    if (rc == STORE_OK) {
+        svc->id = id;
+        svc->created_at = now;
+        svc->updated_at = now;
+    }
+    return rc;
+}
+
+store_rc store_service_update(store *s, const store_service *svc)
+{
+    conn *c = pool_take(s);
+    store_rc rc = STORE_ERROR;
+    int changes = 0;
+    sqlite3_stmt *st = stmt(c, ST_SERVICE_UPDATE);
+    if (!st)
+        goto out;
+    if (sqlite3_bind_int64(st, 1, svc->org_id) || bind_text(st, 2, svc->code) ||
+        bind_text(st, 3, svc->name) || bind_text(st, 4, svc->description) ||
+        bind_text(st, 5, svc->workflow_json) || sqlite3_bind_int(st, 6, svc->target_days) ||
+        sqlite3_bind_int64(st, 7, now_or(svc->updated_at))) {
+        rc = fail(c, bind_error(c), "update a service");
+        goto out;
+    }
+    rc = write_one(s, c, st, "update a service", NULL, &changes);
+    if (rc == STORE_OK && changes == 0)
+        rc = STORE_NOT_FOUND;
+out:
+    stmt_done(st);
+    pool_give(s, c);
+    return rc;
+}
+
+static store_rc service_get(store *s, arena *a, int which, int64_t key, const char *code,
+                            store_service *out)
+{
+    memset(out, 0, sizeof(*out));
+    conn *c = pool_take(s);
+    store_rc rc = STORE_ERROR;
+    sqlite3_stmt *st = stmt(c, which);
+    if (!st)
+        goto out;
+    int r = sqlite3_bind_int64(st, 1, key);
+    if (r == SQLITE_OK && which == ST_SERVICE_GET)
+        r = bind_text(st, 2, code);
+    if (r == SQLITE_OK)
+        r = sqlite3_step(st);
+    if (r == SQLITE_ROW) {
+        bool oom = false;
+        read_service(a, st, out, &oom);
+        rc = oom ? out_of_memory("read a service") : STORE_OK;
+    } else {
+        rc = r == SQLITE_DONE ? STORE_NOT_FOUND : fail(c, r, "read a service");
+    }
+out:
+    stmt_done(st);
+    pool_give(s, c);
+    if (rc != STORE_OK)
+        memset(out, 0, sizeof(*out));
+    return rc;
+}
+
+store_rc store_service_get(store *s, arena *a, int64_t org_id, const char *code, store_service *out)
+{
+    return service_get(s, a, ST_SERVICE_GET, org_id, code, out);
+}
+
+store_rc store_service_by_id(store *s, arena *a, int64_t id, store_service *out)
+{
+    return service_get(s, a, ST_SERVICE_BY_ID, id, NULL, out);
+}
+
+store_rc store_service_list(store *s, arena *a, int64_t org_id, store_service **out, size_t *n)
+{
+    *out = NULL;
+    *n = 0;
+    store_service *arr = NULL;
+    size_t cap = 0, count = 0;
+    conn *c = pool_take(s);
+    store_rc rc = STORE_ERROR;
+    sqlite3_stmt *st = stmt(c, ST_SERVICE_LIST);
+    if (!st)
+        goto out;
+    int r = sqlite3_bind_int64(st, 1, org_id);
+    bool oom = false;
+    while (r == SQLITE_OK && (r = sqlite3_step(st)) == SQLITE_ROW) {
+        if (!grow(a, (void **)&arr, &cap, count, sizeof(*arr))) {
+            oom = true;
+            break;
+        }
+        read_service(a, st, &arr[count++], &oom);
+        if (oom)
+            break;
+        r = SQLITE_OK;
+    }
+    if (oom)
+        rc = out_of_memory("list services");
+    else if (r != SQLITE_DONE)
+        rc = fail(c, r, "list services");
+    else
+        rc = STORE_OK;
+out:
+    stmt_done(st);
+    pool_give(s, c);
+    if (rc == STORE_OK) {
+        *out = arr;
+        *n = count;
+    }
+    return rc;
+}
+
+/* ---- staff, sessions and keys ---- */
+
+store_rc store_user_create(store *s, store_user *u)
+{
+    conn *c = pool_take(s);
+    store_rc rc = STORE_ERROR;
+    int64_t id = 0;
+    sqlite3_stmt *st = stmt(c, ST_USER_INSERT);
+    if (!st)
+        goto out;
+    if (sqlite3_bind_int64(st, 1, u->org_id) || bind_text(st, 2, u->email) ||
+        bind_text(st, 3, u->name) || bind_text(st, 4, u->role) ||
+        bind_text(st, 5, u->password_hash)) {
+        rc = fail(c, bind_error(c), "create a user");
+        goto out;
+    }
+    rc = write_one(s, c, st, "create a user", &id, NULL);
+out:
+    stmt_done(st);
+    pool_give(s, c);
+    if (rc == STORE_OK)
+        u->id = id;
+    return rc;
+}
+
+store_rc store_user_by_email(store *s, arena *a, const char *email, store_user *out)
+{
+    memset(out, 0, sizeof(*out));
+    conn *c = pool_take(s);
+    store_rc rc = STORE_ERROR;
+    sqlite3_stmt *st = stmt(c, ST_USER_BY_EMAIL);
+    if (!st)
+        goto out;
+    int r = bind_text(st, 1, email);
+    if (r == SQLITE_OK)
+        r = sqlite3_step(st);
+    if (r == SQLITE_ROW) {
+        bool oom = false;
+        out->id = sqlite3_column_int64(st, 0);
+        out->org_id = sqlite3_column_int64(st, 1);
+        out->email = col_text(a, st, 2, &oom);
+        out->name = col_text(a, st, 3, &oom);
+        out->role = col_text(a, st, 4, &oom);
+        out->password_hash = col_text(a, st, 5, &oom);
+        rc = oom ? out_of_memory("read a user") : STORE_OK;
+    } else {
+        rc = r == SQLITE_DONE ? STORE_NOT_FOUND : fail(c, r, "read a user");
+    }
+out:
+    stmt_done(st);
+    pool_give(s, c);
+    if (rc != STORE_OK)
+        memset(out, 0, sizeof(*out));
+    return rc;
+}
+
+store_rc store_session_create(store *s, const unsigned char hash[32], int64_t user_id,
+                              int64_t expires_at)
+{
+    conn *c = pool_take(s);
+    sqlite3_stmt *purge = NULL, *st = NULL;
+    store_rc rc = write_begin(s, c);
+    if (rc != STORE_OK)
+        goto out;
+    /* Expired sessions are swept here, where the table is written anyway. */
+    purge = stmt(c, ST_SESSION_PURGE);
+    st = stmt(c, ST_SESSION_INSERT);
+    int r = purge && st ? SQLITE_OK : SQLITE_ERROR;
+    if (r == SQLITE_OK && sqlite3_bind_int64(purge, 1, (int64_t)time(NULL)))
+        r = bind_error(c);
+    if (r == SQLITE_OK && (r = sqlite3_step(purge)) == SQLITE_DONE)
+        r = SQLITE_OK;
+    if (r == SQLITE_OK && (bind_hash(st, 1, hash) || sqlite3_bind_int64(st, 2, user_id) ||
+                           sqlite3_bind_int64(st, 3, expires_at)))
+        r = bind_error(c);
+    if (r == SQLITE_OK && (r = sqlite3_step(st)) == SQLITE_DONE)
+        r = SQLITE_OK;
+    if (r != SQLITE_OK)
+        rc = fail(c, r, "create a session");
+    stmt_done(purge);
+    stmt_done(st);
+    rc = write_end(s, c, rc);
+out:
+    pool_give(s, c);
+    return rc;
+}
+
+/* Reads a principal row: org_id, user or key id, role, name. */
+static store_rc principal_get(store *s, arena *a, int which, const unsigned char hash[32],
+                              int64_t now, store_principal *out)
+{
+    memset(out, 0, sizeof(*out));
+    conn *c = pool_take(s);
+    store_rc rc = STORE_ERROR;
+    sqlite3_stmt *st = stmt(c, which);
+    if (!st)
+        goto out;
+    int r = bind_hash(st, 1, hash);
+    if (r == SQLITE_OK && which == ST_SESSION_GET)
+        r = sqlite3_bind_int64(st, 2, now);
+    if (r == SQLITE_OK)
+        r = sqlite3_step(st);
+    if (r == SQLITE_ROW) {
+        bool oom = false;
+        out->org_id = sqlite3_column_int64(st, 0);
+        if (which == ST_SESSION_GET)
+            out->user_id = sqlite3_column_int64(st, 1);
+        else
+            out->key_id = sqlite3_column_int64(st, 1);
+        out->role = col_text(a, st, 2, &oom);
+        out->name = col_text(a, st, 3, &oom);
+        rc = oom ? out_of_memory("read a principal") : STORE_OK;
+    } else {
+        rc = r == SQLITE_DONE ? STORE_NOT_FOUND : fail(c, r, "read a principal");
+    }
+out:
+    stmt_done(st);
+    pool_give(s, c);
+    if (rc != STORE_OK)
+        memset(out, 0, sizeof(*out));
+    return rc;
+}
+
+store_rc store_session_get(store *s, arena *a, const unsigned char hash[32], int64_t now,
+                           store_principal *out)
+{
+    return principal_get(s, a, ST_SESSION_GET, hash, now, out);
+}
+
+store_rc store_session_delete(store *s, const unsigned char hash[32])
+{
+    conn *c = pool_take(s);
+    store_rc rc = STORE_ERROR;
+    int changes = 0;
+    sqlite3_stmt *st = stmt(c, ST_SESSION_DELETE);
+    if (!st)
+        goto out;
+    if (bind_hash(st, 1, hash)) {
+        rc = fail(c, bind_error(c), "delete a session");
+        goto out;
+    }
+    rc = write_one(s, c, st, "delete a session", NULL, &changes);
+    if (rc == STORE_OK && changes == 0)
+        rc = STORE_NOT_FOUND;
+out:
+    stmt_done(st);
+    pool_give(s, c);
+    return rc;
+}
+
+store_rc store_key_create(store *s, int64_t org_id, const char *label, const char *role,
+                          const unsigned char hash[32], int64_t *id)
+{
+    *id = 0;
+    conn *c = pool_take(s);
+    store_rc rc = STORE_ERROR;
+    sqlite3_stmt *st = stmt(c, ST_KEY_INSERT);
+    if (!st)
+        goto out;
+    if (sqlite3_bind_int64(st, 1, org_id) || bind_text(st, 2, label) || bind_text(st, 3, role) ||
+        bind_hash(st, 4, hash)) {
+        rc = fail(c, bind_error(c), "create an API key");
+        goto out;
+    }
+    rc = write_one(s, c, st, "create an API key", id, NULL);
+out:
+    stmt_done(st);
+    pool_give(s, c);
+    if (rc != STORE_OK)
+        *id = 0;
+    return rc;
+}
+
+store_rc store_key_get(store *s, arena *a, const unsigned char hash[32], store_principal *out)
+{
+    return principal_get(s, a, ST_KEY_GET, hash, 0, out);
+}
+
+/* ---- cases ---- */
+
+/* Inserts the person, if any field is given; *person_id is 0 otherwise. */
+static int insert_person(conn *c, const store_person *p, int64_t *person_id)
+{
+    *person_id = 0;
+    if (!p->name && !p->email && !p->phone && !p->address && !p->postcode)
+        return SQLITE_OK;
+    sqlite3_stmt *st = stmt(c, ST_PERSON_INSERT);
+    if (!st)
+        return SQLITE_ERROR;
+    int r = SQLITE_OK;
+    if (bind_text(st, 1, p->name) || bind_text(st, 2, p->email) || bind_text(st, 3, p->phone) ||
+        bind_text(st, 4, p->address) || bind_text(st, 5, p->postcode))
+        r = bind_error(c);
+    if (r == SQLITE_OK && (r = sqlite3_step(st)) == SQLITE_DONE) {
+        r = SQLITE_OK;
+        *person_id = sqlite3_last_insert_rowid(c->db);
+    }
+    stmt_done(st);
+    return r;
+}
+
+static int insert_case(conn *c, const store_case_new *in, int64_t person_id, int64_t updated_at,
+                       int64_t closed_at, int64_t *case_id)
+{
+    sqlite3_stmt *st = stmt(c, ST_CASE_INSERT);
+    if (!st)
+        return SQLITE_ERROR;
+    int r = SQLITE_OK;
+    if (sqlite3_bind_int64(st, 1, in->org_id) || sqlite3_bind_int64(st, 2, in->service_id) ||
+        bind_text(st, 3, in->reference) || bind_text(st, 4, in->stage) ||
+        bind_text(st, 5, in->summary) || bind_hash(st, 6, in->secret_hash) ||
+        bind_or_null(st, 7, person_id) || sqlite3_bind_int64(st, 8, in->now) ||
+        sqlite3_bind_int64(st, 9, updated_at) || bind_or_null(st, 10, closed_at) ||
+        bind_text(st, 11, in->idempotency_key))
+        r = bind_error(c);
+    if (r == SQLITE_OK && (r = sqlite3_step(st)) == SQLITE_DONE) {
+        r = SQLITE_OK;
+        *case_id = sqlite3_last_insert_rowid(c->db);
+    }
+    stmt_done(st);
+    return r;
+}
+
+/* Inserts an event of case_id. A NULL ev->stage records the case's stage. */
+static int insert_event(conn *c, int64_t case_id, const store_event *ev, int64_t *event_id)
+{
+    sqlite3_stmt *st = stmt(c, ST_EVENT_INSERT);
+    if (!st)
+        return SQLITE_ERROR;
+    int r = SQLITE_OK;
+    if (sqlite3_bind_int64(st, 1, case_id) || bind_text(st, 2, ev->type) ||
+        bind_text(st, 3, ev->from_stage) || bind_text(st, 4, ev->stage) ||
+        bind_text(st, 5, ev->body) || sqlite3_bind_int(st, 6, ev->rating) ||
+        sqlite3_bind_int(st, 7, ev->public_ ? 1 : 0) || bind_text(st, 8, ev->actor) ||
+        sqlite3_bind_int64(st, 9, ev->created_at))
+        r = bind_error(c);
+    if (r == SQLITE_OK && (r = sqlite3_step(st)) == SQLITE_DONE) {
+        r = SQLITE_OK;
+        if (event_id)
+            *event_id = sqlite3_last_insert_rowid(c->db);
+    }
+    stmt_done(st);
+    return r;
+}
+
+/* Reads one case by a statement of CASE_SELECT bound to (key, org_id). */
+static store_rc case_read(conn *c, arena *a, int which, int64_t id, const char *reference,
+                          int64_t org_id, store_case *out)
+{
+    sqlite3_stmt *st = stmt(c, which);
+    if (!st)
+        return STORE_ERROR;
+    store_rc rc;
+    int r = which == ST_CASE_BY_REF ? bind_text(st, 1, reference) : sqlite3_bind_int64(st, 1, id);
+    if (r == SQLITE_OK && which == ST_CASE_BY_REF)
+        r = sqlite3_bind_int64(st, 2, org_id);
+    if (r == SQLITE_OK)
+        r = sqlite3_step(st);
+    if (r == SQLITE_ROW) {
+        bool oom = false;
+        read_case(a, st, out, &oom);
+        rc = oom ? out_of_memory("read a case") : STORE_OK;
+    } else {
+        rc = r == SQLITE_DONE ? STORE_NOT_FOUND : fail(c, r, "read a case");
+    }
+    stmt_done(st);
+    return rc;
+}
+
+/* The id of the organisation's case made with this idempotency key, or 0. */
+static int find_idempotent(conn *c, int64_t org_id, const char *key, int64_t *id)
+{
+    *id = 0;
+    sqlite3_stmt *st = stmt(c, ST_CASE_BY_IDEMPOTENCY);
+    if (!st)
+        return SQLITE_ERROR;
+    int r = SQLITE_OK;
+    if (sqlite3_bind_int64(st, 1, org_id) || bind_text(st, 2, key))
+        r = bind_error(c);
+    if (r == SQLITE_OK) {
+        r = sqlite3_step(st);
+        if (r == SQLITE_ROW)
+            *id = sqlite3_column_int64(st, 0);
+        if (r == SQLITE_ROW || r == SQLITE_DONE)
+            r = SQLITE_OK;
+    }
+    stmt_done(st);
+    return r;
+}
+
+store_rc store_case_create(store *s, arena *a, const store_case_new *in, store_case *out,
+                           bool *existed)
+{
+    memset(out, 0, sizeof(*out));
+    *existed = false;
+    conn *c = pool_take(s);
+    store_rc rc = write_begin(s, c);
+    if (rc != STORE_OK)
+        goto out;
+    int64_t case_id = 0, person_id = 0;
+    int r = SQLITE_OK;
+    if (in->idempotency_key)
+        r = find_idempotent(c, in->org_id, in->idempotency_key, &case_id);
+    if (r == SQLITE_OK && case_id) {
+        *existed = true;
+    } else {
+        if (r == SQLITE_OK)
+            r = insert_person(c, &in->person, &person_id);
+        if (r == SQLITE_OK)
+            r = insert_case(c, in, person_id, in->now, 0, &case_id);
+        store_event opened = {.type = "opened",
+                              .stage = in->stage,
+                              .public_ = true,
+                              .actor = in->actor,
+                              .created_at = in->now};
+        if (r == SQLITE_OK)
+            r = insert_event(c, case_id, &opened, NULL);
+    }
+    if (r != SQLITE_OK)
+        rc = fail(c, r, "create a case");
+    else
+        rc = case_read(c, a, ST_CASE_BY_ID, case_id, NULL, 0, out);
+    rc = write_end(s, c, rc);
+out:
+    pool_give(s, c);
+    if (rc != STORE_OK) {
+        memset(out, 0, sizeof(*out));
+        *existed = false;
+    }
+    return rc;
+}
+
+store_rc store_case_get(store *s, arena *a, int64_t org_id, const char *reference, store_case *out)
+{
+    memset(out, 0, sizeof(*out));
+    conn *c = pool_take(s);
+    store_rc rc = case_read(c, a, ST_CASE_BY_REF, 0, reference, org_id, out);
+    pool_give(s, c);
+    if (rc != STORE_OK)
+        memset(out, 0, sizeof(*out));
+    return rc;
+}
+
+store_rc store_case_events(store *s, arena *a, int64_t case_id, bool public_only, store_event **out,
+                           size_t *n)
+{
+    *out = NULL;
+    *n = 0;
+    store_event *arr = NULL;
+    size_t cap = 0, count = 0;
+    conn *c = pool_take(s);
+    store_rc rc = STORE_ERROR;
+    sqlite3_stmt *st = stmt(c, public_only ? ST_EVENTS_PUBLIC : ST_EVENTS_ALL);
+    if (!st)
+        goto out;
+    int r = sqlite3_bind_int64(st, 1, case_id);
+    bool oom = false;
+    while (r == SQLITE_OK && (r = sqlite3_step(st)) == SQLITE_ROW) {
+        if (!grow(a, (void **)&arr, &cap, count, sizeof(*arr))) {
+            oom = true;
+            break;
+        }
+        read_event(a, st, &arr[count++], &oom);
+        if (oom)
+            break;
+        r = SQLITE_OK;
+    }
+    if (oom)
+        rc = out_of_memory("read events");
+    else if (r != SQLITE_DONE)
+        rc = fail(c, r, "read events");
+    else
+        rc = STORE_OK;
+out:
+    stmt_done(st);
+    pool_give(s, c);
+    if (rc == STORE_OK) {
+        *out = arr;
+        *n = count;
+    }
+    return rc;
+}
+
+/* The LIKE pattern that finds `text` anywhere, with the user's % and _ (and
+ * the escape character itself) taken literally. */
+static char *like_pattern(arena *a, const char *text)
+{
+    size_t len = strlen(text);
+    if (len > (SIZE_MAX - 3) / 2)
+        return NULL;
+    char *p = arena_alloc(a, 2 * len + 3);
+    if (!p)
+        return NULL;
+    size_t j = 0;
+    p[j++] = '%';
+    for (size_t i = 0; i < len; i++) {
+        if (text[i] == '%' || text[i] == '_' || text[i] == '\\')
+            p[j++] = '\\';
+        p[j++] = text[i];
+    }
+    p[j++] = '%';
+    p[j] = '\0';
+    return p;
+}
+
+store_rc store_case_list(store *s, arena *a, const store_case_filter *f, store_case **out,
+                         size_t *n, bool *more)
+{
+    *out = NULL;
+    *n = 0;
+    *more = false;
+    int limit = f->limit < 1 ? 1 : f->limit > LIST_MAX ? LIST_MAX : f->limit;
+    unsigned mask = (f->service_code ? LIST_SERVICE : 0) | (f->stage ? LIST_STAGE : 0) |
+                    (f->opened_from ? LIST_FROM : 0) | (f->opened_to ? LIST_TO : 0) |
+                    (f->text ? LIST_TEXT : 0);
+    char *pattern = f->text ? like_pattern(a, f->text) : NULL;
+    store_case *arr = arena_calloc(a, (size_t)limit, sizeof(*arr));
+    if (!arr || (f->text && !pattern))
+        return out_of_memory("list cases");
+
+    conn *c = pool_take(s);
+    store_rc rc = STORE_ERROR;
+    size_t count = 0;
+    sqlite3_stmt *st = stmt(c, ST_FIXED_COUNT + (int)mask);
+    if (!st)
+        goto out;
+    int r = SQLITE_OK;
+    if (sqlite3_bind_int64(st, 1, f->org_id) ||
+        sqlite3_bind_int64(st, 2, f->before_id > 0 ? f->before_id : INT64_MAX) ||
+        sqlite3_bind_int(st, 3, limit + 1) ||
+        ((mask & LIST_SERVICE) && bind_text(st, 4, f->service_code)) ||
+        ((mask & LIST_STAGE) && bind_text(st, 5, f->stage)) ||
+        ((mask & LIST_FROM) && sqlite3_bind_int64(st, 6, f->opened_from)) ||
+        ((mask & LIST_TO) && sqlite3_bind_int64(st, 7, f->opened_to)) ||
+        ((mask & LIST_TEXT) && bind_text(st, 8, pattern)))
+        r = bind_error(c);
+    bool oom = false;
+    while (r == SQLITE_OK && (r = sqlite3_step(st)) == SQLITE_ROW) {
+        if (count == (size_t)limit) {
+            *more = true;
+            r = SQLITE_DONE;
+            break;
+        }
+        read_case(a, st, &arr[count++], &oom);
+        if (oom)
+            break;
+        r = SQLITE_OK;
+    }
+    if (oom)
+        rc = out_of_memory("list cases");
+    else if (r != SQLITE_DONE)
+        rc = fail(c, r, "list cases");
+    else
+        rc = STORE_OK;
+out:
+    stmt_done(st);
+    pool_give(s, c);
+    if (rc == STORE_OK) {
+        *out = arr;
+        *n = count;
+    } else {
+        *more = false;
+    }
+    return rc;
+}
+
+/* Moves the case for a stage change; STORE_CONFLICT when it is no longer at
+ * ev->from_stage or is closed, STORE_NOT_FOUND when there is no such case. */
+static store_rc case_move(conn *c, int64_t case_id, const store_event *ev, bool closes)
+{
+    sqlite3_stmt *st = stmt(c, ST_CASE_MOVE);
+    if (!st)
+        return STORE_ERROR;
+    int r = SQLITE_OK;
+    if (sqlite3_bind_int64(st, 1, case_id) || bind_text(st, 2, ev->stage) ||
+        sqlite3_bind_int64(st, 3, ev->created_at) ||
+        (closes ? sqlite3_bind_int64(st, 4, ev->created_at) : sqlite3_bind_null(st, 4)) ||
+        bind_text(st, 5, ev->from_stage))
+        r = bind_error(c);
+    if (r == SQLITE_OK)
+        r = sqlite3_step(st);
+    stmt_done(st);
+    if (r != SQLITE_DONE)
+        return fail(c, r, "change a case's stage");
+    if (sqlite3_changes(c->db) == 1)
+        return STORE_OK;
+
+    st = stmt(c, ST_CASE_EXISTS);
+    if (!st)
+        return STORE_ERROR;
+    r = sqlite3_bind_int64(st, 1, case_id);
+    if (r == SQLITE_OK)
+        r = sqlite3_step(st);
+    stmt_done(st);
+    if (r == SQLITE_ROW)
+        return STORE_CONFLICT;
+    return r == SQLITE_DONE ? STORE_NOT_FOUND : fail(c, r, "change a case's stage");
+}
+
+/* Marks the case as updated by another kind of event; STORE_NOT_FOUND when
+ * there is no such case. */
+static store_rc case_touch(conn *c, int64_t case_id, int64_t at)
+{
+    sqlite3_stmt *st = stmt(c, ST_CASE_TOUCH);
+    if (!st)
+        return STORE_ERROR;
+    int r = sqlite3_bind_int64(st, 1, case_id);
+    if (r == SQLITE_OK)
+        r = sqlite3_bind_int64(st, 2, at);
+    if (r == SQLITE_OK)
+        r = sqlite3_step(st);
+    stmt_done(st);
+    if (r != SQLITE_DONE)
+        return fail(c, r, "update a case");
+    return sqlite3_changes(c->db) == 1 ? STORE_OK : STORE_NOT_FOUND;
+}
+
+store_rc store_event_append(store *s, int64_t case_id, store_event *ev, bool closes)
+{
+    ev->id = 0;
+    bool stage_change = ev->type && strcmp(ev->type, "stage_change") == 0;
+    if (stage_change ? !ev->from_stage || !ev->stage : closes) {
+        log_error("msg=\"store: a stage change needs both stages, and only a stage change "
+                  "closes a case\"");
+        return STORE_ERROR;
+    }
+    conn *c = pool_take(s);
+    int64_t id = 0;
+    store_rc rc = write_begin(s, c);
+    if (rc != STORE_OK)
+        goto out;
+    rc = stage_change ? case_move(c, case_id, ev, closes) : case_touch(c, case_id, ev->created_at);
+    if (rc == STORE_OK) {
+        /* Other events record the stage the case is at, whatever the caller
+         * last saw. */
+        store_event row = *ev;
+        if (!stage_change)
+            row.stage = NULL;
+        int r = insert_event(c, case_id, &row, &id);
+        if (r != SQLITE_OK)
+            rc = fail(c, r, "append an event");
+    }
+    rc = write_end(s, c, rc);
+out:
+    pool_give(s, c);
+    if (rc == STORE_OK)
+        ev->id = id;
+    return rc;
+}
+
+store_rc store_case_set_secret(store *s, int64_t case_id, const unsigned char hash[32])
+{
+    conn *c = pool_take(s);
+    store_rc rc = STORE_ERROR;
+    int changes = 0;
+    sqlite3_stmt *st = stmt(c, ST_CASE_SET_SECRET);
+    if (!st)
+        goto out;
+    if (sqlite3_bind_int64(st, 1, case_id) || bind_hash(st, 2, hash)) {
+        rc = fail(c, bind_error(c), "replace a tracking secret");
+        goto out;
+    }
+    rc = write_one(s, c, st, "replace a tracking secret", NULL, &changes);
+    if (rc == STORE_OK && changes == 0)
+        rc = STORE_NOT_FOUND;
+out:
+    stmt_done(st);
+    pool_give(s, c);
+    return rc;
+}
+
+store_rc store_service_durations(store *s, arena *a, int64_t service_id, int limit, int64_t **out,
+                                 size_t *n)
+{
+    *out = NULL;
+    *n = 0;
+    if (limit <= 0)
+        return STORE_OK;
+    int64_t *arr = arena_calloc(a, (size_t)limit, sizeof(*arr));
+    if (!arr)
+        return out_of_memory("read durations");
+    conn *c = pool_take(s);
+    store_rc rc = STORE_ERROR;
+    size_t count = 0;
+    sqlite3_stmt *st = stmt(c, ST_DURATIONS);
+    if (!st)
+        goto out;
+    int r = sqlite3_bind_int64(st, 1, service_id);
+    if (r == SQLITE_OK)
+        r = sqlite3_bind_int(st, 2, limit);
+    while (r == SQLITE_OK && (r = sqlite3_step(st)) == SQLITE_ROW) {
+        if (count < (size_t)limit)
+            arr[count++] = sqlite3_column_int64(st, 0);
+        r = SQLITE_OK;
+    }
+    rc = r == SQLITE_DONE ? STORE_OK : fail(c, r, "read durations");
+out:
+    stmt_done(st);
+    pool_give(s, c);
+    if (rc == STORE_OK) {
+        *out = arr;
+        *n = count;
+    }
+    return rc;
+}
+
+/* ---- bulk import ---- */
+
+static int set_cache(conn *c, int kib)
+{
+    char pragma[64];
+    snprintf(pragma, sizeof(pragma), "PRAGMA cache_size = -%d", kib);
+    return sqlite3_exec(c->db, pragma, NULL, NULL, NULL);
+}
+
+store_rc store_case_import(store *s, const store_case_new *cases, const store_event *const *events,
+                           const size_t *n_events, const int64_t *closed_at, size_t n)
+{
+    conn *c = pool_take(s);
+    store_rc rc = write_begin(s, c);
+    if (rc != STORE_OK)
+        goto out;
+    /* A million cases touch far more pages than the usual cache holds. */
+    int r = set_cache(c, IMPORT_CACHE_KIB);
+    for (size_t i = 0; i < n && r == SQLITE_OK; i++) {
+        const store_case_new *in = &cases[i];
+        int64_t updated_at = in->now, person_id = 0, case_id = 0;
+        for (size_t j = 0; j < n_events[i]; j++)
+            if (events[i][j].created_at > updated_at)
+                updated_at = events[i][j].created_at;
+        int64_t closed = closed_at ? closed_at[i] : 0;
+        r = insert_person(c, &in->person, &person_id);
+        if (r == SQLITE_OK)
+            r = insert_case(c, in, person_id, updated_at, closed, &case_id);
+        for (size_t j = 0; j < n_events[i] && r == SQLITE_OK; j++)
+            r = insert_event(c, case_id, &events[i][j], NULL);
+    }
+    if (r != SQLITE_OK)
+        rc = fail(c, r, "import cases");
+    rc = write_end(s, c, rc);
+    if (set_cache(c, CACHE_KIB) != SQLITE_OK)
+        log_db(false, "restore the cache size after an import", c->db);
+out:
+    pool_give(s, c);
+    return rc;
+}
