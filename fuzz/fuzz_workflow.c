@@ -18,11 +18,18 @@ static void check_refusal(const wf_error *err)
         abort();
 }
 
+/* [a-z0-9_]{1,WF_CODE_MAX}, as workflow.h promises. */
+static bool code_ok(const char *s)
+{
+    size_t n = strlen(s);
+    return n >= 1 && n <= WF_CODE_MAX && strspn(s, "abcdefghijklmnopqrstuvwxyz0123456789_") == n;
+}
+
 static void check_stage(const workflow *wf, size_t i)
 {
     const wf_stage *s = &wf->stages[i];
-    if (!valid_code(s->code, WF_CODE_MAX) || strchr(s->code, '-') || !s->name[0] ||
-        !valid_text(s->name, WF_NAME_MAX, false) || workflow_stage(wf, s->code) != s)
+    if (!code_ok(s->code) || !s->name[0] || !valid_text(s->name, WF_NAME_MAX, false) ||
+        workflow_stage(wf, s->code) != s)
         abort();
     if (s->terminal && s->n_next != 0)
         abort();

@@ -12,6 +12,7 @@
 #include <stdint.h>
 
 #include "http/http.h"
+#include "domain/workflow.h"
 #include "http/ratelimit.h"
 #include "store/store.h"
 
@@ -36,6 +37,21 @@ typedef struct app_history {
     size_t n;
 } app_history;
 
+#define APP_SERVICE_SLOTS 256
+#define APP_SERVICE_TTL_S 10
+
+/* A service with its workflow parsed and its organisation's name, shared
+ * read-only by the requests that hold a reference to it. Cached because every
+ * case response needs them; other instances' edits show within the TTL. */
+typedef struct app_service {
+    arena mem; /* owns everything below */
+    int refs;  /* guarded by app.services_lock */
+    int64_t loaded_at;
+    store_service svc;
+    workflow wf;
+    const char *org_name;
+} app_service;
+
 typedef struct app {
     store *store;
     unsigned char key[32]; /* the deployment's key for token hashes */
@@ -44,6 +60,8 @@ typedef struct app {
     char dummy_hash[128];   /* verified against when a log-in names no account */
     pthread_mutex_t history_lock;
     app_history history[APP_HISTORY_SLOTS];
+    pthread_mutex_t services_lock;
+    app_service *services[APP_SERVICE_SLOTS];
 } app;
 
 int app_init(app *a, store *s, bool cookie_secure);
@@ -57,6 +75,12 @@ int64_t app_now(void);
 
 /* Copies the service's sorted recent durations into `a`; *n may be 0. */
 int app_service_history(app *ap, arena *a, int64_t service_id, int64_t **out, size_t *n);
+/* The service with this id, valid until the request's arena is freed.
+ * Returns STORE_ERROR when the stored workflow cannot be read. */
+store_rc app_service_get(app *ap, arena *a, int64_t service_id, const app_service **out);
+/* Forgets a cached service (after it was changed). */
+void app_service_forget(app *ap, int64_t service_id);
+
 /* Forgets a service's cached history (after one of its cases closes). */
 void app_history_forget(app *ap, int64_t service_id);
 

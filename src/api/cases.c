@@ -165,7 +165,7 @@ void cases_create(http_req *req, http_res *res)
     const store_principal *who = req->who;
     const char *service_code, *idem;
     store_service svc;
-    workflow wf;
+    const app_service *e;
     store_case_new in = {.org_id = who->org_id, .actor = who->name, .now = app_now()};
     json_t *body = api_body_object(req, res, false);
     if (!body)
@@ -186,7 +186,8 @@ void cases_create(http_req *req, http_res *res)
         api_store_error(res, rc);
         goto out;
     }
-    if (!casework_service(req, res, svc.id, &svc, &wf))
+    e = casework_service(req, res, svc.id);
+    if (!e)
         goto out;
 
     char ref[REF_TEXT_LEN + 1];
@@ -195,7 +196,7 @@ void cases_create(http_req *req, http_res *res)
     token_random_grouped(secret, SECRET_CHARS);
     token_hash(ap->key, secret, hash);
     in.service_id = svc.id;
-    in.stage = wf.stages[wf.initial].code;
+    in.stage = e->wf.stages[e->wf.initial].code;
     in.secret_hash = hash;
     in.idempotency_key = idem;
 
@@ -212,7 +213,7 @@ void cases_create(http_req *req, http_res *res)
         api_store_error(res, rc);
         goto out;
     }
-    json_t *out = json_pack("{s:o}", "case", case_json(&c, &svc, &wf, may_see_person(who)));
+    json_t *out = json_pack("{s:o}", "case", case_json(&c, &e->svc, &e->wf, may_see_person(who)));
     if (existed) {
         api_send(res, 200, out);
         http_res_header(res, "Idempotent-Replayed", "true");
@@ -272,30 +273,6 @@ static bool query_int(http_req *req, http_res *res, const char *name, long long 
     return true;
 }
 
-/* Workflows of the services met while rendering a list, parsed once each. */
-typedef struct service_memo {
-    store_service svc[16];
-    workflow wf[16];
-    size_t n;
-} service_memo;
-
-static bool memo_get(http_req *req, http_res *res, service_memo *m, int64_t service_id,
-                     const store_service **svc, const workflow **wf)
-{
-    for (size_t i = 0; i < m->n; i++)
-        if (m->svc[i].id == service_id) {
-            *svc = &m->svc[i];
-            *wf = &m->wf[i];
-            return true;
-        }
-    size_t slot = m->n < 16 ? m->n++ : 15;
-    if (!casework_service(req, res, service_id, &m->svc[slot], &m->wf[slot]))
-        return false;
-    *svc = &m->svc[slot];
-    *wf = &m->wf[slot];
-    return true;
-}
-
 void cases_list(http_req *req, http_res *res)
 {
     app *ap = req->ctx;
@@ -340,20 +317,14 @@ void cases_list(http_req *req, http_res *res)
         api_store_error(res, rc);
         return;
     }
-    service_memo *memo = arena_calloc(&req->a, 1, sizeof(*memo));
-    if (!memo) {
-        api_error(res, 500, "internal", NULL, "out of memory");
-        return;
-    }
     json_t *list = json_array();
     for (size_t i = 0; i < n; i++) {
-        const store_service *svc;
-        const workflow *wf;
-        if (!memo_get(req, res, memo, cases[i].service_id, &svc, &wf)) {
+        const app_service *e = casework_service(req, res, cases[i].service_id);
+        if (!e) {
             json_decref(list);
             return;
         }
-        json_array_append_new(list, case_json(&cases[i], svc, wf, may_see_person(who)));
+        json_array_append_new(list, case_json(&cases[i], &e->svc, &e->wf, may_see_person(who)));
     }
     json_t *next = more && n ? json_sprintf("%lld", (long long)cases[n - 1].id) : json_null();
     api_send(res, 200, json_pack("{s:o, s:o}", "cases", list, "next_cursor", next));
@@ -364,11 +335,10 @@ void cases_get(http_req *req, http_res *res)
     app *ap = req->ctx;
     const store_principal *who = req->who;
     store_case c;
-    store_service svc;
-    workflow wf;
+    const app_service *e;
     store_event *events;
     size_t n;
-    if (!load_case(req, res, &c) || !casework_service(req, res, c.service_id, &svc, &wf))
+    if (!load_case(req, res, &c) || !(e = casework_service(req, res, c.service_id)))
         return;
     store_rc rc = store_case_events(ap->store, &req->a, c.id, false, &events, &n);
     if (rc != STORE_OK) {
@@ -379,15 +349,15 @@ void cases_get(http_req *req, http_res *res)
     for (size_t i = 0; i < n; i++)
         json_array_append_new(list, event_json(&events[i]));
     api_send(res, 200,
-             json_pack("{s:o, s:o}", "case", case_json(&c, &svc, &wf, may_see_person(who)),
+             json_pack("{s:o, s:o}", "case", case_json(&c, &e->svc, &e->wf, may_see_person(who)),
                        "events", list));
     http_res_header(res, "Cache-Control", "no-store");
 }
 
 /* Appends `ev` (type, stage and note set by the caller) and answers with the
  * event and the case as it now is. */
-static void append_event(http_req *req, http_res *res, store_case *c, const store_service *svc,
-                         const workflow *wf, store_event *ev, bool closes, int status)
+static void append_event(http_req *req, http_res *res, store_case *c, const app_service *e,
+                         store_event *ev, bool closes, int status)
 {
     app *ap = req->ctx;
     const store_principal *who = req->who;
@@ -410,21 +380,22 @@ static void append_event(http_req *req, http_res *res, store_case *c, const stor
     c->updated_at = ev->created_at;
     if (closes) {
         c->closed_at = ev->created_at;
-        app_history_forget(ap, svc->id);
+        app_history_forget(ap, e->svc.id);
     }
     api_send(res, status,
              json_pack("{s:o, s:o}", "event", event_json(ev), "case",
-                       case_json(c, svc, wf, may_see_person(who))));
+                       case_json(c, &e->svc, &e->wf, may_see_person(who))));
 }
 
 /* Checks a move to stage `to` and appends it; `note` is public. */
-static void change_stage(http_req *req, http_res *res, store_case *c, const store_service *svc,
-                         const workflow *wf, const char *to, const char *note, int status)
+static void change_stage(http_req *req, http_res *res, store_case *c, const app_service *e,
+                         const char *to, const char *note, int status)
 {
+    const workflow *wf = &e->wf;
     const wf_stage *target = workflow_stage(wf, to);
     if (!target) {
         api_error(res, 400, "invalid_field", "stage", "the service %s has no stage %s",
-                  svc->code, to);
+                  e->svc.code, to);
         return;
     }
     wf_rc check = workflow_check_move(wf, c->stage, to);
@@ -442,7 +413,7 @@ static void change_stage(http_req *req, http_res *res, store_case *c, const stor
         .body = note,
         .public_ = target->milestone || note != NULL,
     };
-    append_event(req, res, c, svc, wf, &ev, target->terminal, status);
+    append_event(req, res, c, e, &ev, target->terminal, status);
 }
 
 static bool refuse_if_closed(http_res *res, const store_case *c)
@@ -458,8 +429,7 @@ void cases_add_event(http_req *req, http_res *res)
 {
     static const char *const fields[] = {"type", "stage", "note", NULL};
     store_case c;
-    store_service svc;
-    workflow wf;
+    const app_service *e;
     const char *type, *stage, *note;
     json_t *body = api_body_object(req, res, false);
     if (!body)
@@ -490,13 +460,13 @@ void cases_add_event(http_req *req, http_res *res)
         goto out;
     }
     if (!load_case(req, res, &c) || refuse_if_closed(res, &c) ||
-        !casework_service(req, res, c.service_id, &svc, &wf))
+        !(e = casework_service(req, res, c.service_id)))
         goto out;
     if (is_stage) {
-        change_stage(req, res, &c, &svc, &wf, stage, note, 201);
+        change_stage(req, res, &c, e, stage, note, 201);
     } else {
         store_event ev = {.type = type, .stage = c.stage, .body = note, .public_ = is_public};
-        append_event(req, res, &c, &svc, &wf, &ev, false, 201);
+        append_event(req, res, &c, e, &ev, false, 201);
     }
 out:
     json_decref(body);
@@ -506,8 +476,7 @@ void cases_close(http_req *req, http_res *res)
 {
     static const char *const fields[] = {"stage", "note", NULL};
     store_case c;
-    store_service svc;
-    workflow wf;
+    const app_service *e;
     const char *stage, *note;
     json_t *body = api_body_object(req, res, true);
     if (!body)
@@ -516,23 +485,24 @@ void cases_close(http_req *req, http_res *res)
         !api_string(res, body, "stage", "stage", false, 40, false, &stage) ||
         !api_string(res, body, "note", "note", false, NOTE_MAX, true, &note) ||
         !load_case(req, res, &c) || refuse_if_closed(res, &c) ||
-        !casework_service(req, res, c.service_id, &svc, &wf))
+        !(e = casework_service(req, res, c.service_id)))
         goto out;
+    const workflow *wf = &e->wf;
     if (stage) {
-        const wf_stage *st = workflow_stage(&wf, stage);
+        const wf_stage *st = workflow_stage(wf, stage);
         if (st && !st->terminal) {
             api_error(res, 400, "invalid_field", "stage",
-                      "%s is not a closing stage of the service %s", stage, svc.code);
+                      "%s is not a closing stage of the service %s", stage, e->svc.code);
             goto out;
         }
     } else {
         /* Without a stage, close to the one closing stage reachable from here. */
-        const wf_stage *from = workflow_stage(&wf, c.stage);
+        const wf_stage *from = workflow_stage(wf, c.stage);
         size_t found = 0;
         char names[512] = "";
         size_t used = 0;
         for (size_t i = 0; from && i < from->n_next; i++) {
-            const wf_stage *next = &wf.stages[from->next[i]];
+            const wf_stage *next = &wf->stages[from->next[i]];
             if (!next->terminal)
                 continue;
             stage = next->code;
@@ -544,7 +514,7 @@ void cases_close(http_req *req, http_res *res)
         }
         if (found == 0) {
             char next[512];
-            workflow_describe_next(&wf, c.stage, next, sizeof(next));
+            workflow_describe_next(wf, c.stage, next, sizeof(next));
             api_error(res, 409, "invalid_transition", "stage",
                       "the case cannot be closed from stage '%s'; allowed next stages: %s",
                       c.stage, next);
@@ -556,7 +526,7 @@ void cases_close(http_req *req, http_res *res)
             goto out;
         }
     }
-    change_stage(req, res, &c, &svc, &wf, stage, note, 200);
+    change_stage(req, res, &c, e, stage, note, 200);
 out:
     json_decref(body);
 }

@@ -5,7 +5,6 @@
 
 #include "api/app.h"
 #include "api/json.h"
-#include "util/log.h"
 
 bool casework_reference(http_res *res, const char *text, char out[REF_TEXT_LEN + 1])
 {
@@ -19,25 +18,15 @@ bool casework_reference(http_res *res, const char *text, char out[REF_TEXT_LEN +
     return true;
 }
 
-bool casework_service(http_req *req, http_res *res, int64_t service_id, store_service *svc,
-                      workflow *wf)
+const app_service *casework_service(http_req *req, http_res *res, int64_t service_id)
 {
-    app *ap = req->ctx;
-    store_rc rc = store_service_by_id(ap->store, &req->a, service_id, svc);
+    const app_service *e;
+    store_rc rc = app_service_get(req->ctx, &req->a, service_id, &e);
     if (rc != STORE_OK) {
         api_store_error(res, rc == STORE_NOT_FOUND ? STORE_ERROR : rc);
-        return false;
+        return NULL;
     }
-    json_t *def = json_loads(svc->workflow_json, 0, NULL);
-    wf_error err;
-    int parsed = def ? workflow_parse(&req->a, def, wf, &err) : -1;
-    json_decref(def);
-    if (parsed != 0) {
-        log_error("msg=\"stored workflow is invalid\" service_id=%lld", (long long)service_id);
-        api_error(res, 500, "internal", NULL, "the service's workflow cannot be read");
-        return false;
-    }
-    return true;
+    return e;
 }
 
 const char *casework_stage_name(const workflow *wf, const char *code)

@@ -4,6 +4,7 @@
 
 #include <stdbool.h>
 
+#include "api/app.h"
 #include "domain/ref.h"
 #include "domain/workflow.h"
 #include "http/http.h"
@@ -13,10 +14,9 @@
  * writes a 400 invalid_reference saying what is wrong and returns false. */
 bool casework_reference(http_res *res, const char *text, char out[REF_TEXT_LEN + 1]);
 
-/* The case's service and its parsed workflow (allocated in req->a); on
- * failure writes the error and returns false. */
-bool casework_service(http_req *req, http_res *res, int64_t service_id, store_service *svc,
-                      workflow *wf);
+/* The service with its parsed workflow, held until the request ends; on
+ * failure writes the error and returns NULL. */
+const app_service *casework_service(http_req *req, http_res *res, int64_t service_id);
 
 /* The name of a stage, or its code when the workflow no longer has it. */
 const char *casework_stage_name(const workflow *wf, const char *code);

@@ -151,6 +151,7 @@ void services_update(http_req *req, http_res *res)
         api_store_error(res, rc);
         goto out;
     }
+    app_service_forget(ap, svc.id);
     rc = store_service_get(ap->store, &req->a, who->org_id, svc.code, &svc);
     if (rc != STORE_OK) {
         api_store_error(res, rc);

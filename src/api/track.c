@@ -16,6 +16,7 @@
 #include "api/json.h"
 #include "domain/validate.h"
 #include "domain/workdays.h"
+#include "util/jsonw.h"
 #include "util/token.h"
 
 #define MESSAGE_MAX 2000
@@ -102,30 +103,27 @@ static void estimate_for(int64_t *sorted, size_t n, int64_t elapsed, estimate *e
 int track_view_build(http_req *req, http_res *res, const store_case *c, track_view *v)
 {
     app *ap = req->ctx;
-    store_service svc;
-    workflow wf;
-    store_org org;
     store_event *events;
     size_t n;
     memset(v, 0, sizeof(*v));
-    if (!casework_service(req, res, c->service_id, &svc, &wf))
+    const app_service *e = casework_service(req, res, c->service_id);
+    if (!e)
         return -1;
-    store_rc rc = store_org_by_id(ap->store, &req->a, c->org_id, &org);
-    if (rc == STORE_OK)
-        rc = store_case_events(ap->store, &req->a, c->id, true, &events, &n);
+    const workflow *wf = &e->wf;
+    store_rc rc = store_case_events(ap->store, &req->a, c->id, true, &events, &n);
     if (rc != STORE_OK) {
         api_store_error(res, rc == STORE_NOT_FOUND ? STORE_ERROR : rc);
         return -1;
     }
 
     v->reference = c->reference;
-    v->org_name = org.name;
-    v->service_code = svc.code;
-    v->service_name = svc.name;
+    v->org_name = e->org_name;
+    v->service_code = e->svc.code;
+    v->service_name = e->svc.name;
     v->closed = c->closed_at != 0;
     v->opened_at = c->opened_at;
     v->closed_at = c->closed_at;
-    v->target_date = workdays_add(c->opened_at, svc.target_days);
+    v->target_date = workdays_add(c->opened_at, e->svc.target_days);
     v->timeline = arena_calloc(&req->a, n ? n : 1, sizeof(track_entry));
     if (!v->timeline) {
         api_error(res, 500, "internal", NULL, "out of memory");
@@ -134,7 +132,7 @@ int track_view_build(http_req *req, http_res *res, const store_case *c, track_vi
 
     for (size_t i = 0; i < n; i++) {
         const store_event *ev = &events[i];
-        const wf_stage *st = ev->stage ? workflow_stage(&wf, ev->stage) : NULL;
+        const wf_stage *st = ev->stage ? workflow_stage(wf, ev->stage) : NULL;
         bool moved = strcmp(ev->type, "opened") == 0 || strcmp(ev->type, "stage_change") == 0;
         track_entry *t = &v->timeline[v->n_timeline];
         t->at = ev->created_at;
@@ -165,7 +163,7 @@ int track_view_build(http_req *req, http_res *res, const store_case *c, track_vi
         v->n_timeline++;
     }
     if (!v->stage) {
-        const wf_stage *first = &wf.stages[wf.initial];
+        const wf_stage *first = &wf->stages[wf->initial];
         v->stage = first->code;
         v->stage_name = first->name;
     }
@@ -175,7 +173,7 @@ int track_view_build(http_req *req, http_res *res, const store_case *c, track_vi
     } else {
         int64_t *history;
         size_t count;
-        if (app_service_history(ap, &req->a, svc.id, &history, &count) != 0) {
+        if (app_service_history(ap, &req->a, e->svc.id, &history, &count) != 0) {
             api_store_error(res, STORE_UNAVAILABLE);
             return -1;
         }
@@ -184,37 +182,108 @@ int track_view_build(http_req *req, http_res *res, const store_case *c, track_vi
     return 0;
 }
 
-json_t *track_view_json(const track_view *v)
+/* Writes a time, or null when t == 0; `date_only` drops the time of day. */
+static void jw_time(jsonw *w, int64_t t, bool date_only)
 {
-    json_t *timeline = json_array();
+    char text[32];
+    if (t == 0) {
+        jw_null(w);
+        return;
+    }
+    if (date_only)
+        format_date(t, text, sizeof(text));
+    else
+        format_datetime(t, text, sizeof(text));
+    jw_string(w, text);
+}
+
+void track_view_write(const track_view *v, buf *b)
+{
+    jsonw w;
+    jw_init(&w, b);
+    jw_object_begin(&w);
+    jw_key(&w, "reference");
+    jw_string(&w, v->reference);
+    jw_key(&w, "organisation");
+    jw_object_begin(&w);
+    jw_key(&w, "name");
+    jw_string(&w, v->org_name);
+    jw_object_end(&w);
+    jw_key(&w, "service");
+    jw_object_begin(&w);
+    jw_key(&w, "code");
+    jw_string(&w, v->service_code);
+    jw_key(&w, "name");
+    jw_string(&w, v->service_name);
+    jw_object_end(&w);
+    jw_key(&w, "stage");
+    jw_object_begin(&w);
+    jw_key(&w, "code");
+    jw_string(&w, v->stage);
+    jw_key(&w, "name");
+    jw_string(&w, v->stage_name);
+    jw_object_end(&w);
+    jw_key(&w, "closed");
+    jw_bool(&w, v->closed);
+    jw_key(&w, "opened_at");
+    jw_time(&w, v->opened_at, false);
+    jw_key(&w, "closed_at");
+    jw_time(&w, v->closed_at, false);
+    jw_key(&w, "target_date");
+    jw_time(&w, v->target_date, true);
+
+    jw_key(&w, "expected_completion");
+    jw_object_begin(&w);
+    jw_key(&w, "available");
+    jw_bool(&w, v->expected.available);
+    if (v->expected.available) {
+        jw_key(&w, "date");
+        jw_time(&w, v->opened_at + v->expected.median_s, true);
+        jw_key(&w, "earliest");
+        jw_time(&w, v->opened_at + v->expected.low_s, true);
+        jw_key(&w, "latest");
+        jw_time(&w, v->opened_at + v->expected.high_s, true);
+        jw_key(&w, "based_on");
+        jw_int(&w, (long long)v->expected.sample);
+    } else {
+        jw_key(&w, "reason");
+        jw_string(&w, v->expected.reason ? v->expected.reason : "No estimate is available.");
+    }
+    jw_object_end(&w);
+
+    jw_key(&w, "timeline");
+    jw_array_begin(&w);
     for (size_t i = 0; i < v->n_timeline; i++) {
         const track_entry *t = &v->timeline[i];
-        json_t *e = json_pack("{s:o, s:s, s:o, s:o, s:o}", "at", api_time(t->at), "type",
-                              t->type, "stage", api_str(t->stage), "stage_name",
-                              api_str(t->stage_name), "note", api_str(t->note));
-        if (e && t->rating)
-            json_object_set_new(e, "rating", json_integer(t->rating));
-        json_array_append_new(timeline, e);
+        jw_object_begin(&w);
+        jw_key(&w, "at");
+        jw_time(&w, t->at, false);
+        jw_key(&w, "type");
+        jw_string(&w, t->type);
+        jw_key(&w, "stage");
+        jw_string(&w, t->stage);
+        jw_key(&w, "stage_name");
+        jw_string(&w, t->stage_name);
+        jw_key(&w, "note");
+        jw_string(&w, t->note);
+        if (t->rating) {
+            jw_key(&w, "rating");
+            jw_int(&w, t->rating);
+        }
+        jw_object_end(&w);
     }
-    json_t *expected;
-    if (v->expected.available)
-        expected = json_pack("{s:b, s:o, s:o, s:o, s:I}", "available", 1, "date",
-                             api_date(v->opened_at + v->expected.median_s), "earliest",
-                             api_date(v->opened_at + v->expected.low_s), "latest",
-                             api_date(v->opened_at + v->expected.high_s), "based_on",
-                             (json_int_t)v->expected.sample);
-    else
-        expected = json_pack("{s:b, s:s}", "available", 0, "reason",
-                             v->expected.reason ? v->expected.reason : "No estimate is available.");
-    return json_pack("{s:s, s:{s:s}, s:{s:s, s:s}, s:{s:s, s:s}, s:b, s:o, s:o, s:o, s:o, "
-                     "s:o, s:{s:b, s:b}}",
-                     "reference", v->reference, "organisation", "name", v->org_name, "service",
-                     "code", v->service_code, "name", v->service_name, "stage", "code", v->stage,
-                     "name", v->stage_name, "closed", v->closed, "opened_at",
-                     api_time(v->opened_at), "closed_at", api_time(v->closed_at), "target_date",
-                     api_date(v->target_date), "expected_completion", expected, "timeline",
-                     timeline, "feedback", "allowed", v->closed && !v->feedback_given, "given",
-                     v->feedback_given);
+    jw_array_end(&w);
+
+    jw_key(&w, "feedback");
+    jw_object_begin(&w);
+    jw_key(&w, "allowed");
+    jw_bool(&w, v->closed && !v->feedback_given);
+    jw_key(&w, "given");
+    jw_bool(&w, v->feedback_given);
+    jw_object_end(&w);
+    jw_object_end(&w);
+    if (!jw_finish(&w))
+        b->failed = true;
 }
 
 static store_rc add_citizen_event(http_req *req, const store_case *c, store_event *ev)
@@ -295,7 +364,9 @@ void track_get(http_req *req, http_res *res)
     track_view v;
     if (!api_track_open(req, res, &r) || track_view_build(req, res, &r.c, &v) != 0)
         return;
-    api_send(res, 200, track_view_json(&v));
+    res->status = 200;
+    res->content_type = "application/json";
+    track_view_write(&v, &res->body);
     http_res_header(res, "Cache-Control", "no-store");
 }
 

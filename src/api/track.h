@@ -9,12 +9,12 @@
 #define OC_TRACK_H
 
 #include <stdbool.h>
-#include <jansson.h>
 #include <stdint.h>
 
 #include "domain/estimate.h"
 #include "domain/ref.h"
 #include "http/http.h"
+#include "util/buf.h"
 #include "store/store.h"
 
 typedef struct track_credential {
@@ -70,8 +70,8 @@ typedef struct track_view {
 /* 0, or -1 with the error response written. */
 int track_view_build(http_req *req, http_res *res, const store_case *c, track_view *v);
 
-/* The view as the API's JSON (a new reference). */
-json_t *track_view_json(const track_view *v);
+/* Writes the view as the API's JSON into b. */
+void track_view_write(const track_view *v, buf *b);
 
 /* Adds a citizen's message or feedback to the case. */
 store_rc track_add_message(http_req *req, const store_case *c, const char *text);

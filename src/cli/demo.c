@@ -63,11 +63,12 @@ static size_t rng_below(rng *r, size_t n)
     return (size_t)(rng_next(r) % n);
 }
 
+/* Uniform in [lo, hi), or lo when the range is empty. It draws even then, so
+ * that how many draws a case makes does not depend on its dates. */
 static int64_t rng_range(rng *r, int64_t lo, int64_t hi)
 {
-    if (hi <= lo)
-        return lo;
-    return lo + (int64_t)(rng_next(r) % (uint64_t)(hi - lo));
+    uint64_t x = rng_next(r);
+    return hi <= lo ? lo : lo + (int64_t)(x % (uint64_t)(hi - lo));
 }
 
 /* ---- the demo description, read from demo.json ---- */
@@ -545,7 +546,7 @@ static void walk_workflow(rng *r, const demo_service *svc, bool closed, walk *w)
         for (;;) {
             const sim_stage *st = &svc->stages[cur];
             if (svc->wf.stages[cur].terminal)
-                return; /* only closed walks get here: open ones restart below */
+                return; /* an open walk never gets here: it starts again instead */
             if (!closed && rng_unit(r) < st->hold)
                 return;
             if (w->n_changes == DEMO_MAX_STEPS) {
@@ -570,21 +571,27 @@ static void walk_workflow(rng *r, const demo_service *svc, bool closed, walk *w)
     w->at[0] = 0;
 }
 
-/* Moves a time staff act at into the working week, 08:00-18:00 UTC. */
-static int64_t office_time(rng *r, int64_t t)
+/* Moves a time staff act at into the working week, 08:00-18:00 UTC: to the
+ * next working moment, or with `back` to the last one before it. */
+static int64_t office_time(rng *r, int64_t t, bool back)
 {
+    int64_t jitter = rng_range(r, 0, 2 * 3600);
     int64_t day = t / DAY * DAY;
     int64_t sec = t - day;
-    if (sec < 8 * 3600)
-        t = day + 8 * 3600 + rng_range(r, 0, 2 * 3600);
-    else if (sec >= 18 * 3600)
-        t = day + DAY + 8 * 3600 + rng_range(r, 0, 2 * 3600);
-    /* 1 January 1970 was a Thursday: day number + 4 modulo 7 is 0 on Sunday. */
-    int dow = (int)(((t / DAY) + 4) % 7);
-    if (dow == 6)
-        t += 2 * DAY;
-    else if (dow == 0)
-        t += DAY;
+    if (back) {
+        if (sec < 8 * 3600)
+            t = day - DAY + 16 * 3600 + jitter;
+        else if (sec >= 18 * 3600)
+            t = day + 16 * 3600 + jitter;
+    } else {
+        if (sec < 8 * 3600)
+            t = day + 8 * 3600 + jitter;
+        else if (sec >= 18 * 3600)
+            t = day + DAY + 8 * 3600 + jitter;
+    }
+    /* Day 0, 1 January 1970, was a Thursday: (day + 4) % 7 is 0 on Sunday, 6 on Saturday. */
+    for (int dow = (int)((t / DAY + 4) % 7); dow == 0 || dow == 6; dow = (int)((t / DAY + 4) % 7))
+        t += back ? -DAY : DAY;
     return t;
 }
 
@@ -644,6 +651,64 @@ static int pick_rating(rng *r)
     return 5;
 }
 
+/* Dates a walk: fills w->at with times and returns the end of the case's
+ * history, its closing or, while open, `now`. A closed case opened at any time
+ * in the past year that leaves room for its history; an open one is somewhere
+ * inside its current stage, so most open cases are on track, as in a service
+ * that keeps up. */
+static int64_t date_walk(rng *r, const demo_service *svc, bool closed, int64_t now, walk *w)
+{
+    int64_t span = w->at[w->n_changes];
+    int64_t opened;
+    if (closed) {
+        opened = now - rng_range(r, span + 3600, YEAR > span + 7200 ? YEAR : span + 7200);
+    } else {
+        const sim_stage *current = &svc->stages[w->stage[w->n_changes]];
+        int64_t dwell = (int64_t)(rng_unit(r) * (double)stage_seconds(r, current));
+        opened = now - span - dwell - 3600;
+    }
+    int64_t prev_offset = 0;
+    w->at[0] = opened;
+    for (size_t i = 1; i <= w->n_changes; i++) {
+        int64_t t = w->at[i - 1] + (w->at[i] - prev_offset);
+        prev_offset = w->at[i];
+        w->at[i] = svc->org->office_hours ? office_time(r, t, false) : t;
+    }
+    int64_t last = w->at[w->n_changes];
+    if (last > now - 60) {
+        /* Office hours pushed the history past its end: slide it back by whole
+         * weeks, which keeps every step within the working week. */
+        int64_t shift = (last - now + 3600 + 7 * DAY - 1) / (7 * DAY) * (7 * DAY);
+        for (size_t i = 0; i <= w->n_changes; i++)
+            w->at[i] -= shift;
+    }
+    return closed ? w->at[w->n_changes] : now;
+}
+
+/* Draws up to n moments in (opened, end) for notes and messages, sorted, and
+ * returns how many. */
+static int draw_extra_times(rng *r, bool office, int64_t opened, int64_t end, int64_t *at, int n)
+{
+    int kept = 0;
+    for (int i = 0; i < n; i++) {
+        int64_t t = rng_range(r, opened + 1, end);
+        if (office) {
+            /* A case opened at the weekend has no working moment yet: nothing
+             * has happened to it, so the event is left out. */
+            int64_t later = office_time(r, t, false), earlier = office_time(r, t, true);
+            if (later < end)
+                t = later;
+            else if (earlier > opened)
+                t = earlier;
+            else
+                continue;
+        }
+        at[kept++] = t;
+    }
+    qsort(at, (size_t)kept, sizeof(*at), cmp_i64);
+    return kept;
+}
+
 /* Fills one case and its events. The walk fixes the stage changes; notes and
  * citizen messages fill the case up to the target number of events at random
  * moments in its life, and some closed cases get feedback afterwards. */
@@ -656,37 +721,8 @@ static int generate_case(rng *r, arena *a, const demo_data *d, const demo_servic
     walk w;
     walk_workflow(r, svc, closed, &w);
     closed = stages[w.stage[w.n_changes]].terminal;
-
-    /* A closed case opened at any time in the past year that leaves room for
-     * its history; an open one is somewhere inside its current stage, so
-     * most open cases are on track, as in a service that keeps up. */
-    int64_t span = w.at[w.n_changes];
-    int64_t opened;
-    if (closed) {
-        opened = now - rng_range(r, span + 3600, YEAR > span + 7200 ? YEAR : span + 7200);
-    } else {
-        const sim_stage *current = &svc->stages[w.stage[w.n_changes]];
-        int64_t dwell = (int64_t)(rng_unit(r) * (double)stage_seconds(r, current));
-        opened = now - span - dwell - 3600;
-    }
-    const bool office = svc->org->office_hours;
-    int64_t prev_offset = 0;
-    w.at[0] = opened;
-    for (size_t i = 1; i <= w.n_changes; i++) {
-        int64_t t = w.at[i - 1] + (w.at[i] - prev_offset);
-        prev_offset = w.at[i];
-        w.at[i] = office ? office_time(r, t) : t;
-    }
-    int64_t last = w.at[w.n_changes];
-    if (last > now - 60) {
-        /* Office hours pushed the history past today: slide it back by whole
-         * weeks, which keeps every step within the working week. */
-        int64_t shift = (last - now + 3600 + 7 * DAY - 1) / (7 * DAY) * (7 * DAY);
-        for (size_t i = 0; i <= w.n_changes; i++)
-            w.at[i] -= shift;
-        opened -= shift;
-    }
-    int64_t end = closed ? w.at[w.n_changes] : now;
+    int64_t end = date_walk(r, svc, closed, now, &w);
+    int64_t opened = w.at[0];
 
     bool feedback = closed && rng_unit(r) < svc->feedback_share && end + 2 * 3600 < now;
     int extras = events_target - 1 - (int)w.n_changes - (feedback ? 1 : 0);
@@ -697,13 +733,7 @@ static int generate_case(rng *r, arena *a, const demo_data *d, const demo_servic
     int64_t *extra_at = arena_calloc(a, (size_t)extras + 1, sizeof(*extra_at));
     if (!ev || !extra_at)
         return -1;
-    for (int i = 0; i < extras; i++) {
-        int64_t t = rng_range(r, opened + 1, end);
-        int64_t staff_t = office ? office_time(r, t) : t;
-        /* Staying inside the case's life matters more than office hours. */
-        extra_at[i] = staff_t < end ? staff_t : t;
-    }
-    qsort(extra_at, (size_t)extras, sizeof(*extra_at), cmp_i64);
+    extras = draw_extra_times(r, svc->org->office_hours, opened, end, extra_at, extras);
 
     const char *opener = pick(r, &svc->org->actors);
     const char *officer = pick(r, &svc->org->actors);
@@ -836,8 +866,10 @@ static int write_batch(loader *l, size_t n)
     if (!cases || !events || !n_events || !closed_at || !g)
         goto oom;
     for (size_t i = 0; i < n; i++) {
+        /* Each case draws from its own stream, seeded from the main one. */
         g[i].svc = pick_service(l);
-        if (generate_case(&l->r, &a, l->d, g[i].svc, l->events, l->now, &cases[i], &events[i],
+        rng cr = {.state = rng_next(&l->r)};
+        if (generate_case(&cr, &a, l->d, g[i].svc, l->events, l->now, &cases[i], &events[i],
                           &n_events[i], &closed_at[i]))
             goto oom;
     }
@@ -876,7 +908,12 @@ static int write_cases(store *s, const demo_data *d, const demo_options *o, FILE
     l->d = d;
     l->events = o->events;
     l->r.state = o->seed;
-    l->now = (int64_t)time(NULL);
+    /* The histories end at the start of this week, Monday 00:00 UTC, rather
+     * than now: office hours make times depend on the weekday and the hour, so
+     * only an anchor on a week boundary lets one seed give the same cases
+     * whenever it runs, shifted by whole weeks. */
+    int64_t days = (int64_t)time(NULL) / DAY;
+    l->now = (days - (days + 3) % 7) * DAY; /* day 0, 1 January 1970, was a Thursday */
     for (size_t i = 0; i < d->n_services; i++) {
         if (d->services[i].generate && d->services[i].share > 0) {
             l->svcs[l->n_svcs++] = &d->services[i];

@@ -44,7 +44,6 @@ void estimate_compute(int64_t *durations_s, size_t n, estimate *out)
     size_t first = 0;
     while (first < n && durations_s[first] < 0)
         first++;
-    const int64_t *v = durations_s + first;
     size_t usable = n - first;
 
     out->sample = usable;
@@ -56,6 +55,7 @@ void estimate_compute(int64_t *durations_s, size_t n, estimate *out)
         out->reason = estimate_thin;
         return;
     }
+    const int64_t *v = durations_s + first;
     out->available = true;
     out->median_s = estimate_percentile(v, usable, 50);
     out->low_s = estimate_percentile(v, usable, 10);

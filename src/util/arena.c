@@ -16,15 +16,24 @@ struct arena_block {
     _Alignas(ARENA_ALIGN) unsigned char data[];
 };
 
+struct arena_cleanup {
+    arena_cleanup *next;
+    void (*fn)(void *);
+    void *arg;
+};
+
 void arena_init(arena *a)
 {
     a->head = NULL;
+    a->cleanups = NULL;
     a->used = 0;
     a->total = 0;
 }
 
 void arena_free(arena *a)
 {
+    for (arena_cleanup *c = a->cleanups; c; c = c->next)
+        c->fn(c->arg);
     arena_block *b = a->head;
     while (b) {
         arena_block *next = b->next;
@@ -63,6 +72,18 @@ void *arena_alloc(arena *a, size_t n)
     a->used += need;
     a->total += need;
     return p;
+}
+
+int arena_defer(arena *a, void (*fn)(void *), void *arg)
+{
+    arena_cleanup *c = arena_alloc(a, sizeof(*c));
+    if (!c)
+        return -1;
+    c->fn = fn;
+    c->arg = arg;
+    c->next = a->cleanups;
+    a->cleanups = c;
+    return 0;
 }
 
 void *arena_calloc(arena *a, size_t count, size_t size)

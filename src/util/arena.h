@@ -11,9 +11,11 @@
 #include <stddef.h>
 
 typedef struct arena_block arena_block;
+typedef struct arena_cleanup arena_cleanup;
 
 typedef struct arena {
     arena_block *head;
+    arena_cleanup *cleanups; /* run by arena_free, newest first */
     size_t used;  /* bytes handed out from head */
     size_t total; /* bytes handed out overall, for caps and metrics */
 } arena;
@@ -24,6 +26,10 @@ void arena_free(arena *a);
 
 void *arena_alloc(arena *a, size_t n);
 void *arena_calloc(arena *a, size_t count, size_t size);
+/* Runs fn(arg) when the arena is freed: how a request lets go of shared
+ * objects it borrowed. Returns -1 (and does not register) if out of memory. */
+int arena_defer(arena *a, void (*fn)(void *), void *arg);
+
 /* Copies of strings; NULL in gives NULL out. */
 char *arena_strdup(arena *a, const char *s);
 char *arena_strndup(arena *a, const char *s, size_t n);

@@ -255,6 +255,35 @@ static void test_arena_huge_request_fails(void **state)
     arena_free(&a);
 }
 
+static char defer_log[8];
+static size_t defer_n;
+
+static void defer_record(void *arg)
+{
+    if (defer_n + 1 < sizeof(defer_log))
+        defer_log[defer_n++] = *(const char *)arg;
+}
+
+static void test_arena_defer(void **state)
+{
+    (void)state;
+    static const char a1 = 'a', a2 = 'b', a3 = 'c';
+    arena a;
+    arena_init(&a);
+    defer_n = 0;
+    assert_int_equal(arena_defer(&a, defer_record, (void *)&a1), 0);
+    assert_non_null(arena_alloc(&a, 20000));
+    assert_int_equal(arena_defer(&a, defer_record, (void *)&a2), 0);
+    assert_int_equal(arena_defer(&a, defer_record, (void *)&a3), 0);
+    assert_int_equal(defer_n, 0);
+    arena_free(&a);
+    /* Newest first, each exactly once. */
+    assert_int_equal(defer_n, 3);
+    assert_memory_equal(defer_log, "cba", 3);
+    arena_free(&a);
+    assert_int_equal(defer_n, 3);
+}
+
 static void test_arena_strings(void **state)
 {
     (void)state;
@@ -298,6 +327,7 @@ int main(void)
         cmocka_unit_test(test_arena_large_keeps_block),
         cmocka_unit_test(test_arena_calloc),
         cmocka_unit_test(test_arena_huge_request_fails),
+        cmocka_unit_test(test_arena_defer),
         cmocka_unit_test(test_arena_strings),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
