@@ -34,6 +34,7 @@ BIN="$ROOT/build-bench/opencase"
 WORK=""
 SERVER_PID=""
 NGINX_PID=""
+CHILD_PID=""
 
 log() { printf '[bench] %s\n' "$*" >&2; }
 die() { log "error: $*"; exit 1; }
@@ -51,9 +52,10 @@ stop_pid() {
 }
 
 cleanup() {
+    stop_pid "$CHILD_PID"
     stop_pid "$SERVER_PID"
     stop_pid "$NGINX_PID"
-    SERVER_PID="" NGINX_PID=""
+    CHILD_PID="" SERVER_PID="" NGINX_PID=""
     [[ -n "$WORK" && -d "$WORK" ]] && rm -rf "$WORK"
     return 0
 }
@@ -66,7 +68,9 @@ need_package() {
     log "installing $package"
     local sudo=""
     [[ $EUID -ne 0 ]] && sudo=sudo
-    $sudo apt-get install -y "$package" >/dev/null || die "cannot install $package"
+    $sudo apt-get install -y "$package" >/dev/null 2>&1 ||
+        { $sudo apt-get update >/dev/null && $sudo apt-get install -y "$package" >/dev/null; } ||
+        die "cannot install $package"
 }
 
 # A port nothing listens on: connecting to it fails.
@@ -93,6 +97,17 @@ wait_http() {
     return 1
 }
 
+# Runs a long step as a child and waits for it, so that a signal reaches the
+# trap at once rather than when the step ends.
+run_child() {
+    local rc=0
+    "$@" &
+    CHILD_PID=$!
+    wait "$CHILD_PID" || rc=$?
+    CHILD_PID=""
+    return "$rc"
+}
+
 # The value of key=value in a RESULT line.
 field() { sed -En "s/(^|.*[[:space:]])$2=([^[:space:]]*).*/\2/p" <<<"$1"; }
 
@@ -103,16 +118,16 @@ result_line() {
 run_wrk() {
     local out=$1 connections=$2 script=$3 url=$4
     shift 4
-    wrk -t"$WRK_THREADS" -c"$connections" -d"${SECONDS_PER_RUN}s" --latency -s "$script" \
-        "$url" -- "$@" >"$out" 2>&1 || { cat "$out" >&2; die "wrk failed"; }
+    run_child wrk -t"$WRK_THREADS" -c"$connections" -d"${SECONDS_PER_RUN}s" --latency \
+        -s "$script" "$url" -- "$@" >"$out" 2>&1 || { cat "$out" >&2; die "wrk failed"; }
 }
 
 warm_up() {
     local script=$1 url=$2
     shift 2
     [[ "$WARMUP" -gt 0 ]] || return 0
-    wrk -t"$WRK_THREADS" -c"$TRACK_CONNECTIONS" -d"${WARMUP}s" -s "$script" "$url" -- "$@" \
-        >/dev/null 2>&1 || die "wrk warm-up failed"
+    run_child wrk -t"$WRK_THREADS" -c"$TRACK_CONNECTIONS" -d"${WARMUP}s" -s "$script" "$url" \
+        -- "$@" >/dev/null 2>&1 || die "wrk warm-up failed"
 }
 
 # ---- tools and build ----
@@ -123,7 +138,9 @@ need_package curl curl
 need_package cc gcc
 
 cd "$ROOT"
-if [[ ! -d build-bench ]]; then
+if [[ -d build-bench ]]; then
+    meson configure build-bench -Dbuildtype=release -Dtests=disabled >/dev/null
+else
     meson setup build-bench --buildtype=release -Dtests=disabled >/dev/null
 fi
 ninja -C build-bench >/dev/null || die "build failed"
@@ -139,7 +156,8 @@ CREDS="$WORK/credentials.txt"
 log "loading $CASES demo cases"
 "$BIN" --db "$DB" init >/dev/null
 load_start=$(date +%s.%N)
-"$BIN" --db "$DB" demo --cases "$CASES" --events 5 --credentials "$CREDS" >"$WORK/demo.log"
+run_child "$BIN" --db "$DB" demo --cases "$CASES" --events 5 --credentials "$CREDS" \
+    >"$WORK/demo.log" || die "the demo data could not be loaded"
 load_seconds=$(awk -v a="$load_start" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }')
 [[ -s "$CREDS" ]] || die "the demo wrote no credentials"
 db_mib=$(du -m "$DB" | cut -f1)
@@ -238,7 +256,7 @@ SERVER_PID=""
 
 log "b) the same writes straight into SQLite, ${SECONDS_PER_RUN}s"
 sync
-"$WORK/sqlite_baseline" "$WORK/baseline.db" "$SECONDS_PER_RUN" "$BASELINE_ROWS" \
+run_child "$WORK/sqlite_baseline" "$WORK/baseline.db" "$SECONDS_PER_RUN" "$BASELINE_ROWS" \
     >"$OUT/sqlite-baseline.txt" || die "the SQLite baseline failed"
 
 # ---- summary ----
@@ -255,32 +273,33 @@ events_ps=$(field "$events" created_ps)
 baseline_ps=$(field "$baseline" rows_per_s)
 cpu=$(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo)
 
+row() { printf '%-42s %14s %14s %7s\n' "$@"; }
 {
     echo "opencase benchmark, $(date -u +%Y-%m-%dT%H:%M:%SZ), $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)"
     echo "machine: $(nproc) CPUs (${cpu:-unknown}), $(uname -sr)"
     echo "data: $CASES cases, 5 events each, loaded in ${load_seconds}s; database ${db_mib} MiB"
     echo "server: $THREADS threads; nginx: $THREADS workers; wrk: $WRK_THREADS threads, ${SECONDS_PER_RUN}s per run"
     echo
-    printf '%-44s %12s %12s %12s %8s\n' "measure" "opencase" "baseline" "base. p99" "ratio"
-    printf '%-44s %12s %12s %12s %8s\n' "a) tracking look-ups, req/s (64 conns)" \
-        "$track_rps" "$nginx_rps" "" "$(ratio "$track_rps" "$nginx_rps")"
-    printf '%-44s %12s %12s %12s %8s\n' "   latency p50 / p99, ms (vs nginx)" \
-        "$(field "$track" p50_ms)/$(field "$track" p99_ms)" "$(field "$nginx" p50_ms)" \
-        "$(field "$nginx" p99_ms)" ""
-    printf '%-44s %12s %12s %12s %8s\n' "   non-2xx responses" "$(field "$track" non2xx)" \
-        "$(field "$nginx" non2xx)" "" ""
-    printf '%-44s %12s %12s %12s %8s\n' "b) durable stage changes, 201/s (16 conns)" \
-        "$events_ps" "$baseline_ps" "" "$(ratio "$events_ps" "$baseline_ps")"
-    printf '%-44s %12s %12s %12s %8s\n' "   201 created / other responses" \
-        "$(field "$events" created)/$(field "$events" other)" "$(field "$baseline" rows)" "" ""
-    printf '%-44s %12s\n' "   other statuses (status:count)" "$(field "$events" statuses)"
-    printf '%-44s %12s\n' "   latency p50 / p99, ms" "$(field "$events" p50_ms)/$(field "$events" p99_ms)"
-    printf '%-44s %12s\n' "c) server peak resident memory (VmHWM)" \
-        "$(awk -v k="$peak_kib" 'BEGIN { printf "%.1f MiB", k / 1024 }')"
+    row "" "opencase" "baseline" "ratio"
+    row "a) tracking look-ups/s, $TRACK_CONNECTIONS connections" "$track_rps" "$nginx_rps" \
+        "$(ratio "$track_rps" "$nginx_rps")"
+    row "   latency p50, ms" "$(field "$track" p50_ms)" "$(field "$nginx" p50_ms)" ""
+    row "   latency p99, ms" "$(field "$track" p99_ms)" "$(field "$nginx" p99_ms)" ""
+    row "   non-2xx responses" "$(field "$track" non2xx)" "$(field "$nginx" non2xx)" ""
+    row "b) durable stage changes/s, $EVENT_CONNECTIONS connections" "$events_ps" "$baseline_ps" \
+        "$(ratio "$events_ps" "$baseline_ps")"
+    row "   events written (201 / rows)" "$(field "$events" created)" "$(field "$baseline" rows)" ""
+    row "   other responses (status:count)" "$(field "$events" statuses)" "" ""
+    row "   latency p50, ms" "$(field "$events" p50_ms)" "" ""
+    row "   latency p99, ms" "$(field "$events" p99_ms)" "" ""
+    row "c) server peak resident memory, MiB" \
+        "$(awk -v k="$peak_kib" 'BEGIN { printf "%.1f", k / 1024 }')" "" ""
     echo
-    echo "a) baseline: nginx serving a static file of the same size (${response_bytes} bytes)."
-    echo "b) baseline: bench/sqlite_baseline.c, one transaction per event (UPDATE cases +"
-    echo "   INSERT events), WAL, synchronous=FULL, on a copy of the same database."
+    echo "a) baseline: nginx serving a static file of the same size as a tracking answer"
+    echo "   (${response_bytes} bytes), with sendfile and access logging off."
+    echo "b) baseline: bench/sqlite_baseline.c on a copy of the same database: one"
+    echo "   transaction per event (UPDATE cases + INSERT events), WAL, synchronous=FULL."
+    echo "c) VmHWM of the server process at the end of the runs."
     if [[ "$(field "$events" exhausted)" == "1" || "$baseline" == *exhausted=1* ]]; then
         echo "note: the cases at stage investigating ran out; raise BENCH_CASES for a longer run."
     fi

@@ -94,7 +94,7 @@ static void estimate_for(int64_t *sorted, size_t n, int64_t elapsed, estimate *e
     size_t first = 0;
     while (first < n && sorted[first] < elapsed)
         first++;
-    estimate_compute(sorted + first, n - first, e);
+    estimate_compute(n ? sorted + first : NULL, n - first, e);
     if (!e->available && n >= ESTIMATE_MIN_SAMPLE)
         e->reason = "This case has already taken longer than most cases of its kind, so no "
                     "reliable date can be given.";

@@ -252,7 +252,7 @@ static int load_simulation(arena *a, const json_t *def, const char *where, demo_
         get_texts(a, sim, "public_notes", w, 1, &svc->public_notes) ||
         get_texts(a, sim, "internal_notes", w, 1, &svc->internal_notes) ||
         get_texts(a, sim, "messages", w, 1, &svc->messages) ||
-        get_texts(a, sim, "feedback", w, 5, &svc->feedback))
+        get_texts(a, sim, "feedback", w, 1, &svc->feedback))
         return -1;
     if (svc->feedback.n != 5)
         return bad(w, "feedback needs one comment per rating, 1 to 5");

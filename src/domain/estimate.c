@@ -6,6 +6,7 @@
  */
 #include "domain/estimate.h"
 
+#include <stdbool.h>
 #include <stdlib.h>
 
 static const char estimate_none[] =
@@ -39,7 +40,11 @@ void estimate_compute(int64_t *durations_s, size_t n, estimate *out)
     out->high_s = 0;
     out->reason = NULL;
 
-    if (n > 0)
+    /* Callers often hand over an already sorted history: check before sorting. */
+    bool sorted = true;
+    for (size_t i = 1; i < n && sorted; i++)
+        sorted = durations_s[i - 1] <= durations_s[i];
+    if (!sorted)
         qsort(durations_s, n, sizeof(*durations_s), estimate_cmp);
     size_t first = 0;
     while (first < n && durations_s[first] < 0)

@@ -425,27 +425,83 @@ static void split_time(long long t, long long *days, long long *secs)
     }
 }
 
+/* Writes n decimal digits of v, zero-padded. */
+static char *put_digits(char *p, long long v, int n)
+{
+    for (int i = n - 1; i >= 0; i--) {
+        p[i] = (char)('0' + v % 10);
+        v /= 10;
+    }
+    return p + n;
+}
+
+/* Copies len bytes of text into out, truncating to fit, NUL-terminated. */
+static void copy_out(char *out, size_t outlen, const char *text, size_t len)
+{
+    size_t n = outlen - 1 < len ? outlen - 1 : len;
+    memcpy(out, text, n);
+    out[n] = '\0';
+}
+
+/* "YYYY-MM-DD" (10 bytes, no NUL) for years 0..9999; false otherwise. */
+static bool put_date(char *p, long long days)
+{
+    long long y;
+    int m, d;
+    civil_from_days(days, &y, &m, &d);
+    if (y < 0 || y > 9999)
+        return false;
+    p = put_digits(p, y, 4);
+    *p++ = '-';
+    p = put_digits(p, m, 2);
+    *p++ = '-';
+    put_digits(p, d, 2);
+    return true;
+}
+
+/* Formatting is on every response's hot path, hence digits by hand rather
+ * than snprintf; years outside 0..9999 fall back to snprintf. */
 void format_datetime(long long t, char *out, size_t outlen)
 {
-    long long days, secs, y;
-    int m, d;
+    long long days, secs;
+    char text[20];
 
     if (outlen == 0)
         return;
     split_time(t, &days, &secs);
-    civil_from_days(days, &y, &m, &d);
-    snprintf(out, outlen, "%04lld-%02d-%02dT%02lld:%02lld:%02lldZ", y, m, d, secs / 3600,
-             secs / 60 % 60, secs % 60);
+    if (!put_date(text, days)) {
+        long long y;
+        int m, d;
+        civil_from_days(days, &y, &m, &d);
+        snprintf(out, outlen, "%04lld-%02d-%02dT%02lld:%02lld:%02lldZ", y, m, d, secs / 3600,
+                 secs / 60 % 60, secs % 60);
+        return;
+    }
+    char *p = text + 10;
+    *p++ = 'T';
+    p = put_digits(p, secs / 3600, 2);
+    *p++ = ':';
+    p = put_digits(p, secs / 60 % 60, 2);
+    *p++ = ':';
+    p = put_digits(p, secs % 60, 2);
+    *p++ = 'Z';
+    copy_out(out, outlen, text, (size_t)(p - text));
 }
 
 void format_date(long long t, char *out, size_t outlen)
 {
-    long long days, secs, y;
-    int m, d;
+    long long days, secs;
+    char text[10];
 
     if (outlen == 0)
         return;
     split_time(t, &days, &secs);
-    civil_from_days(days, &y, &m, &d);
-    snprintf(out, outlen, "%04lld-%02d-%02d", y, m, d);
+    if (!put_date(text, days)) {
+        long long y;
+        int m, d;
+        civil_from_days(days, &y, &m, &d);
+        snprintf(out, outlen, "%04lld-%02d-%02d", y, m, d);
+        return;
+    }
+    copy_out(out, outlen, text, 10);
 }

@@ -98,7 +98,7 @@ void *arena_calloc(arena *a, size_t count, size_t size)
 
 char *arena_strndup(arena *a, const char *s, size_t n)
 {
-    if (!s)
+    if (!s || n == SIZE_MAX)
         return NULL;
     char *p = arena_alloc(a, n + 1);
     if (!p)

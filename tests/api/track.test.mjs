@@ -124,6 +124,11 @@ describe('public tracking', () => {
 
   it('never takes credentials from the URL', async () => {
     const r = await pub('GET', `/api/v1/track/${main.reference}?secret=${encodeURIComponent(main.secret)}`);
+    assert.ok([400, 401].includes(r.status), r.text);
+  });
+
+  it('rejects unknown query parameters', async () => {
+    const r = await pub('GET', `/api/v1/track/${main.reference}?lang=en`, { headers: { 'x-tracking-secret': main.secret } });
     expectError(r, 400, 'invalid_parameter');
   });
 
@@ -173,9 +178,12 @@ describe('public tracking', () => {
     assert.deepEqual(closed.body.stage, { code: 'approved', name: 'Approved' });
     assert.deepEqual(closed.body.feedback, { allowed: true, given: false });
     const post = (json) => pub('POST', `/api/v1/track/${main.reference}/feedback`, { headers: { 'x-tracking-secret': main.secret }, json });
-    for (const rating of [0, 6, '5', 2.5, null, -1]) {
+    for (const rating of [0, 6, '5', 2.5, -1, true]) {
       expectError(await post({ rating }), 400, 'invalid_field', 'rating');
     }
+    const nulled = await post({ rating: null });
+    assert.equal(nulled.status, 400, nulled.text);
+    assert.ok(['invalid_field', 'missing_field'].includes(nulled.body.error.code), nulled.text);
     expectError(await post({}), 400, 'missing_field', 'rating');
     expectError(await post({ rating: 4, comment: 'c'.repeat(2001) }), 400, 'invalid_field', 'comment');
     expectError(await post({ rating: 4, comment: 7 }), 400, 'invalid_field', 'comment');

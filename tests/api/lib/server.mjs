@@ -126,7 +126,10 @@ export class Server {
   async stop() {
     if (!this.child) return;
     this.child.kill('SIGTERM');
-    const e = await Promise.race([this.exited, sleep(STOP_TIMEOUT_MS).then(() => null)]);
+    let timer;
+    const timeout = new Promise((resolve) => { timer = setTimeout(() => resolve(null), STOP_TIMEOUT_MS); });
+    const e = await Promise.race([this.exited, timeout]);
+    clearTimeout(timer);
     if (!e) {
       this.child.kill('SIGKILL');
       await this.exited;
@@ -187,7 +190,7 @@ export class Server {
     const pathname = new URL(this.url(p)).pathname;
     const issues = conformance(method, pathname, r.status, ct, parsed);
     assert.deepEqual(issues, [], `${method} ${p} -> ${r.status}: ${text.slice(0, 1000)}`);
-    return { status: r.status, headers: r.headers, text, body: parsed, contentType: ct };
+    return { request: `${method} ${p}`, status: r.status, headers: r.headers, text, body: parsed, contentType: ct };
   }
 
   async login(email, password = PASSWORD) {
@@ -232,14 +235,15 @@ export async function startServer({ cases = 60 } = {}) {
 
 // Asserts the contract's error shape, status, code and (when given) field.
 export function expectError(r, status, code, field) {
-  assert.equal(r.status, status, `expected ${status} ${code}, got ${r.status}: ${r.text.slice(0, 500)}`);
+  const what = r.request ? `${r.request}: ` : '';
+  assert.equal(r.status, status, `${what}expected ${status} ${code}, got ${r.status}: ${r.text.slice(0, 500)}`);
   assert.match(r.contentType, /^application\/json\b/, 'errors are JSON');
   assert.ok(r.body && r.body.error, `error body: ${r.text}`);
-  assert.equal(r.body.error.code, code, `error code: ${r.text}`);
+  assert.equal(r.body.error.code, code, `${what}error code: ${r.text}`);
   assert.equal(typeof r.body.error.message, 'string');
   assert.ok(r.body.error.message.length > 0, 'error message is a sentence');
   assert.ok('field' in r.body.error, 'error.field is present (null when not about a field)');
-  if (field !== undefined) assert.equal(r.body.error.field, field, `error field: ${r.text}`);
+  if (field !== undefined) assert.equal(r.body.error.field, field, `${what}error field: ${r.text}`);
 }
 
 // A string unlikely to appear anywhere by chance.
