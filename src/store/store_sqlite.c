@@ -628,8 +628,18 @@ static const char *sqlite_path(const char *uri, char *err, size_t errlen)
     return uri;
 }
 
+/* Memory statistics take a global mutex on every allocation of every
+ * connection; with more threads than cores, a holder that is preempted
+ * stalls them all. Nothing here reads the statistics, so they are off. */
+static void sqlite_configure(void)
+{
+    sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+}
+
 store_rc store_open(const char *uri, int pool_size, store **out, char *err, size_t errlen)
 {
+    static pthread_once_t configured = PTHREAD_ONCE_INIT;
+    pthread_once(&configured, sqlite_configure);
     *out = NULL;
     set_err(err, errlen, "", NULL);
     if (!uri) {
