@@ -35,23 +35,6 @@ bool auth_role_allows(const char *role, int level)
     }
 }
 
-/* The value of cookie `name` in a Cookie header, copied into the arena. */
-static const char *cookie_value(arena *a, const char *header, const char *name)
-{
-    size_t nl = strlen(name);
-    const char *p = header;
-    while (p && *p) {
-        while (*p == ' ' || *p == ';')
-            p++;
-        const char *end = strchr(p, ';');
-        size_t len = end ? (size_t)(end - p) : strlen(p);
-        if (len > nl && strncmp(p, name, nl) == 0 && p[nl] == '=')
-            return arena_strndup(a, p + nl + 1, len - nl - 1);
-        p = end;
-    }
-    return NULL;
-}
-
 auth_rc auth_resolve(http_req *req, store_principal *out, bool *by_cookie)
 {
     app *ap = req->ctx;
@@ -67,7 +50,7 @@ auth_rc auth_resolve(http_req *req, store_principal *out, bool *by_cookie)
         rc = store_key_get(ap->store, &req->a, hash, out);
     } else {
         const char *cookies = http_header_get(req, "Cookie");
-        const char *token = cookies ? cookie_value(&req->a, cookies, SESSION_COOKIE) : NULL;
+        const char *token = cookies ? http_cookie_get(&req->a, cookies, SESSION_COOKIE) : NULL;
         if (!token || !*token)
             return AUTH_NONE;
         if (strlen(token) > 256)
@@ -156,7 +139,7 @@ void auth_logout(http_req *req, http_res *res)
 {
     app *ap = req->ctx;
     const char *cookies = http_header_get(req, "Cookie");
-    const char *token = cookies ? cookie_value(&req->a, cookies, SESSION_COOKIE) : NULL;
+    const char *token = cookies ? http_cookie_get(&req->a, cookies, SESSION_COOKIE) : NULL;
     if (token && *token && strlen(token) <= 256) {
         unsigned char hash[TOKEN_HASH_BYTES];
         token_hash(ap->key, token, hash);

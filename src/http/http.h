@@ -70,6 +70,10 @@ const char *http_query_get(http_req *req, const char *name);
 bool http_query_each(http_req *req, bool (*fn)(void *cls, const char *key, const char *value),
                      void *cls);
 
+/* The value of cookie `name` in a Cookie header value, copied into `a`;
+ * NULL when absent. */
+const char *http_cookie_get(arena *a, const char *header, const char *name);
+
 /* Adds a response header (strings must outlive the request: use req->a). */
 void http_res_header(http_res *res, const char *name, const char *value);
 

@@ -97,6 +97,22 @@ bool http_query_each(http_req *req, bool (*fn)(void *cls, const char *key, const
     return it.ok;
 }
 
+const char *http_cookie_get(arena *a, const char *header, const char *name)
+{
+    size_t nl = strlen(name);
+    const char *p = header;
+    while (p && *p) {
+        while (*p == ' ' || *p == ';')
+            p++;
+        const char *end = strchr(p, ';');
+        size_t len = end ? (size_t)(end - p) : strlen(p);
+        if (len > nl && strncmp(p, name, nl) == 0 && p[nl] == '=')
+            return arena_strndup(a, p + nl + 1, len - nl - 1);
+        p = end;
+    }
+    return NULL;
+}
+
 void http_res_header(http_res *res, const char *name, const char *value)
 {
     if (res->n_headers < HTTP_MAX_HEADERS) {
