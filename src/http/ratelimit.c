@@ -17,7 +17,7 @@ typedef struct rl_slot {
 } rl_slot;
 
 struct ratelimit {
-    unsigned char key[crypto_generichash_KEYBYTES];
+    unsigned char key[crypto_shorthash_KEYBYTES];
     pthread_mutex_t locks[RL_SHARDS];
     rl_slot slots[RL_BUCKETS][RL_SLOTS];
 };
@@ -27,7 +27,7 @@ ratelimit *ratelimit_new(void)
     ratelimit *rl = calloc(1, sizeof(*rl));
     if (!rl)
         return NULL;
-    crypto_generichash_keygen(rl->key);
+    crypto_shorthash_keygen(rl->key);
     for (size_t i = 0; i < RL_SHARDS; i++)
         pthread_mutex_init(&rl->locks[i], NULL);
     return rl;
@@ -44,13 +44,20 @@ void ratelimit_free(ratelimit *rl)
 
 static uint64_t rl_hash(const ratelimit *rl, const ratelimit_rule *rule, const char *key)
 {
-    crypto_generichash_state st;
-    unsigned char out[crypto_generichash_BYTES_MIN];
-    /* The scope and key are joined with a NUL so "a"+"bc" differs from "ab"+"c". */
-    crypto_generichash_init(&st, rl->key, sizeof(rl->key), sizeof(out));
-    crypto_generichash_update(&st, (const unsigned char *)rule->scope, strlen(rule->scope) + 1);
-    crypto_generichash_update(&st, (const unsigned char *)key, strlen(key));
-    crypto_generichash_final(&st, out, sizeof(out));
+    /* SipHash over "scope NUL key": keyed, so collisions cannot be aimed, and
+     * cheap enough for a check on every look-up. Long keys are cut: the ones
+     * used here (addresses, references) are far shorter. */
+    unsigned char msg[160];
+    size_t sl = strlen(rule->scope), kl = strlen(key);
+    if (sl > 31)
+        sl = 31;
+    if (kl > sizeof(msg) - sl - 1)
+        kl = sizeof(msg) - sl - 1;
+    memcpy(msg, rule->scope, sl);
+    msg[sl] = '\0';
+    memcpy(msg + sl + 1, key, kl);
+    unsigned char out[crypto_shorthash_BYTES];
+    crypto_shorthash(out, msg, sl + 1 + kl, rl->key);
     uint64_t h;
     memcpy(&h, out, sizeof(h));
     return h ? h : 1; /* 0 marks an empty slot */

@@ -64,7 +64,7 @@ static bool buf_reserve(buf *b, size_t extra)
     return true;
 }
 
-bool buf_append(buf *b, const void *data, size_t n)
+bool buf_append_slow(buf *b, const void *data, size_t n)
 {
     if (!buf_reserve(b, n))
         return false;
@@ -73,16 +73,6 @@ bool buf_append(buf *b, const void *data, size_t n)
     b->len += n;
     b->data[b->len] = '\0';
     return true;
-}
-
-bool buf_puts(buf *b, const char *s)
-{
-    return buf_append(b, s, strlen(s));
-}
-
-bool buf_putc(buf *b, char c)
-{
-    return buf_append(b, &c, 1);
 }
 
 bool buf_printf(buf *b, const char *fmt, ...)

@@ -10,6 +10,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <string.h>
 
 typedef struct buf {
     char *data; /* always NUL-terminated when len > 0 or after any append */
@@ -25,9 +26,32 @@ void buf_free(buf *b);
 char *buf_steal(buf *b, size_t *len);
 void buf_reset(buf *b);
 
-bool buf_append(buf *b, const void *data, size_t n);
-bool buf_puts(buf *b, const char *s);
-bool buf_putc(buf *b, char c);
+bool buf_append_slow(buf *b, const void *data, size_t n);
+
+/* Appends are on every response's hot path: the common case, room to spare,
+ * is inline; growing and failing are not. */
+static inline bool buf_append(buf *b, const void *data, size_t n)
+{
+    if (!b->failed && b->cap - b->len > n) {
+        if (n)
+            memcpy(b->data + b->len, data, n);
+        b->len += n;
+        b->data[b->len] = '\0';
+        return true;
+    }
+    return buf_append_slow(b, data, n);
+}
+
+static inline bool buf_putc(buf *b, char c)
+{
+    return buf_append(b, &c, 1);
+}
+
+static inline bool buf_puts(buf *b, const char *s)
+{
+    return buf_append(b, s, strlen(s));
+}
+
 bool buf_printf(buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Appends `s` escaped for HTML text and attribute values. */
 bool buf_put_html(buf *b, const char *s);
