@@ -79,7 +79,8 @@ static int history_load(app *ap, int64_t service_id, int64_t **out, size_t *n)
         goto out;
     if (count)
         memcpy(*out, rows, count * sizeof(int64_t));
-    qsort(*out, count, sizeof(int64_t), cmp_i64);
+    if (count > 1)
+        qsort(*out, count, sizeof(int64_t), cmp_i64);
     *n = count;
     rc = 0;
 out:

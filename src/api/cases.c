@@ -57,14 +57,11 @@ static bool may_see_person(const store_principal *who)
     return strcmp(who->role, "analyst") != 0;
 }
 
-/* Loads the caller's organisation's case named by the first path parameter. */
-static bool load_case(http_req *req, http_res *res, store_case *c)
+/* Loads the caller's organisation's case `ref` (canonical, from casework_reference). */
+static bool load_case(http_req *req, http_res *res, const char *ref, store_case *c)
 {
     app *ap = req->ctx;
     const store_principal *who = req->who;
-    char ref[REF_TEXT_LEN + 1];
-    if (!casework_reference(res, req->params[0], ref))
-        return false;
     store_rc rc = store_case_get(ap->store, &req->a, who->org_id, ref, c);
     if (rc == STORE_NOT_FOUND) {
         api_error(res, 404, "not_found", NULL, "this organisation has no case %s", ref);
@@ -227,19 +224,6 @@ out:
     json_decref(body);
 }
 
-/* Query parameters of the case list; anything else is a client's mistake. */
-static bool list_param_known(void *cls, const char *key, const char *value)
-{
-    static const char *const known[] = {"service", "stage", "opened_from", "opened_to",
-                                        "q",       "limit", "cursor",      NULL};
-    (void)value;
-    for (const char *const *k = known; *k; k++)
-        if (strcmp(key, *k) == 0)
-            return true;
-    *(const char **)cls = key;
-    return false;
-}
-
 static bool query_time(http_req *req, http_res *res, const char *name, int64_t *out)
 {
     const char *v = http_query_get(req, name);
@@ -277,17 +261,8 @@ void cases_list(http_req *req, http_res *res)
 {
     app *ap = req->ctx;
     const store_principal *who = req->who;
-    const char *unknown = NULL;
     long long limit = LIST_DEFAULT, cursor = 0;
     store_case_filter f = {.org_id = who->org_id};
-    if (!http_query_each(req, list_param_known, &unknown)) {
-        bool echo = valid_text(unknown, 64, false);
-        api_error(res, 400, "invalid_parameter", echo ? unknown : NULL,
-                  "unknown query parameter%s%s; use service, stage, opened_from, opened_to, q, "
-                  "limit or cursor",
-                  echo ? " " : "", echo ? unknown : "");
-        return;
-    }
     f.service_code = http_query_get(req, "service");
     f.stage = http_query_get(req, "stage");
     f.text = http_query_get(req, "q");
@@ -338,7 +313,9 @@ void cases_get(http_req *req, http_res *res)
     const app_service *e;
     store_event *events;
     size_t n;
-    if (!load_case(req, res, &c) || !(e = casework_service(req, res, c.service_id)))
+    char ref[REF_TEXT_LEN + 1];
+    if (!casework_reference(res, req->params[0], ref) || !load_case(req, res, ref, &c) ||
+        !(e = casework_service(req, res, c.service_id)))
         return;
     store_rc rc = store_case_events(ap->store, &req->a, c.id, false, &events, &n);
     if (rc != STORE_OK) {
@@ -431,6 +408,9 @@ void cases_add_event(http_req *req, http_res *res)
     store_case c;
     const app_service *e;
     const char *type, *stage, *note;
+    char ref[REF_TEXT_LEN + 1];
+    if (!casework_reference(res, req->params[0], ref))
+        return;
     json_t *body = api_body_object(req, res, false);
     if (!body)
         return;
@@ -459,7 +439,7 @@ void cases_add_event(http_req *req, http_res *res)
         api_error(res, 400, "missing_field", "note", "a %s needs a note", type);
         goto out;
     }
-    if (!load_case(req, res, &c) || refuse_if_closed(res, &c) ||
+    if (!load_case(req, res, ref, &c) || refuse_if_closed(res, &c) ||
         !(e = casework_service(req, res, c.service_id)))
         goto out;
     if (is_stage) {
@@ -478,13 +458,16 @@ void cases_close(http_req *req, http_res *res)
     store_case c;
     const app_service *e;
     const char *stage, *note;
+    char ref[REF_TEXT_LEN + 1];
+    if (!casework_reference(res, req->params[0], ref))
+        return;
     json_t *body = api_body_object(req, res, true);
     if (!body)
         return;
     if (!api_only_fields(res, body, "", fields) ||
         !api_string(res, body, "stage", "stage", false, 40, false, &stage) ||
         !api_string(res, body, "note", "note", false, NOTE_MAX, true, &note) ||
-        !load_case(req, res, &c) || refuse_if_closed(res, &c) ||
+        !load_case(req, res, ref, &c) || refuse_if_closed(res, &c) ||
         !(e = casework_service(req, res, c.service_id)))
         goto out;
     const workflow *wf = &e->wf;
@@ -533,13 +516,16 @@ out:
 
 void cases_new_secret(http_req *req, http_res *res)
 {
+    static const char *const none[] = {NULL};
     app *ap = req->ctx;
     store_case c;
+    char ref[REF_TEXT_LEN + 1];
+    if (!casework_reference(res, req->params[0], ref))
+        return;
     json_t *body = api_body_object(req, res, true);
     if (!body)
         return;
-    static const char *const none[] = {NULL};
-    if (!api_only_fields(res, body, "", none) || !load_case(req, res, &c))
+    if (!api_only_fields(res, body, "", none) || !load_case(req, res, ref, &c))
         goto out;
     char secret[SECRET_TEXT + 1];
     unsigned char hash[TOKEN_HASH_BYTES];

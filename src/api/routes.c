@@ -11,36 +11,41 @@
 #include "api/auth.h"
 #include "api/handlers.h"
 #include "api/json.h"
+#include "domain/validate.h"
 #include "embedded.h"
 #include "http/router.h"
 
 /* clang-format off */
+static const char *const case_filters[] = {"service", "stage", "opened_from", "opened_to", "q",
+                                           "limit", "cursor", NULL};
+#define PAGE ROUTE_QUERY_ANY
+
 static const route routes[] = {
-    /* method    pattern                            handler              who */
-    {HTTP_GET,  "/healthz",                         health_get,          ACCESS_PUBLIC},
-    {HTTP_GET,  "/api/v1/openapi.json",             openapi_get,         ACCESS_PUBLIC},
-    {HTTP_POST, "/api/v1/auth/login",               auth_login,          ACCESS_PUBLIC},
-    {HTTP_POST, "/api/v1/auth/logout",              auth_logout,         ACCESS_PUBLIC},
-    {HTTP_GET,  "/api/v1/me",                       auth_me,             ACCESS_STAFF},
-    {HTTP_GET,  "/api/v1/services",                 services_list,       ACCESS_STAFF},
-    {HTTP_POST, "/api/v1/services",                 services_create,     ACCESS_ADMIN},
-    {HTTP_GET,  "/api/v1/services/{code}",          services_get,        ACCESS_STAFF},
-    {HTTP_PUT,  "/api/v1/services/{code}",          services_update,     ACCESS_ADMIN},
-    {HTTP_GET,  "/api/v1/cases",                    cases_list,          ACCESS_STAFF},
-    {HTTP_POST, "/api/v1/cases",                    cases_create,        ACCESS_WRITER},
-    {HTTP_GET,  "/api/v1/cases/{ref}",              cases_get,           ACCESS_STAFF},
-    {HTTP_POST, "/api/v1/cases/{ref}/events",       cases_add_event,     ACCESS_WRITER},
-    {HTTP_POST, "/api/v1/cases/{ref}/close",        cases_close,         ACCESS_WRITER},
-    {HTTP_POST, "/api/v1/cases/{ref}/secret",       cases_new_secret,    ACCESS_WRITER},
-    {HTTP_GET,  "/api/v1/track/{ref}",              track_get,           ACCESS_PUBLIC},
-    {HTTP_POST, "/api/v1/track/{ref}/messages",     track_message,       ACCESS_PUBLIC},
-    {HTTP_POST, "/api/v1/track/{ref}/feedback",     track_feedback,      ACCESS_PUBLIC},
-    {HTTP_GET,  "/",                                page_home,           ACCESS_PUBLIC},
-    {HTTP_GET,  "/assets/opencase.css",             page_stylesheet,     ACCESS_PUBLIC},
-    {HTTP_GET,  "/track",                           page_track_form,     ACCESS_PUBLIC},
-    {HTTP_POST, "/track",                           page_track_show,     ACCESS_PUBLIC},
-    {HTTP_POST, "/track/message",                   page_track_message,  ACCESS_PUBLIC},
-    {HTTP_POST, "/track/feedback",                  page_track_feedback, ACCESS_PUBLIC},
+    /* method    pattern                            handler              who            query */
+    {HTTP_GET,  "/healthz",                         health_get,          ACCESS_PUBLIC, NULL},
+    {HTTP_GET,  "/api/v1/openapi.json",             openapi_get,         ACCESS_PUBLIC, NULL},
+    {HTTP_POST, "/api/v1/auth/login",               auth_login,          ACCESS_PUBLIC, NULL},
+    {HTTP_POST, "/api/v1/auth/logout",              auth_logout,         ACCESS_PUBLIC, NULL},
+    {HTTP_GET,  "/api/v1/me",                       auth_me,             ACCESS_STAFF,  NULL},
+    {HTTP_GET,  "/api/v1/services",                 services_list,       ACCESS_STAFF,  NULL},
+    {HTTP_POST, "/api/v1/services",                 services_create,     ACCESS_ADMIN,  NULL},
+    {HTTP_GET,  "/api/v1/services/{code}",          services_get,        ACCESS_STAFF,  NULL},
+    {HTTP_PUT,  "/api/v1/services/{code}",          services_update,     ACCESS_ADMIN,  NULL},
+    {HTTP_GET,  "/api/v1/cases",                    cases_list,          ACCESS_STAFF,  case_filters},
+    {HTTP_POST, "/api/v1/cases",                    cases_create,        ACCESS_WRITER, NULL},
+    {HTTP_GET,  "/api/v1/cases/{ref}",              cases_get,           ACCESS_STAFF,  NULL},
+    {HTTP_POST, "/api/v1/cases/{ref}/events",       cases_add_event,     ACCESS_WRITER, NULL},
+    {HTTP_POST, "/api/v1/cases/{ref}/close",        cases_close,         ACCESS_WRITER, NULL},
+    {HTTP_POST, "/api/v1/cases/{ref}/secret",       cases_new_secret,    ACCESS_WRITER, NULL},
+    {HTTP_GET,  "/api/v1/track/{ref}",              track_get,           ACCESS_PUBLIC, NULL},
+    {HTTP_POST, "/api/v1/track/{ref}/messages",     track_message,       ACCESS_PUBLIC, NULL},
+    {HTTP_POST, "/api/v1/track/{ref}/feedback",     track_feedback,      ACCESS_PUBLIC, NULL},
+    {HTTP_GET,  "/",                                page_home,           ACCESS_PUBLIC, PAGE},
+    {HTTP_GET,  "/assets/opencase.css",             page_stylesheet,     ACCESS_PUBLIC, PAGE},
+    {HTTP_GET,  "/track",                           page_track_form,     ACCESS_PUBLIC, PAGE},
+    {HTTP_POST, "/track",                           page_track_show,     ACCESS_PUBLIC, PAGE},
+    {HTTP_POST, "/track/message",                   page_track_message,  ACCESS_PUBLIC, PAGE},
+    {HTTP_POST, "/track/feedback",                  page_track_feedback, ACCESS_PUBLIC, PAGE},
 };
 /* clang-format on */
 
@@ -135,6 +140,13 @@ void app_dispatch(void *ctx, http_req *req, http_res *res)
             return;
         }
         req->who = who;
+    }
+    const char *unknown = router_unknown_query(r, req);
+    if (unknown) {
+        bool echo = valid_text(unknown, 64, false);
+        api_error(res, 400, "invalid_parameter", echo ? unknown : NULL,
+                  "unknown query parameter%s%s", echo ? " " : "", echo ? unknown : "");
+        return;
     }
     r->handler(req, res);
 }

@@ -78,3 +78,30 @@ const char *router_allow_header(arena *a, unsigned methods)
     }
     return arena_strdup(a, out);
 }
+
+const char *const ROUTE_QUERY_ANY[] = {"*", NULL};
+
+typedef struct query_check {
+    const char *const *allowed;
+    const char *unknown;
+} query_check;
+
+static bool query_allowed(void *cls, const char *key, const char *value)
+{
+    (void)value;
+    query_check *qc = cls;
+    for (const char *const *k = qc->allowed; k && *k; k++)
+        if (strcmp(key, *k) == 0)
+            return true;
+    qc->unknown = key;
+    return false;
+}
+
+const char *router_unknown_query(const route *r, http_req *req)
+{
+    if (r->query == ROUTE_QUERY_ANY)
+        return NULL;
+    query_check qc = {r->query, NULL};
+    http_query_each(req, query_allowed, &qc);
+    return qc.unknown;
+}

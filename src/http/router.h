@@ -16,7 +16,17 @@ typedef struct route {
     const char *pattern;
     route_handler handler;
     int access;
+    /* Query parameters the route accepts, NULL-terminated; NULL for none.
+     * ROUTE_QUERY_ANY lets everything through (pages, where links from
+     * elsewhere add their own). */
+    const char *const *query;
 } route;
+
+extern const char *const ROUTE_QUERY_ANY[];
+
+/* The first query parameter of the request that the route does not accept,
+ * or NULL when all are accepted. */
+const char *router_unknown_query(const route *r, http_req *req);
 
 typedef enum {
     ROUTE_FOUND,

@@ -109,7 +109,10 @@ export class Server {
     this.exited.then((e) => { dead = e; });
     const deadline = Date.now() + START_TIMEOUT_MS;
     for (;;) {
-      if (dead) throw new Error(`server exited during start-up (${dead.code ?? dead.signal})\n${this.output}`);
+      if (dead) {
+        this.child = null;
+        throw new Error(`server exited during start-up (${dead.code ?? dead.signal})\n${this.output}`);
+      }
       try {
         const r = await fetch(this.url('/healthz'));
         await r.arrayBuffer();
@@ -117,7 +120,10 @@ export class Server {
       } catch {
         // not listening yet
       }
-      if (Date.now() > deadline) throw new Error(`server did not answer /healthz\n${this.output}`);
+      if (Date.now() > deadline) {
+        await this.kill();
+        throw new Error(`server did not answer /healthz\n${this.output}`);
+      }
       await sleep(50);
     }
   }
@@ -227,9 +233,14 @@ export class Server {
 export async function startServer({ cases = 60 } = {}) {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'opencase-test-'));
   const s = new Server(dir);
-  await cliOk(['--db', s.db, 'init']);
-  await cliOk(['--db', s.db, 'demo', '--cases', String(cases), '--credentials', s.credsPath]);
-  await s.start();
+  try {
+    await cliOk(['--db', s.db, 'init']);
+    await cliOk(['--db', s.db, 'demo', '--cases', String(cases), '--credentials', s.credsPath]);
+    await s.start();
+  } catch (e) {
+    await rm(dir, { recursive: true, force: true });
+    throw e;
+  }
   return s;
 }
 
