@@ -53,7 +53,8 @@ static const char usage[] =
     "  --db PATH                 database file (OPENCASE_DB, default opencase.db)\n"
     "  --listen HOST:PORT        address to serve on (OPENCASE_LISTEN, default 127.0.0.1:8080)\n"
     "  --threads N               worker threads (OPENCASE_THREADS, default 4)\n"
-    "  --cookie-secure           mark session cookies Secure, behind HTTPS (OPENCASE_COOKIE_SECURE=1)\n"
+    "  --cookie-secure           mark session cookies Secure, behind HTTPS "
+    "(OPENCASE_COOKIE_SECURE=1)\n"
     "  --access-log              log one line per request (OPENCASE_ACCESS_LOG=1)\n"
     "  -h, --help                show this help\n"
     "  -V, --version             show the version\n"
@@ -186,8 +187,8 @@ static int cmd_demo(const settings *s, int argc, char **argv)
                                          {"seed", required_argument, NULL, 's'},
                                          {NULL, 0, NULL, 0}};
     const char *pw = getenv("OPENCASE_DEMO_PASSWORD");
-    demo_options o = {.cases = 300, .events = 5, .password = pw && *pw ? pw : "opencase-demo",
-                      .seed = 20261123};
+    demo_options o = {
+        .cases = 300, .events = 5, .password = pw && *pw ? pw : "opencase-demo", .seed = 20261123};
     long n;
     int c;
     optind = 1;
@@ -269,12 +270,23 @@ static int parse_member_args(int argc, char **argv, member_args *m)
     optind = 2;
     while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
         switch (c) {
-        case 'o': m->org = optarg; break;
-        case 'e': m->email = optarg; break;
-        case 'n': m->name = optarg; break;
-        case 'r': m->role = optarg; break;
-        case 'l': m->label = optarg; break;
-        default: return -1;
+        case 'o':
+            m->org = optarg;
+            break;
+        case 'e':
+            m->email = optarg;
+            break;
+        case 'n':
+            m->name = optarg;
+            break;
+        case 'r':
+            m->role = optarg;
+            break;
+        case 'l':
+            m->label = optarg;
+            break;
+        default:
+            return -1;
         }
     }
     if (optind != argc)
@@ -342,8 +354,8 @@ static int cmd_user(const settings *s, int argc, char **argv)
     char hash[PASSWORD_HASH_MAX];
     if (find_org(st, &a, m.org, &org) != 0 || !password_hash(password, hash))
         goto out;
-    store_user u = {.org_id = org.id, .email = email, .name = m.name, .role = m.role,
-                    .password_hash = hash};
+    store_user u = {
+        .org_id = org.id, .email = email, .name = m.name, .role = m.role, .password_hash = hash};
     store_rc src = store_user_create(st, &u);
     if (src == STORE_DUPLICATE)
         fprintf(stderr, "opencase: a staff account %s already exists\n", email);

@@ -160,8 +160,7 @@ static store_rc service_load(app *ap, int64_t service_id, app_service **out)
         json_t *def = json_loads(e->svc.workflow_json, 0, NULL);
         wf_error err;
         if (!def || workflow_parse(&e->mem, def, &e->wf, &err) != 0) {
-            log_error("msg=\"stored workflow is invalid\" service_id=%lld",
-                      (long long)service_id);
+            log_error("msg=\"stored workflow is invalid\" service_id=%lld", (long long)service_id);
             rc = STORE_ERROR;
         }
         json_decref(def);

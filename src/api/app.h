@@ -56,8 +56,8 @@ typedef struct app {
     store *store;
     unsigned char key[32]; /* the deployment's key for token hashes */
     ratelimit *limits;
-    bool cookie_secure;     /* mark the session cookie Secure (behind HTTPS) */
-    char dummy_hash[128];   /* verified against when a log-in names no account */
+    bool cookie_secure;   /* mark the session cookie Secure (behind HTTPS) */
+    char dummy_hash[128]; /* verified against when a log-in names no account */
     pthread_mutex_t history_lock;
     app_history history[APP_HISTORY_SLOTS];
     pthread_mutex_t services_lock;

@@ -160,6 +160,5 @@ void auth_me(http_req *req, http_res *res)
     const store_principal *who = req->who;
     api_send(res, 200,
              json_pack("{s:s, s:s, s:s, s:o}", "kind", who->user_id ? "user" : "key", "name",
-                       who->name, "role", who->role, "organisation",
-                       org_json(req, who->org_id)));
+                       who->name, "role", who->role, "organisation", org_json(req, who->org_id)));
 }

@@ -25,19 +25,19 @@
 static json_t *person_json(const store_person *p)
 {
     return json_pack("{s:o, s:o, s:o, s:o, s:o}", "name", api_str(p->name), "email",
-                     api_str(p->email), "phone", api_str(p->phone), "address",
-                     api_str(p->address), "postcode", api_str(p->postcode));
+                     api_str(p->email), "phone", api_str(p->phone), "address", api_str(p->address),
+                     "postcode", api_str(p->postcode));
 }
 
 static json_t *case_json(const store_case *c, const store_service *svc, const workflow *wf,
                          bool with_person)
 {
-    json_t *o = json_pack(
-        "{s:s, s:s, s:s, s:s, s:o, s:o, s:o, s:o, s:o}", "reference", c->reference, "service",
-        svc->code, "stage", c->stage, "stage_name", casework_stage_name(wf, c->stage), "summary",
-        api_str(c->summary), "opened_at", api_time(c->opened_at), "updated_at",
-        api_time(c->updated_at), "closed_at", api_time(c->closed_at), "target_date",
-        api_date(workdays_add(c->opened_at, svc->target_days)));
+    json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:o, s:o, s:o, s:o, s:o}", "reference",
+                          c->reference, "service", svc->code, "stage", c->stage, "stage_name",
+                          casework_stage_name(wf, c->stage), "summary", api_str(c->summary),
+                          "opened_at", api_time(c->opened_at), "updated_at",
+                          api_time(c->updated_at), "closed_at", api_time(c->closed_at),
+                          "target_date", api_date(workdays_add(c->opened_at, svc->target_days)));
     if (o && with_person)
         json_object_set_new(o, "person", person_json(&c->person));
     return o;
@@ -45,8 +45,8 @@ static json_t *case_json(const store_case *c, const store_service *svc, const wo
 
 static json_t *event_json(const store_event *ev)
 {
-    return json_pack("{s:I, s:s, s:o, s:o, s:o, s:o, s:b, s:o, s:o}", "id", (json_int_t)ev->id, "type",
-                     ev->type, "stage", api_str(ev->stage), "from_stage",
+    return json_pack("{s:I, s:s, s:o, s:o, s:o, s:o, s:b, s:o, s:o}", "id", (json_int_t)ev->id,
+                     "type", ev->type, "stage", api_str(ev->stage), "from_stage",
                      api_str(ev->from_stage), "note", api_str(ev->body), "rating",
                      ev->rating ? json_integer(ev->rating) : json_null(), "public", ev->public_,
                      "actor", api_str(ev->actor), "created_at", api_time(ev->created_at));
@@ -175,8 +175,8 @@ void cases_create(http_req *req, http_res *res)
 
     store_rc rc = store_service_get(ap->store, &req->a, who->org_id, service_code, &svc);
     if (rc == STORE_NOT_FOUND) {
-        api_error(res, 400, "invalid_field", "service",
-                  "this organisation has no service %s", service_code);
+        api_error(res, 400, "invalid_field", "service", "this organisation has no service %s",
+                  service_code);
         goto out;
     }
     if (rc != STORE_OK) {
@@ -240,8 +240,8 @@ static bool query_time(http_req *req, http_res *res, const char *name, int64_t *
     return true;
 }
 
-static bool query_int(http_req *req, http_res *res, const char *name, long long min,
-                      long long max, long long *out)
+static bool query_int(http_req *req, http_res *res, const char *name, long long min, long long max,
+                      long long *out)
 {
     const char *v = http_query_get(req, name);
     if (!v)
@@ -249,8 +249,8 @@ static bool query_int(http_req *req, http_res *res, const char *name, long long 
     char *end;
     long long n = strtoll(v, &end, 10);
     if (!*v || *end || n < min || n > max) {
-        api_error(res, 400, "invalid_parameter", name, "%s must be a whole number from %lld to %lld",
-                  name, min, max);
+        api_error(res, 400, "invalid_parameter", name,
+                  "%s must be a whole number from %lld to %lld", name, min, max);
         return false;
     }
     *out = n;
@@ -371,8 +371,8 @@ static void change_stage(http_req *req, http_res *res, store_case *c, const app_
     const workflow *wf = &e->wf;
     const wf_stage *target = workflow_stage(wf, to);
     if (!target) {
-        api_error(res, 400, "invalid_field", "stage", "the service %s has no stage %s",
-                  e->svc.code, to);
+        api_error(res, 400, "invalid_field", "stage", "the service %s has no stage %s", e->svc.code,
+                  to);
         return;
     }
     wf_rc check = workflow_check_move(wf, c->stage, to);
@@ -489,8 +489,8 @@ void cases_close(http_req *req, http_res *res)
             if (!next->terminal)
                 continue;
             stage = next->code;
-            int w = snprintf(names + used, sizeof(names) - used, "%s%s", found ? ", " : "",
-                             next->code);
+            int w =
+                snprintf(names + used, sizeof(names) - used, "%s%s", found ? ", " : "", next->code);
             if (w > 0 && (size_t)w < sizeof(names) - used)
                 used += (size_t)w;
             found++;
@@ -499,13 +499,13 @@ void cases_close(http_req *req, http_res *res)
             char next[512];
             workflow_describe_next(wf, c.stage, next, sizeof(next));
             api_error(res, 409, "invalid_transition", "stage",
-                      "the case cannot be closed from stage '%s'; allowed next stages: %s",
-                      c.stage, next);
+                      "the case cannot be closed from stage '%s'; allowed next stages: %s", c.stage,
+                      next);
             goto out;
         }
         if (found > 1) {
-            api_error(res, 400, "missing_field", "stage",
-                      "say which closing stage: one of %s", names);
+            api_error(res, 400, "missing_field", "stage", "say which closing stage: one of %s",
+                      names);
             goto out;
         }
     }

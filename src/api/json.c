@@ -9,8 +9,7 @@
 #include "domain/validate.h"
 #include "util/log.h"
 
-void api_error(http_res *res, int status, const char *code, const char *field, const char *fmt,
-               ...)
+void api_error(http_res *res, int status, const char *code, const char *field, const char *fmt, ...)
 {
     char message[512];
     va_list ap;
@@ -90,8 +89,9 @@ json_t *api_body_object(http_req *req, http_res *res, bool allow_empty)
     json_t *body = json_loadb(req->body.data ? req->body.data : "", req->body.len,
                               JSON_REJECT_DUPLICATES, &jerr);
     if (!body) {
-        api_error(res, 400, "invalid_json", NULL, "the body is not valid JSON: %s (line %d, column %d)",
-                  jerr.text, jerr.line, jerr.column);
+        api_error(res, 400, "invalid_json", NULL,
+                  "the body is not valid JSON: %s (line %d, column %d)", jerr.text, jerr.line,
+                  jerr.column);
         return NULL;
     }
     if (!json_is_object(body)) {
@@ -107,7 +107,8 @@ bool api_only_fields(http_res *res, const json_t *obj, const char *prefix,
 {
     const char *key;
     json_t *value;
-    json_object_foreach((json_t *)obj, key, value) {
+    json_object_foreach((json_t *)obj, key, value)
+    {
         bool known = false;
         for (const char *const *a = allowed; *a; a++)
             if (strcmp(key, *a) == 0) {
@@ -127,8 +128,8 @@ bool api_only_fields(http_res *res, const json_t *obj, const char *prefix,
     return true;
 }
 
-bool api_string(http_res *res, const json_t *obj, const char *key, const char *field,
-                bool required, size_t max, bool multiline, const char **out)
+bool api_string(http_res *res, const json_t *obj, const char *key, const char *field, bool required,
+                size_t max, bool multiline, const char **out)
 {
     *out = NULL;
     json_t *v = json_object_get(obj, key);
@@ -153,8 +154,7 @@ bool api_string(http_res *res, const json_t *obj, const char *key, const char *f
         return false;
     }
     if (strlen(s) != json_string_length(v) || !valid_text(s, max, multiline)) {
-        api_error(res, 400, "invalid_field", field,
-                  "%s contains control characters%s", field,
+        api_error(res, 400, "invalid_field", field, "%s contains control characters%s", field,
                   multiline ? "" : " or line breaks");
         return false;
     }
@@ -182,8 +182,8 @@ bool api_int(http_res *res, const json_t *obj, const char *key, const char *fiel
     }
     long long n = json_integer_value(v);
     if (n < min || n > max) {
-        api_error(res, 400, "invalid_field", field, "%s must be between %lld and %lld", field,
-                  min, max);
+        api_error(res, 400, "invalid_field", field, "%s must be between %lld and %lld", field, min,
+                  max);
         return false;
     }
     *out = n;

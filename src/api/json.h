@@ -16,8 +16,8 @@
 #include "http/http.h"
 #include "store/store.h"
 
-void api_error(http_res *res, int status, const char *code, const char *field, const char *fmt,
-               ...) __attribute__((format(printf, 5, 6)));
+void api_error(http_res *res, int status, const char *code, const char *field, const char *fmt, ...)
+    __attribute__((format(printf, 5, 6)));
 
 /* Maps a storage failure to 404, 409, 503 or 500 with a plain message. */
 void api_store_error(http_res *res, store_rc rc);
@@ -38,8 +38,8 @@ bool api_only_fields(http_res *res, const json_t *obj, const char *prefix,
 /* A string member of 1..max bytes of valid text (see valid_text). Absent or
  * null: *out = NULL, which is a missing_field error when `required`. An empty
  * string is an invalid_field: clients mean something by sending a key. */
-bool api_string(http_res *res, const json_t *obj, const char *key, const char *field,
-                bool required, size_t max, bool multiline, const char **out);
+bool api_string(http_res *res, const json_t *obj, const char *key, const char *field, bool required,
+                size_t max, bool multiline, const char **out);
 
 /* An integer member within [min, max]. Absent: *present = false. */
 bool api_int(http_res *res, const json_t *obj, const char *key, const char *field, bool required,

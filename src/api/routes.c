@@ -134,8 +134,7 @@ void app_dispatch(void *ctx, http_req *req, http_res *res)
             api_error(res, 403, "forbidden", NULL, "the role %s may not do this", who->role);
             return;
         }
-        if (by_cookie && req->method != HTTP_GET && req->method != HTTP_HEAD &&
-            !same_origin(req)) {
+        if (by_cookie && req->method != HTTP_GET && req->method != HTTP_HEAD && !same_origin(req)) {
             api_error(res, 403, "forbidden", NULL, "cross-site requests are not accepted");
             return;
         }

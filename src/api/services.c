@@ -60,10 +60,9 @@ static bool read_service(http_req *req, http_res *res, const json_t *body, store
     long long target;
     const char *name, *description;
     if (!api_string(res, body, "name", "name", true, SERVICE_NAME_MAX, false, &name) ||
-        !api_string(res, body, "description", "description", false, SERVICE_DESCRIPTION_MAX,
-                    true, &description) ||
-        !api_int(res, body, "target_days", "target_days", true, 1, TARGET_DAYS_MAX, &target,
-                 NULL))
+        !api_string(res, body, "description", "description", false, SERVICE_DESCRIPTION_MAX, true,
+                    &description) ||
+        !api_int(res, body, "target_days", "target_days", true, 1, TARGET_DAYS_MAX, &target, NULL))
         return false;
     json_t *def = json_object_get(body, "workflow");
     if (!def || json_is_null(def)) {
@@ -91,8 +90,8 @@ static bool read_service(http_req *req, http_res *res, const json_t *body, store
 
 void services_create(http_req *req, http_res *res)
 {
-    static const char *const fields[] = {"code", "name", "description", "target_days",
-                                         "workflow", NULL};
+    static const char *const fields[] = {"code",        "name",     "description",
+                                         "target_days", "workflow", NULL};
     app *ap = req->ctx;
     const store_principal *who = req->who;
     store_service svc = {.org_id = who->org_id};

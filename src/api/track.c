@@ -67,7 +67,8 @@ track_rc track_open(http_req *req, const char *reference, const track_credential
         return TRACK_NO_CREDENTIAL;
 
     unsigned wait_client = 0, wait_ref = 0;
-    bool client_blocked = ratelimit_blocked(ap->limits, &per_client, req->client, now, &wait_client);
+    bool client_blocked =
+        ratelimit_blocked(ap->limits, &per_client, req->client, now, &wait_client);
     bool ref_blocked = ratelimit_blocked(ap->limits, &per_reference, ref, now, &wait_ref);
     if (client_blocked || ref_blocked) {
         out->retry_after = wait_client > wait_ref ? wait_client : wait_ref;
@@ -389,8 +390,8 @@ void track_message(http_req *req, http_res *res)
         api_store_error(res, rc);
         goto out;
     }
-    api_send(res, 201, json_pack("{s:{s:s, s:o}}", "event", "type", "message", "at",
-                                 api_time(app_now())));
+    api_send(res, 201,
+             json_pack("{s:{s:s, s:o}}", "event", "type", "message", "at", api_time(app_now())));
 out:
     json_decref(body);
 }
@@ -422,8 +423,8 @@ void track_feedback(http_req *req, http_res *res)
         api_store_error(res, rc);
         goto out;
     }
-    api_send(res, 201, json_pack("{s:{s:s, s:o}}", "event", "type", "feedback", "at",
-                                 api_time(app_now())));
+    api_send(res, 201,
+             json_pack("{s:{s:s, s:o}}", "event", "type", "feedback", "at", api_time(app_now())));
 out:
     json_decref(body);
 }

@@ -27,8 +27,8 @@ typedef enum {
     TRACK_OK,
     TRACK_BAD_REFERENCE, /* *why says what is wrong */
     TRACK_NO_CREDENTIAL,
-    TRACK_NOT_FOUND,     /* unknown reference or wrong credential: one answer for both */
-    TRACK_LIMITED,       /* *retry_after seconds */
+    TRACK_NOT_FOUND, /* unknown reference or wrong credential: one answer for both */
+    TRACK_LIMITED,   /* *retry_after seconds */
     TRACK_UNAVAILABLE,
 } track_rc;
 
@@ -55,13 +55,13 @@ typedef struct track_view {
     const char *org_name;
     const char *service_code;
     const char *service_name;
-    const char *stage;      /* the last public milestone reached */
+    const char *stage; /* the last public milestone reached */
     const char *stage_name;
     bool closed;
     int64_t opened_at;
     int64_t closed_at;
     int64_t target_date;
-    estimate expected;      /* durations counted from opened_at */
+    estimate expected; /* durations counted from opened_at */
     track_entry *timeline;
     size_t n_timeline;
     bool feedback_given;

@@ -13,10 +13,11 @@
 #include "store/store.h"
 
 typedef struct demo_options {
-    long cases;        /* cases to generate, spread over the demo services */
-    int events;        /* target events per case (at least the opening one) */
-    const char *credentials_path; /* if set, "REFERENCE SECRET STAGE SERVICE" lines are written here */
-    const char *password;         /* password given to the demo staff */
+    long cases; /* cases to generate, spread over the demo services */
+    int events; /* target events per case (at least the opening one) */
+    const char
+        *credentials_path; /* if set, "REFERENCE SECRET STAGE SERVICE" lines are written here */
+    const char *password;  /* password given to the demo staff */
     unsigned long seed;
 } demo_options;
 

@@ -17,10 +17,10 @@
 
 typedef struct estimate {
     bool available;
-    size_t sample;    /* closed cases the figures rest on */
-    int64_t median_s; /* durations in seconds */
-    int64_t low_s;    /* 10th percentile */
-    int64_t high_s;   /* 90th percentile */
+    size_t sample;      /* closed cases the figures rest on */
+    int64_t median_s;   /* durations in seconds */
+    int64_t low_s;      /* 10th percentile */
+    int64_t high_s;     /* 90th percentile */
     const char *reason; /* static sentence when !available, else NULL */
 } estimate;
 

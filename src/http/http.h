@@ -40,7 +40,7 @@ typedef struct http_req {
     struct MHD_Connection *conn;
     buf body;
     bool body_too_large;
-    char client[64]; /* client address, for rate limits; never logged */
+    char client[64];                     /* client address, for rate limits; never logged */
     const char *params[HTTP_MAX_PARAMS]; /* path captures, in pattern order */
     size_t n_params;
     const char *route; /* the matched pattern, for logs and metrics */

@@ -54,7 +54,7 @@ route_match router_match(const route *table, size_t n, http_req *req, const rout
 
 const char *router_allow_header(arena *a, unsigned methods)
 {
-    static const http_method order[] = {HTTP_GET, HTTP_HEAD, HTTP_POST, HTTP_PUT,
+    static const http_method order[] = {HTTP_GET,   HTTP_HEAD,   HTTP_POST,   HTTP_PUT,
                                         HTTP_PATCH, HTTP_DELETE, HTTP_OPTIONS};
     char out[64];
     size_t len = 0;

@@ -86,7 +86,7 @@ typedef struct store_user {
     int64_t org_id;
     const char *email; /* normalised, unique across the deployment */
     const char *name;
-    const char *role;  /* "administrator", "caseworker" or "analyst" */
+    const char *role; /* "administrator", "caseworker" or "analyst" */
     const char *password_hash;
 } store_user;
 
@@ -119,7 +119,7 @@ store_rc store_key_get(store *s, arena *a, const unsigned char hash[32], store_p
 typedef struct store_person {
     int64_t id;
     const char *name;
-    const char *email;    /* normalised, may be NULL */
+    const char *email; /* normalised, may be NULL */
     const char *phone;
     const char *address;
     const char *postcode; /* normalised, may be NULL */
@@ -132,11 +132,11 @@ typedef struct store_case {
     const char *service_code;
     const char *reference; /* canonical text, see ref.h */
     const char *stage;
-    const char *summary;   /* staff-facing description; never public */
+    const char *summary; /* staff-facing description; never public */
     unsigned char secret_hash[32];
     int64_t opened_at;
     int64_t updated_at;
-    int64_t closed_at;     /* 0 while open */
+    int64_t closed_at; /* 0 while open */
     store_person person;
 } store_case;
 
@@ -175,12 +175,11 @@ store_rc store_case_create(store *s, arena *a, const store_case_new *in, store_c
 
 /* A case by reference. org_id > 0 restricts to that organisation (a case of
  * another organisation is STORE_NOT_FOUND); org_id == 0 is the public look-up. */
-store_rc store_case_get(store *s, arena *a, int64_t org_id, const char *reference,
-                        store_case *out);
+store_rc store_case_get(store *s, arena *a, int64_t org_id, const char *reference, store_case *out);
 
 /* A case's events, oldest first; only public ones when public_only. */
-store_rc store_case_events(store *s, arena *a, int64_t case_id, bool public_only,
-                           store_event **out, size_t *n);
+store_rc store_case_events(store *s, arena *a, int64_t case_id, bool public_only, store_event **out,
+                           size_t *n);
 
 typedef struct store_case_filter {
     int64_t org_id;           /* required */
@@ -208,8 +207,8 @@ store_rc store_case_set_secret(store *s, int64_t case_id, const unsigned char ha
 
 /* Durations (closed_at - opened_at) of the `limit` most recently closed cases
  * of a service. */
-store_rc store_service_durations(store *s, arena *a, int64_t service_id, int limit,
-                                 int64_t **out, size_t *n);
+store_rc store_service_durations(store *s, arena *a, int64_t service_id, int limit, int64_t **out,
+                                 size_t *n);
 
 /* Bulk import for demo data, benchmarks and migrations: writes whole cases
  * with their events in one transaction. Each case's events are in

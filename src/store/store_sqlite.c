@@ -4,9 +4,18 @@
  * readers never wait for the writer. A call borrows one connection for its
  * transaction and gives it back. Each connection prepares a statement the
  * first time it needs it and keeps it, so that the hot look-ups cost a bind
- * and a step. Writes run under BEGIN IMMEDIATE with synchronous=FULL, and the
- * writers of one process queue on a mutex rather than polling SQLite's lock;
- * the busy handler covers other processes sharing the file.
+ * and a step.
+ *
+ * Writes are durable (synchronous=FULL): every COMMIT waits for an fsync of
+ * the WAL, which costs far more than the statements. So concurrent writers
+ * share commits. A write is a job (a function run on whatever connection it
+ * is handed) put in the store's queue; the writer that finds no batch running
+ * leads: it takes the jobs waiting, runs each in a savepoint of its own inside
+ * one BEGIN IMMEDIATE ... COMMIT on its pooled connection, and wakes their
+ * callers with their results. Writers that arrive meanwhile form the next
+ * batch. A lone writer starts at once, and a busy store pays one fsync per
+ * batch rather than one per write. The busy handler covers other processes
+ * sharing the file.
  *
  * Migrations are compiled in (embedded.h, generated from migrations/sqlite/)
  * and applied at open, one transaction each, recorded in schema_migrations.
@@ -34,12 +43,18 @@
 #define CACHE_KIB 65536
 #define IMPORT_CACHE_KIB 524288
 #define LIST_MAX 200
+/* The most jobs one batch takes, so that a crowd of writers is committed in
+ * several fsyncs rather than kept waiting behind one long transaction. */
+#define BATCH_MAX 128
 
 /* Statements every connection may prepare, by number. */
 enum {
     ST_BEGIN,
     ST_COMMIT,
     ST_ROLLBACK,
+    ST_SAVEPOINT,
+    ST_RELEASE,
+    ST_ROLLBACK_TO,
     ST_SETTING_INSERT,
     ST_SETTING_GET,
     ST_ORG_INSERT,
@@ -106,6 +121,9 @@ static const char *const fixed_sql[ST_FIXED_COUNT] = {
     [ST_BEGIN] = "BEGIN IMMEDIATE",
     [ST_COMMIT] = "COMMIT",
     [ST_ROLLBACK] = "ROLLBACK",
+    [ST_SAVEPOINT] = "SAVEPOINT job",
+    [ST_RELEASE] = "RELEASE job",
+    [ST_ROLLBACK_TO] = "ROLLBACK TO job",
     [ST_SETTING_INSERT] = "INSERT OR IGNORE INTO settings (key, value) VALUES (?1, ?2)",
     [ST_SETTING_GET] = "SELECT value FROM settings WHERE key = ?1",
     [ST_ORG_INSERT] = "INSERT INTO orgs (slug, name) VALUES (?1, ?2)",
@@ -166,6 +184,25 @@ typedef struct conn {
     struct timespec busy_since; /* when the current wait for a lock began */
 } conn;
 
+/* A write's statements, run on the connection of whoever leads its batch;
+ * arg carries the inputs and receives the outputs. */
+typedef store_rc (*write_fn)(conn *c, void *arg);
+
+/* A write waiting for a batch or taking part in one; it lives on its
+ * caller's stack until the caller sees `done`. */
+typedef struct write_job write_job;
+struct write_job {
+    write_fn fn;
+    void *arg;
+    bool alone;        /* a bulk write: a transaction of its own, no savepoint */
+    bool taken;        /* in a running batch, so its caller can no longer give up */
+    bool lead;         /* its caller is to run the next batch */
+    bool done;         /* rc is the final result */
+    store_rc rc;
+    pthread_cond_t cv; /* signalled when lead or done is set */
+    write_job *next;
+};
+
 struct store {
     conn *conns;
     int nconns;
@@ -173,7 +210,13 @@ struct store {
     int nidle;
     pthread_mutex_t mu; /* guards idle, nidle, key and have_key */
     pthread_cond_t cv;
-    pthread_mutex_t write_mu; /* one writer of this process at a time */
+    /* The writers' queue. Whenever it holds a job, a leader is running a
+     * batch or has been named (the queue's head), so no job is forgotten. */
+    pthread_mutex_t write_mu; /* guards the queue, leading and every job's flags */
+    pthread_condattr_t write_cv_attr; /* the monotonic clock, for timed waits */
+    write_job *queue;
+    write_job *queue_tail;
+    bool leading;
     int version;
     unsigned char key[32];
     bool have_key;

@@ -16,8 +16,8 @@ typedef struct arena_cleanup arena_cleanup;
 typedef struct arena {
     arena_block *head;
     arena_cleanup *cleanups; /* run by arena_free, newest first */
-    size_t used;  /* bytes handed out from head */
-    size_t total; /* bytes handed out overall, for caps and metrics */
+    size_t used;             /* bytes handed out from head */
+    size_t total;            /* bytes handed out overall, for caps and metrics */
 } arena;
 
 void arena_init(arena *a);

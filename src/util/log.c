@@ -6,7 +6,7 @@
 #include <time.h>
 
 __attribute__((format(printf, 2, 0))) static void log_line(const char *level, const char *fmt,
-                                                          va_list ap)
+                                                           va_list ap)
 {
     char line[1024];
     char ts[32];
@@ -15,8 +15,8 @@ __attribute__((format(printf, 2, 0))) static void log_line(const char *level, co
     clock_gettime(CLOCK_REALTIME, &now);
     gmtime_r(&now.tv_sec, &tm);
     strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%S", &tm);
-    int n = snprintf(line, sizeof(line), "ts=%s.%03ldZ level=%s ", ts, now.tv_nsec / 1000000,
-                     level);
+    int n =
+        snprintf(line, sizeof(line), "ts=%s.%03ldZ level=%s ", ts, now.tv_nsec / 1000000, level);
     if (n < 0 || (size_t)n >= sizeof(line))
         return;
     int m = vsnprintf(line + n, sizeof(line) - (size_t)n - 1, fmt, ap);

@@ -59,10 +59,9 @@ bool token_hash_equal(const unsigned char a[TOKEN_HASH_BYTES],
 bool password_hash(const char *password, char out[PASSWORD_HASH_MAX])
 {
     _Static_assert(PASSWORD_HASH_MAX >= crypto_pwhash_STRBYTES, "hash buffer too small");
-    return crypto_pwhash_str_alg(out, password, strlen(password),
-                                 crypto_pwhash_OPSLIMIT_INTERACTIVE,
-                                 crypto_pwhash_MEMLIMIT_INTERACTIVE,
-                                 crypto_pwhash_ALG_ARGON2ID13) == 0;
+    return crypto_pwhash_str_alg(
+               out, password, strlen(password), crypto_pwhash_OPSLIMIT_INTERACTIVE,
+               crypto_pwhash_MEMLIMIT_INTERACTIVE, crypto_pwhash_ALG_ARGON2ID13) == 0;
 }
 
 bool password_verify(const char *stored_hash, const char *password)

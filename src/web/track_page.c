@@ -81,8 +81,8 @@ static bool read_input(http_req *req, http_res *res, page_input *in)
     }
     for (size_t i = 0; i < in->f.n; i++)
         if (strlen(in->f.fields[i].value) != in->f.fields[i].value_len) {
-            render_form(res, 400, "The form contains characters that are not allowed.",
-                        "reference", NULL);
+            render_form(res, 400, "The form contains characters that are not allowed.", "reference",
+                        NULL);
             return false;
         }
     in->reference = form_get(&in->f, "reference");
@@ -296,8 +296,7 @@ void page_track_message(http_req *req, http_res *res)
         return;
     const char *text = form_get(&in.f, "message");
     if (!text || !*text || !valid_text(text, MESSAGE_MAX, true)) {
-        show(req, res, &in, &r, NULL,
-             "Enter a message of up to 2000 characters", "message");
+        show(req, res, &in, &r, NULL, "Enter a message of up to 2000 characters", "message");
         return;
     }
     if (track_add_message(req, &r.c, text) != STORE_OK) {
