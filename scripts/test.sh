@@ -13,7 +13,7 @@ sudo=""
 
 packages=(build-essential meson ninja-build pkg-config python3
           libmicrohttpd-dev libjansson-dev libsqlite3-dev libsodium-dev libcmocka-dev
-          clang libclang-rt-14-dev)
+          clang libclang-rt-14-dev clang-format clang-tidy cppcheck)
 missing=()
 for p in "${packages[@]}"; do
     dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
@@ -46,6 +46,9 @@ api_suite() {
 step "build"
 [ -f build/build.ninja ] || meson setup build
 ninja -C build
+
+step "lint (clang-format, clang-tidy, cppcheck)"
+./scripts/lint.sh build
 
 step "unit tests"
 meson test -C build --print-errorlogs

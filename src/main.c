@@ -390,7 +390,7 @@ static int cmd_key(const settings *s, int argc, char **argv)
     if (find_org(st, &a, m.org, &org) != 0 || store_secret_key(st, key) != STORE_OK)
         goto out;
     /* "oc_" marks the string as an opencase key for secret scanners. */
-    memcpy(token, "oc_", 3);
+    memcpy(token, "oc_", 3); // NOLINT(bugprone-not-null-terminated-result): token_random ends it
     token_random(token + 3, 48);
     token_hash(key, token, hash);
     if (store_key_create(st, org.id, m.label, m.role ? m.role : "caseworker", hash, &id) !=

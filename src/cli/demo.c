@@ -859,7 +859,8 @@ static int write_batch(loader *l, size_t n)
     arena a;
     arena_init(&a);
     store_case_new *cases = arena_calloc(&a, n, sizeof(*cases));
-    const store_event **events = arena_calloc(&a, n, sizeof(*events));
+    const store_event **events =
+        arena_calloc(&a, n, sizeof(*events)); // NOLINT: an array of pointers
     size_t *n_events = arena_calloc(&a, n, sizeof(*n_events));
     int64_t *closed_at = arena_calloc(&a, n, sizeof(*closed_at));
     gen_case *g = arena_calloc(&a, n, sizeof(*g));
