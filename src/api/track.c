@@ -198,6 +198,18 @@ static void jw_time(jsonw *w, int64_t t, bool date_only)
     jw_string(w, text);
 }
 
+/* "key": {"code": ..., "name": ...} */
+static void jw_code_and_name(jsonw *w, const char *key, const char *code, const char *name)
+{
+    jw_key(w, key);
+    jw_object_begin(w);
+    jw_key(w, "code");
+    jw_string(w, code);
+    jw_key(w, "name");
+    jw_string(w, name);
+    jw_object_end(w);
+}
+
 void track_view_write(const track_view *v, buf *b)
 {
     jsonw w;
@@ -210,20 +222,8 @@ void track_view_write(const track_view *v, buf *b)
     jw_key(&w, "name");
     jw_string(&w, v->org_name);
     jw_object_end(&w);
-    jw_key(&w, "service");
-    jw_object_begin(&w);
-    jw_key(&w, "code");
-    jw_string(&w, v->service_code);
-    jw_key(&w, "name");
-    jw_string(&w, v->service_name);
-    jw_object_end(&w);
-    jw_key(&w, "stage");
-    jw_object_begin(&w);
-    jw_key(&w, "code");
-    jw_string(&w, v->stage);
-    jw_key(&w, "name");
-    jw_string(&w, v->stage_name);
-    jw_object_end(&w);
+    jw_code_and_name(&w, "service", v->service_code, v->service_name);
+    jw_code_and_name(&w, "stage", v->stage, v->stage_name);
     jw_key(&w, "closed");
     jw_bool(&w, v->closed);
     jw_key(&w, "opened_at");

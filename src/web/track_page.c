@@ -5,7 +5,9 @@
  * prove the case again; knowing them is also what stops cross-site posts.
  */
 #include <string.h>
+#include <stdio.h>
 #include <strings.h>
+#include <time.h>
 
 #include "api/app.h"
 #include "api/handlers.h"
@@ -22,9 +24,19 @@ typedef struct page_input {
     track_credential cred;
 } page_input;
 
+/* Dates as GOV.UK writes them: "16 November 2026". */
 static void date_text(int64_t t, char *out, size_t outlen)
 {
-    format_date(t, out, outlen);
+    static const char *const months[] = {"January",   "February", "March",    "April",
+                                         "May",       "June",     "July",     "August",
+                                         "September", "October",  "November", "December"};
+    time_t tt = (time_t)t;
+    struct tm tm;
+    if (!gmtime_r(&tt, &tm)) {
+        format_date(t, out, outlen);
+        return;
+    }
+    snprintf(out, outlen, "%d %s %d", tm.tm_mday, months[tm.tm_mon], tm.tm_year + 1900);
 }
 
 /* The form, with `error` (and the field it concerns) shown above it. */
@@ -160,7 +172,7 @@ static void render_timeline(http_res *res, const track_view *v, const page_input
                             const char *confirmation, const char *error, const char *error_field)
 {
     buf *b = &res->body;
-    char date[16];
+    char date[32];
     page_begin(res, "Your case");
     if (error)
         page_error_summary(res, error, error_field);
@@ -188,7 +200,7 @@ static void render_timeline(http_res *res, const track_view *v, const page_input
     } else {
         buf_puts(b, "</dd><dt>Expected completion</dt><dd>");
         if (v->expected.available) {
-            char lo[16], hi[16];
+            char lo[32], hi[32];
             date_text(v->opened_at + v->expected.median_s, date, sizeof(date));
             date_text(v->opened_at + v->expected.low_s, lo, sizeof(lo));
             date_text(v->opened_at + v->expected.high_s, hi, sizeof(hi));
