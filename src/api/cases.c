@@ -257,11 +257,30 @@ static bool query_int(http_req *req, http_res *res, const char *name, long long 
     return true;
 }
 
+/* The cursor is "<opened_at>.<id>" of the last case of the previous page. */
+static bool query_cursor(http_req *req, http_res *res, store_case_filter *f)
+{
+    const char *v = http_query_get(req, "cursor");
+    if (!v)
+        return true;
+    char *dot, *end = NULL;
+    long long opened = strtoll(v, &dot, 10);
+    long long id = *dot == '.' ? strtoll(dot + 1, &end, 10) : 0;
+    if (dot == v || *dot != '.' || end == dot + 1 || *end || id < 1) {
+        api_error(res, 400, "invalid_parameter", "cursor",
+                  "cursor must be the next_cursor of a previous page");
+        return false;
+    }
+    f->before_opened_at = opened;
+    f->before_id = id;
+    return true;
+}
+
 void cases_list(http_req *req, http_res *res)
 {
     app *ap = req->ctx;
     const store_principal *who = req->who;
-    long long limit = LIST_DEFAULT, cursor = 0;
+    long long limit = LIST_DEFAULT;
     store_case_filter f = {.org_id = who->org_id};
     f.service_code = http_query_get(req, "service");
     f.stage = http_query_get(req, "stage");
@@ -278,11 +297,9 @@ void cases_list(http_req *req, http_res *res)
     }
     if (!query_time(req, res, "opened_from", &f.opened_from) ||
         !query_time(req, res, "opened_to", &f.opened_to) ||
-        !query_int(req, res, "limit", 1, LIST_MAX, &limit) ||
-        !query_int(req, res, "cursor", 1, INT64_MAX, &cursor))
+        !query_int(req, res, "limit", 1, LIST_MAX, &limit) || !query_cursor(req, res, &f))
         return;
     f.limit = (int)limit;
-    f.before_id = cursor;
 
     store_case *cases;
     size_t n;
@@ -301,7 +318,9 @@ void cases_list(http_req *req, http_res *res)
         }
         json_array_append_new(list, case_json(&cases[i], &e->svc, &e->wf, may_see_person(who)));
     }
-    json_t *next = more && n ? json_sprintf("%lld", (long long)cases[n - 1].id) : json_null();
+    json_t *next = more && n ? json_sprintf("%lld.%lld", (long long)cases[n - 1].opened_at,
+                                            (long long)cases[n - 1].id)
+                             : json_null();
     api_send(res, 200, json_pack("{s:o, s:o}", "cases", list, "next_cursor", next));
 }
 

@@ -1,10 +1,11 @@
 /* store.h - the storage interface: the only door to the database.
  *
  * All SQL lives behind this header, in one file per backend (store_sqlite.c
- * today; a PostgreSQL backend satisfies the same contract). Each call is one
- * transaction on a connection taken from the store's pool, so any thread may
- * call any function concurrently. A call that returns STORE_OK for a write has
- * committed durably before it returns.
+ * today; a PostgreSQL backend satisfies the same contract). Each call is
+ * atomic and uses connections from the store's pool, so any thread may call
+ * any function concurrently. A call that returns STORE_OK for a write has
+ * committed durably before it returns; concurrent writes may share one
+ * transaction (group commit), each isolated in its own savepoint.
  *
  * Ownership: every string, array and record a call returns is allocated in
  * the arena passed to it and lives as long as that arena. Inputs are borrowed
@@ -188,11 +189,15 @@ typedef struct store_case_filter {
     int64_t opened_from;      /* 0: unbounded; inclusive */
     int64_t opened_to;        /* 0: unbounded; exclusive */
     const char *text;         /* NULL: any; matched in reference and summary */
-    int64_t before_id;        /* cursor: only cases with id < before_id; 0 = first page */
-    int limit;                /* 1..200 */
+    /* The cursor: only cases after (opened_at, id) = (before_opened_at,
+     * before_id) in the list's order; before_id == 0 is the first page. */
+    int64_t before_opened_at;
+    int64_t before_id;
+    int limit; /* 1..200 */
 } store_case_filter;
 
-/* Newest first. *more is true when another page exists after the last row. */
+/* Most recently opened first (ties by id). *more is true when another page exists after the last
+ * row. */
 store_rc store_case_list(store *s, arena *a, const store_case_filter *f, store_case **out,
                          size_t *n, bool *more);
 

@@ -1,21 +1,23 @@
 /* store_sqlite.c - the SQLite backend of store.h.
  *
  * A store is a pool of connections to one database file in WAL mode, so that
- * readers never wait for the writer. A call borrows one connection for its
+ * readers never wait for the writer. A read borrows one connection for its
  * transaction and gives it back. Each connection prepares a statement the
  * first time it needs it and keeps it, so that the hot look-ups cost a bind
  * and a step.
  *
  * Writes are durable (synchronous=FULL): every COMMIT waits for an fsync of
  * the WAL, which costs far more than the statements. So concurrent writers
- * share commits. A write is a job (a function run on whatever connection it
- * is handed) put in the store's queue; the writer that finds no batch running
- * leads: it takes the jobs waiting, runs each in a savepoint of its own inside
- * one BEGIN IMMEDIATE ... COMMIT on its pooled connection, and wakes their
- * callers with their results. Writers that arrive meanwhile form the next
- * batch. A lone writer starts at once, and a busy store pays one fsync per
- * batch rather than one per write. The busy handler covers other processes
- * sharing the file.
+ * share commits (group commit). A write is a job, a function run on whatever
+ * connection it is handed, put in the store's queue; the writer that finds no
+ * batch running leads: it takes the jobs waiting, runs them on its pooled
+ * connection inside one BEGIN IMMEDIATE ... COMMIT, and wakes their callers
+ * with their results. Each job runs in a savepoint of its own, so a write
+ * that fails undoes only its own changes. Writers that arrive meanwhile form
+ * the next batch: a lone writer starts at once, and a busy store pays one
+ * fsync per batch rather than one per write. The bulk import queues the same
+ * way but keeps a transaction of its own. The busy handler covers other
+ * processes sharing the file.
  *
  * Migrations are compiled in (embedded.h, generated from migrations/sqlite/)
  * and applied at open, one transaction each, recorded in schema_migrations.
@@ -24,7 +26,6 @@
 
 #include <errno.h>
 #include <pthread.h>
-#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -194,10 +195,10 @@ typedef struct write_job write_job;
 struct write_job {
     write_fn fn;
     void *arg;
-    bool alone;        /* a bulk write: a transaction of its own, no savepoint */
-    bool taken;        /* in a running batch, so its caller can no longer give up */
-    bool lead;         /* its caller is to run the next batch */
-    bool done;         /* rc is the final result */
+    bool alone; /* a bulk write: a transaction of its own, no savepoint */
+    bool taken; /* in a running batch, so its caller can no longer give up */
+    bool lead;  /* its caller is to run the next batch */
+    bool done;  /* rc is the final result */
     store_rc rc;
     pthread_cond_t cv; /* signalled when lead or done is set */
     write_job *next;
@@ -212,7 +213,7 @@ struct store {
     pthread_cond_t cv;
     /* The writers' queue. Whenever it holds a job, a leader is running a
      * batch or has been named (the queue's head), so no job is forgotten. */
-    pthread_mutex_t write_mu; /* guards the queue, leading and every job's flags */
+    pthread_mutex_t write_mu;         /* guards the queue, leading and every job's flags */
     pthread_condattr_t write_cv_attr; /* the monotonic clock, for timed waits */
     write_job *queue;
     write_job *queue_tail;
@@ -232,7 +233,7 @@ static void log_db(bool warn, const char *what, sqlite3 *db)
     char detail[256];
     size_t j = 0;
     for (const char *m = sqlite3_errmsg(db); *m && j + 1 < sizeof(detail); m++)
-        detail[j++] = *m == '"' || *m == '\\' ? '\'' : *m;
+        detail[j++] = (char)(*m == '"' || *m == '\\' ? '\'' : *m);
     detail[j] = '\0';
     if (warn)
         log_warn("msg=\"store: %s\" error=\"%s\"", what, detail);
@@ -288,7 +289,8 @@ static store_rc out_of_memory(const char *what)
 static void list_sql(unsigned mask, char *out, size_t len)
 {
     snprintf(out, len,
-             CASE_SELECT "WHERE c.org_id = ?1 AND c.id < ?2%s%s%s%s%s ORDER BY c.id DESC LIMIT ?3",
+             CASE_SELECT "WHERE c.org_id = ?1 AND (c.opened_at, c.id) < (?9, ?2)%s%s%s%s%s "
+                         "ORDER BY c.opened_at DESC, c.id DESC LIMIT ?3",
              (mask & LIST_SERVICE)
                  ? " AND c.service_id = (SELECT id FROM services WHERE org_id = ?1 AND code = ?4)"
                  : "",
@@ -493,41 +495,210 @@ static int busy_wait(void *arg, int count)
     return 1;
 }
 
-/* Starts a write transaction: this process's writers queue on write_mu (up
- * to the busy timeout), then BEGIN IMMEDIATE takes the database's lock. */
-static store_rc write_begin(store *s, conn *c)
+/* ---- group commit ---- */
+
+/* Runs a job in a savepoint of its own, so that its failure undoes its own
+ * changes and nobody else's. A job alone in its transaction needs none: its
+ * failure rolls the transaction back. Sets *broken when the transaction may
+ * now hold part of a failed job, or is gone, and so must not be committed. */
+static store_rc job_run(conn *c, write_job *j, bool alone, bool *broken)
 {
-    struct timespec until;
-    clock_gettime(CLOCK_REALTIME, &until);
-    until.tv_sec += BUSY_TIMEOUT_MS / 1000;
-    int e = pthread_mutex_timedlock(&s->write_mu, &until);
-    if (e != 0) {
-        log_warn("msg=\"store: waiting to write\" error=\"%s\"", strerror(e));
-        return e == ETIMEDOUT ? STORE_UNAVAILABLE : STORE_ERROR;
+    if (alone)
+        return j->fn(c, j->arg);
+    int r = run(c, ST_SAVEPOINT);
+    if (r != SQLITE_OK)
+        return fail(c, r, "open a savepoint");
+    store_rc rc = j->fn(c, j->arg);
+    if (rc == STORE_OK) {
+        r = run(c, ST_RELEASE);
+        if (r == SQLITE_OK)
+            return STORE_OK;
+        rc = fail(c, r, "release a savepoint");
     }
-    int r = run(c, ST_BEGIN);
+    /* ROLLBACK TO keeps the savepoint open; RELEASE then closes it. An error
+     * that made SQLite roll back the whole transaction lands here too, as
+     * the savepoint no longer exists. */
+    r = run(c, ST_ROLLBACK_TO);
+    if (r == SQLITE_OK)
+        r = run(c, ST_RELEASE);
     if (r != SQLITE_OK) {
-        pthread_mutex_unlock(&s->write_mu);
-        return fail(c, r, "begin");
+        fail(c, r, "roll back a savepoint");
+        *broken = true;
     }
-    return STORE_OK;
+    return rc;
 }
 
-/* Ends a write transaction: commits when rc is STORE_OK, else rolls back.
- * Returns the final result. */
-static store_rc write_end(store *s, conn *c, store_rc rc)
+/* Runs a batch of jobs in one transaction on a pooled connection and sets
+ * each job's rc. The transaction commits when any job succeeded, so the batch
+ * costs one fsync; when the transaction fails as a whole (BEGIN, COMMIT, or
+ * an error that undid it), every job gets that failure and nothing of the
+ * batch is written. */
+static void batch_run(store *s, write_job *batch)
 {
-    if (rc == STORE_OK) {
-        int r = run(c, ST_COMMIT);
-        if (r != SQLITE_OK)
-            rc = fail(c, r, "commit");
+    conn *c = pool_take(s);
+    store_rc batch_rc = STORE_OK;
+    bool broken = false, any_ok = false;
+    int r = run(c, ST_BEGIN);
+    if (r != SQLITE_OK)
+        batch_rc = fail(c, r, "begin a write");
+    for (write_job *j = batch; j && batch_rc == STORE_OK; j = j->next) {
+        j->rc = job_run(c, j, j->alone || !batch->next, &broken);
+        if (broken || sqlite3_get_autocommit(c->db)) {
+            log_error("msg=\"store: a write batch was rolled back\"");
+            batch_rc = j->rc != STORE_OK ? j->rc : STORE_ERROR;
+        }
+        any_ok = any_ok || j->rc == STORE_OK;
     }
+    if (batch_rc == STORE_OK && any_ok) {
+        r = run(c, ST_COMMIT);
+        if (r != SQLITE_OK)
+            batch_rc = fail(c, r, "commit");
+    }
+    if (batch_rc != STORE_OK)
+        for (write_job *j = batch; j; j = j->next)
+            j->rc = batch_rc;
+    /* Nothing to keep, or a failed COMMIT: no fsync for a rollback. */
     if (!sqlite3_get_autocommit(c->db)) {
-        int r = run(c, ST_ROLLBACK);
+        r = run(c, ST_ROLLBACK);
         if (r != SQLITE_OK)
-            fail(c, r, "rollback");
+            fail(c, r, "roll back");
     }
+    pool_give(s, c);
+}
+
+/* Detaches the next batch from the head of the queue: up to BATCH_MAX jobs,
+ * or one job that must be alone; a batch stops before such a job. Called
+ * with write_mu held. */
+static write_job *batch_take(store *s)
+{
+    write_job *first = s->queue, *last = first;
+    first->taken = true;
+    for (int n = 1; !first->alone && n < BATCH_MAX && last->next && !last->next->alone; n++) {
+        last = last->next;
+        last->taken = true;
+    }
+    s->queue = last->next;
+    if (!s->queue)
+        s->queue_tail = NULL;
+    last->next = NULL;
+    return first;
+}
+
+/* Wakes the batch's callers and names the queue's head, if any, to lead the
+ * next batch. Called with write_mu held, so no caller returns (and takes its
+ * job off the stack) before the mutex is released. */
+static void batch_finish(store *s, write_job *batch)
+{
+    for (write_job *j = batch, *next; j; j = next) {
+        next = j->next;
+        j->done = true;
+        pthread_cond_signal(&j->cv);
+    }
+    if (s->queue) {
+        s->queue->lead = true;
+        pthread_cond_signal(&s->queue->cv);
+    } else {
+        s->leading = false;
+    }
+}
+
+/* Queues a job; with no batch running, its caller leads at once rather than
+ * wait for company. Called with write_mu held. */
+static void queue_push(store *s, write_job *job)
+{
+    if (s->queue_tail)
+        s->queue_tail->next = job;
+    else
+        s->queue = job;
+    s->queue_tail = job;
+    if (!s->leading) {
+        s->leading = true;
+        job->lead = true;
+    }
+}
+
+static void queue_remove(store *s, write_job *job)
+{
+    write_job *prev = NULL;
+    for (write_job *j = s->queue; j != job; j = j->next)
+        prev = j;
+    if (prev)
+        prev->next = job->next;
+    else
+        s->queue = job->next;
+    if (s->queue_tail == job)
+        s->queue_tail = prev;
+}
+
+/* Runs fn(connection, arg) as a write, alone in its transaction or sharing it
+ * with the writes queued alongside, and returns its result once that
+ * transaction has committed or failed. The caller holds no pooled connection,
+ * since it may have to lead. A writer still queued after the busy timeout
+ * gives up with STORE_UNAVAILABLE, as one waiting for the file's lock does. */
+static store_rc write_submit(store *s, write_fn fn, void *arg, bool alone)
+{
+    write_job job = {.fn = fn, .arg = arg, .alone = alone, .rc = STORE_ERROR};
+    int e = pthread_cond_init(&job.cv, &s->write_cv_attr);
+    if (e != 0) {
+        log_error("msg=\"store: cannot queue a write\" error=\"%s\"", strerror(e));
+        return STORE_ERROR;
+    }
+    struct timespec until;
+    clock_gettime(CLOCK_MONOTONIC, &until);
+    until.tv_sec += BUSY_TIMEOUT_MS / 1000;
+
+    pthread_mutex_lock(&s->write_mu);
+    queue_push(s, &job);
+    while (!job.done && !job.lead) {
+        if (job.taken) {
+            pthread_cond_wait(&job.cv, &s->write_mu);
+            continue;
+        }
+        e = pthread_cond_timedwait(&job.cv, &s->write_mu, &until);
+        if (e == ETIMEDOUT && !job.done && !job.lead && !job.taken) {
+            queue_remove(s, &job);
+            log_warn("msg=\"store: waiting to write\" error=\"%s\"", strerror(e));
+            job.rc = STORE_UNAVAILABLE;
+            job.done = true;
+        }
+    }
+    if (!job.done) {
+        /* A leader's job heads the queue, so its batch includes it. */
+        write_job *batch = batch_take(s);
+        pthread_mutex_unlock(&s->write_mu);
+        batch_run(s, batch);
+        pthread_mutex_lock(&s->write_mu);
+        batch_finish(s, batch);
+    }
+    store_rc rc = job.rc;
     pthread_mutex_unlock(&s->write_mu);
+    pthread_cond_destroy(&job.cv);
+    return rc;
+}
+
+/* A write that shares its transaction (and fsync) with concurrent ones. */
+static store_rc write_run(store *s, write_fn fn, void *arg)
+{
+    return write_submit(s, fn, arg, false);
+}
+
+/* Steps a write statement whose binding returned `bound` (non-zero: failed)
+ * and readies it again. Sets *id to the new row's id and *changes to the
+ * number of rows changed, when they are not NULL. */
+static store_rc write_step(conn *c, sqlite3_stmt *st, int bound, const char *what, int64_t *id,
+                           int *changes)
+{
+    int r = bound ? bind_error(c) : sqlite3_step(st);
+    store_rc rc = STORE_OK;
+    if (r != SQLITE_DONE) {
+        rc = fail(c, r, what);
+    } else {
+        if (id)
+            *id = sqlite3_last_insert_rowid(c->db);
+        if (changes)
+            *changes = sqlite3_changes(c->db);
+    }
+    stmt_done(st);
     return rc;
 }
 
@@ -707,7 +878,7 @@ store_rc store_open(const char *uri, int pool_size, store **out, char *err, size
         return STORE_ERROR;
     }
     s->conns = calloc((size_t)pool_size, sizeof(*s->conns));
-    s->idle = calloc((size_t)pool_size, sizeof(*s->idle));
+    s->idle = calloc((size_t)pool_size, sizeof(conn *));
     if (!s->conns || !s->idle) {
         free(s->conns);
         free(s->idle);
@@ -718,6 +889,10 @@ store_rc store_open(const char *uri, int pool_size, store **out, char *err, size
     pthread_mutex_init(&s->mu, NULL);
     pthread_cond_init(&s->cv, NULL);
     pthread_mutex_init(&s->write_mu, NULL);
+    /* Writers time out on the monotonic clock, which a clock change cannot
+     * stretch or cut short. */
+    pthread_condattr_init(&s->write_cv_attr);
+    pthread_condattr_setclock(&s->write_cv_attr, CLOCK_MONOTONIC);
 
     store_rc rc = STORE_OK;
     for (int i = 0; i < pool_size && rc == STORE_OK; i++) {
@@ -753,6 +928,7 @@ void store_close(store *s)
         if (sqlite3_close(c->db) != SQLITE_OK)
             log_db(false, "close", c->db);
     }
+    pthread_condattr_destroy(&s->write_cv_attr);
     pthread_mutex_destroy(&s->write_mu);
     pthread_cond_destroy(&s->cv);
     pthread_mutex_destroy(&s->mu);
@@ -774,6 +950,42 @@ int store_schema_latest(void)
 
 /* ---- the secret key ---- */
 
+typedef struct secret_write {
+    const unsigned char *fresh;
+    unsigned char key[32];
+} secret_write;
+
+/* Whoever inserts first wins; everyone then reads the same key. */
+static store_rc secret_key_job(conn *c, void *arg)
+{
+    secret_write *w = arg;
+    sqlite3_stmt *st = stmt(c, ST_SETTING_INSERT);
+    int r = st ? SQLITE_OK : SQLITE_ERROR;
+    if (r == SQLITE_OK && (bind_text(st, 1, "secret_key") || bind_hash(st, 2, w->fresh)))
+        r = bind_error(c);
+    if (r == SQLITE_OK && (r = sqlite3_step(st)) == SQLITE_DONE)
+        r = SQLITE_OK;
+    store_rc rc = r == SQLITE_OK ? STORE_OK : fail(c, r, "create the secret key");
+    stmt_done(st);
+    if (rc != STORE_OK)
+        return rc;
+    st = stmt(c, ST_SETTING_GET);
+    r = st ? bind_text(st, 1, "secret_key") : SQLITE_ERROR;
+    if (r == SQLITE_OK)
+        r = sqlite3_step(st);
+    if (r != SQLITE_ROW && r != SQLITE_DONE) {
+        rc = fail(c, r, "read the secret key");
+    } else if (r == SQLITE_DONE || sqlite3_column_bytes(st, 0) != 32 ||
+               !sqlite3_column_blob(st, 0)) {
+        log_error("msg=\"store: the stored secret key is missing or not 32 bytes\"");
+        rc = STORE_ERROR;
+    } else {
+        memcpy(w->key, sqlite3_column_blob(st, 0), 32);
+    }
+    stmt_done(st);
+    return rc;
+}
+
 store_rc store_secret_key(store *s, unsigned char key[32])
 {
     pthread_mutex_lock(&s->mu);
@@ -786,96 +998,45 @@ store_rc store_secret_key(store *s, unsigned char key[32])
 
     unsigned char fresh[32];
     randombytes_buf(fresh, sizeof(fresh));
-    conn *c = pool_take(s);
-    sqlite3_stmt *st = NULL;
-    store_rc rc = write_begin(s, c);
-    if (rc != STORE_OK)
-        goto out;
-    /* Whoever inserts first wins; everyone then reads the same key. */
-    st = stmt(c, ST_SETTING_INSERT);
-    int r = st ? SQLITE_OK : SQLITE_ERROR;
-    if (r == SQLITE_OK && (bind_text(st, 1, "secret_key") || bind_hash(st, 2, fresh)))
-        r = bind_error(c);
-    if (r == SQLITE_OK && (r = sqlite3_step(st)) == SQLITE_DONE)
-        r = SQLITE_OK;
-    stmt_done(st);
-    if (r != SQLITE_OK) {
-        rc = fail(c, r, "create the secret key");
-        goto end;
-    }
-    st = stmt(c, ST_SETTING_GET);
-    r = st ? bind_text(st, 1, "secret_key") : SQLITE_ERROR;
-    if (r == SQLITE_OK)
-        r = sqlite3_step(st);
-    if (r != SQLITE_ROW && r != SQLITE_DONE) {
-        rc = fail(c, r, "read the secret key");
-        goto end;
-    }
-    if (r == SQLITE_DONE || sqlite3_column_bytes(st, 0) != 32 || !sqlite3_column_blob(st, 0)) {
-        log_error("msg=\"store: the stored secret key is missing or not 32 bytes\"");
-        rc = STORE_ERROR;
-        goto end;
-    }
-    pthread_mutex_lock(&s->mu);
-    memcpy(s->key, sqlite3_column_blob(st, 0), 32);
-    s->have_key = true;
-    memcpy(key, s->key, 32);
-    pthread_mutex_unlock(&s->mu);
-end:
-    stmt_done(st);
-    rc = write_end(s, c, rc);
-out:
-    pool_give(s, c);
-    sodium_memzero(fresh, sizeof(fresh));
-    if (rc != STORE_OK)
-        sodium_memzero(key, 32);
-    return rc;
-}
-
-/* ---- single-statement writes ---- */
-
-/* Runs one prepared, bound write statement in its own write transaction.
- * Sets *id to the new row's id when id is not NULL, and *changes to the
- * number of rows changed when changes is not NULL. */
-static store_rc write_one(store *s, conn *c, sqlite3_stmt *st, const char *what, int64_t *id,
-                          int *changes)
-{
-    store_rc rc = write_begin(s, c);
-    if (rc != STORE_OK)
-        return rc;
-    int r = sqlite3_step(st);
-    if (r != SQLITE_DONE) {
-        rc = fail(c, r, what);
+    secret_write w = {.fresh = fresh};
+    store_rc rc = write_run(s, secret_key_job, &w);
+    if (rc == STORE_OK) {
+        pthread_mutex_lock(&s->mu);
+        memcpy(s->key, w.key, 32);
+        s->have_key = true;
+        memcpy(key, s->key, 32);
+        pthread_mutex_unlock(&s->mu);
     } else {
-        if (id)
-            *id = sqlite3_last_insert_rowid(c->db);
-        if (changes)
-            *changes = sqlite3_changes(c->db);
+        sodium_memzero(key, 32);
     }
-    sqlite3_reset(st);
-    return write_end(s, c, rc);
+    sodium_memzero(fresh, sizeof(fresh));
+    sodium_memzero(w.key, sizeof(w.key));
+    return rc;
 }
 
 /* ---- organisations ---- */
 
-store_rc store_org_create(store *s, const char *slug, const char *name, int64_t *id)
+typedef struct org_write {
+    const char *slug;
+    const char *name;
+    int64_t id;
+} org_write;
+
+static store_rc org_create_job(conn *c, void *arg)
 {
-    *id = 0;
-    conn *c = pool_take(s);
-    store_rc rc = STORE_ERROR;
+    org_write *w = arg;
     sqlite3_stmt *st = stmt(c, ST_ORG_INSERT);
     if (!st)
-        goto out;
-    if (bind_text(st, 1, slug) || bind_text(st, 2, name)) {
-        rc = fail(c, bind_error(c), "create an organisation");
-        goto out;
-    }
-    rc = write_one(s, c, st, "create an organisation", id, NULL);
-out:
-    stmt_done(st);
-    pool_give(s, c);
-    if (rc != STORE_OK)
-        *id = 0;
+        return STORE_ERROR;
+    int bound = bind_text(st, 1, w->slug) || bind_text(st, 2, w->name);
+    return write_step(c, st, bound, "create an organisation", &w->id, NULL);
+}
+
+store_rc store_org_create(store *s, const char *slug, const char *name, int64_t *id)
+{
+    org_write w = {.slug = slug, .name = name};
+    store_rc rc = write_run(s, org_create_job, &w);
+    *id = rc == STORE_OK ? w.id : 0;
     return rc;
 }
 
@@ -924,56 +1085,59 @@ static int64_t now_or(int64_t t)
     return t > 0 ? t : (int64_t)time(NULL);
 }
 
-store_rc store_service_create(store *s, store_service *svc)
+/* A service to create or update, with the time to stamp it with. */
+typedef struct service_write {
+    const store_service *svc;
+    int64_t now;
+    int64_t id;
+} service_write;
+
+static int bind_service(sqlite3_stmt *st, const service_write *w)
 {
-    int64_t now = now_or(svc->created_at);
-    conn *c = pool_take(s);
-    store_rc rc = STORE_ERROR;
-    int64_t id = 0;
+    const store_service *svc = w->svc;
+    return sqlite3_bind_int64(st, 1, svc->org_id) || bind_text(st, 2, svc->code) ||
+           bind_text(st, 3, svc->name) || bind_text(st, 4, svc->description) ||
+           bind_text(st, 5, svc->workflow_json) || sqlite3_bind_int(st, 6, svc->target_days) ||
+           sqlite3_bind_int64(st, 7, w->now);
+}
+
+static store_rc service_create_job(conn *c, void *arg)
+{
+    service_write *w = arg;
     sqlite3_stmt *st = stmt(c, ST_SERVICE_INSERT);
     if (!st)
-        goto out;
-    if (sqlite3_bind_int64(st, 1, svc->org_id) || bind_text(st, 2, svc->code) ||
-        bind_text(st, 3, svc->name) || bind_text(st, 4, svc->description) ||
-        bind_text(st, 5, svc->workflow_json) || sqlite3_bind_int(st, 6, svc->target_days) ||
-        sqlite3_bind_int64(st, 7, now) || sqlite3_bind_int64(st, 8, now)) {
-        rc = fail(c, bind_error(c), "create a service");
-        goto out;
-    }
-    rc = write_one(s, c, st, "create a service", &id, NULL);
-out:
-    stmt_done(st);
-    pool_give(s, c);
+        return STORE_ERROR;
+    int bound = bind_service(st, w) || sqlite3_bind_int64(st, 8, w->now);
+    return write_step(c, st, bound, "create a service", &w->id, NULL);
+}
+
+store_rc store_service_create(store *s, store_service *svc)
+{
+    service_write w = {.svc = svc, .now = now_or(svc->created_at)};
+    store_rc rc = write_run(s, service_create_job, &w);
     if (rc == STORE_OK) {
-        svc->id = id;
-        svc->created_at = now;
-        svc->updated_at = now;
+        svc->id = w.id;
+        svc->created_at = w.now;
+        svc->updated_at = w.now;
     }
     return rc;
 }
 
-store_rc store_service_update(store *s, const store_service *svc)
+static store_rc service_update_job(conn *c, void *arg)
 {
-    conn *c = pool_take(s);
-    store_rc rc = STORE_ERROR;
-    int changes = 0;
+    service_write *w = arg;
     sqlite3_stmt *st = stmt(c, ST_SERVICE_UPDATE);
     if (!st)
-        goto out;
-    if (sqlite3_bind_int64(st, 1, svc->org_id) || bind_text(st, 2, svc->code) ||
-        bind_text(st, 3, svc->name) || bind_text(st, 4, svc->description) ||
-        bind_text(st, 5, svc->workflow_json) || sqlite3_bind_int(st, 6, svc->target_days) ||
-        sqlite3_bind_int64(st, 7, now_or(svc->updated_at))) {
-        rc = fail(c, bind_error(c), "update a service");
-        goto out;
-    }
-    rc = write_one(s, c, st, "update a service", NULL, &changes);
-    if (rc == STORE_OK && changes == 0)
-        rc = STORE_NOT_FOUND;
-out:
-    stmt_done(st);
-    pool_give(s, c);
-    return rc;
+        return STORE_ERROR;
+    int changes = 0;
+    store_rc rc = write_step(c, st, bind_service(st, w), "update a service", NULL, &changes);
+    return rc == STORE_OK && changes == 0 ? STORE_NOT_FOUND : rc;
+}
+
+store_rc store_service_update(store *s, const store_service *svc)
+{
+    service_write w = {.svc = svc, .now = now_or(svc->updated_at)};
+    return write_run(s, service_update_job, &w);
 }
 
 static store_rc service_get(store *s, arena *a, int which, int64_t key, const char *code,
@@ -1056,26 +1220,29 @@ out:
 
 /* ---- staff, sessions and keys ---- */
 
-store_rc store_user_create(store *s, store_user *u)
+typedef struct user_write {
+    const store_user *u;
+    int64_t id;
+} user_write;
+
+static store_rc user_create_job(conn *c, void *arg)
 {
-    conn *c = pool_take(s);
-    store_rc rc = STORE_ERROR;
-    int64_t id = 0;
+    user_write *w = arg;
     sqlite3_stmt *st = stmt(c, ST_USER_INSERT);
     if (!st)
-        goto out;
-    if (sqlite3_bind_int64(st, 1, u->org_id) || bind_text(st, 2, u->email) ||
-        bind_text(st, 3, u->name) || bind_text(st, 4, u->role) ||
-        bind_text(st, 5, u->password_hash)) {
-        rc = fail(c, bind_error(c), "create a user");
-        goto out;
-    }
-    rc = write_one(s, c, st, "create a user", &id, NULL);
-out:
-    stmt_done(st);
-    pool_give(s, c);
+        return STORE_ERROR;
+    int bound = sqlite3_bind_int64(st, 1, w->u->org_id) || bind_text(st, 2, w->u->email) ||
+                bind_text(st, 3, w->u->name) || bind_text(st, 4, w->u->role) ||
+                bind_text(st, 5, w->u->password_hash);
+    return write_step(c, st, bound, "create a user", &w->id, NULL);
+}
+
+store_rc store_user_create(store *s, store_user *u)
+{
+    user_write w = {.u = u};
+    store_rc rc = write_run(s, user_create_job, &w);
     if (rc == STORE_OK)
-        u->id = id;
+        u->id = w.id;
     return rc;
 }
 
@@ -1110,35 +1277,38 @@ out:
     return rc;
 }
 
+typedef struct session_write {
+    const unsigned char *hash;
+    int64_t user_id;
+    int64_t expires_at;
+    int64_t now;
+} session_write;
+
+static store_rc session_create_job(conn *c, void *arg)
+{
+    session_write *w = arg;
+    /* Expired sessions are swept here, where the table is written anyway. */
+    sqlite3_stmt *purge = stmt(c, ST_SESSION_PURGE);
+    if (!purge)
+        return STORE_ERROR;
+    store_rc rc = write_step(c, purge, sqlite3_bind_int64(purge, 1, w->now),
+                             "purge expired sessions", NULL, NULL);
+    if (rc != STORE_OK)
+        return rc;
+    sqlite3_stmt *st = stmt(c, ST_SESSION_INSERT);
+    if (!st)
+        return STORE_ERROR;
+    int bound = bind_hash(st, 1, w->hash) || sqlite3_bind_int64(st, 2, w->user_id) ||
+                sqlite3_bind_int64(st, 3, w->expires_at);
+    return write_step(c, st, bound, "create a session", NULL, NULL);
+}
+
 store_rc store_session_create(store *s, const unsigned char hash[32], int64_t user_id,
                               int64_t expires_at)
 {
-    conn *c = pool_take(s);
-    sqlite3_stmt *purge = NULL, *st = NULL;
-    store_rc rc = write_begin(s, c);
-    if (rc != STORE_OK)
-        goto out;
-    /* Expired sessions are swept here, where the table is written anyway. */
-    purge = stmt(c, ST_SESSION_PURGE);
-    st = stmt(c, ST_SESSION_INSERT);
-    int r = purge && st ? SQLITE_OK : SQLITE_ERROR;
-    if (r == SQLITE_OK && sqlite3_bind_int64(purge, 1, (int64_t)time(NULL)))
-        r = bind_error(c);
-    if (r == SQLITE_OK && (r = sqlite3_step(purge)) == SQLITE_DONE)
-        r = SQLITE_OK;
-    if (r == SQLITE_OK && (bind_hash(st, 1, hash) || sqlite3_bind_int64(st, 2, user_id) ||
-                           sqlite3_bind_int64(st, 3, expires_at)))
-        r = bind_error(c);
-    if (r == SQLITE_OK && (r = sqlite3_step(st)) == SQLITE_DONE)
-        r = SQLITE_OK;
-    if (r != SQLITE_OK)
-        rc = fail(c, r, "create a session");
-    stmt_done(purge);
-    stmt_done(st);
-    rc = write_end(s, c, rc);
-out:
-    pool_give(s, c);
-    return rc;
+    session_write w = {
+        .hash = hash, .user_id = user_id, .expires_at = expires_at, .now = (int64_t)time(NULL)};
+    return write_run(s, session_create_job, &w);
 }
 
 /* Reads a principal row: org_id, user or key id, role, name. */
@@ -1183,47 +1353,48 @@ store_rc store_session_get(store *s, arena *a, const unsigned char hash[32], int
     return principal_get(s, a, ST_SESSION_GET, hash, now, out);
 }
 
-store_rc store_session_delete(store *s, const unsigned char hash[32])
+static store_rc session_delete_job(conn *c, void *arg)
 {
-    conn *c = pool_take(s);
-    store_rc rc = STORE_ERROR;
-    int changes = 0;
+    session_write *w = arg;
     sqlite3_stmt *st = stmt(c, ST_SESSION_DELETE);
     if (!st)
-        goto out;
-    if (bind_hash(st, 1, hash)) {
-        rc = fail(c, bind_error(c), "delete a session");
-        goto out;
-    }
-    rc = write_one(s, c, st, "delete a session", NULL, &changes);
-    if (rc == STORE_OK && changes == 0)
-        rc = STORE_NOT_FOUND;
-out:
-    stmt_done(st);
-    pool_give(s, c);
-    return rc;
+        return STORE_ERROR;
+    int changes = 0;
+    store_rc rc = write_step(c, st, bind_hash(st, 1, w->hash), "delete a session", NULL, &changes);
+    return rc == STORE_OK && changes == 0 ? STORE_NOT_FOUND : rc;
+}
+
+store_rc store_session_delete(store *s, const unsigned char hash[32])
+{
+    session_write w = {.hash = hash};
+    return write_run(s, session_delete_job, &w);
+}
+
+typedef struct key_write {
+    int64_t org_id;
+    const char *label;
+    const char *role;
+    const unsigned char *hash;
+    int64_t id;
+} key_write;
+
+static store_rc key_create_job(conn *c, void *arg)
+{
+    key_write *w = arg;
+    sqlite3_stmt *st = stmt(c, ST_KEY_INSERT);
+    if (!st)
+        return STORE_ERROR;
+    int bound = sqlite3_bind_int64(st, 1, w->org_id) || bind_text(st, 2, w->label) ||
+                bind_text(st, 3, w->role) || bind_hash(st, 4, w->hash);
+    return write_step(c, st, bound, "create an API key", &w->id, NULL);
 }
 
 store_rc store_key_create(store *s, int64_t org_id, const char *label, const char *role,
                           const unsigned char hash[32], int64_t *id)
 {
-    *id = 0;
-    conn *c = pool_take(s);
-    store_rc rc = STORE_ERROR;
-    sqlite3_stmt *st = stmt(c, ST_KEY_INSERT);
-    if (!st)
-        goto out;
-    if (sqlite3_bind_int64(st, 1, org_id) || bind_text(st, 2, label) || bind_text(st, 3, role) ||
-        bind_hash(st, 4, hash)) {
-        rc = fail(c, bind_error(c), "create an API key");
-        goto out;
-    }
-    rc = write_one(s, c, st, "create an API key", id, NULL);
-out:
-    stmt_done(st);
-    pool_give(s, c);
-    if (rc != STORE_OK)
-        *id = 0;
+    key_write w = {.org_id = org_id, .label = label, .role = role, .hash = hash};
+    store_rc rc = write_run(s, key_create_job, &w);
+    *id = rc == STORE_OK ? w.id : 0;
     return rc;
 }
 
@@ -1344,21 +1515,27 @@ static int find_idempotent(conn *c, int64_t org_id, const char *key, int64_t *id
     return r;
 }
 
-store_rc store_case_create(store *s, arena *a, const store_case_new *in, store_case *out,
-                           bool *existed)
+typedef struct case_write {
+    const store_case_new *in;
+    arena *a;
+    store_case *out;
+    bool existed;
+} case_write;
+
+/* An idempotency key already used, even by a job earlier in the same batch,
+ * finds that case: the batch's jobs run one after another on one
+ * connection and see each other's changes. */
+static store_rc case_create_job(conn *c, void *arg)
 {
-    memset(out, 0, sizeof(*out));
-    *existed = false;
-    conn *c = pool_take(s);
-    store_rc rc = write_begin(s, c);
-    if (rc != STORE_OK)
-        goto out;
+    case_write *w = arg;
+    const store_case_new *in = w->in;
     int64_t case_id = 0, person_id = 0;
     int r = SQLITE_OK;
+    w->existed = false;
     if (in->idempotency_key)
         r = find_idempotent(c, in->org_id, in->idempotency_key, &case_id);
     if (r == SQLITE_OK && case_id) {
-        *existed = true;
+        w->existed = true;
     } else {
         if (r == SQLITE_OK)
             r = insert_person(c, &in->person, &person_id);
@@ -1373,16 +1550,19 @@ store_rc store_case_create(store *s, arena *a, const store_case_new *in, store_c
             r = insert_event(c, case_id, &opened, NULL);
     }
     if (r != SQLITE_OK)
-        rc = fail(c, r, "create a case");
-    else
-        rc = case_read(c, a, ST_CASE_BY_ID, case_id, NULL, 0, out);
-    rc = write_end(s, c, rc);
-out:
-    pool_give(s, c);
-    if (rc != STORE_OK) {
+        return fail(c, r, "create a case");
+    return case_read(c, w->a, ST_CASE_BY_ID, case_id, NULL, 0, w->out);
+}
+
+store_rc store_case_create(store *s, arena *a, const store_case_new *in, store_case *out,
+                           bool *existed)
+{
+    memset(out, 0, sizeof(*out));
+    case_write w = {.in = in, .a = a, .out = out};
+    store_rc rc = write_run(s, case_create_job, &w);
+    *existed = rc == STORE_OK && w.existed;
+    if (rc != STORE_OK)
         memset(out, 0, sizeof(*out));
-        *existed = false;
-    }
     return rc;
 }
 
@@ -1483,6 +1663,7 @@ store_rc store_case_list(store *s, arena *a, const store_case_filter *f, store_c
     int r = SQLITE_OK;
     if (sqlite3_bind_int64(st, 1, f->org_id) ||
         sqlite3_bind_int64(st, 2, f->before_id > 0 ? f->before_id : INT64_MAX) ||
+        sqlite3_bind_int64(st, 9, f->before_id > 0 ? f->before_opened_at : INT64_MAX) ||
         sqlite3_bind_int(st, 3, limit + 1) ||
         ((mask & LIST_SERVICE) && bind_text(st, 4, f->service_code)) ||
         ((mask & LIST_STAGE) && bind_text(st, 5, f->stage)) ||
@@ -1571,6 +1752,30 @@ static store_rc case_touch(conn *c, int64_t case_id, int64_t at)
     return sqlite3_changes(c->db) == 1 ? STORE_OK : STORE_NOT_FOUND;
 }
 
+typedef struct event_write {
+    int64_t case_id;
+    const store_event *ev;
+    bool stage_change;
+    bool closes;
+    int64_t id;
+} event_write;
+
+static store_rc event_append_job(conn *c, void *arg)
+{
+    event_write *w = arg;
+    store_rc rc = w->stage_change ? case_move(c, w->case_id, w->ev, w->closes)
+                                  : case_touch(c, w->case_id, w->ev->created_at);
+    if (rc != STORE_OK)
+        return rc;
+    /* Other events record the stage the case is at, whatever the caller
+     * last saw. */
+    store_event row = *w->ev;
+    if (!w->stage_change)
+        row.stage = NULL;
+    int r = insert_event(c, w->case_id, &row, &w->id);
+    return r == SQLITE_OK ? STORE_OK : fail(c, r, "append an event");
+}
+
 store_rc store_event_append(store *s, int64_t case_id, store_event *ev, bool closes)
 {
     ev->id = 0;
@@ -1580,49 +1785,34 @@ store_rc store_event_append(store *s, int64_t case_id, store_event *ev, bool clo
                   "closes a case\"");
         return STORE_ERROR;
     }
-    conn *c = pool_take(s);
-    int64_t id = 0;
-    store_rc rc = write_begin(s, c);
-    if (rc != STORE_OK)
-        goto out;
-    rc = stage_change ? case_move(c, case_id, ev, closes) : case_touch(c, case_id, ev->created_at);
-    if (rc == STORE_OK) {
-        /* Other events record the stage the case is at, whatever the caller
-         * last saw. */
-        store_event row = *ev;
-        if (!stage_change)
-            row.stage = NULL;
-        int r = insert_event(c, case_id, &row, &id);
-        if (r != SQLITE_OK)
-            rc = fail(c, r, "append an event");
-    }
-    rc = write_end(s, c, rc);
-out:
-    pool_give(s, c);
+    event_write w = {.case_id = case_id, .ev = ev, .stage_change = stage_change, .closes = closes};
+    store_rc rc = write_run(s, event_append_job, &w);
     if (rc == STORE_OK)
-        ev->id = id;
+        ev->id = w.id;
     return rc;
+}
+
+typedef struct secret_change {
+    int64_t case_id;
+    const unsigned char *hash;
+} secret_change;
+
+static store_rc set_secret_job(conn *c, void *arg)
+{
+    secret_change *w = arg;
+    sqlite3_stmt *st = stmt(c, ST_CASE_SET_SECRET);
+    if (!st)
+        return STORE_ERROR;
+    int changes = 0;
+    int bound = sqlite3_bind_int64(st, 1, w->case_id) || bind_hash(st, 2, w->hash);
+    store_rc rc = write_step(c, st, bound, "replace a tracking secret", NULL, &changes);
+    return rc == STORE_OK && changes == 0 ? STORE_NOT_FOUND : rc;
 }
 
 store_rc store_case_set_secret(store *s, int64_t case_id, const unsigned char hash[32])
 {
-    conn *c = pool_take(s);
-    store_rc rc = STORE_ERROR;
-    int changes = 0;
-    sqlite3_stmt *st = stmt(c, ST_CASE_SET_SECRET);
-    if (!st)
-        goto out;
-    if (sqlite3_bind_int64(st, 1, case_id) || bind_hash(st, 2, hash)) {
-        rc = fail(c, bind_error(c), "replace a tracking secret");
-        goto out;
-    }
-    rc = write_one(s, c, st, "replace a tracking secret", NULL, &changes);
-    if (rc == STORE_OK && changes == 0)
-        rc = STORE_NOT_FOUND;
-out:
-    stmt_done(st);
-    pool_give(s, c);
-    return rc;
+    secret_change w = {.case_id = case_id, .hash = hash};
+    return write_run(s, set_secret_job, &w);
 }
 
 store_rc store_service_durations(store *s, arena *a, int64_t service_id, int limit, int64_t **out,
@@ -1669,34 +1859,45 @@ static int set_cache(conn *c, int kib)
     return sqlite3_exec(c->db, pragma, NULL, NULL, NULL);
 }
 
-store_rc store_case_import(store *s, const store_case_new *cases, const store_event *const *events,
-                           const size_t *n_events, const int64_t *closed_at, size_t n)
+typedef struct import_write {
+    const store_case_new *cases;
+    const store_event *const *events;
+    const size_t *n_events;
+    const int64_t *closed_at;
+    size_t n;
+} import_write;
+
+static store_rc import_job(conn *c, void *arg)
 {
-    conn *c = pool_take(s);
-    store_rc rc = write_begin(s, c);
-    if (rc != STORE_OK)
-        goto out;
+    import_write *w = arg;
     /* A million cases touch far more pages than the usual cache holds. */
     int r = set_cache(c, IMPORT_CACHE_KIB);
-    for (size_t i = 0; i < n && r == SQLITE_OK; i++) {
-        const store_case_new *in = &cases[i];
+    for (size_t i = 0; i < w->n && r == SQLITE_OK; i++) {
+        const store_case_new *in = &w->cases[i];
         int64_t updated_at = in->now, person_id = 0, case_id = 0;
-        for (size_t j = 0; j < n_events[i]; j++)
-            if (events[i][j].created_at > updated_at)
-                updated_at = events[i][j].created_at;
-        int64_t closed = closed_at ? closed_at[i] : 0;
+        for (size_t j = 0; j < w->n_events[i]; j++)
+            if (w->events[i][j].created_at > updated_at)
+                updated_at = w->events[i][j].created_at;
+        int64_t closed = w->closed_at ? w->closed_at[i] : 0;
         r = insert_person(c, &in->person, &person_id);
         if (r == SQLITE_OK)
             r = insert_case(c, in, person_id, updated_at, closed, &case_id);
-        for (size_t j = 0; j < n_events[i] && r == SQLITE_OK; j++)
-            r = insert_event(c, case_id, &events[i][j], NULL);
+        for (size_t j = 0; j < w->n_events[i] && r == SQLITE_OK; j++)
+            r = insert_event(c, case_id, &w->events[i][j], NULL);
     }
-    if (r != SQLITE_OK)
-        rc = fail(c, r, "import cases");
-    rc = write_end(s, c, rc);
+    store_rc rc = r == SQLITE_OK ? STORE_OK : fail(c, r, "import cases");
     if (set_cache(c, CACHE_KIB) != SQLITE_OK)
         log_db(false, "restore the cache size after an import", c->db);
-out:
-    pool_give(s, c);
     return rc;
+}
+
+/* The import is a transaction of its own, queued with the other writes: a
+ * savepoint over a whole import would only add to its cost, and its size
+ * gives nothing to share. */
+store_rc store_case_import(store *s, const store_case_new *cases, const store_event *const *events,
+                           const size_t *n_events, const int64_t *closed_at, size_t n)
+{
+    import_write w = {
+        .cases = cases, .events = events, .n_events = n_events, .closed_at = closed_at, .n = n};
+    return write_submit(s, import_job, &w, true);
 }

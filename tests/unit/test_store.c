@@ -726,7 +726,9 @@ static size_t list(list_fixture *fx, arena *a, store_case_filter f, store_case *
     for (size_t i = 0; i < n; i++) {
         assert_int_equal((*out)[i].org_id, f.org_id);
         if (i > 0)
-            assert_true((*out)[i].id < (*out)[i - 1].id);
+            assert_true((*out)[i].opened_at < (*out)[i - 1].opened_at ||
+                        ((*out)[i].opened_at == (*out)[i - 1].opened_at &&
+                         (*out)[i].id < (*out)[i - 1].id));
     }
     return n;
 }
@@ -819,6 +821,7 @@ static void test_list_paging(void **state)
         if (!more)
             break;
         assert_int_equal(n, 7);
+        f.before_opened_at = cs[n - 1].opened_at;
         f.before_id = cs[n - 1].id;
     }
     assert_int_equal(seen, 30);
@@ -828,12 +831,51 @@ static void test_list_paging(void **state)
     store_case_filter g = {.org_id = fx.org_a, .stage = "assessing", .limit = 5};
     assert_int_equal(list(&fx, &a, g, &cs, &more), 5);
     assert_true(more);
+    g.before_opened_at = cs[4].opened_at;
     g.before_id = cs[4].id;
     assert_int_equal(list(&fx, &a, g, &cs, &more), 5);
     assert_false(more);
     assert_int_equal(cs[4].id, fx.ids[0]);
     arena_free(&a);
     store_close(fx.s);
+}
+
+static void test_list_orders_by_opening_time(void **state)
+{
+    (void)state;
+    arena a;
+    arena_init(&a);
+    store *s = open_store(1, NULL, 0);
+    int64_t svc;
+    int64_t org = make_org(s, "east", "permit", &svc);
+    unsigned char h[32];
+    fill_hash(h, 3);
+    /* Imported history arrives after newer cases: the list still shows the
+     * most recently opened first, and a cursor in the middle of equal
+     * opening times loses nothing. */
+    const int64_t opened[] = {5000, 9000, 1000, 9000, 3000};
+    int64_t ids[5];
+    for (int i = 0; i < 5; i++) {
+        char ref[24];
+        snprintf(ref, sizeof(ref), "ORDR-%04d-A", i);
+        store_case_new in = case_input(org, svc, ref, h, opened[i]);
+        ids[i] = create_case(s, &a, &in).id;
+    }
+    const int64_t want[] = {ids[3], ids[1], ids[0], ids[4], ids[2]};
+    store_case_filter f = {.org_id = org, .limit = 2};
+    store_case *cs;
+    size_t n, seen = 0;
+    bool more;
+    do {
+        assert_int_equal(store_case_list(s, &a, &f, &cs, &n, &more), STORE_OK);
+        for (size_t i = 0; i < n; i++)
+            assert_int_equal(cs[i].id, want[seen++]);
+        f.before_opened_at = cs[n - 1].opened_at;
+        f.before_id = cs[n - 1].id;
+    } while (more);
+    assert_int_equal(seen, 5);
+    arena_free(&a);
+    store_close(s);
 }
 
 static void test_durations(void **state)
@@ -1068,6 +1110,477 @@ static void test_concurrent_stage_race(void **state)
     store_close(r.s);
 }
 
+/* ---- group commit ---- */
+
+enum { WRITERS = 16, PER_WRITER = 10 };
+
+/* One writing thread: what it is to do and what it got back. The threads
+ * only record; the test asserts once they have joined. */
+typedef struct writer {
+    store *s;
+    pthread_barrier_t *start;
+    int index;
+    int64_t case_id;    /* its own case, when it has one */
+    const void *shared; /* the test's common input */
+    store_rc rc;
+    store_rc rcs[2 * PER_WRITER];
+    int64_t ids[2 * PER_WRITER];
+    int64_t id;
+    bool existed;
+    char reference[24];
+} writer;
+
+static void sleep_ms(long ms)
+{
+    struct timespec t = {ms / 1000, (ms % 1000) * 1000000L};
+    nanosleep(&t, NULL);
+}
+
+static uint32_t be32(const unsigned char *p)
+{
+    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+/* The commits in the database's WAL: the frames of the current generation
+ * (their salts match the header's) that end a transaction (they carry the
+ * database's size after the commit). */
+static int wal_commits(const char *path)
+{
+    char wal[160];
+    snprintf(wal, sizeof(wal), "%s-wal", path);
+    FILE *f = fopen(wal, "rb");
+    assert_non_null(f);
+    unsigned char header[32], frame[24];
+    assert_int_equal(fread(header, 1, sizeof(header), f), sizeof(header));
+    uint32_t page_size = be32(header + 8);
+    int commits = 0;
+    while (fread(frame, 1, sizeof(frame), f) == sizeof(frame) &&
+           memcmp(frame + 8, header + 16, 8) == 0) {
+        if (be32(frame + 4) != 0)
+            commits++;
+        if (fseek(f, (long)page_size, SEEK_CUR) != 0)
+            break;
+    }
+    fclose(f);
+    return commits;
+}
+
+static void *blocked_write(void *p)
+{
+    writer *w = p;
+    char slug[32];
+    snprintf(slug, sizeof(slug), "blocker-%d", w->index);
+    w->rc = store_org_create(w->s, slug, "Holds the first batch", &w->id);
+    return NULL;
+}
+
+/* Runs fn in n threads, all started together. With a path, the writes are
+ * made to meet in one batch: another connection holds the file's write
+ * lock, so a first writer leads and waits in BEGIN while the threads queue
+ * behind it; releasing the lock commits the first writer's batch, then the
+ * queued writes in one more. */
+static void run_writers(store *s, const char *path, writer *w, int n, void *(*fn)(void *))
+{
+    static int blockers;
+    pthread_t threads[WRITERS], blocker_thread;
+    pthread_barrier_t start;
+    writer blocker = {.s = s, .index = ++blockers};
+    sqlite3 *lock = NULL;
+    assert_true(n <= WRITERS);
+    if (path) {
+        assert_int_equal(sqlite3_open(path, &lock), SQLITE_OK);
+        assert_int_equal(sqlite3_exec(lock, "BEGIN IMMEDIATE", NULL, NULL, NULL), SQLITE_OK);
+        assert_int_equal(pthread_create(&blocker_thread, NULL, blocked_write, &blocker), 0);
+        sleep_ms(100);
+    }
+    assert_int_equal(pthread_barrier_init(&start, NULL, (unsigned)n), 0);
+    for (int i = 0; i < n; i++) {
+        w[i].s = s;
+        w[i].start = &start;
+        w[i].index = i;
+        assert_int_equal(pthread_create(&threads[i], NULL, fn, &w[i]), 0);
+    }
+    if (path) {
+        sleep_ms(400);
+        assert_int_equal(sqlite3_exec(lock, "ROLLBACK", NULL, NULL, NULL), SQLITE_OK);
+    }
+    for (int i = 0; i < n; i++)
+        assert_int_equal(pthread_join(threads[i], NULL), 0);
+    pthread_barrier_destroy(&start);
+    if (path) {
+        assert_int_equal(pthread_join(blocker_thread, NULL), 0);
+        assert_int_equal(blocker.rc, STORE_OK);
+        assert_int_equal(sqlite3_close(lock), SQLITE_OK);
+    }
+}
+
+static int cmp_id(const void *a, const void *b)
+{
+    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+    return (x > y) - (x < y);
+}
+
+/* The ids of a case's events other than "opened", ascending. */
+static size_t event_ids(store *s, arena *a, int64_t case_id, int64_t *ids, size_t cap)
+{
+    store_event *evs = NULL;
+    size_t n = 0, k = 0;
+    assert_int_equal(store_case_events(s, a, case_id, false, &evs, &n), STORE_OK);
+    for (size_t i = 0; i < n; i++) {
+        if (strcmp(evs[i].type, "opened") == 0)
+            continue;
+        assert_true(k < cap);
+        ids[k++] = evs[i].id;
+    }
+    return k;
+}
+
+/* Alternates notes on the writer's own case and on the shared one. */
+static void *append_own_and_shared(void *p)
+{
+    writer *w = p;
+    const int64_t *shared_case = w->shared;
+    pthread_barrier_wait(w->start);
+    for (int i = 0; i < 2 * PER_WRITER; i++) {
+        store_event ev = event("internal_note", NULL, NULL, false, 1000 + i);
+        w->rcs[i] = store_event_append(w->s, i % 2 ? *shared_case : w->case_id, &ev, false);
+        w->ids[i] = ev.id;
+    }
+    return NULL;
+}
+
+/* Writers sharing commits each get their own result: every append counted
+ * once, each id where its caller was told it is. */
+static void test_group_commit_appends(void **state)
+{
+    (void)state;
+    arena a;
+    arena_init(&a);
+    store *s = open_store(4, NULL, 0);
+    int64_t svc;
+    int64_t org = make_org(s, "north", "permit", &svc);
+    unsigned char h[32];
+    fill_hash(h, 14);
+    static writer w[WRITERS];
+    memset(w, 0, sizeof(w));
+    char ref[24];
+    for (int i = 0; i < WRITERS; i++) {
+        snprintf(ref, sizeof(ref), "OWN%d-0000-A", i);
+        store_case_new in = case_input(org, svc, ref, h, 100);
+        w[i].case_id = create_case(s, &a, &in).id;
+    }
+    store_case_new in = case_input(org, svc, "SHAR-0000-A", h, 100);
+    int64_t shared_case = create_case(s, &a, &in).id;
+    for (int i = 0; i < WRITERS; i++)
+        w[i].shared = &shared_case;
+
+    run_writers(s, NULL, w, WRITERS, append_own_and_shared);
+
+    static int64_t told[WRITERS * PER_WRITER], stored[WRITERS * PER_WRITER + 1];
+    size_t n_told = 0;
+    for (int t = 0; t < WRITERS; t++) {
+        int64_t own_told[PER_WRITER], own_stored[PER_WRITER + 1];
+        size_t n_own = 0;
+        for (int i = 0; i < 2 * PER_WRITER; i++) {
+            assert_int_equal(w[t].rcs[i], STORE_OK);
+            assert_true(w[t].ids[i] > 0);
+            if (i % 2)
+                told[n_told++] = w[t].ids[i];
+            else
+                own_told[n_own++] = w[t].ids[i];
+        }
+        assert_int_equal(event_ids(s, &a, w[t].case_id, own_stored, PER_WRITER + 1), PER_WRITER);
+        assert_memory_equal(own_told, own_stored, sizeof(own_told));
+    }
+    assert_int_equal(event_ids(s, &a, shared_case, stored, WRITERS * PER_WRITER + 1),
+                     WRITERS * PER_WRITER);
+    qsort(told, n_told, sizeof(told[0]), cmp_id);
+    assert_memory_equal(told, stored, sizeof(told));
+    arena_free(&a);
+    store_close(s);
+}
+
+enum { RACED_CASES = 4, MOVERS = 12 };
+
+/* Writers 0..MOVERS-1 race to move case (index % RACED_CASES) from
+ * "received" to a stage of their own; the rest add a note to it. */
+static void *move_or_note(void *p)
+{
+    writer *w = p;
+    const int64_t *cases = w->shared;
+    char stage[24], actor[24];
+    snprintf(stage, sizeof(stage), "stage-%d", w->index);
+    snprintf(actor, sizeof(actor), "writer %d", w->index);
+    pthread_barrier_wait(w->start);
+    store_event ev = w->index < MOVERS ? event("stage_change", "received", stage, true, 200)
+                                       : event("internal_note", NULL, NULL, false, 200);
+    ev.actor = actor;
+    w->rc = store_event_append(w->s, cases[w->index % RACED_CASES], &ev, false);
+    w->id = ev.id;
+    return NULL;
+}
+
+/* Stage changes that lose their race inside a shared batch leave nothing;
+ * the winners and the notes around them are committed. */
+static void test_group_commit_conflicts(void **state)
+{
+    (void)state;
+    arena a;
+    arena_init(&a);
+    char path[128];
+    store *s = open_store(4, path, sizeof(path));
+    int64_t svc;
+    int64_t org = make_org(s, "north", "permit", &svc);
+    unsigned char h[32];
+    fill_hash(h, 15);
+    int64_t cases[RACED_CASES];
+    char refs[RACED_CASES][24];
+    for (int k = 0; k < RACED_CASES; k++) {
+        snprintf(refs[k], sizeof(refs[k]), "MOVE-000%d-A", k);
+        store_case_new in = case_input(org, svc, refs[k], h, 100);
+        cases[k] = create_case(s, &a, &in).id;
+    }
+    static writer w[WRITERS];
+    memset(w, 0, sizeof(w));
+    for (int i = 0; i < WRITERS; i++)
+        w[i].shared = cases;
+
+    int commits = wal_commits(path);
+    run_writers(s, path, w, WRITERS, move_or_note);
+    /* The first writer's batch and one more: the writes shared a commit. */
+    assert_in_range(wal_commits(path) - commits, 2, 3);
+
+    for (int k = 0; k < RACED_CASES; k++) {
+        int winner = -1;
+        for (int t = k; t < WRITERS; t += RACED_CASES) {
+            if (t >= MOVERS) {
+                assert_int_equal(w[t].rc, STORE_OK);
+                assert_true(w[t].id > 0);
+            } else if (w[t].rc == STORE_OK) {
+                assert_int_equal(winner, -1);
+                winner = t;
+            } else {
+                assert_int_equal(w[t].rc, STORE_CONFLICT);
+                assert_int_equal(w[t].id, 0);
+            }
+        }
+        assert_true(winner >= 0);
+        char stage[24], actor[24];
+        snprintf(stage, sizeof(stage), "stage-%d", winner);
+        snprintf(actor, sizeof(actor), "writer %d", winner);
+        store_case got;
+        assert_int_equal(store_case_get(s, &a, org, refs[k], &got), STORE_OK);
+        assert_string_equal(got.stage, stage);
+
+        store_event *evs = NULL;
+        size_t n = 0;
+        assert_int_equal(store_case_events(s, &a, cases[k], false, &evs, &n), STORE_OK);
+        int moves = 0, notes = 0;
+        for (size_t i = 0; i < n; i++) {
+            if (strcmp(evs[i].type, "stage_change") == 0) {
+                moves++;
+                assert_int_equal(evs[i].id, w[winner].id);
+                assert_string_equal(evs[i].actor, actor);
+                assert_string_equal(evs[i].stage, stage);
+            } else if (strcmp(evs[i].type, "internal_note") == 0) {
+                notes++;
+                assert_int_equal(evs[i].id, w[MOVERS + k].id);
+            }
+        }
+        assert_int_equal(moves, 1);
+        assert_int_equal(notes, (WRITERS - MOVERS) / RACED_CASES);
+        assert_int_equal(n, 1 + moves + notes);
+    }
+    arena_free(&a);
+    store_close(s);
+}
+
+typedef struct idem_input {
+    int64_t org, service;
+    const unsigned char *hash;
+    const char *key;
+} idem_input;
+
+/* Each writer creates a case of its own reference under the same key. */
+static void *create_same_key(void *p)
+{
+    writer *w = p;
+    const idem_input *idem = w->shared;
+    char ref[24];
+    snprintf(ref, sizeof(ref), "IDEM-%04d-A", w->index);
+    store_case_new in = case_input(idem->org, idem->service, ref, idem->hash, 300);
+    in.idempotency_key = idem->key;
+    arena a;
+    arena_init(&a);
+    store_case c;
+    pthread_barrier_wait(w->start);
+    w->rc = store_case_create(w->s, &a, &in, &c, &w->existed);
+    w->id = c.id;
+    if (c.reference)
+        snprintf(w->reference, sizeof(w->reference), "%s", c.reference);
+    arena_free(&a);
+    return NULL;
+}
+
+static void check_one_case(writer *w, store *s, arena *a, int64_t org)
+{
+    int fresh = -1;
+    for (int t = 0; t < WRITERS; t++) {
+        assert_int_equal(w[t].rc, STORE_OK);
+        if (!w[t].existed) {
+            assert_int_equal(fresh, -1);
+            fresh = t;
+        }
+    }
+    assert_true(fresh >= 0);
+    char ref[24];
+    snprintf(ref, sizeof(ref), "IDEM-%04d-A", fresh);
+    for (int t = 0; t < WRITERS; t++) {
+        assert_int_equal(w[t].id, w[fresh].id);
+        assert_string_equal(w[t].reference, ref);
+    }
+    store_case_filter f = {.org_id = org, .text = "IDEM-", .limit = 200};
+    store_case *cs = NULL;
+    size_t n = 0;
+    bool more = true;
+    assert_int_equal(store_case_list(s, a, &f, &cs, &n, &more), STORE_OK);
+    assert_int_equal(n, 1);
+    assert_int_equal(cs[0].id, w[fresh].id);
+    store_event *evs = NULL;
+    assert_int_equal(store_case_events(s, a, cs[0].id, false, &evs, &n), STORE_OK);
+    assert_int_equal(n, 1);
+}
+
+/* Many callers with one idempotency key get one case between them, whether
+ * they meet in one batch (where the first job's case is seen by the next)
+ * or run freely. */
+static void test_group_commit_idempotency(void **state)
+{
+    (void)state;
+    arena a;
+    arena_init(&a);
+    static writer w[WRITERS];
+    unsigned char h[32];
+    fill_hash(h, 16);
+    for (int round = 0; round < 2; round++) {
+        char path[128];
+        store *s = open_store(4, path, sizeof(path));
+        int64_t svc;
+        int64_t org = make_org(s, "north", "permit", &svc);
+        idem_input idem = {.org = org, .service = svc, .hash = h, .key = "same-request"};
+        memset(w, 0, sizeof(w));
+        for (int i = 0; i < WRITERS; i++)
+            w[i].shared = &idem;
+        int commits = round == 0 ? wal_commits(path) : 0;
+        run_writers(s, round == 0 ? path : NULL, w, WRITERS, create_same_key);
+        if (round == 0)
+            assert_in_range(wal_commits(path) - commits, 2, 3);
+        check_one_case(w, s, &a, org);
+        store_close(s);
+    }
+    arena_free(&a);
+}
+
+enum { SAME_SLUG = 4, OWN_SLUG = 8, SAME_REF = 2 };
+
+/* Writers 0..3 create one slug, 4..11 slugs of their own, 12 and 13 cases
+ * with one reference (and a person each), the rest add a note. */
+static void *mixed_writes(void *p)
+{
+    writer *w = p;
+    const idem_input *in = w->shared;
+    int i = w->index;
+    char slug[24];
+    snprintf(slug, sizeof(slug), i < SAME_SLUG ? "same-slug" : "own-slug-%d", i);
+    store_case_new c = case_input(in->org, in->service, "DUPE-0000-A", in->hash, 400);
+    c.person = (store_person){.name = "Pat Citizen", .postcode = "AB1 2CD"};
+    store_event ev = event("public_note", NULL, NULL, true, 400);
+    arena a;
+    arena_init(&a);
+    store_case got;
+    pthread_barrier_wait(w->start);
+    if (i < SAME_SLUG + OWN_SLUG) {
+        w->rc = store_org_create(w->s, slug, "An organisation", &w->id);
+    } else if (i < SAME_SLUG + OWN_SLUG + SAME_REF) {
+        w->rc = store_case_create(w->s, &a, &c, &got, &w->existed);
+        w->id = got.id;
+    } else {
+        w->rc = store_event_append(w->s, w->case_id, &ev, false);
+        w->id = ev.id;
+    }
+    arena_free(&a);
+    return NULL;
+}
+
+/* Duplicates inside a batch fail alone, and leave nothing behind: not even
+ * the person a failed case creation had already inserted. */
+static void test_group_commit_duplicates(void **state)
+{
+    (void)state;
+    arena a;
+    arena_init(&a);
+    char path[128];
+    store *s = open_store(4, path, sizeof(path));
+    int64_t svc;
+    int64_t org = make_org(s, "north", "permit", &svc);
+    unsigned char h[32];
+    fill_hash(h, 17);
+    store_case_new in = case_input(org, svc, "NOTE-0000-A", h, 100);
+    int64_t noted = create_case(s, &a, &in).id;
+    idem_input shared = {.org = org, .service = svc, .hash = h};
+    static writer w[WRITERS];
+    memset(w, 0, sizeof(w));
+    for (int i = 0; i < WRITERS; i++) {
+        w[i].shared = &shared;
+        w[i].case_id = noted;
+    }
+    int persons = count_rows(path, "SELECT count(*) FROM persons");
+    int commits = wal_commits(path);
+    run_writers(s, path, w, WRITERS, mixed_writes);
+    assert_in_range(wal_commits(path) - commits, 2, 3);
+
+    int same_ok = 0;
+    for (int t = 0; t < SAME_SLUG; t++) {
+        if (w[t].rc == STORE_OK) {
+            same_ok++;
+            assert_true(w[t].id > 0);
+        } else {
+            assert_int_equal(w[t].rc, STORE_DUPLICATE);
+            assert_int_equal(w[t].id, 0);
+        }
+    }
+    assert_int_equal(same_ok, 1);
+    store_org o;
+    for (int t = SAME_SLUG; t < SAME_SLUG + OWN_SLUG; t++) {
+        assert_int_equal(w[t].rc, STORE_OK);
+        char slug[24];
+        snprintf(slug, sizeof(slug), "own-slug-%d", t);
+        assert_int_equal(store_org_by_slug(s, &a, slug, &o), STORE_OK);
+        assert_int_equal(o.id, w[t].id);
+    }
+    int ref_ok = 0;
+    for (int t = SAME_SLUG + OWN_SLUG; t < SAME_SLUG + OWN_SLUG + SAME_REF; t++) {
+        if (w[t].rc == STORE_OK)
+            ref_ok++;
+        else
+            assert_int_equal(w[t].rc, STORE_DUPLICATE);
+    }
+    assert_int_equal(ref_ok, 1);
+    assert_int_equal(count_rows(path, "SELECT count(*) FROM persons"), persons + 1);
+    int64_t ids[WRITERS];
+    size_t n_notes = WRITERS - SAME_SLUG - OWN_SLUG - SAME_REF;
+    for (size_t t = 0; t < n_notes; t++) {
+        assert_int_equal(w[WRITERS - n_notes + t].rc, STORE_OK);
+        ids[t] = w[WRITERS - n_notes + t].id;
+    }
+    qsort(ids, n_notes, sizeof(ids[0]), cmp_id);
+    int64_t stored[WRITERS];
+    assert_int_equal(event_ids(s, &a, noted, stored, WRITERS), n_notes);
+    assert_memory_equal(ids, stored, n_notes * sizeof(ids[0]));
+    arena_free(&a);
+    store_close(s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1086,10 +1599,15 @@ int main(void)
         cmocka_unit_test(test_set_secret),
         cmocka_unit_test(test_list_filters),
         cmocka_unit_test(test_list_paging),
+        cmocka_unit_test(test_list_orders_by_opening_time),
         cmocka_unit_test(test_durations),
         cmocka_unit_test(test_import),
         cmocka_unit_test(test_concurrent_appends),
         cmocka_unit_test(test_concurrent_stage_race),
+        cmocka_unit_test(test_group_commit_appends),
+        cmocka_unit_test(test_group_commit_conflicts),
+        cmocka_unit_test(test_group_commit_idempotency),
+        cmocka_unit_test(test_group_commit_duplicates),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }

@@ -89,10 +89,10 @@ CREATE TABLE cases (
 
 CREATE UNIQUE INDEX cases_idempotency ON cases (org_id, idempotency_key)
     WHERE idempotency_key IS NOT NULL;
--- The case list, newest first, unfiltered or by service or by stage.
-CREATE INDEX cases_org ON cases (org_id, id DESC);
-CREATE INDEX cases_org_service ON cases (org_id, service_id, id);
-CREATE INDEX cases_org_stage ON cases (org_id, stage, id);
+-- The case list, most recently opened first, unfiltered or by service or by stage.
+CREATE INDEX cases_org ON cases (org_id, opened_at, id);
+CREATE INDEX cases_org_service ON cases (org_id, service_id, opened_at, id);
+CREATE INDEX cases_org_stage ON cases (org_id, stage, opened_at, id);
 -- Durations of the most recently closed cases of a service, for estimates.
 CREATE INDEX cases_service_closed ON cases (service_id, closed_at, opened_at)
     WHERE closed_at IS NOT NULL;
