@@ -40,8 +40,11 @@
 /* How long a call waits for the database to become free before it answers
  * STORE_UNAVAILABLE. */
 #define BUSY_TIMEOUT_MS 5000
-/* Page cache per connection, and the larger one a bulk import uses (KiB). */
-#define CACHE_KIB 65536
+/* Page cache per connection, and the larger one a bulk import uses (KiB).
+ * Reads go through a shared memory map of the file (MMAP_BYTES), so the
+ * per-connection cache mostly serves writes and can stay small. */
+#define CACHE_KIB 16384
+#define MMAP_BYTES (2LL * 1024 * 1024 * 1024)
 #define IMPORT_CACHE_KIB 524288
 #define LIST_MAX 200
 /* The most jobs one batch takes, so that a crowd of writers is committed in
@@ -726,8 +729,9 @@ static store_rc conn_open(conn *c, const char *path, char *err, size_t errlen)
     char pragmas[256];
     snprintf(pragmas, sizeof(pragmas),
              "PRAGMA foreign_keys = ON; PRAGMA synchronous = FULL; PRAGMA cache_size = -%d;"
-             " PRAGMA temp_store = MEMORY; PRAGMA journal_size_limit = %d;",
-             CACHE_KIB, 64 * 1024 * 1024);
+             " PRAGMA temp_store = MEMORY; PRAGMA journal_size_limit = %d;"
+             " PRAGMA mmap_size = %lld;",
+             CACHE_KIB, 64 * 1024 * 1024, MMAP_BYTES);
     if (exec_sql(c->db, pragmas, err, errlen, "cannot configure the database") != SQLITE_OK)
         return STORE_ERROR;
     return STORE_OK;
