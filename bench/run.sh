@@ -251,6 +251,7 @@ run_wrk "$OUT/wrk-events.txt" "$EVENT_CONNECTIONS" "$BENCH/events.lua" "$BASE" \
 
 # ---- c) memory ----
 peak_kib=$(awk '/^VmHWM:/ { print $2 }' "/proc/$SERVER_PID/status")
+anon_kib=$(awk '/^RssAnon:/ { print $2 }' "/proc/$SERVER_PID/status")
 stop_pid "$SERVER_PID"
 SERVER_PID=""
 
@@ -294,12 +295,17 @@ row() { printf '%-42s %14s %14s %7s\n' "$@"; }
     row "   latency p99, ms" "$(field "$events" p99_ms)" "" ""
     row "c) server peak resident memory, MiB" \
         "$(awk -v k="$peak_kib" 'BEGIN { printf "%.1f", k / 1024 }')" "" ""
+    row "   private memory (RssAnon) at the end, MiB" \
+        "$(awk -v k="$anon_kib" 'BEGIN { printf "%.1f", k / 1024 }')" "" ""
     echo
     echo "a) baseline: nginx serving a static file of the same size as a tracking answer"
     echo "   (${response_bytes} bytes), with sendfile and access logging off."
     echo "b) baseline: bench/sqlite_baseline.c on a copy of the same database: one"
     echo "   transaction per event (UPDATE cases + INSERT events), WAL, synchronous=FULL."
-    echo "c) VmHWM of the server process at the end of the runs."
+    echo "c) VmHWM of the server process at the end of the runs; it counts the pages of"
+    echo "   the database file each pooled connection reads through its memory map, once"
+    echo "   per connection, though the kernel holds them once and can drop them. RssAnon,"
+    echo "   read at the same moment, is the memory the server itself holds."
     if [[ "$(field "$events" exhausted)" == "1" || "$baseline" == *exhausted=1* ]]; then
         echo "note: the cases at stage investigating ran out; raise BENCH_CASES for a longer run."
     fi
