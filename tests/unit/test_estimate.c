@@ -8,18 +8,15 @@
 
 #include <cmocka.h>
 
+#include "testrng.h"
+
 #include "domain/estimate.h"
 
-static uint64_t rng_state = 0xA0761D6478BD642Fu;
+static testrng rng = {0xA0761D6478BD642Fu};
 
 static uint64_t rng_next(void)
 {
-    uint64_t x = rng_state;
-    x ^= x << 13;
-    x ^= x >> 7;
-    x ^= x << 17;
-    rng_state = x;
-    return x;
+    return testrng_next(&rng);
 }
 
 static void shuffle(int64_t *v, size_t n)

@@ -8,21 +8,17 @@
 
 #include <cmocka.h>
 
+#include "testrng.h"
+
 #include "domain/ref.h"
 
 #define CHECK_ALPHABET "0123456789ABCDEFGHJKMNPQRSTVWXYZ*~$=U"
 
-/* A fixed-seed generator so failures reproduce. */
-static uint64_t rng_state = 0x9E3779B97F4A7C15u;
+static testrng rng = {0x9E3779B97F4A7C15u};
 
 static uint64_t rng_next(void)
 {
-    uint64_t x = rng_state;
-    x ^= x << 13;
-    x ^= x >> 7;
-    x ^= x << 17;
-    rng_state = x;
-    return x;
+    return testrng_next(&rng);
 }
 
 static ref_rc parse_str(const char *s, uint64_t *v)

@@ -10,18 +10,15 @@
 
 #include <cmocka.h>
 
+#include "testrng.h"
+
 #include "domain/validate.h"
 
-static uint64_t rng_state = 0x2545F4914F6CDD1Du;
+static testrng rng = {0x2545F4914F6CDD1Du};
 
 static uint64_t rng_next(void)
 {
-    uint64_t x = rng_state;
-    x ^= x << 13;
-    x ^= x >> 7;
-    x ^= x << 17;
-    rng_state = x;
-    return x;
+    return testrng_next(&rng);
 }
 
 static void test_text_utf8(void **state)

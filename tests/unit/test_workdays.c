@@ -8,6 +8,8 @@
 
 #include <cmocka.h>
 
+#include "testrng.h"
+
 #include "domain/workdays.h"
 
 #define DAY 86400
@@ -15,16 +17,11 @@
 #define MON_2026_11_23 1795392000LL /* a Monday, midnight UTC */
 #define MON_1969_12_29 (-259200LL)
 
-static uint64_t rng_state = 0xD1B54A32D192ED03u;
+static testrng rng = {0xD1B54A32D192ED03u};
 
 static uint64_t rng_next(void)
 {
-    uint64_t x = rng_state;
-    x ^= x << 13;
-    x ^= x >> 7;
-    x ^= x << 17;
-    rng_state = x;
-    return x;
+    return testrng_next(&rng);
 }
 
 /* Day by day, the obvious way: 1970-01-01 was a Thursday. */
