@@ -37,21 +37,29 @@ void services_list(http_req *req, http_res *res)
     api_send(res, 200, json_pack("{s:o}", "services", list));
 }
 
-void services_get(http_req *req, http_res *res)
+/* The caller's organisation's service named by the path; false with the
+ * error written when there is none. */
+static bool load_service(http_req *req, http_res *res, store_service *svc)
 {
     app *ap = req->ctx;
     const store_principal *who = req->who;
-    store_service svc;
-    store_rc rc = store_service_get(ap->store, &req->a, who->org_id, req->params[0], &svc);
+    store_rc rc = store_service_get(ap->store, &req->a, who->org_id, req->params[0], svc);
     if (rc == STORE_NOT_FOUND) {
         api_error(res, 404, "not_found", NULL, "this organisation has no service with that code");
-        return;
+        return false;
     }
     if (rc != STORE_OK) {
         api_store_error(res, rc);
-        return;
+        return false;
     }
-    api_send(res, 200, service_json(&svc));
+    return true;
+}
+
+void services_get(http_req *req, http_res *res)
+{
+    store_service svc;
+    if (load_service(req, res, &svc))
+        api_send(res, 200, service_json(&svc));
 }
 
 /* Reads and validates the fields shared by create and update into *svc. */
@@ -131,21 +139,14 @@ void services_update(http_req *req, http_res *res)
     app *ap = req->ctx;
     const store_principal *who = req->who;
     store_service svc;
-    store_rc rc = store_service_get(ap->store, &req->a, who->org_id, req->params[0], &svc);
-    if (rc == STORE_NOT_FOUND) {
-        api_error(res, 404, "not_found", NULL, "this organisation has no service with that code");
+    if (!load_service(req, res, &svc))
         return;
-    }
-    if (rc != STORE_OK) {
-        api_store_error(res, rc);
-        return;
-    }
     json_t *body = api_body_object(req, res, false);
     if (!body)
         return;
     if (!api_only_fields(res, body, "", fields) || !read_service(req, res, body, &svc))
         goto out;
-    rc = store_service_update(ap->store, &svc);
+    store_rc rc = store_service_update(ap->store, &svc);
     if (rc != STORE_OK) {
         api_store_error(res, rc);
         goto out;
