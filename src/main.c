@@ -30,6 +30,7 @@ typedef struct settings {
     unsigned threads;
     bool cookie_secure;
     bool access_log;
+    bool show_officer_names;
 } settings;
 
 static const char usage[] =
@@ -56,6 +57,8 @@ static const char usage[] =
     "  --cookie-secure           mark session cookies Secure, behind HTTPS "
     "(OPENCASE_COOKIE_SECURE=1)\n"
     "  --access-log              log one line per request (OPENCASE_ACCESS_LOG=1)\n"
+    "  --show-officer-names      show citizens the names of the staff and systems that read\n"
+    "                            their data (OPENCASE_SHOW_OFFICER_NAMES=1)\n"
     "  -h, --help                show this help\n"
     "  -V, --version             show the version\n"
     "\n"
@@ -150,6 +153,7 @@ static int cmd_serve(const settings *s)
     if (app_init(&ap, st, s->cookie_secure) != 0)
         goto out;
     app_ready = true;
+    ap.show_officer_names = s->show_officer_names;
     http_server_config cfg = {
         .host = s->host,
         .port = s->port,
@@ -422,6 +426,7 @@ int main(int argc, char **argv)
     }
     s.cookie_secure = env_flag("OPENCASE_COOKIE_SECURE");
     s.access_log = env_flag("OPENCASE_ACCESS_LOG");
+    s.show_officer_names = env_flag("OPENCASE_SHOW_OFFICER_NAMES");
 
     /* Global options come before the command; the command parses the rest. */
     int i = 1;
@@ -442,6 +447,10 @@ int main(int argc, char **argv)
         }
         if (strcmp(opt, "--access-log") == 0) {
             s.access_log = true;
+            continue;
+        }
+        if (strcmp(opt, "--show-officer-names") == 0) {
+            s.show_officer_names = true;
             continue;
         }
         if (!val || (strcmp(opt, "--db") != 0 && strcmp(opt, "--listen") != 0 &&

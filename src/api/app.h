@@ -62,6 +62,9 @@ typedef struct app {
     app_history history[APP_HISTORY_SLOTS];
     pthread_mutex_t services_lock;
     app_service *services[APP_SERVICE_SLOTS];
+    /* Citizens see the names of the staff and systems that read their data,
+     * not only their organisation and role. Set after app_init. */
+    bool show_officer_names;
 } app;
 
 int app_init(app *a, store *s, bool cookie_secure);

@@ -1,4 +1,10 @@
-/* cases.c - staff work on cases: open, list, read, add events, close. */
+/* cases.c - staff work on cases: open, list, read, add events, close.
+ *
+ * Every response that shows a person's data to a reader is preceded by a
+ * durable access record (store_access): who, for which organisation, in which
+ * role, when and why. When the record cannot be written the data is not
+ * shown: the response is 503, so that no read goes unrecorded.
+ */
 #include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,6 +27,8 @@
 #define LIST_DEFAULT 50
 #define LIST_MAX 200
 #define REFERENCE_ATTEMPTS 8
+#define PURPOSE_MAX 200
+#define PURPOSE_DEFAULT "case work"
 
 static json_t *person_json(const store_person *p)
 {
@@ -55,6 +63,65 @@ static json_t *event_json(const store_event *ev)
 static bool may_see_person(const store_principal *who)
 {
     return strcmp(who->role, "analyst") != 0;
+}
+
+/* The number of characters (code points) in valid UTF-8. */
+static size_t utf8_chars(const char *s)
+{
+    size_t n = 0;
+    for (; *s; s++)
+        n += ((unsigned char)*s & 0xc0) != 0x80;
+    return n;
+}
+
+/* The X-Access-Purpose header: why the caller reads people's data, 1 to 200
+ * characters of plain text; absent, the purpose is ordinary case work. */
+static bool read_purpose(http_req *req, http_res *res, const char **out)
+{
+    const char *purpose = http_header_get(req, "X-Access-Purpose");
+    *out = PURPOSE_DEFAULT;
+    if (!purpose)
+        return true;
+    size_t n = valid_text(purpose, 4 * PURPOSE_MAX, false) ? utf8_chars(purpose) : 0;
+    if (n < 1 || n > PURPOSE_MAX) {
+        api_error(res, 400, "invalid_field", "X-Access-Purpose",
+                  "the X-Access-Purpose header must be 1 to %d characters of plain text",
+                  PURPOSE_MAX);
+        return false;
+    }
+    *out = purpose;
+    return true;
+}
+
+/* Fills `out` with the caller's access to case_id (0 when the case is still
+ * to be made) and returns it, or returns NULL when the caller is not shown
+ * people's data. */
+static const store_access *caller_access(http_req *req, int64_t case_id, const char *action,
+                                         const char *purpose, store_access *out)
+{
+    const store_principal *who = req->who;
+    if (!may_see_person(who))
+        return NULL;
+    *out = (store_access){.case_id = case_id,
+                          .reader_org_id = who->org_id,
+                          .user_id = who->user_id,
+                          .key_id = who->key_id,
+                          .reader_name = who->name,
+                          .role = who->role,
+                          .action = action,
+                          .purpose = purpose,
+                          .at = app_now()};
+    return out;
+}
+
+/* The answer when an access could not be recorded: the data stays unshown. */
+static void access_refused(http_res *res, bool changed_nothing)
+{
+    api_error(res, 503, "unavailable", NULL,
+              "this access to the person's data could not be recorded, so it is not shown%s; "
+              "try again",
+              changed_nothing ? " and nothing was changed" : "");
+    http_res_header(res, "Retry-After", "1");
 }
 
 /* Loads the caller's organisation's case `ref` (canonical, from casework_reference). */
@@ -160,14 +227,17 @@ void cases_create(http_req *req, http_res *res)
     static const char *const fields[] = {"service", "summary", "person", NULL};
     app *ap = req->ctx;
     const store_principal *who = req->who;
-    const char *service_code, *idem;
+    const char *service_code, *idem, *purpose;
     store_service svc;
     const app_service *e;
+    store_access access;
     store_case_new in = {.org_id = who->org_id, .actor = who->name, .now = app_now()};
+    if (!read_idempotency_key(req, res, &idem) || !read_purpose(req, res, &purpose))
+        return;
     json_t *body = api_body_object(req, res, false);
     if (!body)
         return;
-    if (!read_idempotency_key(req, res, &idem) || !api_only_fields(res, body, "", fields) ||
+    if (!api_only_fields(res, body, "", fields) ||
         !api_string(res, body, "service", "service", true, 40, false, &service_code) ||
         !api_string(res, body, "summary", "summary", true, SUMMARY_MAX, true, &in.summary) ||
         !read_person(req, res, body, &in.person))
@@ -196,6 +266,7 @@ void cases_create(http_req *req, http_res *res)
     in.stage = e->wf.stages[e->wf.initial].code;
     in.secret_hash = hash;
     in.idempotency_key = idem;
+    in.access = caller_access(req, 0, "write", purpose, &access);
 
     store_case c;
     bool existed = false;
@@ -205,6 +276,10 @@ void cases_create(http_req *req, http_res *res)
         new_reference(ref);
         in.reference = ref;
         rc = store_case_create(ap->store, &req->a, &in, &c, &existed);
+    }
+    if (rc == STORE_UNAVAILABLE && in.access) {
+        access_refused(res, true);
+        goto out;
     }
     if (rc != STORE_OK) {
         api_store_error(res, rc);
@@ -282,6 +357,9 @@ void cases_list(http_req *req, http_res *res)
     const store_principal *who = req->who;
     long long limit = LIST_DEFAULT;
     store_case_filter f = {.org_id = who->org_id};
+    const char *purpose;
+    if (!read_purpose(req, res, &purpose))
+        return;
     f.service_code = http_query_get(req, "service");
     f.stage = http_query_get(req, "stage");
     f.text = http_query_get(req, "q");
@@ -309,6 +387,14 @@ void cases_list(http_req *req, http_res *res)
         api_store_error(res, rc);
         return;
     }
+    /* The page's accesses go in one transaction: all recorded, or none and
+     * nothing shown. */
+    store_access *accesses = arena_calloc(&req->a, n ? n : 1, sizeof(*accesses));
+    size_t n_accesses = 0;
+    if (!accesses) {
+        api_error(res, 500, "internal", NULL, "out of memory");
+        return;
+    }
     json_t *list = json_array();
     for (size_t i = 0; i < n; i++) {
         const app_service *e = casework_service(req, res, cases[i].service_id);
@@ -316,12 +402,21 @@ void cases_list(http_req *req, http_res *res)
             json_decref(list);
             return;
         }
+        if (cases[i].person.id &&
+            caller_access(req, cases[i].id, "list", purpose, &accesses[n_accesses]))
+            n_accesses++;
         json_array_append_new(list, case_json(&cases[i], &e->svc, &e->wf, may_see_person(who)));
+    }
+    if (store_access_record(ap->store, accesses, n_accesses) != STORE_OK) {
+        json_decref(list);
+        access_refused(res, false);
+        return;
     }
     json_t *next = more && n ? json_sprintf("%lld.%lld", (long long)cases[n - 1].opened_at,
                                             (long long)cases[n - 1].id)
                              : json_null();
     api_send(res, 200, json_pack("{s:o, s:o}", "cases", list, "next_cursor", next));
+    http_res_header(res, "Cache-Control", "no-store");
 }
 
 void cases_get(http_req *req, http_res *res)
@@ -333,12 +428,19 @@ void cases_get(http_req *req, http_res *res)
     store_event *events;
     size_t n;
     char ref[REF_TEXT_LEN + 1];
-    if (!casework_reference(res, req->params[0], ref) || !load_case(req, res, ref, &c) ||
-        !(e = casework_service(req, res, c.service_id)))
+    const char *purpose;
+    store_access access;
+    if (!casework_reference(res, req->params[0], ref) || !read_purpose(req, res, &purpose) ||
+        !load_case(req, res, ref, &c) || !(e = casework_service(req, res, c.service_id)))
         return;
     store_rc rc = store_case_events(ap->store, &req->a, c.id, false, &events, &n);
     if (rc != STORE_OK) {
         api_store_error(res, rc);
+        return;
+    }
+    if (c.person.id && caller_access(req, c.id, "read", purpose, &access) &&
+        store_access_record(ap->store, &access, 1) != STORE_OK) {
+        access_refused(res, false);
         return;
     }
     json_t *list = json_array();
@@ -351,16 +453,24 @@ void cases_get(http_req *req, http_res *res)
 }
 
 /* Appends `ev` (type, stage and note set by the caller) and answers with the
- * event and the case as it now is. */
+ * event and the case as it now is, recording the caller's access to the
+ * case's person, for `purpose`, with the event. */
 static void append_event(http_req *req, http_res *res, store_case *c, const app_service *e,
-                         store_event *ev, bool closes, int status)
+                         store_event *ev, bool closes, const char *purpose, int status)
 {
     app *ap = req->ctx;
     const store_principal *who = req->who;
+    store_access access;
+    const store_access *seen =
+        c->person.id ? caller_access(req, c->id, "write", purpose, &access) : NULL;
     ev->case_id = c->id;
     ev->actor = who->name;
     ev->created_at = app_now();
-    store_rc rc = store_event_append(ap->store, c->id, ev, closes);
+    store_rc rc = store_event_append_access(ap->store, c->id, ev, closes, seen);
+    if (rc == STORE_UNAVAILABLE && seen) {
+        access_refused(res, true);
+        return;
+    }
     if (rc == STORE_CONFLICT) {
         api_error(res, 409, "conflict", NULL,
                   "the case changed while this request was made (it is no longer at stage %s "
@@ -385,7 +495,7 @@ static void append_event(http_req *req, http_res *res, store_case *c, const app_
 
 /* Checks a move to stage `to` and appends it; `note` is public. */
 static void change_stage(http_req *req, http_res *res, store_case *c, const app_service *e,
-                         const char *to, const char *note, int status)
+                         const char *to, const char *note, const char *purpose, int status)
 {
     const workflow *wf = &e->wf;
     const wf_stage *target = workflow_stage(wf, to);
@@ -409,7 +519,7 @@ static void change_stage(http_req *req, http_res *res, store_case *c, const app_
         .body = note,
         .public_ = target->milestone || note != NULL,
     };
-    append_event(req, res, c, e, &ev, target->terminal, status);
+    append_event(req, res, c, e, &ev, target->terminal, purpose, status);
 }
 
 static bool refuse_if_closed(http_res *res, const store_case *c)
@@ -426,9 +536,9 @@ void cases_add_event(http_req *req, http_res *res)
     static const char *const fields[] = {"type", "stage", "note", NULL};
     store_case c;
     const app_service *e;
-    const char *type, *stage, *note;
+    const char *type, *stage, *note, *purpose;
     char ref[REF_TEXT_LEN + 1];
-    if (!casework_reference(res, req->params[0], ref))
+    if (!casework_reference(res, req->params[0], ref) || !read_purpose(req, res, &purpose))
         return;
     json_t *body = api_body_object(req, res, false);
     if (!body)
@@ -462,10 +572,10 @@ void cases_add_event(http_req *req, http_res *res)
         !(e = casework_service(req, res, c.service_id)))
         goto out;
     if (is_stage) {
-        change_stage(req, res, &c, e, stage, note, 201);
+        change_stage(req, res, &c, e, stage, note, purpose, 201);
     } else {
         store_event ev = {.type = type, .stage = c.stage, .body = note, .public_ = is_public};
-        append_event(req, res, &c, e, &ev, false, 201);
+        append_event(req, res, &c, e, &ev, false, purpose, 201);
     }
 out:
     json_decref(body);
@@ -476,9 +586,9 @@ void cases_close(http_req *req, http_res *res)
     static const char *const fields[] = {"stage", "note", NULL};
     store_case c;
     const app_service *e;
-    const char *stage, *note;
+    const char *stage, *note, *purpose;
     char ref[REF_TEXT_LEN + 1];
-    if (!casework_reference(res, req->params[0], ref))
+    if (!casework_reference(res, req->params[0], ref) || !read_purpose(req, res, &purpose))
         return;
     json_t *body = api_body_object(req, res, true);
     if (!body)
@@ -528,7 +638,7 @@ void cases_close(http_req *req, http_res *res)
             goto out;
         }
     }
-    change_stage(req, res, &c, e, stage, note, 200);
+    change_stage(req, res, &c, e, stage, note, purpose, 200);
 out:
     json_decref(body);
 }
@@ -559,4 +669,32 @@ void cases_new_secret(http_req *req, http_res *res)
     http_res_header(res, "Cache-Control", "no-store");
 out:
     json_decref(body);
+}
+
+/* Who has been shown the case's person, for the case's own organisation. */
+void cases_accesses(http_req *req, http_res *res)
+{
+    app *ap = req->ctx;
+    store_case c;
+    store_access *accesses;
+    size_t n;
+    char ref[REF_TEXT_LEN + 1];
+    if (!casework_reference(res, req->params[0], ref) || !load_case(req, res, ref, &c))
+        return;
+    store_rc rc = store_case_accesses(ap->store, &req->a, c.id, &accesses, &n);
+    if (rc != STORE_OK) {
+        api_store_error(res, rc == STORE_NOT_FOUND ? STORE_ERROR : rc);
+        return;
+    }
+    json_t *list = json_array();
+    for (size_t i = 0; i < n; i++) {
+        const store_access *x = &accesses[i];
+        json_array_append_new(list, json_pack("{s:o, s:s, s:s, s:s, s:s, s:s, s:s}", "at",
+                                              api_time(x->at), "action", x->action, "organisation",
+                                              x->reader_org_name, "role", x->role, "purpose",
+                                              x->purpose, "officer", x->reader_name, "officer_kind",
+                                              x->user_id ? "user" : "key"));
+    }
+    api_send(res, 200, json_pack("{s:o}", "accesses", list));
+    http_res_header(res, "Cache-Control", "no-store");
 }

@@ -28,6 +28,7 @@ void cases_get(http_req *req, http_res *res);
 void cases_add_event(http_req *req, http_res *res);
 void cases_close(http_req *req, http_res *res);
 void cases_new_secret(http_req *req, http_res *res);
+void cases_accesses(http_req *req, http_res *res);
 
 /* track.c */
 void track_get(http_req *req, http_res *res);

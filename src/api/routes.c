@@ -37,6 +37,7 @@ static const route routes[] = {
     {HTTP_POST, "/api/v1/cases/{ref}/events",       cases_add_event,     ACCESS_WRITER, NULL},
     {HTTP_POST, "/api/v1/cases/{ref}/close",        cases_close,         ACCESS_WRITER, NULL},
     {HTTP_POST, "/api/v1/cases/{ref}/secret",       cases_new_secret,    ACCESS_WRITER, NULL},
+    {HTTP_GET,  "/api/v1/cases/{ref}/accesses",     cases_accesses,      ACCESS_STAFF,  NULL},
     {HTTP_GET,  "/api/v1/track/{ref}",              track_get,           ACCESS_PUBLIC, NULL},
     {HTTP_POST, "/api/v1/track/{ref}/messages",     track_message,       ACCESS_PUBLIC, NULL},
     {HTTP_POST, "/api/v1/track/{ref}/feedback",     track_feedback,      ACCESS_PUBLIC, NULL},

@@ -101,6 +101,35 @@ static void estimate_for(int64_t *sorted, size_t n, int64_t elapsed, estimate *e
                     "reliable date can be given.";
 }
 
+/* The accesses to the case's person, as the citizen may see them. */
+static int track_accesses_load(http_req *req, http_res *res, const store_case *c, track_view *v)
+{
+    app *ap = req->ctx;
+    store_access *rows;
+    size_t n;
+    store_rc rc = store_case_accesses(ap->store, &req->a, c->id, &rows, &n);
+    if (rc != STORE_OK) {
+        api_store_error(res, rc == STORE_NOT_FOUND ? STORE_ERROR : rc);
+        return -1;
+    }
+    v->officers_shown = ap->show_officer_names;
+    v->accesses = arena_calloc(&req->a, n ? n : 1, sizeof(track_access));
+    if (!v->accesses) {
+        api_error(res, 500, "internal", NULL, "out of memory");
+        return -1;
+    }
+    for (size_t i = 0; i < n; i++) {
+        track_access *t = &v->accesses[i];
+        t->at = rows[i].at;
+        t->organisation = rows[i].reader_org_name;
+        t->role = rows[i].role;
+        t->purpose = rows[i].purpose;
+        t->officer = v->officers_shown ? rows[i].reader_name : NULL;
+    }
+    v->n_accesses = n;
+    return 0;
+}
+
 int track_view_build(http_req *req, http_res *res, const store_case *c, track_view *v)
 {
     app *ap = req->ctx;
@@ -163,6 +192,8 @@ int track_view_build(http_req *req, http_res *res, const store_case *c, track_vi
         }
         v->n_timeline++;
     }
+    if (track_accesses_load(req, res, c, v) != 0)
+        return -1;
     if (!v->stage) {
         const wf_stage *first = &wf->stages[wf->initial];
         v->stage = first->code;
@@ -271,6 +302,25 @@ void track_view_write(const track_view *v, buf *b)
             jw_key(&w, "rating");
             jw_int(&w, t->rating);
         }
+        jw_object_end(&w);
+    }
+    jw_array_end(&w);
+
+    jw_key(&w, "accesses");
+    jw_array_begin(&w);
+    for (size_t i = 0; i < v->n_accesses; i++) {
+        const track_access *x = &v->accesses[i];
+        jw_object_begin(&w);
+        jw_key(&w, "at");
+        jw_time(&w, x->at, false);
+        jw_key(&w, "organisation");
+        jw_string(&w, x->organisation);
+        jw_key(&w, "role");
+        jw_string(&w, x->role);
+        jw_key(&w, "purpose");
+        jw_string(&w, x->purpose);
+        jw_key(&w, "officer");
+        jw_string(&w, x->officer);
         jw_object_end(&w);
     }
     jw_array_end(&w);

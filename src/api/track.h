@@ -2,8 +2,10 @@
  *
  * track_open checks the reference, the rate limits and the credential, in
  * that order; track_view builds the public view: milestones, public notes,
- * the citizen's own messages and feedback, never internal notes, internal
- * stages, the summary or personal data. Both allocate in req->a.
+ * the citizen's own messages and feedback, and who has been shown their
+ * personal data and why; never internal notes, internal stages, the summary
+ * or personal data. Both allocate in req->a. The citizen's own look-ups are
+ * not accesses: they are not recorded.
  */
 #ifndef OC_TRACK_H
 #define OC_TRACK_H
@@ -50,6 +52,15 @@ typedef struct track_entry {
     int rating;
 } track_entry;
 
+/* One showing of the citizen's data to staff or a system. */
+typedef struct track_access {
+    int64_t at;
+    const char *organisation; /* the reader's organisation */
+    const char *role;
+    const char *purpose;
+    const char *officer; /* the reader's name, or NULL unless the deployment shows names */
+} track_access;
+
 typedef struct track_view {
     const char *reference;
     const char *org_name;
@@ -65,6 +76,9 @@ typedef struct track_view {
     track_entry *timeline;
     size_t n_timeline;
     bool feedback_given;
+    track_access *accesses; /* newest first */
+    size_t n_accesses;
+    bool officers_shown; /* the deployment shows officers' names */
 } track_view;
 
 /* 0, or -1 with the error response written. */

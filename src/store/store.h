@@ -155,9 +155,31 @@ typedef struct store_event {
     int64_t created_at;
 } store_event;
 
+/* One showing of a person's data to a reader, through their case: written
+ * before the data leaves the server and never changed. The reader's
+ * organisation is kept apart from the case's, so that a read of another
+ * organisation's case (a shared case, with its purpose) fits as it is. */
+typedef struct store_access {
+    int64_t id;
+    int64_t case_id;
+    int64_t case_org_id;         /* set by the store, from the case */
+    int64_t reader_org_id;       /* the reader's organisation */
+    const char *reader_org_name; /* read back only */
+    int64_t user_id;             /* a staff user, or 0 */
+    int64_t key_id;              /* a system's API key, or 0; exactly one of the two is set */
+    const char *reader_name;     /* the user's name or the key's label, as it was */
+    const char *role;            /* the reader's role */
+    const char *action;          /* "read", "list" or "write" (a write's response) */
+    const char *purpose;         /* 1..200 characters */
+    int64_t at;
+} store_access;
+
 /* A new case. `idempotency_key` may be NULL; when set and already used by the
- * same organisation, nothing is written and the earlier case is returned with
- * *existed = true. The "opened" event is written in the same transaction. */
+ * same organisation, no case is made and the earlier case is returned with
+ * *existed = true. The "opened" event is written in the same transaction, and
+ * so is `access` when it is not NULL and the case returned, new or earlier,
+ * has a person (its case_id is ignored). STORE_UNAVAILABLE when only the
+ * access could not be written. */
 typedef struct store_case_new {
     int64_t org_id;
     int64_t service_id;
@@ -169,6 +191,7 @@ typedef struct store_case_new {
     const char *actor;
     store_person person;
     int64_t now;
+    const store_access *access; /* NULL: none; store_case_import ignores it */
 } store_case_new;
 
 store_rc store_case_create(store *s, arena *a, const store_case_new *in, store_case *out,
@@ -206,6 +229,11 @@ store_rc store_case_list(store *s, arena *a, const store_case_filter *f, store_c
  * (STORE_CONFLICT otherwise), and `closes` sets closed_at = ev->created_at.
  * Sets ev->id. */
 store_rc store_event_append(store *s, int64_t case_id, store_event *ev, bool closes);
+/* The same, recording `access` (its case_id is ignored) in the event's
+ * transaction: both are written or neither is. STORE_UNAVAILABLE when only
+ * the access could not be written. */
+store_rc store_event_append_access(store *s, int64_t case_id, store_event *ev, bool closes,
+                                   const store_access *access);
 
 /* Replaces the tracking secret's hash (the citizen lost the secret). */
 store_rc store_case_set_secret(store *s, int64_t case_id, const unsigned char hash[32]);
@@ -214,6 +242,18 @@ store_rc store_case_set_secret(store *s, int64_t case_id, const unsigned char ha
  * of a service. */
 store_rc store_service_durations(store *s, arena *a, int64_t service_id, int limit, int64_t **out,
                                  size_t *n);
+
+/* ---- access records ---- */
+
+/* Records accesses[0..n) in one transaction: all of them or none, and sets
+ * their ids. STORE_NOT_FOUND when a case_id names no case; any other failure
+ * is STORE_UNAVAILABLE, whatever its cause, because a caller that cannot
+ * record an access must withhold the data. */
+store_rc store_access_record(store *s, store_access *accesses, size_t n);
+
+/* The accesses of a case, newest first (by time, then by id), with the
+ * reader's organisation's name; one indexed query. */
+store_rc store_case_accesses(store *s, arena *a, int64_t case_id, store_access **out, size_t *n);
 
 /* Bulk import for demo data, benchmarks and migrations: writes whole cases
  * with their events in one transaction. Each case's events are in

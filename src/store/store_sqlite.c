@@ -90,6 +90,8 @@ enum {
     ST_EVENTS_PUBLIC,
     ST_EVENT_INSERT,
     ST_DURATIONS,
+    ST_ACCESS_INSERT,
+    ST_ACCESSES_OF_CASE,
     ST_FIXED_COUNT
 };
 
@@ -180,6 +182,18 @@ static const char *const fixed_sql[ST_FIXED_COUNT] = {
     [ST_DURATIONS] = "SELECT closed_at - opened_at FROM cases"
                      " WHERE service_id = ?1 AND closed_at IS NOT NULL"
                      " ORDER BY closed_at DESC LIMIT ?2",
+    /* The case's organisation is read from the case, not trusted from the
+     * caller; no row is inserted when there is no such case. */
+    [ST_ACCESS_INSERT] = "INSERT INTO accesses (case_id, case_org_id, reader_org_id, user_id,"
+                         " key_id, reader_name, role, action, purpose, at)"
+                         " SELECT id, org_id, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9 FROM cases"
+                         " WHERE id = ?1",
+    /* CROSS JOIN keeps accesses as the outer loop, walking accesses_case
+     * backwards, so that no sort is needed. */
+    [ST_ACCESSES_OF_CASE] = "SELECT a.id, a.case_id, a.case_org_id, a.reader_org_id, o.name,"
+                            " a.user_id, a.key_id, a.reader_name, a.role, a.action, a.purpose,"
+                            " a.at FROM accesses a CROSS JOIN orgs o ON o.id = a.reader_org_id"
+                            " WHERE a.case_id = ?1 ORDER BY a.at DESC, a.id DESC",
 };
 
 typedef struct conn {
@@ -437,6 +451,22 @@ static void read_event(arena *a, sqlite3_stmt *st, store_event *out, bool *oom)
     out->public_ = sqlite3_column_int(st, 7) != 0;
     out->actor = col_text(a, st, 8, oom);
     out->created_at = sqlite3_column_int64(st, 9);
+}
+
+static void read_access(arena *a, sqlite3_stmt *st, store_access *out, bool *oom)
+{
+    out->id = sqlite3_column_int64(st, 0);
+    out->case_id = sqlite3_column_int64(st, 1);
+    out->case_org_id = sqlite3_column_int64(st, 2);
+    out->reader_org_id = sqlite3_column_int64(st, 3);
+    out->reader_org_name = col_text(a, st, 4, oom);
+    out->user_id = sqlite3_column_int64(st, 5);
+    out->key_id = sqlite3_column_int64(st, 6);
+    out->reader_name = col_text(a, st, 7, oom);
+    out->role = col_text(a, st, 8, oom);
+    out->action = col_text(a, st, 9, oom);
+    out->purpose = col_text(a, st, 10, oom);
+    out->at = sqlite3_column_int64(st, 11);
 }
 
 /* Makes room for one more element in an arena array of *cap elements. */
@@ -1474,6 +1504,27 @@ static int insert_event(conn *c, int64_t case_id, const store_event *ev, int64_t
     return r;
 }
 
+/* Records an access to case_id (acc->case_id is not used) and sets *id when
+ * id is not NULL. STORE_NOT_FOUND when there is no such case; any other
+ * failure is STORE_UNAVAILABLE, as store.h promises. */
+static store_rc insert_access(conn *c, int64_t case_id, const store_access *acc, int64_t *id)
+{
+    sqlite3_stmt *st = stmt(c, ST_ACCESS_INSERT);
+    if (!st)
+        return STORE_UNAVAILABLE;
+    int changes = 0;
+    int bound = sqlite3_bind_int64(st, 1, case_id) ||
+                sqlite3_bind_int64(st, 2, acc->reader_org_id) ||
+                bind_or_null(st, 3, acc->user_id) || bind_or_null(st, 4, acc->key_id) ||
+                bind_text(st, 5, acc->reader_name) || bind_text(st, 6, acc->role) ||
+                bind_text(st, 7, acc->action) || bind_text(st, 8, acc->purpose) ||
+                sqlite3_bind_int64(st, 9, acc->at);
+    store_rc rc = write_step(c, st, bound, "record an access", id, &changes);
+    if (rc != STORE_OK)
+        return STORE_UNAVAILABLE;
+    return changes == 1 ? STORE_OK : STORE_NOT_FOUND;
+}
+
 /* Reads one case by a statement of CASE_SELECT bound to (key, org_id). */
 static store_rc case_read(conn *c, arena *a, int which, int64_t id, const char *reference,
                           int64_t org_id, store_case *out)
@@ -1555,7 +1606,12 @@ static store_rc case_create_job(conn *c, void *arg)
     }
     if (r != SQLITE_OK)
         return fail(c, r, "create a case");
-    return case_read(c, w->a, ST_CASE_BY_ID, case_id, NULL, 0, w->out);
+    store_rc rc = case_read(c, w->a, ST_CASE_BY_ID, case_id, NULL, 0, w->out);
+    /* An earlier case found by its key may hold a person this request did
+     * not send, so what is recorded follows the case returned. */
+    if (rc == STORE_OK && in->access && w->out->person.id)
+        rc = insert_access(c, case_id, in->access, NULL);
+    return rc;
 }
 
 store_rc store_case_create(store *s, arena *a, const store_case_new *in, store_case *out,
@@ -1761,6 +1817,7 @@ typedef struct event_write {
     const store_event *ev;
     bool stage_change;
     bool closes;
+    const store_access *access;
     int64_t id;
 } event_write;
 
@@ -1777,10 +1834,18 @@ static store_rc event_append_job(conn *c, void *arg)
     if (!w->stage_change)
         row.stage = NULL;
     int r = insert_event(c, w->case_id, &row, &w->id);
-    return r == SQLITE_OK ? STORE_OK : fail(c, r, "append an event");
+    if (r != SQLITE_OK)
+        return fail(c, r, "append an event");
+    return w->access ? insert_access(c, w->case_id, w->access, NULL) : STORE_OK;
 }
 
 store_rc store_event_append(store *s, int64_t case_id, store_event *ev, bool closes)
+{
+    return store_event_append_access(s, case_id, ev, closes, NULL);
+}
+
+store_rc store_event_append_access(store *s, int64_t case_id, store_event *ev, bool closes,
+                                   const store_access *access)
 {
     ev->id = 0;
     bool stage_change = ev->type && strcmp(ev->type, "stage_change") == 0;
@@ -1789,7 +1854,11 @@ store_rc store_event_append(store *s, int64_t case_id, store_event *ev, bool clo
                   "closes a case\"");
         return STORE_ERROR;
     }
-    event_write w = {.case_id = case_id, .ev = ev, .stage_change = stage_change, .closes = closes};
+    event_write w = {.case_id = case_id,
+                     .ev = ev,
+                     .stage_change = stage_change,
+                     .closes = closes,
+                     .access = access};
     store_rc rc = write_run(s, event_append_job, &w);
     if (rc == STORE_OK)
         ev->id = w.id;
@@ -1844,6 +1913,77 @@ store_rc store_service_durations(store *s, arena *a, int64_t service_id, int lim
         r = SQLITE_OK;
     }
     rc = r == SQLITE_DONE ? STORE_OK : fail(c, r, "read durations");
+out:
+    stmt_done(st);
+    pool_give(s, c);
+    if (rc == STORE_OK) {
+        *out = arr;
+        *n = count;
+    }
+    return rc;
+}
+
+/* ---- access records ---- */
+
+typedef struct access_write {
+    store_access *accesses;
+    size_t n;
+} access_write;
+
+static store_rc access_record_job(conn *c, void *arg)
+{
+    access_write *w = arg;
+    store_rc rc = STORE_OK;
+    for (size_t i = 0; i < w->n && rc == STORE_OK; i++)
+        rc = insert_access(c, w->accesses[i].case_id, &w->accesses[i], &w->accesses[i].id);
+    return rc;
+}
+
+store_rc store_access_record(store *s, store_access *accesses, size_t n)
+{
+    if (n == 0)
+        return STORE_OK;
+    access_write w = {.accesses = accesses, .n = n};
+    store_rc rc = write_run(s, access_record_job, &w);
+    /* A failed batch may have set ids of rows it then rolled back. */
+    if (rc != STORE_OK) {
+        for (size_t i = 0; i < n; i++)
+            accesses[i].id = 0;
+        if (rc != STORE_NOT_FOUND)
+            rc = STORE_UNAVAILABLE;
+    }
+    return rc;
+}
+
+store_rc store_case_accesses(store *s, arena *a, int64_t case_id, store_access **out, size_t *n)
+{
+    *out = NULL;
+    *n = 0;
+    store_access *arr = NULL;
+    size_t cap = 0, count = 0;
+    conn *c = pool_take(s);
+    store_rc rc = STORE_ERROR;
+    sqlite3_stmt *st = stmt(c, ST_ACCESSES_OF_CASE);
+    if (!st)
+        goto out;
+    int r = sqlite3_bind_int64(st, 1, case_id);
+    bool oom = false;
+    while (r == SQLITE_OK && (r = sqlite3_step(st)) == SQLITE_ROW) {
+        if (!grow(a, (void **)&arr, &cap, count, sizeof(*arr))) {
+            oom = true;
+            break;
+        }
+        read_access(a, st, &arr[count++], &oom);
+        if (oom)
+            break;
+        r = SQLITE_OK;
+    }
+    if (oom)
+        rc = out_of_memory("read accesses");
+    else if (r != SQLITE_DONE)
+        rc = fail(c, r, "read accesses");
+    else
+        rc = STORE_OK;
 out:
     stmt_done(st);
     pool_give(s, c);

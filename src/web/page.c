@@ -38,7 +38,12 @@ static const char stylesheet[] =
     ".app-timeline__title{font-weight:700;display:block}"
     ".app-timeline__date{color:#505a5f;display:block}"
     ".govuk-fieldset{border:0;padding:0;margin:0 0 20px}"
-    ".govuk-radios__item{display:inline-block;margin-right:20px}";
+    ".govuk-radios__item{display:inline-block;margin-right:20px}"
+    ".govuk-table{width:100%;border-collapse:collapse;margin-bottom:30px}"
+    ".govuk-table__caption{font-weight:700;text-align:left;margin-bottom:10px}"
+    ".govuk-table__header,.govuk-table__cell{padding:10px 20px 10px 0;border-bottom:1px solid "
+    "#b1b4b6;text-align:left;vertical-align:top}"
+    ".govuk-table__header{font-weight:700}";
 
 void page_stylesheet(http_req *req, http_res *res)
 {

@@ -168,6 +168,60 @@ static void hidden_credentials(buf *b, const page_input *in)
     }
 }
 
+/* A role as the citizen reads it. */
+static const char *role_text(const char *role)
+{
+    static const char *const names[][2] = {
+        {"administrator", "Administrator"}, {"caseworker", "Caseworker"}, {"analyst", "Analyst"}};
+    for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+        if (strcmp(role, names[i][0]) == 0)
+            return names[i][1];
+    return role;
+}
+
+static void td(buf *b, const char *text)
+{
+    buf_puts(b, "<td class=\"govuk-table__cell\">");
+    buf_put_html(b, text);
+    buf_puts(b, "</td>");
+}
+
+/* Who has been shown the citizen's data, newest first, as a GOV.UK table. */
+static void render_accesses(buf *b, const track_view *v)
+{
+    char date[32];
+    buf_puts(b, "<h2 class=\"govuk-heading-m\" id=\"accesses\">Who has looked at your "
+                "information</h2>");
+    if (v->n_accesses == 0) {
+        buf_puts(b, "<p class=\"govuk-body\">No one has looked at your personal information "
+                    "yet.</p>");
+        return;
+    }
+    buf_puts(b, "<table class=\"govuk-table\"><caption class=\"govuk-table__caption\">Each time "
+                "staff or a system were shown your personal information, and why</caption>"
+                "<thead class=\"govuk-table__head\"><tr class=\"govuk-table__row\">"
+                "<th scope=\"col\" class=\"govuk-table__header\">Date</th>"
+                "<th scope=\"col\" class=\"govuk-table__header\">Organisation</th>"
+                "<th scope=\"col\" class=\"govuk-table__header\">Role</th>");
+    if (v->officers_shown)
+        buf_puts(b, "<th scope=\"col\" class=\"govuk-table__header\">Officer</th>");
+    buf_puts(b, "<th scope=\"col\" class=\"govuk-table__header\">Reason</th></tr></thead>"
+                "<tbody class=\"govuk-table__body\">");
+    for (size_t i = 0; i < v->n_accesses; i++) {
+        const track_access *x = &v->accesses[i];
+        date_text(x->at, date, sizeof(date));
+        buf_puts(b, "<tr class=\"govuk-table__row\">");
+        td(b, date);
+        td(b, x->organisation);
+        td(b, role_text(x->role));
+        if (v->officers_shown)
+            td(b, x->officer);
+        td(b, x->purpose);
+        buf_puts(b, "</tr>");
+    }
+    buf_puts(b, "</tbody></table>");
+}
+
 static void render_timeline(http_res *res, const track_view *v, const page_input *in,
                             const char *confirmation, const char *error, const char *error_field)
 {
@@ -243,6 +297,7 @@ static void render_timeline(http_res *res, const track_view *v, const page_input
         buf_puts(b, "</li>");
     }
     buf_puts(b, "</ol>");
+    render_accesses(b, v);
 
     if (!v->closed) {
         buf_puts(b, "<h2 class=\"govuk-heading-m\">Send a message to the case officer</h2>"

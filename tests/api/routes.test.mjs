@@ -24,6 +24,7 @@ const CONTRACT_ROUTES = [
   'POST /api/v1/cases/{ref}/events',
   'POST /api/v1/cases/{ref}/close',
   'POST /api/v1/cases/{ref}/secret',
+  'GET /api/v1/cases/{ref}/accesses',
   'GET /api/v1/track/{ref}',
   'POST /api/v1/track/{ref}/messages',
   'POST /api/v1/track/{ref}/feedback',

@@ -68,8 +68,11 @@ export function freePort() {
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 export class Server {
-  constructor(dir) {
+  // `env`: extra environment for the server process (settings such as
+  // OPENCASE_SHOW_OFFICER_NAMES).
+  constructor(dir, { env = {} } = {}) {
     this.dir = dir;
+    this.env = env;
     this.db = path.join(dir, 't.db');
     this.credsPath = path.join(dir, 'creds.txt');
     this.child = null;
@@ -95,7 +98,7 @@ export class Server {
     assert.equal(this.child, null, 'server already running');
     this.port = await freePort();
     const child = spawn(BIN, ['--db', this.db, '--listen', `127.0.0.1:${this.port}`, 'serve'], {
-      env: childEnv(),
+      env: childEnv(this.env),
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     this.child = child;
@@ -229,10 +232,10 @@ export class Server {
 }
 
 // A fresh database with the demo organisations, staff and `cases` cases,
-// and a running server on it.
-export async function startServer({ cases = 60 } = {}) {
+// and a running server on it, started with the extra environment `env`.
+export async function startServer({ cases = 60, env = {} } = {}) {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'opencase-test-'));
-  const s = new Server(dir);
+  const s = new Server(dir, { env });
   try {
     await cliOk(['--db', s.db, 'init']);
     await cliOk(['--db', s.db, 'demo', '--cases', String(cases), '--credentials', s.credsPath]);
