@@ -48,5 +48,6 @@ void page_stylesheet(http_req *req, http_res *res);
 /* routes.c */
 void health_get(http_req *req, http_res *res);
 void openapi_get(http_req *req, http_res *res);
+void metrics_get(http_req *req, http_res *res);
 
 #endif

@@ -11,6 +11,7 @@
 #include "api/auth.h"
 #include "api/handlers.h"
 #include "api/json.h"
+#include "api/metrics.h"
 #include "domain/validate.h"
 #include "embedded.h"
 #include "http/router.h"
@@ -23,6 +24,7 @@ static const char *const case_filters[] = {"service", "stage", "opened_from", "o
 static const route routes[] = {
     /* method    pattern                            handler              who            query */
     {HTTP_GET,  "/healthz",                         health_get,          ACCESS_PUBLIC, NULL},
+    {HTTP_GET,  "/metrics",                         metrics_get,         ACCESS_PUBLIC, NULL},
     {HTTP_GET,  "/api/v1/openapi.json",             openapi_get,         ACCESS_PUBLIC, NULL},
     {HTTP_POST, "/api/v1/auth/login",               auth_login,          ACCESS_PUBLIC, NULL},
     {HTTP_POST, "/api/v1/auth/logout",              auth_logout,         ACCESS_PUBLIC, NULL},
@@ -84,9 +86,24 @@ static bool same_origin(http_req *req)
     return p && strcmp(p + 3, host) == 0;
 }
 
-void app_dispatch(void *ctx, http_req *req, http_res *res)
+#define N_ROUTES ((int)(sizeof(routes) / sizeof(routes[0])))
+_Static_assert(sizeof(routes) / sizeof(routes[0]) <= METRICS_ROUTES_MAX, "too many routes");
+
+void metrics_get(http_req *req, http_res *res)
 {
-    (void)ctx;
+    const char *patterns[N_ROUTES], *methods[N_ROUTES];
+    (void)req;
+    for (int i = 0; i < N_ROUTES; i++) {
+        patterns[i] = routes[i].pattern;
+        methods[i] = http_method_name((http_method)routes[i].methods);
+    }
+    res->status = 200;
+    res->content_type = "text/plain; version=0.0.4; charset=utf-8";
+    metrics_write(&res->body, patterns, methods, N_ROUTES);
+}
+
+static void dispatch(http_req *req, http_res *res, const route **matched)
+{
     const route *r;
     unsigned allowed = 0;
     switch (router_match(routes, sizeof(routes) / sizeof(routes[0]), req, &r, &allowed)) {
@@ -99,6 +116,7 @@ void app_dispatch(void *ctx, http_req *req, http_res *res)
         http_res_header(res, "Allow", router_allow_header(&req->a, allowed));
         return;
     case ROUTE_FOUND:
+        *matched = r;
         break;
     }
     if (req->body_too_large) {
@@ -149,4 +167,13 @@ void app_dispatch(void *ctx, http_req *req, http_res *res)
         return;
     }
     r->handler(req, res);
+}
+
+void app_dispatch(void *ctx, http_req *req, http_res *res)
+{
+    (void)ctx;
+    const route *matched = NULL;
+    dispatch(req, res, &matched);
+    metrics_observe(matched ? (int)(matched - routes) : -1, res->status,
+                    http_now_ns() - req->started_ns);
 }

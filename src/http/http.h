@@ -97,4 +97,7 @@ void http_server_stop(http_server *srv);
 
 const char *http_method_name(http_method m);
 
+/* Monotonic time in nanoseconds, the clock of req->started_ns. */
+int64_t http_now_ns(void);
+
 #endif

@@ -24,7 +24,7 @@ struct http_server {
     http_server_config cfg;
 };
 
-static int64_t now_ns(void)
+int64_t http_now_ns(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -166,7 +166,7 @@ static enum MHD_Result send_response(http_server *srv, http_req *req, http_res *
     if (srv->cfg.access_log)
         log_info("msg=request method=%s route=\"%s\" status=%d dur_us=%lld",
                  http_method_name(req->method), req->route ? req->route : "-", res->status,
-                 (long long)((now_ns() - req->started_ns) / 1000));
+                 (long long)((http_now_ns() - req->started_ns) / 1000));
     return rc;
 }
 
@@ -188,7 +188,7 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn, const c
         req->method = parse_method(method);
         req->path = url;
         req->ctx = srv->cfg.ctx;
-        req->started_ns = now_ns();
+        req->started_ns = http_now_ns();
         client_address(conn, req->client, sizeof(req->client));
         *con_cls = req;
         return MHD_YES;

@@ -10,6 +10,7 @@ import { doc } from './lib/openapi.mjs';
 // The routes of the API contract (v1), as method and path template.
 const CONTRACT_ROUTES = [
   'GET /healthz',
+  'GET /metrics',
   'GET /api/v1/openapi.json',
   'POST /api/v1/auth/login',
   'POST /api/v1/auth/logout',

@@ -1,0 +1,23 @@
+/* metrics.h - request counters and latency histograms in Prometheus format.
+ *
+ * One slot per route of the route table (plus one for requests that matched
+ * none), counted with relaxed atomics so that the hot path takes no lock.
+ * Counts and timings only: no path, reference or client address is kept.
+ */
+#ifndef OC_METRICS_H
+#define OC_METRICS_H
+
+#include <stdint.h>
+
+#include "http/http.h"
+
+#define METRICS_ROUTES_MAX 64
+
+/* Counts one answered request of route `route_index` (-1: none matched). */
+void metrics_observe(int route_index, int status, int64_t duration_ns);
+
+/* Writes every series in the Prometheus text format (version 0.0.4); the
+ * route names come from `patterns`/`methods` in route-table order. */
+void metrics_write(buf *b, const char *const *patterns, const char *const *methods, int n_routes);
+
+#endif
