@@ -1,11 +1,12 @@
 /* store.h - the storage interface: the only door to the database.
  *
- * All SQL lives behind this header, in one file per backend (store_sqlite.c
- * today; a PostgreSQL backend satisfies the same contract). Each call is
- * atomic and uses connections from the store's pool, so any thread may call
- * any function concurrently. A call that returns STORE_OK for a write has
- * committed durably before it returns; concurrent writes may share one
- * transaction (group commit), each isolated in its own savepoint.
+ * All SQL lives behind this header, in one file per backend: store_sqlite.c
+ * (the default) and store_pg.c (a postgresql:// URI), chosen by store_open
+ * in store.c. Each call is atomic and uses connections from the store's
+ * pool, so any thread may call any function concurrently. A call that
+ * returns STORE_OK for a write has committed durably before it returns; on
+ * SQLite, concurrent writes may share one transaction (group commit), each
+ * isolated in its own savepoint.
  *
  * Ownership: every string, array and record a call returns is allocated in
  * the arena passed to it and lives as long as that arena. Inputs are borrowed

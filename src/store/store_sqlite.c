@@ -21,8 +21,11 @@
  *
  * Migrations are compiled in (embedded.h, generated from migrations/sqlite/)
  * and applied at open, one transaction each, recorded in schema_migrations.
+ *
+ * store.c reaches these functions through store_sqlite_ops (store_int.h) for
+ * every URI that does not name a PostgreSQL server.
  */
-#include "store/store.h"
+#include "store/store_int.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -221,7 +224,8 @@ struct write_job {
     write_job *next;
 };
 
-struct store {
+typedef struct sq_store sq_store;
+struct sq_store {
     conn *conns;
     int nconns;
     conn **idle; /* a stack of the connections not lent out */
@@ -487,7 +491,7 @@ static bool grow(arena *a, void **arr, size_t *cap, size_t n, size_t size)
 
 /* ---- the pool ---- */
 
-static conn *pool_take(store *s)
+static conn *pool_take(sq_store *s)
 {
     pthread_mutex_lock(&s->mu);
     while (s->nidle == 0)
@@ -497,7 +501,7 @@ static conn *pool_take(store *s)
     return c;
 }
 
-static void pool_give(store *s, conn *c)
+static void pool_give(sq_store *s, conn *c)
 {
     /* A connection goes back with no transaction open, whatever happened. */
     if (!sqlite3_get_autocommit(c->db) &&
@@ -566,7 +570,7 @@ static store_rc job_run(conn *c, write_job *j, bool alone, bool *broken)
  * costs one fsync; when the transaction fails as a whole (BEGIN, COMMIT, or
  * an error that undid it), every job gets that failure and nothing of the
  * batch is written. */
-static void batch_run(store *s, write_job *batch)
+static void batch_run(sq_store *s, write_job *batch)
 {
     conn *c = pool_take(s);
     store_rc batch_rc = STORE_OK;
@@ -602,7 +606,7 @@ static void batch_run(store *s, write_job *batch)
 /* Detaches the next batch from the head of the queue: up to BATCH_MAX jobs,
  * or one job that must be alone; a batch stops before such a job. Called
  * with write_mu held. */
-static write_job *batch_take(store *s)
+static write_job *batch_take(sq_store *s)
 {
     write_job *first = s->queue, *last = first;
     first->taken = true;
@@ -620,7 +624,7 @@ static write_job *batch_take(store *s)
 /* Wakes the batch's callers and names the queue's head, if any, to lead the
  * next batch. Called with write_mu held, so no caller returns (and takes its
  * job off the stack) before the mutex is released. */
-static void batch_finish(store *s, write_job *batch)
+static void batch_finish(sq_store *s, write_job *batch)
 {
     for (write_job *j = batch, *next; j; j = next) {
         next = j->next;
@@ -637,7 +641,7 @@ static void batch_finish(store *s, write_job *batch)
 
 /* Queues a job; with no batch running, its caller leads at once rather than
  * wait for company. Called with write_mu held. */
-static void queue_push(store *s, write_job *job)
+static void queue_push(sq_store *s, write_job *job)
 {
     if (s->queue_tail)
         s->queue_tail->next = job;
@@ -650,7 +654,7 @@ static void queue_push(store *s, write_job *job)
     }
 }
 
-static void queue_remove(store *s, write_job *job)
+static void queue_remove(sq_store *s, write_job *job)
 {
     write_job *prev = NULL;
     for (write_job *j = s->queue; j != job; j = j->next)
@@ -668,7 +672,7 @@ static void queue_remove(store *s, write_job *job)
  * transaction has committed or failed. The caller holds no pooled connection,
  * since it may have to lead. A writer still queued after the busy timeout
  * gives up with STORE_UNAVAILABLE, as one waiting for the file's lock does. */
-static store_rc write_submit(store *s, write_fn fn, void *arg, bool alone)
+static store_rc write_submit(sq_store *s, write_fn fn, void *arg, bool alone)
 {
     write_job job = {.fn = fn, .arg = arg, .alone = alone, .rc = STORE_ERROR};
     int e = pthread_cond_init(&job.cv, &s->write_cv_attr);
@@ -710,7 +714,7 @@ static store_rc write_submit(store *s, write_fn fn, void *arg, bool alone)
 }
 
 /* A write that shares its transaction (and fsync) with concurrent ones. */
-static store_rc write_run(store *s, write_fn fn, void *arg)
+static store_rc write_run(sq_store *s, write_fn fn, void *arg)
 {
     return write_submit(s, fn, arg, false);
 }
@@ -811,7 +815,7 @@ static int read_version(sqlite3 *db, int *version)
  * version is read again under the write lock. */
 static store_rc migrate(conn *c, int *version, char *err, size_t errlen)
 {
-    int latest = store_schema_latest();
+    int latest = (int)embedded_sqlite_migrations_count;
     for (;;) {
         int r = exec_sql(c->db,
                          "BEGIN IMMEDIATE; CREATE TABLE IF NOT EXISTS schema_migrations ("
@@ -857,14 +861,9 @@ fail:
     return STORE_ERROR;
 }
 
-/* The SQLite file name in a store URI, or NULL (err set) for what this build
- * cannot open. */
+/* The SQLite file name in a store URI, or NULL (err set) when it names none. */
 static const char *sqlite_path(const char *uri, char *err, size_t errlen)
 {
-    if (strncmp(uri, "postgresql://", 13) == 0 || strncmp(uri, "postgres://", 11) == 0) {
-        set_err(err, errlen, "PostgreSQL is not supported by this build yet", NULL);
-        return NULL;
-    }
     if (strncmp(uri, "sqlite://", 9) == 0)
         uri += 9;
     else if (strncmp(uri, "sqlite:", 7) == 0)
@@ -884,7 +883,9 @@ static void sqlite_configure(void)
     sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
 }
 
-store_rc store_open(const char *uri, int pool_size, store **out, char *err, size_t errlen)
+static void sqlite_close(void *impl);
+
+static store_rc sqlite_open(const char *uri, int pool_size, void **out, char *err, size_t errlen)
 {
     static pthread_once_t configured = PTHREAD_ONCE_INIT;
     pthread_once(&configured, sqlite_configure);
@@ -906,7 +907,7 @@ store_rc store_open(const char *uri, int pool_size, store **out, char *err, size
         return STORE_ERROR;
     }
 
-    store *s = calloc(1, sizeof(*s));
+    sq_store *s = calloc(1, sizeof(*s));
     if (!s) {
         set_err(err, errlen, "out of memory", NULL);
         return STORE_ERROR;
@@ -941,15 +942,16 @@ store_rc store_open(const char *uri, int pool_size, store **out, char *err, size
             s->idle[s->nidle++] = &s->conns[i];
     }
     if (rc != STORE_OK) {
-        store_close(s);
+        sqlite_close(s);
         return rc;
     }
     *out = s;
     return STORE_OK;
 }
 
-void store_close(store *s)
+static void sqlite_close(void *impl)
 {
+    sq_store *s = impl;
     if (!s)
         return;
     for (int i = 0; i < s->nconns; i++) {
@@ -972,14 +974,10 @@ void store_close(store *s)
     free(s);
 }
 
-int store_schema_version(store *s)
+static int sqlite_schema_version(void *impl)
 {
+    sq_store *s = impl;
     return s->version;
-}
-
-int store_schema_latest(void)
-{
-    return (int)embedded_sqlite_migrations_count;
 }
 
 /* ---- the secret key ---- */
@@ -1020,8 +1018,9 @@ static store_rc secret_key_job(conn *c, void *arg)
     return rc;
 }
 
-store_rc store_secret_key(store *s, unsigned char key[32])
+static store_rc sqlite_secret_key(void *impl, unsigned char key[32])
 {
+    sq_store *s = impl;
     pthread_mutex_lock(&s->mu);
     bool have = s->have_key;
     if (have)
@@ -1066,15 +1065,17 @@ static store_rc org_create_job(conn *c, void *arg)
     return write_step(c, st, bound, "create an organisation", &w->id, NULL);
 }
 
-store_rc store_org_create(store *s, const char *slug, const char *name, int64_t *id)
+static store_rc sqlite_org_create(void *impl, const char *slug, const char *name, int64_t *id)
 {
+    sq_store *s = impl;
     org_write w = {.slug = slug, .name = name};
     store_rc rc = write_run(s, org_create_job, &w);
     *id = rc == STORE_OK ? w.id : 0;
     return rc;
 }
 
-static store_rc org_get(store *s, arena *a, int which, const char *slug, int64_t id, store_org *out)
+static store_rc org_get(sq_store *s, arena *a, int which, const char *slug, int64_t id,
+                        store_org *out)
 {
     memset(out, 0, sizeof(*out));
     conn *c = pool_take(s);
@@ -1102,13 +1103,15 @@ out:
     return rc;
 }
 
-store_rc store_org_by_slug(store *s, arena *a, const char *slug, store_org *out)
+static store_rc sqlite_org_by_slug(void *impl, arena *a, const char *slug, store_org *out)
 {
+    sq_store *s = impl;
     return org_get(s, a, ST_ORG_BY_SLUG, slug, 0, out);
 }
 
-store_rc store_org_by_id(store *s, arena *a, int64_t id, store_org *out)
+static store_rc sqlite_org_by_id(void *impl, arena *a, int64_t id, store_org *out)
 {
+    sq_store *s = impl;
     return org_get(s, a, ST_ORG_BY_ID, NULL, id, out);
 }
 
@@ -1145,8 +1148,9 @@ static store_rc service_create_job(conn *c, void *arg)
     return write_step(c, st, bound, "create a service", &w->id, NULL);
 }
 
-store_rc store_service_create(store *s, store_service *svc)
+static store_rc sqlite_service_create(void *impl, store_service *svc)
 {
+    sq_store *s = impl;
     service_write w = {.svc = svc, .now = now_or(svc->created_at)};
     store_rc rc = write_run(s, service_create_job, &w);
     if (rc == STORE_OK) {
@@ -1168,13 +1172,14 @@ static store_rc service_update_job(conn *c, void *arg)
     return rc == STORE_OK && changes == 0 ? STORE_NOT_FOUND : rc;
 }
 
-store_rc store_service_update(store *s, const store_service *svc)
+static store_rc sqlite_service_update(void *impl, const store_service *svc)
 {
+    sq_store *s = impl;
     service_write w = {.svc = svc, .now = now_or(svc->updated_at)};
     return write_run(s, service_update_job, &w);
 }
 
-static store_rc service_get(store *s, arena *a, int which, int64_t key, const char *code,
+static store_rc service_get(sq_store *s, arena *a, int which, int64_t key, const char *code,
                             store_service *out)
 {
     memset(out, 0, sizeof(*out));
@@ -1203,18 +1208,23 @@ out:
     return rc;
 }
 
-store_rc store_service_get(store *s, arena *a, int64_t org_id, const char *code, store_service *out)
+static store_rc sqlite_service_get(void *impl, arena *a, int64_t org_id, const char *code,
+                                   store_service *out)
 {
+    sq_store *s = impl;
     return service_get(s, a, ST_SERVICE_GET, org_id, code, out);
 }
 
-store_rc store_service_by_id(store *s, arena *a, int64_t id, store_service *out)
+static store_rc sqlite_service_by_id(void *impl, arena *a, int64_t id, store_service *out)
 {
+    sq_store *s = impl;
     return service_get(s, a, ST_SERVICE_BY_ID, id, NULL, out);
 }
 
-store_rc store_service_list(store *s, arena *a, int64_t org_id, store_service **out, size_t *n)
+static store_rc sqlite_service_list(void *impl, arena *a, int64_t org_id, store_service **out,
+                                    size_t *n)
 {
+    sq_store *s = impl;
     *out = NULL;
     *n = 0;
     store_service *arr = NULL;
@@ -1271,8 +1281,9 @@ static store_rc user_create_job(conn *c, void *arg)
     return write_step(c, st, bound, "create a user", &w->id, NULL);
 }
 
-store_rc store_user_create(store *s, store_user *u)
+static store_rc sqlite_user_create(void *impl, store_user *u)
 {
+    sq_store *s = impl;
     user_write w = {.u = u};
     store_rc rc = write_run(s, user_create_job, &w);
     if (rc == STORE_OK)
@@ -1280,8 +1291,9 @@ store_rc store_user_create(store *s, store_user *u)
     return rc;
 }
 
-store_rc store_user_by_email(store *s, arena *a, const char *email, store_user *out)
+static store_rc sqlite_user_by_email(void *impl, arena *a, const char *email, store_user *out)
 {
+    sq_store *s = impl;
     memset(out, 0, sizeof(*out));
     conn *c = pool_take(s);
     store_rc rc = STORE_ERROR;
@@ -1337,16 +1349,17 @@ static store_rc session_create_job(conn *c, void *arg)
     return write_step(c, st, bound, "create a session", NULL, NULL);
 }
 
-store_rc store_session_create(store *s, const unsigned char hash[32], int64_t user_id,
-                              int64_t expires_at)
+static store_rc sqlite_session_create(void *impl, const unsigned char hash[32], int64_t user_id,
+                                      int64_t expires_at)
 {
+    sq_store *s = impl;
     session_write w = {
         .hash = hash, .user_id = user_id, .expires_at = expires_at, .now = (int64_t)time(NULL)};
     return write_run(s, session_create_job, &w);
 }
 
 /* Reads a principal row: org_id, user or key id, role, name. */
-static store_rc principal_get(store *s, arena *a, int which, const unsigned char hash[32],
+static store_rc principal_get(sq_store *s, arena *a, int which, const unsigned char hash[32],
                               int64_t now, store_principal *out)
 {
     memset(out, 0, sizeof(*out));
@@ -1381,9 +1394,10 @@ out:
     return rc;
 }
 
-store_rc store_session_get(store *s, arena *a, const unsigned char hash[32], int64_t now,
-                           store_principal *out)
+static store_rc sqlite_session_get(void *impl, arena *a, const unsigned char hash[32], int64_t now,
+                                   store_principal *out)
 {
+    sq_store *s = impl;
     return principal_get(s, a, ST_SESSION_GET, hash, now, out);
 }
 
@@ -1398,8 +1412,9 @@ static store_rc session_delete_job(conn *c, void *arg)
     return rc == STORE_OK && changes == 0 ? STORE_NOT_FOUND : rc;
 }
 
-store_rc store_session_delete(store *s, const unsigned char hash[32])
+static store_rc sqlite_session_delete(void *impl, const unsigned char hash[32])
 {
+    sq_store *s = impl;
     session_write w = {.hash = hash};
     return write_run(s, session_delete_job, &w);
 }
@@ -1423,17 +1438,20 @@ static store_rc key_create_job(conn *c, void *arg)
     return write_step(c, st, bound, "create an API key", &w->id, NULL);
 }
 
-store_rc store_key_create(store *s, int64_t org_id, const char *label, const char *role,
-                          const unsigned char hash[32], int64_t *id)
+static store_rc sqlite_key_create(void *impl, int64_t org_id, const char *label, const char *role,
+                                  const unsigned char hash[32], int64_t *id)
 {
+    sq_store *s = impl;
     key_write w = {.org_id = org_id, .label = label, .role = role, .hash = hash};
     store_rc rc = write_run(s, key_create_job, &w);
     *id = rc == STORE_OK ? w.id : 0;
     return rc;
 }
 
-store_rc store_key_get(store *s, arena *a, const unsigned char hash[32], store_principal *out)
+static store_rc sqlite_key_get(void *impl, arena *a, const unsigned char hash[32],
+                               store_principal *out)
 {
+    sq_store *s = impl;
     return principal_get(s, a, ST_KEY_GET, hash, 0, out);
 }
 
@@ -1614,9 +1632,10 @@ static store_rc case_create_job(conn *c, void *arg)
     return rc;
 }
 
-store_rc store_case_create(store *s, arena *a, const store_case_new *in, store_case *out,
-                           bool *existed)
+static store_rc sqlite_case_create(void *impl, arena *a, const store_case_new *in, store_case *out,
+                                   bool *existed)
 {
+    sq_store *s = impl;
     memset(out, 0, sizeof(*out));
     case_write w = {.in = in, .a = a, .out = out};
     store_rc rc = write_run(s, case_create_job, &w);
@@ -1626,8 +1645,10 @@ store_rc store_case_create(store *s, arena *a, const store_case_new *in, store_c
     return rc;
 }
 
-store_rc store_case_get(store *s, arena *a, int64_t org_id, const char *reference, store_case *out)
+static store_rc sqlite_case_get(void *impl, arena *a, int64_t org_id, const char *reference,
+                                store_case *out)
 {
+    sq_store *s = impl;
     memset(out, 0, sizeof(*out));
     conn *c = pool_take(s);
     store_rc rc = case_read(c, a, ST_CASE_BY_REF, 0, reference, org_id, out);
@@ -1637,9 +1658,10 @@ store_rc store_case_get(store *s, arena *a, int64_t org_id, const char *referenc
     return rc;
 }
 
-store_rc store_case_events(store *s, arena *a, int64_t case_id, bool public_only, store_event **out,
-                           size_t *n)
+static store_rc sqlite_case_events(void *impl, arena *a, int64_t case_id, bool public_only,
+                                   store_event **out, size_t *n)
 {
+    sq_store *s = impl;
     *out = NULL;
     *n = 0;
     store_event *arr = NULL;
@@ -1699,9 +1721,10 @@ static char *like_pattern(arena *a, const char *text)
     return p;
 }
 
-store_rc store_case_list(store *s, arena *a, const store_case_filter *f, store_case **out,
-                         size_t *n, bool *more)
+static store_rc sqlite_case_list(void *impl, arena *a, const store_case_filter *f, store_case **out,
+                                 size_t *n, bool *more)
 {
+    sq_store *s = impl;
     *out = NULL;
     *n = 0;
     *more = false;
@@ -1839,14 +1862,10 @@ static store_rc event_append_job(conn *c, void *arg)
     return w->access ? insert_access(c, w->case_id, w->access, NULL) : STORE_OK;
 }
 
-store_rc store_event_append(store *s, int64_t case_id, store_event *ev, bool closes)
+static store_rc sqlite_event_append_access(void *impl, int64_t case_id, store_event *ev,
+                                           bool closes, const store_access *access)
 {
-    return store_event_append_access(s, case_id, ev, closes, NULL);
-}
-
-store_rc store_event_append_access(store *s, int64_t case_id, store_event *ev, bool closes,
-                                   const store_access *access)
-{
+    sq_store *s = impl;
     ev->id = 0;
     bool stage_change = ev->type && strcmp(ev->type, "stage_change") == 0;
     if (stage_change ? !ev->from_stage || !ev->stage : closes) {
@@ -1863,6 +1882,11 @@ store_rc store_event_append_access(store *s, int64_t case_id, store_event *ev, b
     if (rc == STORE_OK)
         ev->id = w.id;
     return rc;
+}
+
+static store_rc sqlite_event_append(void *impl, int64_t case_id, store_event *ev, bool closes)
+{
+    return sqlite_event_append_access(impl, case_id, ev, closes, NULL);
 }
 
 typedef struct secret_change {
@@ -1882,15 +1906,17 @@ static store_rc set_secret_job(conn *c, void *arg)
     return rc == STORE_OK && changes == 0 ? STORE_NOT_FOUND : rc;
 }
 
-store_rc store_case_set_secret(store *s, int64_t case_id, const unsigned char hash[32])
+static store_rc sqlite_case_set_secret(void *impl, int64_t case_id, const unsigned char hash[32])
 {
+    sq_store *s = impl;
     secret_change w = {.case_id = case_id, .hash = hash};
     return write_run(s, set_secret_job, &w);
 }
 
-store_rc store_service_durations(store *s, arena *a, int64_t service_id, int limit, int64_t **out,
-                                 size_t *n)
+static store_rc sqlite_service_durations(void *impl, arena *a, int64_t service_id, int limit,
+                                         int64_t **out, size_t *n)
 {
+    sq_store *s = impl;
     *out = NULL;
     *n = 0;
     if (limit <= 0)
@@ -1939,8 +1965,9 @@ static store_rc access_record_job(conn *c, void *arg)
     return rc;
 }
 
-store_rc store_access_record(store *s, store_access *accesses, size_t n)
+static store_rc sqlite_access_record(void *impl, store_access *accesses, size_t n)
 {
+    sq_store *s = impl;
     if (n == 0)
         return STORE_OK;
     access_write w = {.accesses = accesses, .n = n};
@@ -1955,8 +1982,10 @@ store_rc store_access_record(store *s, store_access *accesses, size_t n)
     return rc;
 }
 
-store_rc store_case_accesses(store *s, arena *a, int64_t case_id, store_access **out, size_t *n)
+static store_rc sqlite_case_accesses(void *impl, arena *a, int64_t case_id, store_access **out,
+                                     size_t *n)
 {
+    sq_store *s = impl;
     *out = NULL;
     *n = 0;
     store_access *arr = NULL;
@@ -2038,10 +2067,45 @@ static store_rc import_job(conn *c, void *arg)
 /* The import is a transaction of its own, queued with the other writes: a
  * savepoint over a whole import would only add to its cost, and its size
  * gives nothing to share. */
-store_rc store_case_import(store *s, const store_case_new *cases, const store_event *const *events,
-                           const size_t *n_events, const int64_t *closed_at, size_t n)
+static store_rc sqlite_case_import(void *impl, const store_case_new *cases,
+                                   const store_event *const *events, const size_t *n_events,
+                                   const int64_t *closed_at, size_t n)
 {
+    sq_store *s = impl;
     import_write w = {
         .cases = cases, .events = events, .n_events = n_events, .closed_at = closed_at, .n = n};
     return write_submit(s, import_job, &w, true);
 }
+
+const store_ops store_sqlite_ops = {
+    .open = sqlite_open,
+    .close = sqlite_close,
+    .schema_version = sqlite_schema_version,
+    .secret_key = sqlite_secret_key,
+    .org_create = sqlite_org_create,
+    .org_by_slug = sqlite_org_by_slug,
+    .org_by_id = sqlite_org_by_id,
+    .service_create = sqlite_service_create,
+    .service_update = sqlite_service_update,
+    .service_get = sqlite_service_get,
+    .service_by_id = sqlite_service_by_id,
+    .service_list = sqlite_service_list,
+    .user_create = sqlite_user_create,
+    .user_by_email = sqlite_user_by_email,
+    .session_create = sqlite_session_create,
+    .session_get = sqlite_session_get,
+    .session_delete = sqlite_session_delete,
+    .key_create = sqlite_key_create,
+    .key_get = sqlite_key_get,
+    .case_create = sqlite_case_create,
+    .case_get = sqlite_case_get,
+    .case_events = sqlite_case_events,
+    .case_list = sqlite_case_list,
+    .event_append = sqlite_event_append,
+    .event_append_access = sqlite_event_append_access,
+    .case_set_secret = sqlite_case_set_secret,
+    .service_durations = sqlite_service_durations,
+    .access_record = sqlite_access_record,
+    .case_accesses = sqlite_case_accesses,
+    .case_import = sqlite_case_import,
+};

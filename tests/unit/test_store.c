@@ -171,10 +171,12 @@ static void test_open_refuses(void **state)
     (void)state;
     store *s = (store *)&s;
     char err[256];
+    /* A PostgreSQL URI goes to that backend; an unreachable server is
+     * "unavailable", with a reason, and no store. */
     assert_int_equal(store_open("postgresql://db.invalid/opencase", 2, &s, err, sizeof(err)),
-                     STORE_ERROR);
+                     STORE_UNAVAILABLE);
     assert_null(s);
-    assert_string_equal(err, "PostgreSQL is not supported by this build yet");
+    assert_true(strlen(err) > 0);
 
     assert_int_not_equal(store_open("/nonexistent-dir/x/y.db", 2, &s, err, sizeof(err)), STORE_OK);
     assert_null(s);

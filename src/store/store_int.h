@@ -1,0 +1,68 @@
+/* store_int.h - the table each storage backend fills in, private to src/store.
+ *
+ * store.c owns the store handle and forwards every public call through the
+ * backend's table, so that one binary serves either database and the choice
+ * is the database URI's alone. Each function has the meaning and the
+ * ownership rules of its store.h namesake; `impl` is what the backend's open
+ * returned.
+ */
+#ifndef OC_STORE_INT_H
+#define OC_STORE_INT_H
+
+#include "store/store.h"
+
+typedef struct store_ops {
+    store_rc (*open)(const char *uri, int pool_size, void **impl, char *err, size_t errlen);
+    void (*close)(void *impl);
+    int (*schema_version)(void *impl);
+    store_rc (*secret_key)(void *impl, unsigned char key[32]);
+
+    store_rc (*org_create)(void *impl, const char *slug, const char *name, int64_t *id);
+    store_rc (*org_by_slug)(void *impl, arena *a, const char *slug, store_org *out);
+    store_rc (*org_by_id)(void *impl, arena *a, int64_t id, store_org *out);
+
+    store_rc (*service_create)(void *impl, store_service *svc);
+    store_rc (*service_update)(void *impl, const store_service *svc);
+    store_rc (*service_get)(void *impl, arena *a, int64_t org_id, const char *code,
+                            store_service *out);
+    store_rc (*service_by_id)(void *impl, arena *a, int64_t id, store_service *out);
+    store_rc (*service_list)(void *impl, arena *a, int64_t org_id, store_service **out, size_t *n);
+
+    store_rc (*user_create)(void *impl, store_user *u);
+    store_rc (*user_by_email)(void *impl, arena *a, const char *email, store_user *out);
+    store_rc (*session_create)(void *impl, const unsigned char hash[32], int64_t user_id,
+                               int64_t expires_at);
+    store_rc (*session_get)(void *impl, arena *a, const unsigned char hash[32], int64_t now,
+                            store_principal *out);
+    store_rc (*session_delete)(void *impl, const unsigned char hash[32]);
+    store_rc (*key_create)(void *impl, int64_t org_id, const char *label, const char *role,
+                           const unsigned char hash[32], int64_t *id);
+    store_rc (*key_get)(void *impl, arena *a, const unsigned char hash[32], store_principal *out);
+
+    store_rc (*case_create)(void *impl, arena *a, const store_case_new *in, store_case *out,
+                            bool *existed);
+    store_rc (*case_get)(void *impl, arena *a, int64_t org_id, const char *reference,
+                         store_case *out);
+    store_rc (*case_events)(void *impl, arena *a, int64_t case_id, bool public_only,
+                            store_event **out, size_t *n);
+    store_rc (*case_list)(void *impl, arena *a, const store_case_filter *f, store_case **out,
+                          size_t *n, bool *more);
+    store_rc (*event_append)(void *impl, int64_t case_id, store_event *ev, bool closes);
+    store_rc (*event_append_access)(void *impl, int64_t case_id, store_event *ev, bool closes,
+                                    const store_access *access);
+    store_rc (*case_set_secret)(void *impl, int64_t case_id, const unsigned char hash[32]);
+    store_rc (*service_durations)(void *impl, arena *a, int64_t service_id, int limit,
+                                  int64_t **out, size_t *n);
+
+    store_rc (*access_record)(void *impl, store_access *accesses, size_t n);
+    store_rc (*case_accesses)(void *impl, arena *a, int64_t case_id, store_access **out, size_t *n);
+
+    store_rc (*case_import)(void *impl, const store_case_new *cases,
+                            const store_event *const *events, const size_t *n_events,
+                            const int64_t *closed_at, size_t n);
+} store_ops;
+
+extern const store_ops store_sqlite_ops;
+extern const store_ops store_pg_ops;
+
+#endif

@@ -1,0 +1,2013 @@
+/* store_pg.c - the PostgreSQL backend of store.h.
+ *
+ * A store is a pool of libpq connections to one database. A call borrows a
+ * connection, runs its statements (one transaction for a write of several
+ * statements, autocommit for one) and gives the connection back. Each
+ * connection prepares a statement the first time it needs it and keeps it,
+ * so that the hot look-ups cost one round trip. Parameters are always bound,
+ * never spliced into SQL.
+ *
+ * Durability is the server's: synchronous_commit is left as it is (on by
+ * default), so a COMMIT returns once the WAL is flushed, and the server
+ * shares one flush among concurrent commits itself.
+ *
+ * Concurrency is the database's: a stage change is a compare-and-set UPDATE
+ * (READ COMMITTED re-checks the condition on the row a concurrent writer
+ * left, so only one of two racing moves changes a row), and idempotency keys
+ * and feedback are unique indexes; the loser of an idempotency race starts
+ * over and finds the winner's case.
+ *
+ * A connection that fails (the server restarted, the network dropped) makes
+ * the call answer STORE_UNAVAILABLE and is reset before its next use, so a
+ * restarted server is picked up without restarting the application.
+ *
+ * Migrations are compiled in (embedded.h, generated from
+ * migrations/postgresql/) and applied at open, one transaction each, under
+ * an advisory lock so that instances starting together take turns.
+ */
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <libpq-fe.h>
+#include <sodium.h>
+
+#include "embedded.h"
+#include "store/store_int.h"
+#include "util/log.h"
+
+#define LIST_MAX 200
+/* The advisory lock that serialises migrations across instances: any fixed
+ * number that no other user of the database is likely to pick. */
+#define MIGRATION_LOCK 0x6f70656e63617365LL
+/* The most parameters one statement binds. */
+#define PARAMS_MAX 16
+/* How much COPY data the bulk import gathers before sending it. */
+#define COPY_CHUNK (256 * 1024)
+
+/* Statements every connection may prepare, by number. */
+enum {
+    ST_SETTING_INSERT,
+    ST_SETTING_GET,
+    ST_ORG_INSERT,
+    ST_ORG_BY_SLUG,
+    ST_ORG_BY_ID,
+    ST_SERVICE_INSERT,
+    ST_SERVICE_UPDATE,
+    ST_SERVICE_GET,
+    ST_SERVICE_BY_ID,
+    ST_SERVICE_LIST,
+    ST_USER_INSERT,
+    ST_USER_BY_EMAIL,
+    ST_SESSION_PURGE,
+    ST_SESSION_INSERT,
+    ST_SESSION_GET,
+    ST_SESSION_DELETE,
+    ST_KEY_INSERT,
+    ST_KEY_GET,
+    ST_PERSON_INSERT,
+    ST_CASE_INSERT,
+    ST_CASE_BY_IDEMPOTENCY,
+    ST_CASE_BY_ID,
+    ST_CASE_BY_REF,
+    ST_CASE_EXISTS,
+    ST_CASE_MOVE,
+    ST_CASE_TOUCH,
+    ST_CASE_SET_SECRET,
+    ST_EVENTS_ALL,
+    ST_EVENTS_PUBLIC,
+    ST_EVENT_INSERT,
+    ST_DURATIONS,
+    ST_ACCESS_INSERT,
+    ST_ACCESSES_OF_CASE,
+    ST_FIXED_COUNT
+};
+
+/* The case list is one statement per combination of filters, so that each
+ * is planned for its index; they follow the fixed statements. */
+enum {
+    LIST_SERVICE = 1 << 0,
+    LIST_STAGE = 1 << 1,
+    LIST_FROM = 1 << 2,
+    LIST_TO = 1 << 3,
+    LIST_TEXT = 1 << 4,
+    LIST_VARIANTS = 1 << 5
+};
+#define ST_COUNT (ST_FIXED_COUNT + LIST_VARIANTS)
+
+#define SERVICE_COLUMNS                                                                            \
+    "id, org_id, code, name, description, workflow_json, target_days, created_at, updated_at"
+
+/* The columns read_case() expects, cases first, then the service code and
+ * the person. */
+#define CASE_SELECT                                                                                \
+    "SELECT c.id, c.org_id, c.service_id, s.code, c.reference, c.stage, c.summary,"                \
+    " c.secret_hash, c.opened_at, c.updated_at, c.closed_at, p.id, p.name, p.email, p.phone,"      \
+    " p.address, p.postcode FROM cases c JOIN services s ON s.id = c.service_id"                   \
+    " LEFT JOIN persons p ON p.id = c.person_id "
+
+#define EVENT_SELECT                                                                               \
+    "SELECT id, case_id, type, from_stage, stage, body, rating, public, actor, created_at"         \
+    " FROM events WHERE case_id = $1 "
+
+static const char *const fixed_sql[ST_FIXED_COUNT] = {
+    [ST_SETTING_INSERT] = "INSERT INTO settings (key, value) VALUES ($1, $2)"
+                          " ON CONFLICT (key) DO NOTHING",
+    [ST_SETTING_GET] = "SELECT value FROM settings WHERE key = $1",
+    [ST_ORG_INSERT] = "INSERT INTO orgs (slug, name) VALUES ($1, $2) RETURNING id",
+    [ST_ORG_BY_SLUG] = "SELECT id, slug, name FROM orgs WHERE slug = $1",
+    [ST_ORG_BY_ID] = "SELECT id, slug, name FROM orgs WHERE id = $1",
+    [ST_SERVICE_INSERT] = "INSERT INTO services (org_id, code, name, description, workflow_json,"
+                          " target_days, created_at, updated_at)"
+                          " VALUES ($1, $2, $3, $4, $5, $6, $7, $7) RETURNING id",
+    [ST_SERVICE_UPDATE] = "UPDATE services SET name = $3, description = $4, workflow_json = $5,"
+                          " target_days = $6, updated_at = $7 WHERE org_id = $1 AND code = $2",
+    [ST_SERVICE_GET] = "SELECT " SERVICE_COLUMNS " FROM services WHERE org_id = $1 AND code = $2",
+    [ST_SERVICE_BY_ID] = "SELECT " SERVICE_COLUMNS " FROM services WHERE id = $1",
+    /* COLLATE "C": the byte order SQLite sorts by, whatever the database's
+     * collation. */
+    [ST_SERVICE_LIST] = "SELECT " SERVICE_COLUMNS " FROM services WHERE org_id = $1"
+                        " ORDER BY code COLLATE \"C\"",
+    [ST_USER_INSERT] = "INSERT INTO users (org_id, email, name, role, password_hash)"
+                       " VALUES ($1, $2, $3, $4, $5) RETURNING id",
+    [ST_USER_BY_EMAIL] = "SELECT id, org_id, email, name, role, password_hash FROM users"
+                         " WHERE email = $1",
+    [ST_SESSION_PURGE] = "DELETE FROM sessions WHERE expires_at <= $1",
+    [ST_SESSION_INSERT] = "INSERT INTO sessions (token_hash, user_id, expires_at)"
+                          " VALUES ($1, $2, $3)",
+    [ST_SESSION_GET] = "SELECT u.org_id, u.id, u.role, u.name FROM sessions s"
+                       " JOIN users u ON u.id = s.user_id"
+                       " WHERE s.token_hash = $1 AND s.expires_at > $2",
+    [ST_SESSION_DELETE] = "DELETE FROM sessions WHERE token_hash = $1",
+    [ST_KEY_INSERT] = "INSERT INTO api_keys (org_id, label, role, key_hash)"
+                      " VALUES ($1, $2, $3, $4) RETURNING id",
+    [ST_KEY_GET] = "SELECT org_id, id, role, label FROM api_keys WHERE key_hash = $1",
+    [ST_PERSON_INSERT] = "INSERT INTO persons (name, email, phone, address, postcode)"
+                         " VALUES ($1, $2, $3, $4, $5) RETURNING id",
+    [ST_CASE_INSERT] = "INSERT INTO cases (org_id, service_id, reference, stage, summary,"
+                       " secret_hash, person_id, opened_at, updated_at, closed_at, idempotency_key)"
+                       " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8, NULL, $9) RETURNING id",
+    [ST_CASE_BY_IDEMPOTENCY] = "SELECT id FROM cases WHERE org_id = $1 AND idempotency_key = $2",
+    [ST_CASE_BY_ID] = CASE_SELECT "WHERE c.id = $1",
+    [ST_CASE_BY_REF] = CASE_SELECT "WHERE c.reference = $1 AND ($2::bigint = 0 OR c.org_id = $2)",
+    [ST_CASE_EXISTS] = "SELECT 1 FROM cases WHERE id = $1",
+    [ST_CASE_MOVE] = "UPDATE cases SET stage = $2, updated_at = greatest(updated_at, $3),"
+                     " closed_at = $4 WHERE id = $1 AND stage = $5 AND closed_at IS NULL",
+    [ST_CASE_TOUCH] = "UPDATE cases SET updated_at = greatest(updated_at, $2) WHERE id = $1",
+    [ST_CASE_SET_SECRET] = "UPDATE cases SET secret_hash = $2 WHERE id = $1",
+    [ST_EVENTS_ALL] = EVENT_SELECT "ORDER BY id",
+    [ST_EVENTS_PUBLIC] = EVENT_SELECT "AND public ORDER BY id",
+    /* The event records the case's stage as it stands after the event, read
+     * in the same transaction, so that it cannot disagree with the case. */
+    [ST_EVENT_INSERT] =
+        "INSERT INTO events (case_id, type, from_stage, stage, body, rating,"
+        " public, actor, created_at)"
+        " VALUES ($1, $2, $3, coalesce($4, (SELECT stage FROM cases WHERE id = $1)),"
+        " $5, $6, $7, $8, $9) RETURNING id",
+    [ST_DURATIONS] = "SELECT closed_at - opened_at FROM cases"
+                     " WHERE service_id = $1 AND closed_at IS NOT NULL"
+                     " ORDER BY closed_at DESC LIMIT $2",
+    /* The case's organisation is read from the case, not trusted from the
+     * caller; no row is inserted when there is no such case. */
+    [ST_ACCESS_INSERT] = "INSERT INTO accesses (case_id, case_org_id, reader_org_id, user_id,"
+                         " key_id, reader_name, role, action, purpose, at)"
+                         " SELECT id, org_id, $2::bigint, $3::bigint, $4::bigint, $5::text,"
+                         " $6::text, $7::text, $8::text, $9::bigint FROM cases WHERE id = $1"
+                         " RETURNING id",
+    [ST_ACCESSES_OF_CASE] = "SELECT a.id, a.case_id, a.case_org_id, a.reader_org_id, o.name,"
+                            " a.user_id, a.key_id, a.reader_name, a.role, a.action, a.purpose,"
+                            " a.at FROM accesses a JOIN orgs o ON o.id = a.reader_org_id"
+                            " WHERE a.case_id = $1 ORDER BY a.at DESC, a.id DESC",
+};
+
+typedef struct pconn {
+    PGconn *pg;
+    bool prepared[ST_COUNT];
+    bool broken; /* failed: reset before its next use */
+} pconn;
+
+typedef struct pg_store {
+    pconn *conns;
+    int nconns;
+    pconn **idle; /* a stack of the connections not lent out */
+    int nidle;
+    pthread_mutex_t mu; /* guards idle, nidle, key and have_key */
+    pthread_cond_t cv;
+    int version;
+    unsigned char key[32];
+    bool have_key;
+} pg_store;
+
+/* Parameters in libpq's form: integers as decimal text, hashes as binary. */
+typedef struct params {
+    const char *values[PARAMS_MAX];
+    int lengths[PARAMS_MAX];
+    int formats[PARAMS_MAX];
+    char numbers[PARAMS_MAX][24];
+    int n;
+} params;
+
+/* ---- errors ---- */
+
+static void set_err(char *err, size_t errlen, const char *msg, const char *detail)
+{
+    if (!err || errlen == 0)
+        return;
+    if (detail)
+        snprintf(err, errlen, "%s: %s", msg, detail);
+    else
+        snprintf(err, errlen, "%s", msg);
+}
+
+/* Copies text for a log line, without its line breaks and with quotes made
+ * apostrophes, so that the line stays parseable. */
+static void log_clean(char *out, size_t len, const char *in)
+{
+    size_t j = 0;
+    for (const char *m = in ? in : ""; *m && j + 1 < len; m++) {
+        char ch = *m;
+        if (ch == '"' || ch == '\\')
+            ch = '\'';
+        else if (ch == '\n' || ch == '\r' || ch == '\t')
+            ch = ' ';
+        out[j++] = ch;
+    }
+    while (j > 0 && out[j - 1] == ' ')
+        j--;
+    out[j] = '\0';
+}
+
+/* Logs what failed. The server's message is kept unless it is a data
+ * exception (class 22), whose messages quote the offending value, so the log
+ * holds no personal data. */
+static void log_pg(bool warn, const char *what, PGconn *pg, const PGresult *res)
+{
+    const char *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
+    const char *msg = res ? PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY) : NULL;
+    if (!msg)
+        msg = PQerrorMessage(pg);
+    if (state && strncmp(state, "22", 2) == 0)
+        msg = "a value was refused";
+    char detail[256];
+    log_clean(detail, sizeof(detail), msg);
+    if (warn)
+        log_warn("msg=\"store: %s\" sqlstate=%s error=\"%s\"", what, state ? state : "none",
+                 detail);
+    else
+        log_error("msg=\"store: %s\" sqlstate=%s error=\"%s\"", what, state ? state : "none",
+                  detail);
+}
+
+/* Whether a failure's SQLSTATE means the connection can no longer be
+ * trusted: it is gone, or the server is shutting down or restarting. A
+ * failure without one never reached the server. */
+static bool connection_lost(const char *state)
+{
+    return strncmp(state, "08", 2) == 0 || strcmp(state, "57P01") == 0 ||
+           strcmp(state, "57P02") == 0 || strcmp(state, "57P03") == 0;
+}
+
+/* Maps a failed result (or none) to a store result, logging what is not an
+ * expected outcome, and marks the connection for a reset when it failed. */
+static store_rc fail(pconn *c, const PGresult *res, const char *what)
+{
+    const char *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
+    if (!state || PQstatus(c->pg) != CONNECTION_OK || connection_lost(state)) {
+        c->broken = true;
+        log_pg(true, what, c->pg, res);
+        return STORE_UNAVAILABLE;
+    }
+    if (strcmp(state, "23505") == 0)
+        return STORE_DUPLICATE;
+    /* The organisation, service, user or case referred to is missing. */
+    if (strcmp(state, "23503") == 0)
+        return STORE_NOT_FOUND;
+    /* Contention, a timeout, or a server short of resources: worth a retry. */
+    if (strcmp(state, "40001") == 0 || strcmp(state, "40P01") == 0 || strcmp(state, "55P03") == 0 ||
+        strcmp(state, "57014") == 0 || strncmp(state, "53", 2) == 0) {
+        log_pg(true, what, c->pg, res);
+        return STORE_UNAVAILABLE;
+    }
+    log_pg(false, what, c->pg, res);
+    return STORE_ERROR;
+}
+
+static store_rc out_of_memory(const char *what)
+{
+    log_error("msg=\"store: %s: out of memory\"", what);
+    return STORE_ERROR;
+}
+
+/* ---- parameters ---- */
+
+static void p_text(params *p, const char *v)
+{
+    p->values[p->n] = v;
+    p->lengths[p->n] = 0;
+    p->formats[p->n] = 0;
+    p->n++;
+}
+
+static void p_int(params *p, int64_t v)
+{
+    snprintf(p->numbers[p->n], sizeof(p->numbers[p->n]), "%lld", (long long)v);
+    p_text(p, p->numbers[p->n]);
+}
+
+/* An id or time that is 0 when absent binds as NULL. */
+static void p_or_null(params *p, int64_t v)
+{
+    if (v)
+        p_int(p, v);
+    else
+        p_text(p, NULL);
+}
+
+static void p_hash(params *p, const unsigned char *h)
+{
+    p->values[p->n] = (const char *)h;
+    p->lengths[p->n] = h ? 32 : 0;
+    p->formats[p->n] = 1;
+    p->n++;
+}
+
+static void p_bool(params *p, bool v)
+{
+    p_text(p, v ? "t" : "f");
+}
+
+/* ---- statements ---- */
+
+/* The SQL of a case list variant. Parameters: $1 org, $2 and $3 the cursor
+ * (opened_at, id), $4 the limit, then one per filter in the mask's order. */
+static void list_sql(unsigned mask, char *out, size_t len)
+{
+    char filters[512];
+    size_t used = 0;
+    int next = 5;
+    filters[0] = '\0';
+    if (mask & LIST_SERVICE)
+        used += (size_t)snprintf(filters + used, sizeof(filters) - used,
+                                 " AND c.service_id = (SELECT id FROM services"
+                                 " WHERE org_id = $1 AND code = $%d)",
+                                 next++);
+    if (mask & LIST_STAGE)
+        used +=
+            (size_t)snprintf(filters + used, sizeof(filters) - used, " AND c.stage = $%d", next++);
+    if (mask & LIST_FROM)
+        used += (size_t)snprintf(filters + used, sizeof(filters) - used, " AND c.opened_at >= $%d",
+                                 next++);
+    if (mask & LIST_TO)
+        used += (size_t)snprintf(filters + used, sizeof(filters) - used, " AND c.opened_at < $%d",
+                                 next++);
+    /* ILIKE: SQLite's LIKE ignores case too. */
+    if (mask & LIST_TEXT)
+        snprintf(filters + used, sizeof(filters) - used,
+                 " AND (c.reference ILIKE $%d ESCAPE '\\' OR c.summary ILIKE $%d ESCAPE '\\')",
+                 next, next);
+    snprintf(out, len,
+             CASE_SELECT "WHERE c.org_id = $1 AND (c.opened_at, c.id) < ($2, $3)%s"
+                         " ORDER BY c.opened_at DESC, c.id DESC LIMIT $4",
+             filters);
+}
+
+/* Runs statement `id` on the connection, preparing it on first use. The
+ * result is the caller's to clear; NULL only when libpq is out of memory. */
+static PGresult *exec_st(pconn *c, int id, const params *p)
+{
+    char name[16];
+    snprintf(name, sizeof(name), "s%d", id);
+    if (!c->prepared[id]) {
+        char list[1024];
+        const char *sql = list;
+        if (id < ST_FIXED_COUNT)
+            sql = fixed_sql[id];
+        else
+            list_sql((unsigned)(id - ST_FIXED_COUNT), list, sizeof(list));
+        PGresult *res = PQprepare(c->pg, name, sql, p->n, NULL);
+        if (PQresultStatus(res) != PGRES_COMMAND_OK)
+            return res;
+        PQclear(res);
+        c->prepared[id] = true;
+    }
+    return PQexecPrepared(c->pg, name, p->n, p->values, p->lengths, p->formats, 0);
+}
+
+/* Runs a statement that returns no rows, or one row of interest (RETURNING),
+ * and sets *changed to the rows it changed and *id to the first column of
+ * its first row, when they are not NULL. */
+static store_rc exec_write(pconn *c, int id, const params *p, const char *what, int64_t *row_id,
+                           int *changed)
+{
+    PGresult *res = exec_st(c, id, p);
+    ExecStatusType st = PQresultStatus(res);
+    store_rc rc = STORE_OK;
+    if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {
+        rc = fail(c, res, what);
+    } else {
+        if (changed)
+            *changed = (int)strtol(PQcmdTuples(res), NULL, 10);
+        if (row_id)
+            *row_id = PQntuples(res) > 0 ? strtoll(PQgetvalue(res, 0, 0), NULL, 10) : 0;
+    }
+    PQclear(res);
+    return rc;
+}
+
+/* Runs a query; on success *out holds the result, to be cleared by the
+ * caller. */
+static store_rc exec_read(pconn *c, int id, const params *p, const char *what, PGresult **out)
+{
+    *out = NULL;
+    PGresult *res = exec_st(c, id, p);
+    if (PQresultStatus(res) != PGRES_TUPLES_OK) {
+        store_rc rc = fail(c, res, what);
+        PQclear(res);
+        return rc;
+    }
+    *out = res;
+    return STORE_OK;
+}
+
+/* Runs SQL without parameters, such as BEGIN or COMMIT. */
+static store_rc exec_plain(pconn *c, const char *sql, const char *what)
+{
+    PGresult *res = PQexec(c->pg, sql);
+    store_rc rc = PQresultStatus(res) == PGRES_COMMAND_OK ? STORE_OK : fail(c, res, what);
+    PQclear(res);
+    return rc;
+}
+
+/* ---- reading rows into the arena ---- */
+
+static int64_t col_int(const PGresult *res, int row, int col)
+{
+    if (PQgetisnull(res, row, col))
+        return 0;
+    return strtoll(PQgetvalue(res, row, col), NULL, 10);
+}
+
+/* A text column copied into the arena; NULL for SQL NULL. Sets *oom when the
+ * copy fails. */
+static const char *col_text(arena *a, const PGresult *res, int row, int col, bool *oom)
+{
+    if (PQgetisnull(res, row, col))
+        return NULL;
+    char *copy = arena_strndup(a, PQgetvalue(res, row, col), (size_t)PQgetlength(res, row, col));
+    if (!copy)
+        *oom = true;
+    return copy;
+}
+
+/* A bytea column of exactly 32 bytes; false when it is anything else. */
+static bool col_hash(const PGresult *res, int row, int col, unsigned char out[32])
+{
+    if (PQgetisnull(res, row, col))
+        return false;
+    size_t len = 0;
+    unsigned char *raw = PQunescapeBytea((const unsigned char *)PQgetvalue(res, row, col), &len);
+    bool ok = raw && len == 32;
+    if (ok)
+        memcpy(out, raw, 32);
+    if (raw)
+        PQfreemem(raw);
+    return ok;
+}
+
+static void read_service(arena *a, const PGresult *res, int row, store_service *out, bool *oom)
+{
+    out->id = col_int(res, row, 0);
+    out->org_id = col_int(res, row, 1);
+    out->code = col_text(a, res, row, 2, oom);
+    out->name = col_text(a, res, row, 3, oom);
+    out->description = col_text(a, res, row, 4, oom);
+    out->workflow_json = col_text(a, res, row, 5, oom);
+    out->target_days = (int)col_int(res, row, 6);
+    out->created_at = col_int(res, row, 7);
+    out->updated_at = col_int(res, row, 8);
+}
+
+/* Reads a row of CASE_SELECT. */
+static void read_case(arena *a, const PGresult *res, int row, store_case *out, bool *oom)
+{
+    out->id = col_int(res, row, 0);
+    out->org_id = col_int(res, row, 1);
+    out->service_id = col_int(res, row, 2);
+    out->service_code = col_text(a, res, row, 3, oom);
+    out->reference = col_text(a, res, row, 4, oom);
+    out->stage = col_text(a, res, row, 5, oom);
+    out->summary = col_text(a, res, row, 6, oom);
+    if (!col_hash(res, row, 7, out->secret_hash))
+        memset(out->secret_hash, 0, sizeof(out->secret_hash));
+    out->opened_at = col_int(res, row, 8);
+    out->updated_at = col_int(res, row, 9);
+    out->closed_at = col_int(res, row, 10);
+    out->person.id = col_int(res, row, 11);
+    out->person.name = col_text(a, res, row, 12, oom);
+    out->person.email = col_text(a, res, row, 13, oom);
+    out->person.phone = col_text(a, res, row, 14, oom);
+    out->person.address = col_text(a, res, row, 15, oom);
+    out->person.postcode = col_text(a, res, row, 16, oom);
+}
+
+static void read_event(arena *a, const PGresult *res, int row, store_event *out, bool *oom)
+{
+    out->id = col_int(res, row, 0);
+    out->case_id = col_int(res, row, 1);
+    out->type = col_text(a, res, row, 2, oom);
+    out->from_stage = col_text(a, res, row, 3, oom);
+    out->stage = col_text(a, res, row, 4, oom);
+    out->body = col_text(a, res, row, 5, oom);
+    out->rating = (int)col_int(res, row, 6);
+    out->public_ = PQgetvalue(res, row, 7)[0] == 't';
+    out->actor = col_text(a, res, row, 8, oom);
+    out->created_at = col_int(res, row, 9);
+}
+
+static void read_access(arena *a, const PGresult *res, int row, store_access *out, bool *oom)
+{
+    out->id = col_int(res, row, 0);
+    out->case_id = col_int(res, row, 1);
+    out->case_org_id = col_int(res, row, 2);
+    out->reader_org_id = col_int(res, row, 3);
+    out->reader_org_name = col_text(a, res, row, 4, oom);
+    out->user_id = col_int(res, row, 5);
+    out->key_id = col_int(res, row, 6);
+    out->reader_name = col_text(a, res, row, 7, oom);
+    out->role = col_text(a, res, row, 8, oom);
+    out->action = col_text(a, res, row, 9, oom);
+    out->purpose = col_text(a, res, row, 10, oom);
+    out->at = col_int(res, row, 11);
+}
+
+/* ---- the pool ---- */
+
+/* Server notices (such as "already exists, skipping") are not errors and
+ * would only clutter the standard error. */
+static void ignore_notice(void *arg, const char *message)
+{
+    (void)arg;
+    (void)message;
+}
+
+/* Takes a connection, first resetting it if it failed before, so that a
+ * restarted server is picked up. NULL (the connection given back) when it
+ * still cannot reach the server. */
+static pconn *pool_take(pg_store *s)
+{
+    pthread_mutex_lock(&s->mu);
+    while (s->nidle == 0)
+        pthread_cond_wait(&s->cv, &s->mu);
+    pconn *c = s->idle[--s->nidle];
+    pthread_mutex_unlock(&s->mu);
+    if (c->broken || PQstatus(c->pg) != CONNECTION_OK) {
+        PQreset(c->pg);
+        memset(c->prepared, 0, sizeof(c->prepared));
+        c->broken = PQstatus(c->pg) != CONNECTION_OK;
+        if (c->broken) {
+            log_pg(true, "reconnect", c->pg, NULL);
+            pthread_mutex_lock(&s->mu);
+            s->idle[s->nidle++] = c;
+            pthread_cond_signal(&s->cv);
+            pthread_mutex_unlock(&s->mu);
+            return NULL;
+        }
+        log_info("msg=\"store: reconnected to the database\"");
+    }
+    return c;
+}
+
+static void pool_give(pg_store *s, pconn *c)
+{
+    /* A connection goes back with no transaction open, whatever happened. */
+    PGTransactionStatusType ts = PQtransactionStatus(c->pg);
+    if (ts == PQTRANS_INTRANS || ts == PQTRANS_INERROR) {
+        PGresult *res = PQexec(c->pg, "ROLLBACK");
+        if (PQresultStatus(res) != PGRES_COMMAND_OK) {
+            log_pg(false, "roll back", c->pg, res);
+            c->broken = true;
+        }
+        PQclear(res);
+    } else if (ts != PQTRANS_IDLE) {
+        c->broken = true;
+    }
+    pthread_mutex_lock(&s->mu);
+    s->idle[s->nidle++] = c;
+    pthread_cond_signal(&s->cv);
+    pthread_mutex_unlock(&s->mu);
+}
+
+/* A write's statements, run on a borrowed connection; arg carries the inputs
+ * and receives the outputs. */
+typedef store_rc (*write_fn)(pconn *c, void *arg);
+
+/* Runs fn on a pooled connection, inside BEGIN ... COMMIT when `tx` (a write
+ * of several statements) or in autocommit (one statement). Returns once the
+ * commit is durable, or the transaction is rolled back. */
+static store_rc write_run(pg_store *s, write_fn fn, void *arg, bool tx)
+{
+    pconn *c = pool_take(s);
+    if (!c)
+        return STORE_UNAVAILABLE;
+    store_rc rc = tx ? exec_plain(c, "BEGIN", "begin a write") : STORE_OK;
+    if (rc == STORE_OK)
+        rc = fn(c, arg);
+    if (rc == STORE_OK && tx)
+        rc = exec_plain(c, "COMMIT", "commit");
+    pool_give(s, c);
+    return rc;
+}
+
+/* ---- opening ---- */
+
+static store_rc read_version(pconn *c, int *version, char *err, size_t errlen)
+{
+    PGresult *res = PQexec(c->pg, "SELECT coalesce(max(version), 0) FROM schema_migrations");
+    store_rc rc = STORE_OK;
+    if (PQresultStatus(res) != PGRES_TUPLES_OK || PQntuples(res) != 1) {
+        set_err(err, errlen, "cannot read the schema version", PQerrorMessage(c->pg));
+        rc = STORE_ERROR;
+    } else {
+        *version = (int)col_int(res, 0, 0);
+    }
+    PQclear(res);
+    return rc;
+}
+
+/* Runs migration SQL (several statements, no parameters); false with err set
+ * on failure. */
+static bool migrate_exec(pconn *c, const char *sql, char *err, size_t errlen, const char *what)
+{
+    PGresult *res = PQexec(c->pg, sql);
+    bool ok = PQresultStatus(res) == PGRES_COMMAND_OK || PQresultStatus(res) == PGRES_TUPLES_OK;
+    if (!ok) {
+        char detail[256];
+        log_clean(detail, sizeof(detail), PQerrorMessage(c->pg));
+        set_err(err, errlen, what, detail);
+    }
+    PQclear(res);
+    return ok;
+}
+
+/* Applies the embedded migrations the database lacks, each in its own
+ * transaction. The advisory lock, taken again in each transaction, makes an
+ * instance starting alongside wait, then read the version anew. */
+static store_rc migrate(pconn *c, int *version, char *err, size_t errlen)
+{
+    int latest = (int)embedded_postgresql_migrations_count;
+    char lock[256];
+    snprintf(lock, sizeof(lock),
+             "BEGIN; SELECT pg_advisory_xact_lock(%lld);"
+             " CREATE TABLE IF NOT EXISTS schema_migrations ("
+             "version integer PRIMARY KEY, applied_at bigint NOT NULL)",
+             MIGRATION_LOCK);
+    for (;;) {
+        if (!migrate_exec(c, lock, err, errlen, "cannot start migrating"))
+            goto fail;
+        if (read_version(c, version, err, errlen) != STORE_OK)
+            goto fail;
+        if (*version > latest) {
+            char msg[128];
+            snprintf(msg, sizeof(msg), "the database has schema %d, newer than this build's %d",
+                     *version, latest);
+            set_err(err, errlen, msg, NULL);
+            goto fail;
+        }
+        if (*version == latest)
+            break;
+        int next = *version + 1;
+        char msg[64];
+        snprintf(msg, sizeof(msg), "migration %04d failed", next);
+        if (!migrate_exec(c, embedded_postgresql_migrations[next - 1], err, errlen, msg))
+            goto fail;
+        char record[128];
+        snprintf(record, sizeof(record),
+                 "INSERT INTO schema_migrations (version, applied_at) VALUES (%d, %lld)", next,
+                 (long long)time(NULL));
+        if (!migrate_exec(c, record, err, errlen, msg) ||
+            !migrate_exec(c, "COMMIT", err, errlen, msg))
+            goto fail;
+    }
+    if (!migrate_exec(c, "COMMIT", err, errlen, "cannot finish migrating"))
+        goto fail;
+    return STORE_OK;
+fail:
+    if (PQtransactionStatus(c->pg) != PQTRANS_IDLE) {
+        PGresult *res = PQexec(c->pg, "ROLLBACK");
+        PQclear(res);
+    }
+    return PQstatus(c->pg) == CONNECTION_OK ? STORE_ERROR : STORE_UNAVAILABLE;
+}
+
+static store_rc conn_open(pconn *c, const char *uri, char *err, size_t errlen)
+{
+    c->pg = PQconnectdb(uri);
+    if (!c->pg) {
+        set_err(err, errlen, "cannot open the database", "out of memory");
+        return STORE_ERROR;
+    }
+    if (PQstatus(c->pg) != CONNECTION_OK) {
+        char detail[256];
+        log_clean(detail, sizeof(detail), PQerrorMessage(c->pg));
+        set_err(err, errlen, "cannot open the database", detail);
+        return STORE_UNAVAILABLE;
+    }
+    PQsetNoticeProcessor(c->pg, ignore_notice, NULL);
+    return STORE_OK;
+}
+
+static void pg_close(void *impl);
+
+static store_rc pg_open(const char *uri, int pool_size, void **out, char *err, size_t errlen)
+{
+    *out = NULL;
+    set_err(err, errlen, "", NULL);
+    if (pool_size < 1 || pool_size > 1024) {
+        set_err(err, errlen, "the pool size must be 1 to 1024", NULL);
+        return STORE_ERROR;
+    }
+    if (!PQisthreadsafe()) {
+        set_err(err, errlen, "this libpq was built without thread support", NULL);
+        return STORE_ERROR;
+    }
+    pg_store *s = calloc(1, sizeof(*s));
+    if (!s) {
+        set_err(err, errlen, "out of memory", NULL);
+        return STORE_ERROR;
+    }
+    s->conns = calloc((size_t)pool_size, sizeof(*s->conns));
+    s->idle = calloc((size_t)pool_size, sizeof(pconn *));
+    if (!s->conns || !s->idle) {
+        free(s->conns);
+        free(s->idle);
+        free(s);
+        set_err(err, errlen, "out of memory", NULL);
+        return STORE_ERROR;
+    }
+    pthread_mutex_init(&s->mu, NULL);
+    pthread_cond_init(&s->cv, NULL);
+
+    store_rc rc = STORE_OK;
+    for (int i = 0; i < pool_size && rc == STORE_OK; i++) {
+        s->nconns = i + 1;
+        rc = conn_open(&s->conns[i], uri, err, errlen);
+        if (rc == STORE_OK && i == 0)
+            rc = migrate(&s->conns[0], &s->version, err, errlen);
+        if (rc == STORE_OK)
+            s->idle[s->nidle++] = &s->conns[i];
+    }
+    if (rc != STORE_OK) {
+        pg_close(s);
+        return rc;
+    }
+    *out = s;
+    return STORE_OK;
+}
+
+static void pg_close(void *impl)
+{
+    pg_store *s = impl;
+    if (!s)
+        return;
+    for (int i = 0; i < s->nconns; i++)
+        PQfinish(s->conns[i].pg);
+    pthread_cond_destroy(&s->cv);
+    pthread_mutex_destroy(&s->mu);
+    sodium_memzero(s->key, sizeof(s->key));
+    free(s->idle);
+    free(s->conns);
+    free(s);
+}
+
+static int pg_schema_version(void *impl)
+{
+    pg_store *s = impl;
+    return s->version;
+}
+
+/* ---- the secret key ---- */
+
+typedef struct secret_write {
+    const unsigned char *fresh;
+    unsigned char key[32];
+} secret_write;
+
+/* Whoever inserts first wins; everyone then reads the same key. */
+static store_rc secret_key_job(pconn *c, void *arg)
+{
+    secret_write *w = arg;
+    params p = {0};
+    p_text(&p, "secret_key");
+    p_hash(&p, w->fresh);
+    store_rc rc = exec_write(c, ST_SETTING_INSERT, &p, "create the secret key", NULL, NULL);
+    if (rc != STORE_OK)
+        return rc;
+    params q = {0};
+    p_text(&q, "secret_key");
+    PGresult *res = NULL;
+    rc = exec_read(c, ST_SETTING_GET, &q, "read the secret key", &res);
+    if (rc != STORE_OK)
+        return rc;
+    if (PQntuples(res) != 1 || !col_hash(res, 0, 0, w->key)) {
+        log_error("msg=\"store: the stored secret key is missing or not 32 bytes\"");
+        rc = STORE_ERROR;
+    }
+    PQclear(res);
+    return rc;
+}
+
+static store_rc pg_secret_key(void *impl, unsigned char key[32])
+{
+    pg_store *s = impl;
+    pthread_mutex_lock(&s->mu);
+    bool have = s->have_key;
+    if (have)
+        memcpy(key, s->key, 32);
+    pthread_mutex_unlock(&s->mu);
+    if (have)
+        return STORE_OK;
+
+    unsigned char fresh[32];
+    randombytes_buf(fresh, sizeof(fresh));
+    secret_write w = {.fresh = fresh};
+    store_rc rc = write_run(s, secret_key_job, &w, true);
+    if (rc == STORE_OK) {
+        pthread_mutex_lock(&s->mu);
+        memcpy(s->key, w.key, 32);
+        s->have_key = true;
+        memcpy(key, s->key, 32);
+        pthread_mutex_unlock(&s->mu);
+    } else {
+        sodium_memzero(key, 32);
+    }
+    sodium_memzero(fresh, sizeof(fresh));
+    sodium_memzero(w.key, sizeof(w.key));
+    return rc;
+}
+
+/* ---- reading one row ---- */
+
+/* Runs a query expected to return at most one row; STORE_NOT_FOUND for
+ * none. On STORE_OK, *out holds the result for the caller to clear. */
+static store_rc read_one(pg_store *s, int id, const params *p, const char *what, PGresult **out)
+{
+    *out = NULL;
+    pconn *c = pool_take(s);
+    if (!c)
+        return STORE_UNAVAILABLE;
+    PGresult *res = NULL;
+    store_rc rc = exec_read(c, id, p, what, &res);
+    pool_give(s, c);
+    if (rc != STORE_OK)
+        return rc;
+    if (PQntuples(res) == 0) {
+        PQclear(res);
+        return STORE_NOT_FOUND;
+    }
+    *out = res;
+    return STORE_OK;
+}
+
+/* An arena array for a result's rows, whose number is known up front. */
+static void *rows_alloc(arena *a, int rows, size_t size)
+{
+    return arena_calloc(a, rows > 0 ? (size_t)rows : 1, size);
+}
+
+/* ---- organisations ---- */
+
+typedef struct org_write {
+    const char *slug;
+    const char *name;
+    int64_t id;
+} org_write;
+
+static store_rc org_create_job(pconn *c, void *arg)
+{
+    org_write *w = arg;
+    params p = {0};
+    p_text(&p, w->slug);
+    p_text(&p, w->name);
+    return exec_write(c, ST_ORG_INSERT, &p, "create an organisation", &w->id, NULL);
+}
+
+static store_rc pg_org_create(void *impl, const char *slug, const char *name, int64_t *id)
+{
+    org_write w = {.slug = slug, .name = name};
+    store_rc rc = write_run(impl, org_create_job, &w, false);
+    *id = rc == STORE_OK ? w.id : 0;
+    return rc;
+}
+
+static store_rc org_get(pg_store *s, arena *a, int which, const params *p, store_org *out)
+{
+    memset(out, 0, sizeof(*out));
+    PGresult *res = NULL;
+    store_rc rc = read_one(s, which, p, "read an organisation", &res);
+    if (rc != STORE_OK)
+        return rc;
+    bool oom = false;
+    out->id = col_int(res, 0, 0);
+    out->slug = col_text(a, res, 0, 1, &oom);
+    out->name = col_text(a, res, 0, 2, &oom);
+    PQclear(res);
+    if (oom) {
+        memset(out, 0, sizeof(*out));
+        return out_of_memory("read an organisation");
+    }
+    return STORE_OK;
+}
+
+static store_rc pg_org_by_slug(void *impl, arena *a, const char *slug, store_org *out)
+{
+    params p = {0};
+    p_text(&p, slug);
+    return org_get(impl, a, ST_ORG_BY_SLUG, &p, out);
+}
+
+static store_rc pg_org_by_id(void *impl, arena *a, int64_t id, store_org *out)
+{
+    params p = {0};
+    p_int(&p, id);
+    return org_get(impl, a, ST_ORG_BY_ID, &p, out);
+}
+
+/* ---- services ---- */
+
+static int64_t now_or(int64_t t)
+{
+    return t > 0 ? t : (int64_t)time(NULL);
+}
+
+/* A service to create or update, with the time to stamp it with. */
+typedef struct service_write {
+    const store_service *svc;
+    int64_t now;
+    int64_t id;
+} service_write;
+
+static void bind_service(params *p, const service_write *w)
+{
+    const store_service *svc = w->svc;
+    p_int(p, svc->org_id);
+    p_text(p, svc->code);
+    p_text(p, svc->name);
+    p_text(p, svc->description);
+    p_text(p, svc->workflow_json);
+    p_int(p, svc->target_days);
+    p_int(p, w->now);
+}
+
+static store_rc service_create_job(pconn *c, void *arg)
+{
+    service_write *w = arg;
+    params p = {0};
+    bind_service(&p, w);
+    return exec_write(c, ST_SERVICE_INSERT, &p, "create a service", &w->id, NULL);
+}
+
+static store_rc pg_service_create(void *impl, store_service *svc)
+{
+    service_write w = {.svc = svc, .now = now_or(svc->created_at)};
+    store_rc rc = write_run(impl, service_create_job, &w, false);
+    if (rc == STORE_OK) {
+        svc->id = w.id;
+        svc->created_at = w.now;
+        svc->updated_at = w.now;
+    }
+    return rc;
+}
+
+static store_rc service_update_job(pconn *c, void *arg)
+{
+    service_write *w = arg;
+    params p = {0};
+    bind_service(&p, w);
+    int changed = 0;
+    store_rc rc = exec_write(c, ST_SERVICE_UPDATE, &p, "update a service", NULL, &changed);
+    return rc == STORE_OK && changed == 0 ? STORE_NOT_FOUND : rc;
+}
+
+static store_rc pg_service_update(void *impl, const store_service *svc)
+{
+    service_write w = {.svc = svc, .now = now_or(svc->updated_at)};
+    return write_run(impl, service_update_job, &w, false);
+}
+
+static store_rc service_get(pg_store *s, arena *a, int which, const params *p, store_service *out)
+{
+    memset(out, 0, sizeof(*out));
+    PGresult *res = NULL;
+    store_rc rc = read_one(s, which, p, "read a service", &res);
+    if (rc != STORE_OK)
+        return rc;
+    bool oom = false;
+    read_service(a, res, 0, out, &oom);
+    PQclear(res);
+    if (oom) {
+        memset(out, 0, sizeof(*out));
+        return out_of_memory("read a service");
+    }
+    return STORE_OK;
+}
+
+static store_rc pg_service_get(void *impl, arena *a, int64_t org_id, const char *code,
+                               store_service *out)
+{
+    params p = {0};
+    p_int(&p, org_id);
+    p_text(&p, code);
+    return service_get(impl, a, ST_SERVICE_GET, &p, out);
+}
+
+static store_rc pg_service_by_id(void *impl, arena *a, int64_t id, store_service *out)
+{
+    params p = {0};
+    p_int(&p, id);
+    return service_get(impl, a, ST_SERVICE_BY_ID, &p, out);
+}
+
+/* Runs a query of many rows on a pooled connection; *out is the result for
+ * the caller to clear. */
+static store_rc read_rows(pg_store *s, int id, const params *p, const char *what, PGresult **out)
+{
+    pconn *c = pool_take(s);
+    if (!c) {
+        *out = NULL;
+        return STORE_UNAVAILABLE;
+    }
+    store_rc rc = exec_read(c, id, p, what, out);
+    pool_give(s, c);
+    return rc;
+}
+
+static store_rc pg_service_list(void *impl, arena *a, int64_t org_id, store_service **out,
+                                size_t *n)
+{
+    *out = NULL;
+    *n = 0;
+    params p = {0};
+    p_int(&p, org_id);
+    PGresult *res = NULL;
+    store_rc rc = read_rows(impl, ST_SERVICE_LIST, &p, "list services", &res);
+    if (rc != STORE_OK)
+        return rc;
+    int rows = PQntuples(res);
+    store_service *arr = rows_alloc(a, rows, sizeof(*arr));
+    bool oom = !arr;
+    for (int i = 0; i < rows && !oom; i++)
+        read_service(a, res, i, &arr[i], &oom);
+    PQclear(res);
+    if (oom)
+        return out_of_memory("list services");
+    *out = rows ? arr : NULL;
+    *n = (size_t)rows;
+    return STORE_OK;
+}
+
+/* ---- staff, sessions and keys ---- */
+
+typedef struct user_write {
+    const store_user *u;
+    int64_t id;
+} user_write;
+
+static store_rc user_create_job(pconn *c, void *arg)
+{
+    user_write *w = arg;
+    params p = {0};
+    p_int(&p, w->u->org_id);
+    p_text(&p, w->u->email);
+    p_text(&p, w->u->name);
+    p_text(&p, w->u->role);
+    p_text(&p, w->u->password_hash);
+    return exec_write(c, ST_USER_INSERT, &p, "create a user", &w->id, NULL);
+}
+
+static store_rc pg_user_create(void *impl, store_user *u)
+{
+    user_write w = {.u = u};
+    store_rc rc = write_run(impl, user_create_job, &w, false);
+    if (rc == STORE_OK)
+        u->id = w.id;
+    return rc;
+}
+
+static store_rc pg_user_by_email(void *impl, arena *a, const char *email, store_user *out)
+{
+    memset(out, 0, sizeof(*out));
+    params p = {0};
+    p_text(&p, email);
+    PGresult *res = NULL;
+    store_rc rc = read_one(impl, ST_USER_BY_EMAIL, &p, "read a user", &res);
+    if (rc != STORE_OK)
+        return rc;
+    bool oom = false;
+    out->id = col_int(res, 0, 0);
+    out->org_id = col_int(res, 0, 1);
+    out->email = col_text(a, res, 0, 2, &oom);
+    out->name = col_text(a, res, 0, 3, &oom);
+    out->role = col_text(a, res, 0, 4, &oom);
+    out->password_hash = col_text(a, res, 0, 5, &oom);
+    PQclear(res);
+    if (oom) {
+        memset(out, 0, sizeof(*out));
+        return out_of_memory("read a user");
+    }
+    return STORE_OK;
+}
+
+typedef struct session_write {
+    const unsigned char *hash;
+    int64_t user_id;
+    int64_t expires_at;
+    int64_t now;
+} session_write;
+
+static store_rc session_create_job(pconn *c, void *arg)
+{
+    session_write *w = arg;
+    /* Expired sessions are swept here, where the table is written anyway. */
+    params p = {0};
+    p_int(&p, w->now);
+    store_rc rc = exec_write(c, ST_SESSION_PURGE, &p, "purge expired sessions", NULL, NULL);
+    if (rc != STORE_OK)
+        return rc;
+    params q = {0};
+    p_hash(&q, w->hash);
+    p_int(&q, w->user_id);
+    p_int(&q, w->expires_at);
+    return exec_write(c, ST_SESSION_INSERT, &q, "create a session", NULL, NULL);
+}
+
+static store_rc pg_session_create(void *impl, const unsigned char hash[32], int64_t user_id,
+                                  int64_t expires_at)
+{
+    session_write w = {
+        .hash = hash, .user_id = user_id, .expires_at = expires_at, .now = (int64_t)time(NULL)};
+    return write_run(impl, session_create_job, &w, true);
+}
+
+/* Reads a principal row: org_id, user or key id, role, name. */
+static store_rc principal_get(pg_store *s, arena *a, int which, const unsigned char hash[32],
+                              int64_t now, store_principal *out)
+{
+    memset(out, 0, sizeof(*out));
+    params p = {0};
+    p_hash(&p, hash);
+    if (which == ST_SESSION_GET)
+        p_int(&p, now);
+    PGresult *res = NULL;
+    store_rc rc = read_one(s, which, &p, "read a principal", &res);
+    if (rc != STORE_OK)
+        return rc;
+    bool oom = false;
+    out->org_id = col_int(res, 0, 0);
+    if (which == ST_SESSION_GET)
+        out->user_id = col_int(res, 0, 1);
+    else
+        out->key_id = col_int(res, 0, 1);
+    out->role = col_text(a, res, 0, 2, &oom);
+    out->name = col_text(a, res, 0, 3, &oom);
+    PQclear(res);
+    if (oom) {
+        memset(out, 0, sizeof(*out));
+        return out_of_memory("read a principal");
+    }
+    return STORE_OK;
+}
+
+static store_rc pg_session_get(void *impl, arena *a, const unsigned char hash[32], int64_t now,
+                               store_principal *out)
+{
+    return principal_get(impl, a, ST_SESSION_GET, hash, now, out);
+}
+
+static store_rc session_delete_job(pconn *c, void *arg)
+{
+    session_write *w = arg;
+    params p = {0};
+    p_hash(&p, w->hash);
+    int changed = 0;
+    store_rc rc = exec_write(c, ST_SESSION_DELETE, &p, "delete a session", NULL, &changed);
+    return rc == STORE_OK && changed == 0 ? STORE_NOT_FOUND : rc;
+}
+
+static store_rc pg_session_delete(void *impl, const unsigned char hash[32])
+{
+    session_write w = {.hash = hash};
+    return write_run(impl, session_delete_job, &w, false);
+}
+
+typedef struct key_write {
+    int64_t org_id;
+    const char *label;
+    const char *role;
+    const unsigned char *hash;
+    int64_t id;
+} key_write;
+
+static store_rc key_create_job(pconn *c, void *arg)
+{
+    key_write *w = arg;
+    params p = {0};
+    p_int(&p, w->org_id);
+    p_text(&p, w->label);
+    p_text(&p, w->role);
+    p_hash(&p, w->hash);
+    return exec_write(c, ST_KEY_INSERT, &p, "create an API key", &w->id, NULL);
+}
+
+static store_rc pg_key_create(void *impl, int64_t org_id, const char *label, const char *role,
+                              const unsigned char hash[32], int64_t *id)
+{
+    key_write w = {.org_id = org_id, .label = label, .role = role, .hash = hash};
+    store_rc rc = write_run(impl, key_create_job, &w, false);
+    *id = rc == STORE_OK ? w.id : 0;
+    return rc;
+}
+
+static store_rc pg_key_get(void *impl, arena *a, const unsigned char hash[32], store_principal *out)
+{
+    return principal_get(impl, a, ST_KEY_GET, hash, 0, out);
+}
+
+/* ---- cases ---- */
+
+static bool has_person(const store_person *p)
+{
+    return p->name || p->email || p->phone || p->address || p->postcode;
+}
+
+/* Inserts the person, if any field is given; *person_id is 0 otherwise. */
+static store_rc insert_person(pconn *c, const store_person *person, int64_t *person_id)
+{
+    *person_id = 0;
+    if (!has_person(person))
+        return STORE_OK;
+    params p = {0};
+    p_text(&p, person->name);
+    p_text(&p, person->email);
+    p_text(&p, person->phone);
+    p_text(&p, person->address);
+    p_text(&p, person->postcode);
+    return exec_write(c, ST_PERSON_INSERT, &p, "create a case", person_id, NULL);
+}
+
+/* Inserts an event of case_id. A NULL ev->stage records the case's stage. */
+static store_rc insert_event(pconn *c, int64_t case_id, const store_event *ev, int64_t *event_id)
+{
+    params p = {0};
+    p_int(&p, case_id);
+    p_text(&p, ev->type);
+    p_text(&p, ev->from_stage);
+    p_text(&p, ev->stage);
+    p_text(&p, ev->body);
+    p_int(&p, ev->rating);
+    p_bool(&p, ev->public_);
+    p_text(&p, ev->actor);
+    p_int(&p, ev->created_at);
+    return exec_write(c, ST_EVENT_INSERT, &p, "append an event", event_id, NULL);
+}
+
+/* Records an access to case_id (acc->case_id is not used) and sets *id when
+ * id is not NULL. STORE_NOT_FOUND when there is no such case; any other
+ * failure is STORE_UNAVAILABLE, as store.h promises. */
+static store_rc insert_access(pconn *c, int64_t case_id, const store_access *acc, int64_t *id)
+{
+    params p = {0};
+    p_int(&p, case_id);
+    p_int(&p, acc->reader_org_id);
+    p_or_null(&p, acc->user_id);
+    p_or_null(&p, acc->key_id);
+    p_text(&p, acc->reader_name);
+    p_text(&p, acc->role);
+    p_text(&p, acc->action);
+    p_text(&p, acc->purpose);
+    p_int(&p, acc->at);
+    int changed = 0;
+    int64_t row_id = 0;
+    store_rc rc = exec_write(c, ST_ACCESS_INSERT, &p, "record an access", &row_id, &changed);
+    if (rc != STORE_OK)
+        return STORE_UNAVAILABLE;
+    if (changed != 1)
+        return STORE_NOT_FOUND;
+    if (id)
+        *id = row_id;
+    return STORE_OK;
+}
+
+/* Reads one case by a statement of CASE_SELECT. */
+static store_rc case_read(pconn *c, arena *a, int which, const params *p, store_case *out)
+{
+    PGresult *res = NULL;
+    store_rc rc = exec_read(c, which, p, "read a case", &res);
+    if (rc != STORE_OK)
+        return rc;
+    if (PQntuples(res) == 0) {
+        rc = STORE_NOT_FOUND;
+    } else {
+        bool oom = false;
+        read_case(a, res, 0, out, &oom);
+        rc = oom ? out_of_memory("read a case") : STORE_OK;
+    }
+    PQclear(res);
+    return rc;
+}
+
+/* The id of the organisation's case made with this idempotency key, or 0. */
+static store_rc find_idempotent(pconn *c, int64_t org_id, const char *key, int64_t *id)
+{
+    *id = 0;
+    params p = {0};
+    p_int(&p, org_id);
+    p_text(&p, key);
+    PGresult *res = NULL;
+    store_rc rc = exec_read(c, ST_CASE_BY_IDEMPOTENCY, &p, "create a case", &res);
+    if (rc != STORE_OK)
+        return rc;
+    if (PQntuples(res) > 0)
+        *id = col_int(res, 0, 0);
+    PQclear(res);
+    return STORE_OK;
+}
+
+typedef struct case_write {
+    const store_case_new *in;
+    arena *a;
+    store_case *out;
+    bool existed;
+    bool key_taken; /* the insert lost a race for the idempotency key */
+} case_write;
+
+static store_rc insert_case(pconn *c, const store_case_new *in, int64_t person_id, int64_t *case_id,
+                            bool *key_taken)
+{
+    params p = {0};
+    p_int(&p, in->org_id);
+    p_int(&p, in->service_id);
+    p_text(&p, in->reference);
+    p_text(&p, in->stage);
+    p_text(&p, in->summary);
+    p_hash(&p, in->secret_hash);
+    p_or_null(&p, person_id);
+    p_int(&p, in->now);
+    p_text(&p, in->idempotency_key);
+    PGresult *res = exec_st(c, ST_CASE_INSERT, &p);
+    store_rc rc = STORE_OK;
+    if (PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1) {
+        *case_id = col_int(res, 0, 0);
+    } else {
+        rc = fail(c, res, "create a case");
+        const char *constraint = PQresultErrorField(res, PG_DIAG_CONSTRAINT_NAME);
+        *key_taken =
+            rc == STORE_DUPLICATE && constraint && strcmp(constraint, "cases_idempotency") == 0;
+    }
+    PQclear(res);
+    return rc;
+}
+
+static store_rc case_create_job(pconn *c, void *arg)
+{
+    case_write *w = arg;
+    const store_case_new *in = w->in;
+    int64_t case_id = 0, person_id = 0;
+    store_rc rc = STORE_OK;
+    w->existed = false;
+    w->key_taken = false;
+    if (in->idempotency_key)
+        rc = find_idempotent(c, in->org_id, in->idempotency_key, &case_id);
+    if (rc == STORE_OK && case_id) {
+        w->existed = true;
+    } else {
+        if (rc == STORE_OK)
+            rc = insert_person(c, &in->person, &person_id);
+        if (rc == STORE_OK)
+            rc = insert_case(c, in, person_id, &case_id, &w->key_taken);
+        store_event opened = {.type = "opened",
+                              .stage = in->stage,
+                              .public_ = true,
+                              .actor = in->actor,
+                              .created_at = in->now};
+        if (rc == STORE_OK)
+            rc = insert_event(c, case_id, &opened, NULL);
+    }
+    if (rc != STORE_OK)
+        return rc;
+    params p = {0};
+    p_int(&p, case_id);
+    rc = case_read(c, w->a, ST_CASE_BY_ID, &p, w->out);
+    /* An earlier case found by its key may hold a person this request did
+     * not send, so what is recorded follows the case returned. */
+    if (rc == STORE_OK && in->access && w->out->person.id)
+        rc = insert_access(c, case_id, in->access, NULL);
+    return rc;
+}
+
+static store_rc pg_case_create(void *impl, arena *a, const store_case_new *in, store_case *out,
+                               bool *existed)
+{
+    memset(out, 0, sizeof(*out));
+    case_write w = {.in = in, .a = a, .out = out};
+    store_rc rc = write_run(impl, case_create_job, &w, true);
+    /* A concurrent request with the same key committed first: its
+     * transaction was rolled back, and the next one finds that case. */
+    if (rc == STORE_DUPLICATE && w.key_taken) {
+        memset(out, 0, sizeof(*out));
+        rc = write_run(impl, case_create_job, &w, true);
+    }
+    *existed = rc == STORE_OK && w.existed;
+    if (rc != STORE_OK)
+        memset(out, 0, sizeof(*out));
+    return rc;
+}
+
+static store_rc pg_case_get(void *impl, arena *a, int64_t org_id, const char *reference,
+                            store_case *out)
+{
+    pg_store *s = impl;
+    memset(out, 0, sizeof(*out));
+    pconn *c = pool_take(s);
+    if (!c)
+        return STORE_UNAVAILABLE;
+    params p = {0};
+    p_text(&p, reference);
+    p_int(&p, org_id);
+    store_rc rc = case_read(c, a, ST_CASE_BY_REF, &p, out);
+    pool_give(s, c);
+    if (rc != STORE_OK)
+        memset(out, 0, sizeof(*out));
+    return rc;
+}
+
+static store_rc pg_case_events(void *impl, arena *a, int64_t case_id, bool public_only,
+                               store_event **out, size_t *n)
+{
+    *out = NULL;
+    *n = 0;
+    params p = {0};
+    p_int(&p, case_id);
+    PGresult *res = NULL;
+    store_rc rc =
+        read_rows(impl, public_only ? ST_EVENTS_PUBLIC : ST_EVENTS_ALL, &p, "read events", &res);
+    if (rc != STORE_OK)
+        return rc;
+    int rows = PQntuples(res);
+    store_event *arr = rows_alloc(a, rows, sizeof(*arr));
+    bool oom = !arr;
+    for (int i = 0; i < rows && !oom; i++)
+        read_event(a, res, i, &arr[i], &oom);
+    PQclear(res);
+    if (oom)
+        return out_of_memory("read events");
+    *out = rows ? arr : NULL;
+    *n = (size_t)rows;
+    return STORE_OK;
+}
+
+/* The LIKE pattern that finds `text` anywhere, with the user's % and _ (and
+ * the escape character itself) taken literally. */
+static char *like_pattern(arena *a, const char *text)
+{
+    size_t len = strlen(text);
+    if (len > (SIZE_MAX - 3) / 2)
+        return NULL;
+    char *p = arena_alloc(a, 2 * len + 3);
+    if (!p)
+        return NULL;
+    size_t j = 0;
+    p[j++] = '%';
+    for (size_t i = 0; i < len; i++) {
+        if (text[i] == '%' || text[i] == '_' || text[i] == '\\')
+            p[j++] = '\\';
+        p[j++] = text[i];
+    }
+    p[j++] = '%';
+    p[j] = '\0';
+    return p;
+}
+
+static store_rc pg_case_list(void *impl, arena *a, const store_case_filter *f, store_case **out,
+                             size_t *n, bool *more)
+{
+    *out = NULL;
+    *n = 0;
+    *more = false;
+    int limit = f->limit < 1 ? 1 : f->limit > LIST_MAX ? LIST_MAX : f->limit;
+    unsigned mask = (f->service_code ? LIST_SERVICE : 0) | (f->stage ? LIST_STAGE : 0) |
+                    (f->opened_from ? LIST_FROM : 0) | (f->opened_to ? LIST_TO : 0) |
+                    (f->text ? LIST_TEXT : 0);
+    char *pattern = f->text ? like_pattern(a, f->text) : NULL;
+    store_case *arr = arena_calloc(a, (size_t)limit, sizeof(*arr));
+    if (!arr || (f->text && !pattern))
+        return out_of_memory("list cases");
+
+    params p = {0};
+    p_int(&p, f->org_id);
+    p_int(&p, f->before_id > 0 ? f->before_opened_at : INT64_MAX);
+    p_int(&p, f->before_id > 0 ? f->before_id : INT64_MAX);
+    p_int(&p, limit + 1);
+    if (mask & LIST_SERVICE)
+        p_text(&p, f->service_code);
+    if (mask & LIST_STAGE)
+        p_text(&p, f->stage);
+    if (mask & LIST_FROM)
+        p_int(&p, f->opened_from);
+    if (mask & LIST_TO)
+        p_int(&p, f->opened_to);
+    if (mask & LIST_TEXT)
+        p_text(&p, pattern);
+    PGresult *res = NULL;
+    store_rc rc = read_rows(impl, ST_FIXED_COUNT + (int)mask, &p, "list cases", &res);
+    if (rc != STORE_OK)
+        return rc;
+    int rows = PQntuples(res);
+    size_t count = rows > limit ? (size_t)limit : (size_t)rows;
+    bool oom = false;
+    for (size_t i = 0; i < count && !oom; i++)
+        read_case(a, res, (int)i, &arr[i], &oom);
+    PQclear(res);
+    if (oom)
+        return out_of_memory("list cases");
+    *out = arr;
+    *n = count;
+    *more = rows > limit;
+    return STORE_OK;
+}
+
+/* Moves the case for a stage change; STORE_CONFLICT when it is no longer at
+ * ev->from_stage or is closed, STORE_NOT_FOUND when there is no such case. */
+static store_rc case_move(pconn *c, int64_t case_id, const store_event *ev, bool closes)
+{
+    params p = {0};
+    p_int(&p, case_id);
+    p_text(&p, ev->stage);
+    p_int(&p, ev->created_at);
+    if (closes)
+        p_int(&p, ev->created_at);
+    else
+        p_text(&p, NULL);
+    p_text(&p, ev->from_stage);
+    int changed = 0;
+    store_rc rc = exec_write(c, ST_CASE_MOVE, &p, "change a case's stage", NULL, &changed);
+    if (rc != STORE_OK || changed == 1)
+        return rc;
+
+    params q = {0};
+    p_int(&q, case_id);
+    PGresult *res = NULL;
+    rc = exec_read(c, ST_CASE_EXISTS, &q, "change a case's stage", &res);
+    if (rc != STORE_OK)
+        return rc;
+    rc = PQntuples(res) > 0 ? STORE_CONFLICT : STORE_NOT_FOUND;
+    PQclear(res);
+    return rc;
+}
+
+/* Marks the case as updated by another kind of event; STORE_NOT_FOUND when
+ * there is no such case. */
+static store_rc case_touch(pconn *c, int64_t case_id, int64_t at)
+{
+    params p = {0};
+    p_int(&p, case_id);
+    p_int(&p, at);
+    int changed = 0;
+    store_rc rc = exec_write(c, ST_CASE_TOUCH, &p, "update a case", NULL, &changed);
+    return rc == STORE_OK && changed != 1 ? STORE_NOT_FOUND : rc;
+}
+
+typedef struct event_write {
+    int64_t case_id;
+    const store_event *ev;
+    bool stage_change;
+    bool closes;
+    const store_access *access;
+    int64_t id;
+} event_write;
+
+static store_rc event_append_job(pconn *c, void *arg)
+{
+    event_write *w = arg;
+    store_rc rc = w->stage_change ? case_move(c, w->case_id, w->ev, w->closes)
+                                  : case_touch(c, w->case_id, w->ev->created_at);
+    if (rc != STORE_OK)
+        return rc;
+    /* Other events record the stage the case is at, whatever the caller
+     * last saw. */
+    store_event row = *w->ev;
+    if (!w->stage_change)
+        row.stage = NULL;
+    rc = insert_event(c, w->case_id, &row, &w->id);
+    if (rc != STORE_OK)
+        return rc;
+    return w->access ? insert_access(c, w->case_id, w->access, NULL) : STORE_OK;
+}
+
+static store_rc pg_event_append_access(void *impl, int64_t case_id, store_event *ev, bool closes,
+                                       const store_access *access)
+{
+    ev->id = 0;
+    bool stage_change = ev->type && strcmp(ev->type, "stage_change") == 0;
+    if (stage_change ? !ev->from_stage || !ev->stage : closes) {
+        log_error("msg=\"store: a stage change needs both stages, and only a stage change "
+                  "closes a case\"");
+        return STORE_ERROR;
+    }
+    event_write w = {.case_id = case_id,
+                     .ev = ev,
+                     .stage_change = stage_change,
+                     .closes = closes,
+                     .access = access};
+    store_rc rc = write_run(impl, event_append_job, &w, true);
+    if (rc == STORE_OK)
+        ev->id = w.id;
+    return rc;
+}
+
+static store_rc pg_event_append(void *impl, int64_t case_id, store_event *ev, bool closes)
+{
+    return pg_event_append_access(impl, case_id, ev, closes, NULL);
+}
+
+typedef struct secret_change {
+    int64_t case_id;
+    const unsigned char *hash;
+} secret_change;
+
+static store_rc set_secret_job(pconn *c, void *arg)
+{
+    secret_change *w = arg;
+    params p = {0};
+    p_int(&p, w->case_id);
+    p_hash(&p, w->hash);
+    int changed = 0;
+    store_rc rc =
+        exec_write(c, ST_CASE_SET_SECRET, &p, "replace a tracking secret", NULL, &changed);
+    return rc == STORE_OK && changed == 0 ? STORE_NOT_FOUND : rc;
+}
+
+static store_rc pg_case_set_secret(void *impl, int64_t case_id, const unsigned char hash[32])
+{
+    secret_change w = {.case_id = case_id, .hash = hash};
+    return write_run(impl, set_secret_job, &w, false);
+}
+
+static store_rc pg_service_durations(void *impl, arena *a, int64_t service_id, int limit,
+                                     int64_t **out, size_t *n)
+{
+    *out = NULL;
+    *n = 0;
+    if (limit <= 0)
+        return STORE_OK;
+    int64_t *arr = arena_calloc(a, (size_t)limit, sizeof(*arr));
+    if (!arr)
+        return out_of_memory("read durations");
+    params p = {0};
+    p_int(&p, service_id);
+    p_int(&p, limit);
+    PGresult *res = NULL;
+    store_rc rc = read_rows(impl, ST_DURATIONS, &p, "read durations", &res);
+    if (rc != STORE_OK)
+        return rc;
+    int rows = PQntuples(res);
+    size_t count = rows > limit ? (size_t)limit : (size_t)rows;
+    for (size_t i = 0; i < count; i++)
+        arr[i] = col_int(res, (int)i, 0);
+    PQclear(res);
+    *out = arr;
+    *n = count;
+    return STORE_OK;
+}
+
+/* ---- access records ---- */
+
+typedef struct access_write {
+    store_access *accesses;
+    size_t n;
+} access_write;
+
+static store_rc access_record_job(pconn *c, void *arg)
+{
+    access_write *w = arg;
+    store_rc rc = STORE_OK;
+    for (size_t i = 0; i < w->n && rc == STORE_OK; i++)
+        rc = insert_access(c, w->accesses[i].case_id, &w->accesses[i], &w->accesses[i].id);
+    return rc;
+}
+
+static store_rc pg_access_record(void *impl, store_access *accesses, size_t n)
+{
+    if (n == 0)
+        return STORE_OK;
+    access_write w = {.accesses = accesses, .n = n};
+    store_rc rc = write_run(impl, access_record_job, &w, n > 1);
+    /* A failed transaction may have set ids of rows it then rolled back. */
+    if (rc != STORE_OK) {
+        for (size_t i = 0; i < n; i++)
+            accesses[i].id = 0;
+        if (rc != STORE_NOT_FOUND)
+            rc = STORE_UNAVAILABLE;
+    }
+    return rc;
+}
+
+static store_rc pg_case_accesses(void *impl, arena *a, int64_t case_id, store_access **out,
+                                 size_t *n)
+{
+    *out = NULL;
+    *n = 0;
+    params p = {0};
+    p_int(&p, case_id);
+    PGresult *res = NULL;
+    store_rc rc = read_rows(impl, ST_ACCESSES_OF_CASE, &p, "read accesses", &res);
+    if (rc != STORE_OK)
+        return rc;
+    int rows = PQntuples(res);
+    store_access *arr = rows_alloc(a, rows, sizeof(*arr));
+    bool oom = !arr;
+    for (int i = 0; i < rows && !oom; i++)
+        read_access(a, res, i, &arr[i], &oom);
+    PQclear(res);
+    if (oom)
+        return out_of_memory("read accesses");
+    *out = rows ? arr : NULL;
+    *n = (size_t)rows;
+    return STORE_OK;
+}
+
+/* ---- bulk import ---- */
+
+/* The bulk import streams rows with COPY into staging tables, numbered by
+ * case, then gives them ids and moves them into place with a few INSERT ...
+ * SELECT statements, all in one transaction: a million cases load in a
+ * fraction of the time a statement per row would take. */
+
+typedef struct copy_out {
+    pconn *c;
+    char *buf;
+    size_t len;
+    bool failed;
+} copy_out;
+
+static void copy_flush(copy_out *o)
+{
+    if (!o->failed && o->len > 0 && PQputCopyData(o->c->pg, o->buf, (int)o->len) != 1)
+        o->failed = true;
+    o->len = 0;
+}
+
+static void copy_byte(copy_out *o, char ch)
+{
+    if (o->len == COPY_CHUNK)
+        copy_flush(o);
+    o->buf[o->len++] = ch;
+}
+
+static void copy_raw(copy_out *o, const char *s)
+{
+    for (; *s; s++)
+        copy_byte(o, *s);
+}
+
+/* A text field in COPY's text format: \N for NULL, and the characters COPY
+ * gives a meaning to escaped. `sep` ends it: a tab or a line break. */
+static void copy_text(copy_out *o, const char *v, char sep)
+{
+    if (!v) {
+        copy_raw(o, "\\N");
+    } else {
+        for (; *v; v++) {
+            switch (*v) {
+            case '\\':
+                copy_raw(o, "\\\\");
+                break;
+            case '\n':
+                copy_raw(o, "\\n");
+                break;
+            case '\r':
+                copy_raw(o, "\\r");
+                break;
+            case '\t':
+                copy_raw(o, "\\t");
+                break;
+            default:
+                copy_byte(o, *v);
+            }
+        }
+    }
+    copy_byte(o, sep);
+}
+
+static void copy_int(copy_out *o, int64_t v, bool null_if_zero, char sep)
+{
+    char num[24];
+    snprintf(num, sizeof(num), "%lld", (long long)v);
+    copy_text(o, null_if_zero && v == 0 ? NULL : num, sep);
+}
+
+/* A 32-byte hash as bytea's hex input, its backslash escaped for COPY. */
+static void copy_hash(copy_out *o, const unsigned char *h, char sep)
+{
+    if (!h) {
+        copy_text(o, NULL, sep);
+        return;
+    }
+    static const char hex[] = "0123456789abcdef";
+    copy_raw(o, "\\\\x");
+    for (int i = 0; i < 32; i++) {
+        copy_byte(o, hex[h[i] >> 4]);
+        copy_byte(o, hex[h[i] & 15]);
+    }
+    copy_byte(o, sep);
+}
+
+/* Ends a COPY, sending what is left; the store result of the whole COPY. */
+static store_rc copy_finish(copy_out *o, const char *what)
+{
+    copy_flush(o);
+    if (PQputCopyEnd(o->c->pg, o->failed ? "the import could not send its rows" : NULL) != 1)
+        o->failed = true;
+    store_rc rc = STORE_OK;
+    PGresult *res;
+    while ((res = PQgetResult(o->c->pg)) != NULL) {
+        if (PQresultStatus(res) != PGRES_COMMAND_OK && rc == STORE_OK)
+            rc = fail(o->c, res, what);
+        PQclear(res);
+    }
+    if (rc == STORE_OK && o->failed)
+        rc = fail(o->c, NULL, what);
+    return rc;
+}
+
+static store_rc copy_start(copy_out *o, const char *sql, const char *what)
+{
+    PGresult *res = PQexec(o->c->pg, sql);
+    store_rc rc = PQresultStatus(res) == PGRES_COPY_IN ? STORE_OK : fail(o->c, res, what);
+    PQclear(res);
+    o->len = 0;
+    o->failed = false;
+    return rc;
+}
+
+typedef struct import_write {
+    const store_case_new *cases;
+    const store_event *const *events;
+    const size_t *n_events;
+    const int64_t *closed_at;
+    size_t n;
+} import_write;
+
+static store_rc import_copy_cases(copy_out *o, const import_write *w)
+{
+    store_rc rc = copy_start(o,
+                             "COPY import_cases (n, org_id, service_id, reference, stage, summary,"
+                             " secret_hash, opened_at, updated_at, closed_at, idempotency_key,"
+                             " has_person, name, email, phone, address, postcode) FROM STDIN",
+                             "import cases");
+    for (size_t i = 0; i < w->n && rc == STORE_OK && !o->failed; i++) {
+        const store_case_new *in = &w->cases[i];
+        int64_t updated_at = in->now;
+        for (size_t j = 0; j < w->n_events[i]; j++)
+            if (w->events[i][j].created_at > updated_at)
+                updated_at = w->events[i][j].created_at;
+        copy_int(o, (int64_t)i, false, '\t');
+        copy_int(o, in->org_id, false, '\t');
+        copy_int(o, in->service_id, false, '\t');
+        copy_text(o, in->reference, '\t');
+        copy_text(o, in->stage, '\t');
+        copy_text(o, in->summary, '\t');
+        copy_hash(o, in->secret_hash, '\t');
+        copy_int(o, in->now, false, '\t');
+        copy_int(o, updated_at, false, '\t');
+        copy_int(o, w->closed_at ? w->closed_at[i] : 0, true, '\t');
+        copy_text(o, in->idempotency_key, '\t');
+        copy_text(o, has_person(&in->person) ? "t" : "f", '\t');
+        copy_text(o, in->person.name, '\t');
+        copy_text(o, in->person.email, '\t');
+        copy_text(o, in->person.phone, '\t');
+        copy_text(o, in->person.address, '\t');
+        copy_text(o, in->person.postcode, '\n');
+    }
+    return rc == STORE_OK ? copy_finish(o, "import cases") : rc;
+}
+
+static store_rc import_copy_events(copy_out *o, const import_write *w)
+{
+    store_rc rc = copy_start(o,
+                             "COPY import_events (n, seq, type, from_stage, stage, body, rating,"
+                             " public, actor, created_at) FROM STDIN",
+                             "import events");
+    for (size_t i = 0; i < w->n && rc == STORE_OK && !o->failed; i++) {
+        for (size_t j = 0; j < w->n_events[i]; j++) {
+            const store_event *ev = &w->events[i][j];
+            copy_int(o, (int64_t)i, false, '\t');
+            copy_int(o, (int64_t)j, false, '\t');
+            copy_text(o, ev->type, '\t');
+            copy_text(o, ev->from_stage, '\t');
+            copy_text(o, ev->stage, '\t');
+            copy_text(o, ev->body, '\t');
+            copy_int(o, ev->rating, false, '\t');
+            copy_text(o, ev->public_ ? "t" : "f", '\t');
+            copy_text(o, ev->actor, '\t');
+            copy_int(o, ev->created_at, false, '\n');
+        }
+    }
+    return rc == STORE_OK ? copy_finish(o, "import events") : rc;
+}
+
+/* The statements that set the staging tables up, and those that move their
+ * rows into place. Ids come from the tables' own sequences, so rows written
+ * meanwhile by others keep theirs. Events are inserted in case and then
+ * event order, so that their ids keep each case's order. */
+static const char import_setup_sql[] =
+    "CREATE TEMPORARY TABLE import_cases (n bigint PRIMARY KEY, org_id bigint,"
+    " service_id bigint, reference text, stage text, summary text, secret_hash bytea,"
+    " opened_at bigint, updated_at bigint, closed_at bigint, idempotency_key text,"
+    " has_person boolean, name text, email text, phone text, address text, postcode text,"
+    " case_id bigint, person_id bigint) ON COMMIT DROP;"
+    "CREATE TEMPORARY TABLE import_events (n bigint, seq bigint, type text, from_stage text,"
+    " stage text, body text, rating integer, public boolean, actor text, created_at bigint)"
+    " ON COMMIT DROP";
+
+static const char *const import_move_sql[] = {
+    "UPDATE import_cases SET case_id = nextval(pg_get_serial_sequence('cases', 'id')),"
+    " person_id = CASE WHEN has_person"
+    " THEN nextval(pg_get_serial_sequence('persons', 'id')) END",
+    "ANALYZE import_cases",
+    "INSERT INTO persons (id, name, email, phone, address, postcode)"
+    " SELECT person_id, name, email, phone, address, postcode FROM import_cases"
+    " WHERE has_person ORDER BY n",
+    "INSERT INTO cases (id, org_id, service_id, reference, stage, summary, secret_hash,"
+    " person_id, opened_at, updated_at, closed_at, idempotency_key)"
+    " SELECT case_id, org_id, service_id, reference, stage, summary, secret_hash, person_id,"
+    " opened_at, updated_at, closed_at, idempotency_key FROM import_cases ORDER BY n",
+    "INSERT INTO events (case_id, type, from_stage, stage, body, rating, public, actor,"
+    " created_at)"
+    " SELECT c.case_id, e.type, e.from_stage, coalesce(e.stage, c.stage), e.body, e.rating,"
+    " e.public, e.actor, e.created_at FROM import_events e JOIN import_cases c ON c.n = e.n"
+    " ORDER BY e.n, e.seq",
+};
+
+static store_rc import_job(pconn *c, void *arg)
+{
+    import_write *w = arg;
+    copy_out o = {.c = c, .buf = malloc(COPY_CHUNK)};
+    if (!o.buf)
+        return out_of_memory("import cases");
+    store_rc rc = exec_plain(c, import_setup_sql, "import cases");
+    if (rc == STORE_OK)
+        rc = import_copy_cases(&o, w);
+    if (rc == STORE_OK)
+        rc = import_copy_events(&o, w);
+    free(o.buf);
+    for (size_t i = 0; i < sizeof(import_move_sql) / sizeof(import_move_sql[0]) && rc == STORE_OK;
+         i++)
+        rc = exec_plain(c, import_move_sql[i], "import cases");
+    return rc;
+}
+
+static store_rc pg_case_import(void *impl, const store_case_new *cases,
+                               const store_event *const *events, const size_t *n_events,
+                               const int64_t *closed_at, size_t n)
+{
+    if (n == 0)
+        return STORE_OK;
+    import_write w = {
+        .cases = cases, .events = events, .n_events = n_events, .closed_at = closed_at, .n = n};
+    return write_run(impl, import_job, &w, true);
+}
+
+const store_ops store_pg_ops = {
+    .open = pg_open,
+    .close = pg_close,
+    .schema_version = pg_schema_version,
+    .secret_key = pg_secret_key,
+    .org_create = pg_org_create,
+    .org_by_slug = pg_org_by_slug,
+    .org_by_id = pg_org_by_id,
+    .service_create = pg_service_create,
+    .service_update = pg_service_update,
+    .service_get = pg_service_get,
+    .service_by_id = pg_service_by_id,
+    .service_list = pg_service_list,
+    .user_create = pg_user_create,
+    .user_by_email = pg_user_by_email,
+    .session_create = pg_session_create,
+    .session_get = pg_session_get,
+    .session_delete = pg_session_delete,
+    .key_create = pg_key_create,
+    .key_get = pg_key_get,
+    .case_create = pg_case_create,
+    .case_get = pg_case_get,
+    .case_events = pg_case_events,
+    .case_list = pg_case_list,
+    .event_append = pg_event_append,
+    .event_append_access = pg_event_append_access,
+    .case_set_secret = pg_case_set_secret,
+    .service_durations = pg_service_durations,
+    .access_record = pg_access_record,
+    .case_accesses = pg_case_accesses,
+    .case_import = pg_case_import,
+};
