@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # The test command: installs what the tests need, then builds and runs the
 # unit tests and the black-box API suite, first on a normal build and again
-# under AddressSanitizer and UndefinedBehaviorSanitizer, and finally gives
-# each fuzz target a short run. Stops at the first failure.
+# under AddressSanitizer and UndefinedBehaviorSanitizer, runs the API suite
+# and the PostgreSQL store's tests once more against a throwaway PostgreSQL
+# cluster, and finally gives each fuzz target a short run. Stops at the first
+# failure.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -12,8 +14,8 @@ sudo=""
 [ "$(id -u)" -eq 0 ] || sudo=sudo
 
 packages=(build-essential meson ninja-build pkg-config python3
-          libmicrohttpd-dev libjansson-dev libsqlite3-dev libsodium-dev libpq-dev libcmocka-dev
-          clang libclang-rt-14-dev clang-format clang-tidy cppcheck sqlite3)
+          libmicrohttpd-dev libjansson-dev libsqlite3-dev libpq-dev libsodium-dev libcmocka-dev
+          clang libclang-rt-14-dev clang-format clang-tidy cppcheck sqlite3 postgresql)
 missing=()
 for p in "${packages[@]}"; do
     dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
@@ -67,6 +69,37 @@ meson test -C build-asan --print-errorlogs
 
 step "API tests under sanitizers"
 api_suite build-asan/opencase
+
+step "PostgreSQL cluster"
+pg_dir=$(mktemp -d)
+# The cluster goes however the script ends: a failed test, an error, ^C.
+stop_pg() {
+    ./scripts/pg.sh stop "$pg_dir" || echo "the PostgreSQL cluster in $pg_dir was not removed" >&2
+}
+trap stop_pg EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+pg_base=$(./scripts/pg.sh start "$pg_dir")
+pg_createdb() {
+    /usr/lib/postgresql/15/bin/psql -X -q -v ON_ERROR_STOP=1 -d "$pg_base/postgres" -c "CREATE DATABASE $1"
+}
+
+step "API tests on PostgreSQL"
+OPENCASE_TEST_PG="$pg_base" api_suite build/opencase
+
+# The store's own tests get a database each, made here.
+for build in build build-asan; do
+    if [ -x "$build/test_store_pg" ]; then
+        step "PostgreSQL store tests ($build)"
+        db="store_${build//-/_}"
+        pg_createdb "$db"
+        OPENCASE_TEST_PG="$pg_base/$db" "$build/test_store_pg"
+    fi
+done
+
+step "stopping the PostgreSQL cluster"
+trap - EXIT INT TERM
+./scripts/pg.sh stop "$pg_dir"
 
 if command -v clang >/dev/null 2>&1; then
     step "fuzz build"

@@ -4,12 +4,19 @@
 // port, so files can run in parallel processes without sharing state. The
 // binary comes from OPENCASE_BIN (default build/opencase); the environment is
 // passed through so that sanitizer options reach the server and the CLI.
-import { spawn } from 'node:child_process';
+//
+// The database is an SQLite file in that directory, unless OPENCASE_TEST_PG
+// holds the base URI of a PostgreSQL cluster (postgresql://user@host:port, as
+// scripts/pg.sh prints it): then each server gets a database of its own,
+// created in that cluster and dropped when the server is closed.
+import { execFile, spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import assert from 'node:assert/strict';
+import { promisify } from 'node:util';
 import { ROOT, conformance } from './openapi.mjs';
 
 export const BIN = path.resolve(ROOT, process.env.OPENCASE_BIN || 'build/opencase');
@@ -25,6 +32,39 @@ export const USERS = {
 
 const START_TIMEOUT_MS = 60_000;
 const STOP_TIMEOUT_MS = 30_000;
+
+// The PostgreSQL cluster's base URI, without a database; null for SQLite.
+export const PG_BASE = process.env.OPENCASE_TEST_PG ? process.env.OPENCASE_TEST_PG.replace(/\/+$/, '') : null;
+
+const run = promisify(execFile);
+
+// PostgreSQL's own client programs; Debian keeps them in a versioned
+// directory and puts only a wrapper on PATH.
+function pgTool(name) {
+  const dir = process.env.OPENCASE_PG_BINDIR || '/usr/lib/postgresql/15/bin';
+  const p = path.join(dir, name);
+  return existsSync(p) ? p : name;
+}
+
+// Runs SQL with psql on the database at `uri`, stopping at the first error;
+// a statement stuck behind a lock fails after a while rather than hanging.
+export async function psql(uri, statement) {
+  await run(pgTool('psql'), ['-X', '-q', '-v', 'ON_ERROR_STOP=1', '-d', uri, '-c', statement], { timeout: 30_000 });
+}
+
+// Runs SQL with the sqlite3 shell on the database file `db`, waiting for a
+// server that holds the write lock.
+export async function sqlite(db, statement) {
+  await run('sqlite3', ['-cmd', '.timeout 10000', db, statement]);
+}
+
+let pgCount = 0;
+
+// A name no other server of this run has: the process, a counter and chance.
+function pgDatabaseName() {
+  pgCount += 1;
+  return `opencase_t${process.pid}_${pgCount}_${Math.random().toString(36).slice(2, 8)}`;
+}
 
 function childEnv(extra = {}) {
   const env = { ...process.env, OPENCASE_DEMO_PASSWORD: PASSWORD, ...extra };
@@ -73,7 +113,10 @@ export class Server {
   constructor(dir, { env = {} } = {}) {
     this.dir = dir;
     this.env = env;
-    this.db = path.join(dir, 't.db');
+    // Either the SQLite file or the URI of this server's PostgreSQL database;
+    // what --db is given, and kept over restarts.
+    this.pgName = PG_BASE ? pgDatabaseName() : null;
+    this.db = this.pgName ? `${PG_BASE}/${this.pgName}` : path.join(dir, 't.db');
     this.credsPath = path.join(dir, 'creds.txt');
     this.child = null;
     this.exited = null;
@@ -92,6 +135,28 @@ export class Server {
 
   cli(args, opts) {
     return runCli(['--db', this.db, ...args], opts);
+  }
+
+  get backend() {
+    return this.pgName ? 'postgresql' : 'sqlite';
+  }
+
+  // Runs SQL on the server's database from another process while it serves:
+  // `statements` holds the text for each backend, { sqlite, postgresql }.
+  async sql(statements) {
+    const text = statements[this.backend];
+    assert.ok(text, `no SQL given for ${this.backend}`);
+    if (this.pgName) await psql(this.db, text);
+    else await sqlite(this.db, text);
+  }
+
+  // Makes the PostgreSQL database; the CLI's init then fills it.
+  async createDatabase() {
+    if (this.pgName) await psql(`${PG_BASE}/postgres`, `CREATE DATABASE ${this.pgName}`);
+  }
+
+  async dropDatabase() {
+    if (this.pgName) await psql(`${PG_BASE}/postgres`, `DROP DATABASE IF EXISTS ${this.pgName} WITH (FORCE)`);
   }
 
   async start() {
@@ -223,11 +288,20 @@ export class Server {
   }
 
   async close() {
+    let failure = null;
     try {
       await this.stop();
-    } finally {
-      await rm(this.dir, { recursive: true, force: true });
+    } catch (e) {
+      failure = e;
     }
+    await rm(this.dir, { recursive: true, force: true });
+    try {
+      await this.dropDatabase();
+    } catch (e) {
+      // A failed stop says more than the clean-up that followed it.
+      failure ??= e;
+    }
+    if (failure) throw failure;
   }
 }
 
@@ -237,11 +311,14 @@ export async function startServer({ cases = 60, env = {} } = {}) {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'opencase-test-'));
   const s = new Server(dir, { env });
   try {
+    await s.createDatabase();
     await cliOk(['--db', s.db, 'init']);
     await cliOk(['--db', s.db, 'demo', '--cases', String(cases), '--credentials', s.credsPath]);
     await s.start();
   } catch (e) {
     await rm(dir, { recursive: true, force: true });
+    // The failure to start is the news; a failed drop would only hide it.
+    await s.dropDatabase().catch(() => {});
     throw e;
   }
   return s;
