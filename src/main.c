@@ -31,6 +31,7 @@ typedef struct settings {
     bool cookie_secure;
     bool access_log;
     bool show_officer_names;
+    const char *trusted_proxies;
 } settings;
 
 static const char usage[] =
@@ -58,6 +59,8 @@ static const char usage[] =
     "  --cookie-secure           mark session cookies Secure, behind HTTPS "
     "(OPENCASE_COOKIE_SECURE=1)\n"
     "  --access-log              log one line per request (OPENCASE_ACCESS_LOG=1)\n"
+    "  --trusted-proxies LIST    comma-separated addresses of reverse proxies whose\n"
+    "                            X-Forwarded-For names the client (OPENCASE_TRUSTED_PROXIES)\n"
     "  --show-officer-names      show citizens the names of the staff and systems that read\n"
     "                            their data (OPENCASE_SHOW_OFFICER_NAMES=1)\n"
     "  -h, --help                show this help\n"
@@ -162,6 +165,7 @@ static int cmd_serve(const settings *s)
         .dispatch = app_dispatch,
         .ctx = &ap,
         .access_log = s->access_log,
+        .trusted_proxies = s->trusted_proxies,
     };
     srv = http_server_start(&cfg);
     if (!srv)
@@ -428,6 +432,7 @@ int main(int argc, char **argv)
     s.cookie_secure = env_flag("OPENCASE_COOKIE_SECURE");
     s.access_log = env_flag("OPENCASE_ACCESS_LOG");
     s.show_officer_names = env_flag("OPENCASE_SHOW_OFFICER_NAMES");
+    s.trusted_proxies = getenv("OPENCASE_TRUSTED_PROXIES");
 
     /* Global options come before the command; the command parses the rest. */
     int i = 1;
@@ -455,13 +460,15 @@ int main(int argc, char **argv)
             continue;
         }
         if (!val || (strcmp(opt, "--db") != 0 && strcmp(opt, "--listen") != 0 &&
-                     strcmp(opt, "--threads") != 0)) {
+                     strcmp(opt, "--threads") != 0 && strcmp(opt, "--trusted-proxies") != 0)) {
             fprintf(stderr, "opencase: unknown option %s (see opencase --help)\n", opt);
             return 2;
         }
         i++;
         if (strcmp(opt, "--db") == 0) {
             s.db = val;
+        } else if (strcmp(opt, "--trusted-proxies") == 0) {
+            s.trusted_proxies = val;
         } else if (strcmp(opt, "--listen") == 0) {
             if (parse_listen(val, &s) != 0)
                 return 2;

@@ -86,6 +86,9 @@ typedef struct http_server_config {
     http_dispatch_fn dispatch;
     void *ctx;
     bool access_log;
+    /* Comma-separated addresses of reverse proxies whose X-Forwarded-For is
+     * believed; NULL or empty believes no one. */
+    const char *trusted_proxies;
 } http_server_config;
 
 typedef struct http_server http_server;

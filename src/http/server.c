@@ -146,6 +146,46 @@ static void client_address(struct MHD_Connection *conn, char *out, size_t outlen
                   (socklen_t)outlen);
 }
 
+/* Whether `addr` is one of the comma-separated addresses in `list`. */
+static bool listed(const char *list, const char *addr)
+{
+    size_t n = strlen(addr);
+    for (const char *p = list; p && *p;) {
+        const char *end = strchr(p, ',');
+        size_t len = end ? (size_t)(end - p) : strlen(p);
+        if (len == n && memcmp(p, addr, n) == 0)
+            return true;
+        p = end ? end + 1 : NULL;
+    }
+    return false;
+}
+
+/* Behind a trusted reverse proxy, the client is the last address the proxy
+ * appended to X-Forwarded-For; anyone else's header is ignored, since a
+ * client could write any address there to dodge the rate limits. */
+static void forwarded_client(const http_server_config *cfg, struct MHD_Connection *conn,
+                             char *client, size_t len)
+{
+    if (!cfg->trusted_proxies || !*client || !listed(cfg->trusted_proxies, client))
+        return;
+    const char *xff = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "X-Forwarded-For");
+    if (!xff)
+        return;
+    const char *last = strrchr(xff, ',');
+    last = last ? last + 1 : xff;
+    while (*last == ' ' || *last == '\t')
+        last++;
+    size_t n = strcspn(last, " \t");
+    char addr[64];
+    unsigned char bin[16];
+    if (n == 0 || n >= sizeof(addr) || n >= len)
+        return;
+    memcpy(addr, last, n);
+    addr[n] = '\0';
+    if (inet_pton(AF_INET, addr, bin) == 1 || inet_pton(AF_INET6, addr, bin) == 1)
+        memcpy(client, addr, n + 1);
+}
+
 static enum MHD_Result send_response(http_server *srv, http_req *req, http_res *res)
 {
     size_t len = 0;
@@ -190,6 +230,7 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn, const c
         req->ctx = srv->cfg.ctx;
         req->started_ns = http_now_ns();
         client_address(conn, req->client, sizeof(req->client));
+        forwarded_client(&srv->cfg, conn, req->client, sizeof(req->client));
         *con_cls = req;
         return MHD_YES;
     }

@@ -88,3 +88,37 @@ describe('per-address limit: 20 failed look-ups per client address', () => {
     assert.equal(login.status, 200, login.text);
   });
 });
+
+describe('clients behind a trusted reverse proxy', () => {
+  let proxied;
+  let direct;
+  before(async () => {
+    proxied = await startServer({ cases: 6, env: { OPENCASE_TRUSTED_PROXIES: '10.9.9.9,127.0.0.1' } });
+    direct = await startServer({ cases: 6 });
+  });
+  after(async () => {
+    await proxied?.close();
+    await direct?.close();
+  });
+
+  const guess = (s, client) =>
+    s.req('GET', `/api/v1/track/${randomReference()}`, {
+      headers: { 'x-tracking-secret': WRONG, 'x-forwarded-for': `198.51.100.7, ${client}` },
+    });
+
+  it('counts each forwarded client on its own', async () => {
+    await exhaust(20, () => guess(proxied, '203.0.113.1'));
+    // Another client of the same proxy is not held up by the first one's failures.
+    expectError(await guess(proxied, '203.0.113.2'), 404, 'not_found');
+    const creds = await proxied.credentials();
+    const ok = await proxied.req('GET', `/api/v1/track/${creds[0].reference}`, {
+      headers: { 'x-tracking-secret': creds[0].secret, 'x-forwarded-for': '203.0.113.3' },
+    });
+    assert.equal(ok.status, 200, ok.text);
+  });
+
+  it('ignores X-Forwarded-For from anyone else, so it cannot dodge the limit', async () => {
+    let n = 0;
+    await exhaust(20, () => guess(direct, `203.0.113.${++n}`));
+  });
+});
