@@ -14,6 +14,7 @@
 
 #include "api/app.h"
 #include "cli/demo.h"
+#include "cli/migrate.h"
 #include "domain/validate.h"
 #include "store/store.h"
 #include "util/log.h"
@@ -25,6 +26,7 @@
 
 typedef struct settings {
     const char *db;
+    const char *db_replica; /* NULL: public reads go to the primary too */
     char host[64];
     unsigned short port;
     unsigned threads;
@@ -50,10 +52,16 @@ static const char usage[] =
     "                            OPENCASE_PASSWORD or the first line of standard input\n"
     "  key create --org SLUG --label LABEL [--role ROLE]\n"
     "                            create an API key for a system and print it once\n"
+    "  migrate-store --from PATH --to URI\n"
+    "                            copy a deployment into an empty PostgreSQL database and\n"
+    "                            verify it by row counts and checksums\n"
     "\n"
     "Options (each also read from the environment variable shown):\n"
     "  --db PATH|URI             SQLite file, or postgresql://user@host:port/db\n"
     "                            (OPENCASE_DB, default opencase.db)\n"
+    "  --db-replica URI          a read-only hot standby of the PostgreSQL database for\n"
+    "                            public tracking reads; they fall back to --db when it\n"
+    "                            fails (OPENCASE_DB_REPLICA)\n"
     "  --listen HOST:PORT        address to serve on (OPENCASE_LISTEN, default 127.0.0.1:8080)\n"
     "  --threads N               worker threads (OPENCASE_THREADS, default 4)\n"
     "  --cookie-secure           mark session cookies Secure, behind HTTPS "
@@ -138,7 +146,7 @@ static int cmd_init(const settings *s)
 
 static int cmd_serve(const settings *s)
 {
-    store *st = NULL;
+    store *st = NULL, *replica = NULL;
     app ap;
     bool app_ready = false;
     http_server *srv = NULL;
@@ -157,6 +165,17 @@ static int cmd_serve(const settings *s)
     if (app_init(&ap, st, s->cookie_secure) != 0)
         goto out;
     app_ready = true;
+    if (s->db_replica) {
+        /* A standby that is down at start must not keep the service down:
+         * public reads then go to the primary. */
+        char err[256];
+        if (store_open(s->db_replica, (int)s->threads + 1, &replica, err, sizeof(err)) !=
+            STORE_OK) {
+            log_warn("msg=\"cannot open the replica; serving without it\" error=\"%s\"", err);
+            replica = NULL;
+        }
+        ap.replica = replica;
+    }
     ap.show_officer_names = s->show_officer_names;
     http_server_config cfg = {
         .host = s->host,
@@ -170,8 +189,8 @@ static int cmd_serve(const settings *s)
     srv = http_server_start(&cfg);
     if (!srv)
         goto out;
-    log_info("msg=\"opencase serving\" listen=%s:%u threads=%u db=\"%s\" version=%s", s->host,
-             s->port, s->threads, s->db, OPENCASE_VERSION);
+    log_info("msg=\"opencase serving\" listen=%s:%u threads=%u db=\"%s\" replica=%s version=%s",
+             s->host, s->port, s->threads, s->db, replica ? "yes" : "no", OPENCASE_VERSION);
 
     int sig = 0;
     sigwait(&stop, &sig);
@@ -182,6 +201,7 @@ static int cmd_serve(const settings *s)
 out:
     if (app_ready)
         app_free(&ap);
+    store_close(replica);
     store_close(st);
     if (rc == 0)
         log_info("msg=\"stopped cleanly\"");
@@ -421,6 +441,8 @@ int main(int argc, char **argv)
     const char *env;
     if ((env = getenv("OPENCASE_DB")) && *env)
         s.db = env;
+    if ((env = getenv("OPENCASE_DB_REPLICA")) && *env)
+        s.db_replica = env;
     if ((env = getenv("OPENCASE_LISTEN")) && *env && parse_listen(env, &s) != 0)
         return 2;
     if ((env = getenv("OPENCASE_THREADS")) && *env) {
@@ -459,14 +481,17 @@ int main(int argc, char **argv)
             s.show_officer_names = true;
             continue;
         }
-        if (!val || (strcmp(opt, "--db") != 0 && strcmp(opt, "--listen") != 0 &&
-                     strcmp(opt, "--threads") != 0 && strcmp(opt, "--trusted-proxies") != 0)) {
+        if (!val || (strcmp(opt, "--db") != 0 && strcmp(opt, "--db-replica") != 0 &&
+                     strcmp(opt, "--listen") != 0 && strcmp(opt, "--threads") != 0 &&
+                     strcmp(opt, "--trusted-proxies") != 0)) {
             fprintf(stderr, "opencase: unknown option %s (see opencase --help)\n", opt);
             return 2;
         }
         i++;
         if (strcmp(opt, "--db") == 0) {
             s.db = val;
+        } else if (strcmp(opt, "--db-replica") == 0) {
+            s.db_replica = *val ? val : NULL;
         } else if (strcmp(opt, "--trusted-proxies") == 0) {
             s.trusted_proxies = val;
         } else if (strcmp(opt, "--listen") == 0) {
@@ -502,6 +527,8 @@ int main(int argc, char **argv)
         return cmd_user(&s, sub_argc, sub_argv);
     if (strcmp(cmd, "key") == 0)
         return cmd_key(&s, sub_argc, sub_argv);
+    if (strcmp(cmd, "migrate-store") == 0)
+        return migrate_store_main(sub_argc, sub_argv);
     fprintf(stderr, "opencase: unknown command %s (see opencase --help)\n", cmd);
     return 2;
 }

@@ -28,6 +28,7 @@ int app_init(app *a, store *s, bool cookie_secure)
     a->limits = ratelimit_new();
     if (!a->limits)
         return -1;
+    atomic_init(&a->replica_retry_at, 0);
     pthread_mutex_init(&a->history_lock, NULL);
     pthread_mutex_init(&a->services_lock, NULL);
     return 0;
@@ -57,6 +58,44 @@ int64_t app_now(void)
     return (int64_t)time(NULL);
 }
 
+static long long now_ms(void)
+{
+    return (long long)(http_now_ns() / 1000000);
+}
+
+void app_read_begin(app *ap, bool public_read, app_reader *r)
+{
+    r->ap = ap;
+    r->s = ap->store;
+    if (public_read && ap->replica && now_ms() >= atomic_load(&ap->replica_retry_at))
+        r->s = ap->replica;
+}
+
+bool app_read_again(app_reader *r, store_rc rc)
+{
+    app *ap = r->ap;
+    if (r->s == ap->store)
+        return false;
+    /* Only the first failure and the first success after it are logged, so
+     * that a standby that is down does not fill the log. */
+    if (rc == STORE_OK || rc == STORE_NOT_FOUND) {
+        if (atomic_load(&ap->replica_retry_at) != 0 &&
+            atomic_exchange(&ap->replica_retry_at, 0) != 0)
+            log_info("msg=\"reading from the replica again\"");
+        if (rc == STORE_OK)
+            return false;
+    } else if (atomic_exchange(&ap->replica_retry_at, now_ms() + APP_REPLICA_RETRY_MS) == 0) {
+        log_warn("msg=\"the replica failed; reading from the primary\"");
+    }
+    r->s = ap->store;
+    return true;
+}
+
+bool app_read_on_replica(const app_reader *r)
+{
+    return r->s != r->ap->store;
+}
+
 static int cmp_i64(const void *x, const void *y)
 {
     int64_t a = *(const int64_t *)x, b = *(const int64_t *)y;
@@ -64,15 +103,20 @@ static int cmp_i64(const void *x, const void *y)
 }
 
 /* Loads a service's durations from the store into heap memory, sorted. */
-static int history_load(app *ap, int64_t service_id, int64_t **out, size_t *n)
+static int history_load(app *ap, int64_t service_id, bool public_read, int64_t **out, size_t *n)
 {
     arena tmp;
     arena_init(&tmp);
     int64_t *rows = NULL;
     size_t count = 0;
     int rc = -1;
-    if (store_service_durations(ap->store, &tmp, service_id, APP_HISTORY_CASES, &rows, &count) !=
-        STORE_OK)
+    app_reader rd;
+    store_rc src;
+    app_read_begin(ap, public_read, &rd);
+    do
+        src = store_service_durations(rd.s, &tmp, service_id, APP_HISTORY_CASES, &rows, &count);
+    while (app_read_again(&rd, src));
+    if (src != STORE_OK)
         goto out;
     *out = count ? malloc(count * sizeof(int64_t)) : NULL;
     if (count && !*out)
@@ -88,7 +132,8 @@ out:
     return rc;
 }
 
-int app_service_history(app *ap, arena *a, int64_t service_id, int64_t **out, size_t *n)
+int app_service_history(app *ap, arena *a, int64_t service_id, bool public_read, int64_t **out,
+                        size_t *n)
 {
     int64_t now = app_now();
     *out = NULL;
@@ -115,7 +160,7 @@ int app_service_history(app *ap, arena *a, int64_t service_id, int64_t **out, si
      * look-up; two threads may load at once, and the later one wins. */
     int64_t *fresh = NULL;
     size_t count = 0;
-    if (history_load(ap, service_id, &fresh, &count) != 0)
+    if (history_load(ap, service_id, public_read, &fresh, &count) != 0)
         return -1;
     *out = count ? arena_alloc(a, count * sizeof(int64_t)) : NULL;
     if (count && !*out) {
@@ -146,16 +191,22 @@ void app_history_forget(app *ap, int64_t service_id)
 }
 
 /* Reads a service, its workflow and its organisation's name into a new entry. */
-static store_rc service_load(app *ap, int64_t service_id, app_service **out)
+static store_rc service_load(app *ap, int64_t service_id, bool public_read, app_service **out)
 {
     app_service *e = calloc(1, sizeof(*e));
     if (!e)
         return STORE_ERROR;
     arena_init(&e->mem);
     store_org org;
-    store_rc rc = store_service_by_id(ap->store, &e->mem, service_id, &e->svc);
-    if (rc == STORE_OK)
-        rc = store_org_by_id(ap->store, &e->mem, e->svc.org_id, &org);
+    app_reader rd;
+    store_rc rc;
+    app_read_begin(ap, public_read, &rd);
+    do {
+        rc = store_service_by_id(rd.s, &e->mem, service_id, &e->svc);
+        if (rc == STORE_OK)
+            rc = store_org_by_id(rd.s, &e->mem, e->svc.org_id, &org);
+    } while (app_read_again(&rd, rc));
+    e->from_replica = app_read_on_replica(&rd);
     if (rc == STORE_OK) {
         json_t *def = json_loads(e->svc.workflow_json, 0, NULL);
         wf_error err;
@@ -206,6 +257,12 @@ static store_rc service_hand_out(app *ap, arena *a, app_service *e, const app_se
 
 store_rc app_service_get(app *ap, arena *a, int64_t service_id, const app_service **out)
 {
+    return app_service_read(ap, a, service_id, false, out);
+}
+
+store_rc app_service_read(app *ap, arena *a, int64_t service_id, bool public_read,
+                          const app_service **out)
+{
     size_t slot = (size_t)service_id % APP_SERVICE_SLOTS;
     int64_t now = app_now();
     app_service *e, *old = NULL;
@@ -213,7 +270,10 @@ store_rc app_service_get(app *ap, arena *a, int64_t service_id, const app_servic
 
     pthread_mutex_lock(&ap->services_lock);
     e = ap->services[slot];
-    if (e && e->svc.id == service_id && now - e->loaded_at < APP_SERVICE_TTL_S) {
+    /* A staff read passes over an entry read from the replica, which may not
+     * show the caseworker's own latest change. */
+    if (e && e->svc.id == service_id && now - e->loaded_at < APP_SERVICE_TTL_S &&
+        (public_read || !e->from_replica)) {
         e->refs++;
         pthread_mutex_unlock(&ap->services_lock);
         store_rc rc = service_hand_out(ap, a, e, out);
@@ -225,7 +285,7 @@ store_rc app_service_get(app *ap, arena *a, int64_t service_id, const app_servic
     }
     pthread_mutex_unlock(&ap->services_lock);
 
-    store_rc rc = service_load(ap, service_id, &e);
+    store_rc rc = service_load(ap, service_id, public_read, &e);
     if (rc != STORE_OK)
         return rc;
     e->refs = 2; /* the cache's and this request's */

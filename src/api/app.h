@@ -8,6 +8,7 @@
 #define OC_APP_H
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -47,14 +48,20 @@ typedef struct app_service {
     arena mem; /* owns everything below */
     int refs;  /* guarded by app.services_lock */
     int64_t loaded_at;
+    bool from_replica; /* may lag the primary: public readers only */
     store_service svc;
     workflow wf;
     const char *org_name;
 } app_service;
 
+/* How long a replica that failed is left alone before it is tried again. */
+#define APP_REPLICA_RETRY_MS 1000
+
 typedef struct app {
-    store *store;
-    unsigned char key[32]; /* the deployment's key for token hashes */
+    store *store;                  /* the primary: every write, and every staff read */
+    store *replica;                /* a hot standby for public reads, or NULL; set after app_init */
+    atomic_llong replica_retry_at; /* monotonic ms; the replica is skipped before it */
+    unsigned char key[32];         /* the deployment's key for token hashes */
     ratelimit *limits;
     bool cookie_secure;   /* mark the session cookie Secure (behind HTTPS) */
     char dummy_hash[128]; /* verified against when a log-in names no account */
@@ -76,11 +83,41 @@ void app_dispatch(void *ctx, http_req *req, http_res *res);
 /* Seconds since the epoch. */
 int64_t app_now(void);
 
-/* Copies the service's sorted recent durations into `a`; *n may be 0. */
-int app_service_history(app *ap, arena *a, int64_t service_id, int64_t **out, size_t *n);
+/* Where one read goes. A public read starts on the replica, when there is
+ * one and it has not just failed, and falls back to the primary:
+ *
+ *     app_reader rd;
+ *     app_read_begin(ap, true, &rd);
+ *     do
+ *         rc = store_case_get(rd.s, ...);
+ *     while (app_read_again(&rd, rc));
+ *
+ * Staff reads and writes use the primary alone, so that staff always see
+ * what they have just written. */
+typedef struct app_reader {
+    app *ap;
+    store *s;
+} app_reader;
+
+void app_read_begin(app *ap, bool public_read, app_reader *r);
+/* True when the call that answered rc on the replica is to be repeated on
+ * r->s, now the primary: the replica failed (it is then left alone for
+ * APP_REPLICA_RETRY_MS), or it lacks the row, which it may not have received
+ * yet. */
+bool app_read_again(app_reader *r, store_rc rc);
+/* Whether r reads from the replica. */
+bool app_read_on_replica(const app_reader *r);
+
+/* Copies the service's sorted recent durations into `a`; *n may be 0. They
+ * are read from the replica when public_read. */
+int app_service_history(app *ap, arena *a, int64_t service_id, bool public_read, int64_t **out,
+                        size_t *n);
 /* The service with this id, valid until the request's arena is freed.
  * Returns STORE_ERROR when the stored workflow cannot be read. */
 store_rc app_service_get(app *ap, arena *a, int64_t service_id, const app_service **out);
+/* The same for a public read, which may be served from the replica. */
+store_rc app_service_read(app *ap, arena *a, int64_t service_id, bool public_read,
+                          const app_service **out);
 /* Forgets a cached service (after it was changed). */
 void app_service_forget(app *ap, int64_t service_id);
 

@@ -11,7 +11,6 @@
 #include <string.h>
 
 #include "api/app.h"
-#include "api/casework.h"
 #include "api/handlers.h"
 #include "api/json.h"
 #include "domain/validate.h"
@@ -50,6 +49,16 @@ static bool credential_matches(const app *ap, const store_case *c, const track_c
     return false;
 }
 
+/* Whether the request only reads, and so may be served from the replica: the
+ * API's GET, and the page's POST /track, which posts only to keep the secret
+ * out of addresses. A citizen's message or feedback reads from the primary
+ * throughout, so that the page rendered after it shows it. */
+static bool public_read(const http_req *req)
+{
+    return req->method == HTTP_GET || req->method == HTTP_HEAD ||
+           (req->method == HTTP_POST && req->route && strcmp(req->route, "/track") == 0);
+}
+
 track_rc track_open(http_req *req, const char *reference, const track_credential *cred,
                     track_result *out)
 {
@@ -75,7 +84,14 @@ track_rc track_open(http_req *req, const char *reference, const track_credential
         return TRACK_LIMITED;
     }
 
-    store_rc rc = store_case_get(ap->store, &req->a, 0, ref, &out->c);
+    /* A case missing from the replica is looked for on the primary before the
+     * look-up counts as failed: it may have been opened moments ago. */
+    app_reader rd;
+    store_rc rc;
+    app_read_begin(ap, public_read(req), &rd);
+    do
+        rc = store_case_get(rd.s, &req->a, 0, ref, &out->c);
+    while (app_read_again(&rd, rc));
     if (rc != STORE_OK && rc != STORE_NOT_FOUND)
         return TRACK_UNAVAILABLE;
     if (rc == STORE_NOT_FOUND || !credential_matches(ap, &out->c, cred)) {
@@ -102,12 +118,18 @@ static void estimate_for(int64_t *sorted, size_t n, int64_t elapsed, estimate *e
 }
 
 /* The accesses to the case's person, as the citizen may see them. */
-static int track_accesses_load(http_req *req, http_res *res, const store_case *c, track_view *v)
+static int track_accesses_load(http_req *req, http_res *res, const store_case *c, bool replica,
+                               track_view *v)
 {
     app *ap = req->ctx;
     store_access *rows;
     size_t n;
-    store_rc rc = store_case_accesses(ap->store, &req->a, c->id, &rows, &n);
+    app_reader rd;
+    store_rc rc;
+    app_read_begin(ap, replica, &rd);
+    do
+        rc = store_case_accesses(rd.s, &req->a, c->id, &rows, &n);
+    while (app_read_again(&rd, rc));
     if (rc != STORE_OK) {
         api_store_error(res, rc == STORE_NOT_FOUND ? STORE_ERROR : rc);
         return -1;
@@ -135,12 +157,26 @@ int track_view_build(http_req *req, http_res *res, const store_case *c, track_vi
     app *ap = req->ctx;
     store_event *events;
     size_t n;
+    const app_service *e;
+    bool replica = public_read(req);
     memset(v, 0, sizeof(*v));
-    const app_service *e = casework_service(req, res, c->service_id);
-    if (!e)
+    store_rc rc = app_service_read(ap, &req->a, c->service_id, replica, &e);
+    if (rc != STORE_OK) {
+        api_store_error(res, rc == STORE_NOT_FOUND ? STORE_ERROR : rc);
         return -1;
+    }
     const workflow *wf = &e->wf;
-    store_rc rc = store_case_events(ap->store, &req->a, c->id, true, &events, &n);
+    /* Every case has its "opened" event, so none means the case came from the
+     * primary and has not reached the replica yet: the rest of the view is
+     * read from the primary too. */
+    app_reader rd;
+    app_read_begin(ap, replica, &rd);
+    do {
+        rc = store_case_events(rd.s, &req->a, c->id, true, &events, &n);
+        if (rc == STORE_OK && n == 0 && app_read_on_replica(&rd))
+            rc = STORE_NOT_FOUND;
+    } while (app_read_again(&rd, rc));
+    replica = app_read_on_replica(&rd);
     if (rc != STORE_OK) {
         api_store_error(res, rc == STORE_NOT_FOUND ? STORE_ERROR : rc);
         return -1;
@@ -192,7 +228,7 @@ int track_view_build(http_req *req, http_res *res, const store_case *c, track_vi
         }
         v->n_timeline++;
     }
-    if (track_accesses_load(req, res, c, v) != 0)
+    if (track_accesses_load(req, res, c, replica, v) != 0)
         return -1;
     if (!v->stage) {
         const wf_stage *first = &wf->stages[wf->initial];
@@ -205,7 +241,7 @@ int track_view_build(http_req *req, http_res *res, const store_case *c, track_vi
     } else {
         int64_t *history;
         size_t count;
-        if (app_service_history(ap, &req->a, e->svc.id, &history, &count) != 0) {
+        if (app_service_history(ap, &req->a, e->svc.id, replica, &history, &count) != 0) {
             api_store_error(res, STORE_UNAVAILABLE);
             return -1;
         }

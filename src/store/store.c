@@ -3,12 +3,18 @@
  * A URI that starts postgresql:// or postgres:// opens PostgreSQL; anything
  * else is an SQLite database, exactly as before there was a choice. Both
  * backends keep the same numbered schema versions.
+ *
+ * It also copies a whole deployment from one store to another (store_copy),
+ * backend to backend: it knows the tables and hashes the rows, and each
+ * backend only reads and writes rows in the shape store_int.h gives them.
  */
 #include "store/store.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <sodium.h>
 
 #include "embedded.h"
 #include "store/store_int.h"
@@ -209,4 +215,243 @@ store_rc store_case_import(store *s, const store_case_new *cases, const store_ev
                            const size_t *n_events, const int64_t *closed_at, size_t n)
 {
     return s->ops->case_import(s->impl, cases, events, n_events, closed_at, n);
+}
+
+/* ---- copying a deployment ---- */
+
+#define I STORE_COL_INT
+#define B STORE_COL_BOOL
+#define T STORE_COL_TEXT
+#define X STORE_COL_BLOB
+
+/* Every table of migrations 0001 and 0002; a table a later migration adds
+ * must be added here, or copies refuse to start. */
+const store_table store_tables[] = {
+    {"settings", 2, {"key", "value"}, {T, X}, false, true},
+    {"orgs", 4, {"id", "slug", "name", "created_at"}, {I, T, T, I}, true, false},
+    {"services",
+     9,
+     {"id", "org_id", "code", "name", "description", "workflow_json", "target_days", "created_at",
+      "updated_at"},
+     {I, I, T, T, T, T, I, I, I},
+     true,
+     false},
+    {"users",
+     7,
+     {"id", "org_id", "email", "name", "role", "password_hash", "created_at"},
+     {I, I, T, T, T, T, I},
+     true,
+     false},
+    {"sessions", 3, {"token_hash", "user_id", "expires_at"}, {X, I, I}, false, false},
+    {"api_keys",
+     6,
+     {"id", "org_id", "label", "role", "key_hash", "created_at"},
+     {I, I, T, T, X, I},
+     true,
+     false},
+    {"persons",
+     6,
+     {"id", "name", "email", "phone", "address", "postcode"},
+     {I, T, T, T, T, T},
+     true,
+     false},
+    {"cases",
+     12,
+     {"id", "org_id", "service_id", "reference", "stage", "summary", "secret_hash", "person_id",
+      "opened_at", "updated_at", "closed_at", "idempotency_key"},
+     {I, I, I, T, T, T, X, I, I, I, I, T},
+     true,
+     false},
+    {"events",
+     10,
+     {"id", "case_id", "type", "from_stage", "stage", "body", "rating", "public", "actor",
+      "created_at"},
+     {I, I, T, T, T, T, I, B, T, I},
+     true,
+     false},
+    {"accesses",
+     11,
+     {"id", "case_id", "case_org_id", "reader_org_id", "user_id", "key_id", "reader_name", "role",
+      "action", "purpose", "at"},
+     {I, I, I, I, I, I, T, T, T, T, I},
+     true,
+     false},
+};
+
+#undef I
+#undef B
+#undef T
+#undef X
+
+const size_t store_tables_count = sizeof(store_tables) / sizeof(store_tables[0]);
+
+size_t store_table_count(void)
+{
+    return store_tables_count;
+}
+
+const char *store_table_name(size_t i)
+{
+    return i < store_tables_count ? store_tables[i].name : NULL;
+}
+
+bool store_table_known(const char *name)
+{
+    if (strcmp(name, "schema_migrations") == 0)
+        return true;
+    for (size_t i = 0; i < store_tables_count; i++)
+        if (strcmp(name, store_tables[i].name) == 0)
+            return true;
+    return false;
+}
+
+store_rc store_open_readonly(const char *uri, store **out, char *err, size_t errlen)
+{
+    *out = NULL;
+    if (err && errlen)
+        err[0] = '\0';
+    if (!uri) {
+        if (err && errlen)
+            snprintf(err, errlen, "no database named");
+        return STORE_ERROR;
+    }
+    store *s = calloc(1, sizeof(*s));
+    if (!s) {
+        if (err && errlen)
+            snprintf(err, errlen, "out of memory");
+        return STORE_ERROR;
+    }
+    s->ops = is_postgresql(uri) ? &store_pg_ops : &store_sqlite_ops;
+    store_rc rc = s->ops->open_readonly(uri, &s->impl, err, errlen);
+    if (rc != STORE_OK) {
+        free(s);
+        return rc;
+    }
+    *out = s;
+    return STORE_OK;
+}
+
+static void put_u64(crypto_hash_sha256_state *h, uint64_t v)
+{
+    unsigned char b[8];
+    for (int i = 7; i >= 0; i--) {
+        b[i] = (unsigned char)(v & 0xff);
+        v >>= 8;
+    }
+    crypto_hash_sha256_update(h, b, sizeof(b));
+}
+
+/* One row in the canonical rendering store.h describes. */
+static void hash_row(crypto_hash_sha256_state *h, const store_table *t, const store_value *row)
+{
+    for (size_t i = 0; i < t->ncolumns; i++) {
+        const store_value *v = &row[i];
+        unsigned char tag;
+        if (v->null)
+            tag = 'N';
+        else if (t->kinds[i] == STORE_COL_INT || t->kinds[i] == STORE_COL_BOOL)
+            tag = 'i';
+        else
+            tag = t->kinds[i] == STORE_COL_TEXT ? 't' : 'b';
+        crypto_hash_sha256_update(h, &tag, 1);
+        if (v->null)
+            continue;
+        if (tag == 'i') {
+            put_u64(h, (uint64_t)v->i);
+        } else {
+            put_u64(h, (uint64_t)v->len);
+            if (v->len)
+                crypto_hash_sha256_update(h, v->p, v->len);
+        }
+    }
+}
+
+/* What the row callback needs: the table being read, its running sum, and
+ * the load to write each row into (NULL when only summing). */
+typedef struct copy_ctx {
+    const store *to;
+    void *load;
+    const store_table *t;
+    crypto_hash_sha256_state h;
+    int64_t rows;
+} copy_ctx;
+
+static store_rc copy_row(void *arg, const store_value *row)
+{
+    copy_ctx *c = arg;
+    hash_row(&c->h, c->t, row);
+    c->rows++;
+    return c->load ? c->to->ops->load_row(c->load, row) : STORE_OK;
+}
+
+static void set_msg(char *err, size_t errlen, const char *what, const char *table, store_rc rc)
+{
+    if (!err || !errlen || err[0])
+        return;
+    snprintf(err, errlen, "%s %s failed (%s)", what, table,
+             rc == STORE_UNAVAILABLE ? "the database is busy or unreachable"
+             : rc == STORE_DUPLICATE ? "a duplicate row"
+             : rc == STORE_NOT_FOUND ? "a row refers to a missing row"
+                                     : "see the log");
+}
+
+/* Reads every table in one snapshot of `from`, summing it into sums and,
+ * when `to` is set, writing each row into the load `load` of `to`. */
+static store_rc read_all(store *from, const store *to, void *load, store_table_sum *sums, char *err,
+                         size_t errlen)
+{
+    void *tx = NULL;
+    store_rc rc = from->ops->read_begin(from->impl, &tx, err, errlen);
+    if (rc != STORE_OK)
+        return rc;
+    for (size_t i = 0; i < store_tables_count && rc == STORE_OK; i++) {
+        const store_table *t = &store_tables[i];
+        copy_ctx c = {.to = to, .load = load, .t = t};
+        crypto_hash_sha256_init(&c.h);
+        if (load) {
+            rc = to->ops->load_table(load, t);
+            if (rc != STORE_OK) {
+                set_msg(err, errlen, "writing", t->name, rc);
+                break;
+            }
+        }
+        rc = from->ops->read_rows(tx, t, copy_row, &c);
+        if (rc == STORE_OK && load)
+            rc = to->ops->load_table(load, NULL);
+        if (rc != STORE_OK) {
+            set_msg(err, errlen, "copying", t->name, rc);
+            break;
+        }
+        sums[i].table = t->name;
+        sums[i].rows = c.rows;
+        crypto_hash_sha256_final(&c.h, sums[i].sha256);
+    }
+    from->ops->read_end(tx);
+    return rc;
+}
+
+store_rc store_copy(store *from, store *to, store_table_sum *sums, char *err, size_t errlen)
+{
+    if (err && errlen)
+        err[0] = '\0';
+    memset(sums, 0, store_tables_count * sizeof(*sums));
+    void *load = NULL;
+    store_rc rc = to->ops->load_begin(to->impl, &load, err, errlen);
+    if (rc != STORE_OK)
+        return rc;
+    rc = read_all(from, to, load, sums, err, errlen);
+    store_rc end = to->ops->load_end(load, rc == STORE_OK);
+    if (rc == STORE_OK && end != STORE_OK) {
+        set_msg(err, errlen, "committing", "the copy", end);
+        rc = end;
+    }
+    return rc;
+}
+
+store_rc store_checksum(store *s, store_table_sum *sums, char *err, size_t errlen)
+{
+    if (err && errlen)
+        err[0] = '\0';
+    memset(sums, 0, store_tables_count * sizeof(*sums));
+    return read_all(s, NULL, NULL, sums, err, errlen);
 }

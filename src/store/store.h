@@ -262,4 +262,40 @@ store_rc store_case_accesses(store *s, arena *a, int64_t case_id, store_access *
 store_rc store_case_import(store *s, const store_case_new *cases, const store_event *const *events,
                            const size_t *n_events, const int64_t *closed_at, size_t n);
 
+/* ---- copying a deployment ---- */
+
+/* A row count and a SHA-256 over every row of one table, ordered by its
+ * primary key. Each row is rendered canonically, column by column in a fixed
+ * order: 'N' for NULL, 'i' and eight big-endian bytes for an integer (a
+ * boolean is 0 or 1), 't' or 'b' and an eight-byte big-endian length before
+ * the bytes of a text or a blob; so equal sums mean equal rows whichever
+ * database holds them. */
+typedef struct store_table_sum {
+    const char *table;
+    int64_t rows;
+    unsigned char sha256[32];
+} store_table_sum;
+
+/* The tables a copy covers, in the order their references need. */
+size_t store_table_count(void);
+const char *store_table_name(size_t i);
+
+/* Opens a database to read only: one connection, no migration. A database
+ * whose schema is not this build's latest is refused (err says why), since
+ * its tables would not be the ones the copy knows. */
+store_rc store_open_readonly(const char *uri, store **out, char *err, size_t errlen);
+
+/* Copies every table of `from` into `to`, keeping ids. `from` is read in one
+ * snapshot, so a server may keep writing to it meanwhile; `to` is written in
+ * one transaction, all of it or nothing, and its id sequences are moved past
+ * the copied ids. `to` must hold no rows but settings (the secret key `opencase init`
+ * makes, replaced by the source's): STORE_CONFLICT otherwise. A table
+ * in either database that the copy does not know is refused too, so that
+ * nothing is left behind. sums[0..store_table_count()) receive the sums of
+ * the rows read. On failure err holds a sentence. */
+store_rc store_copy(store *from, store *to, store_table_sum *sums, char *err, size_t errlen);
+
+/* The sums of every table of `s`, read in one snapshot. */
+store_rc store_checksum(store *s, store_table_sum *sums, char *err, size_t errlen);
+
 #endif

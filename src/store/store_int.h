@@ -11,6 +11,42 @@
 
 #include "store/store.h"
 
+/* The tables a copy covers, in dependency order, each with its columns in
+ * the canonical order of store_table_sum; the first column is the primary
+ * key, by which rows are read. Integer ids are kept by the copy. */
+typedef enum { STORE_COL_INT, STORE_COL_BOOL, STORE_COL_TEXT, STORE_COL_BLOB } store_col_kind;
+
+#define STORE_COLUMNS_MAX 16
+
+typedef struct store_table {
+    const char *name;
+    size_t ncolumns;
+    const char *columns[STORE_COLUMNS_MAX];
+    store_col_kind kinds[STORE_COLUMNS_MAX];
+    bool identity; /* the key is an id drawn from a sequence */
+    /* The target may hold rows here before a copy (`opencase init` makes the
+     * secret key): while every other table is empty, nothing was derived
+     * from them, and the copy replaces them with the source's. */
+    bool replace;
+} store_table;
+
+extern const store_table store_tables[];
+extern const size_t store_tables_count;
+
+/* One column's value: `null`, else `i` (INT, BOOL as 0 or 1) or the `len`
+ * bytes at `p` (TEXT, BLOB), borrowed for the duration of the callback. */
+typedef struct store_value {
+    bool null;
+    int64_t i;
+    const void *p;
+    size_t len;
+} store_value;
+
+typedef store_rc (*store_row_fn)(void *ctx, const store_value *row);
+
+/* Whether `name` is one of store_tables or the backend's version table. */
+bool store_table_known(const char *name);
+
 typedef struct store_ops {
     store_rc (*open)(const char *uri, int pool_size, void **impl, char *err, size_t errlen);
     void (*close)(void *impl);
@@ -60,6 +96,27 @@ typedef struct store_ops {
     store_rc (*case_import)(void *impl, const store_case_new *cases,
                             const store_event *const *events, const size_t *n_events,
                             const int64_t *closed_at, size_t n);
+
+    /* Copying (store_copy): open_readonly opens one connection without
+     * migrating. read_begin starts a read-only snapshot on a connection of
+     * its own, first checking that every table of the database is one of
+     * store_tables (err names the one that is not); read_rows streams a
+     * table's rows in primary key order to `fn`, stopping at its first
+     * non-OK result. load_begin starts the write transaction, after the same
+     * check and a check that no table holds a row (STORE_CONFLICT, err names
+     * it), and deletes the rows of the tables marked `replace`. load_table
+     * starts a table (NULL ends the current one, so that a failure is the
+     * table's), load_row writes one row of it, and load_end commits (or
+     * rolls back when !commit), moving id sequences past the copied ids
+     * first. read_end and load_end free the handle. */
+    store_rc (*open_readonly)(const char *uri, void **impl, char *err, size_t errlen);
+    store_rc (*read_begin)(void *impl, void **tx, char *err, size_t errlen);
+    store_rc (*read_rows)(void *tx, const store_table *t, store_row_fn fn, void *ctx);
+    void (*read_end)(void *tx);
+    store_rc (*load_begin)(void *impl, void **tx, char *err, size_t errlen);
+    store_rc (*load_table)(void *tx, const store_table *t);
+    store_rc (*load_row)(void *tx, const store_value *row);
+    store_rc (*load_end)(void *tx, bool commit);
 } store_ops;
 
 extern const store_ops store_sqlite_ops;

@@ -24,6 +24,10 @@
  * Migrations are compiled in (embedded.h, generated from
  * migrations/postgresql/) and applied at open, one transaction each, under
  * an advisory lock so that instances starting together take turns.
+ *
+ * A copy of a whole deployment (store_copy) reads in one REPEATABLE READ,
+ * READ ONLY transaction, row by row in binary, and writes with COPY in one
+ * transaction, then moves each id sequence past the copied ids.
  */
 #include <pthread.h>
 #include <stdio.h>
@@ -657,6 +661,25 @@ static bool migrate_exec(pconn *c, const char *sql, char *err, size_t errlen, co
 static store_rc migrate(pconn *c, int *version, char *err, size_t errlen)
 {
     int latest = (int)embedded_postgresql_migrations_count;
+    PGresult *rec = PQexec(c->pg, "SELECT pg_is_in_recovery()");
+    bool standby = PQresultStatus(rec) == PGRES_TUPLES_OK && PQntuples(rec) == 1 &&
+                   PQgetvalue(rec, 0, 0)[0] == 't';
+    PQclear(rec);
+    if (standby) {
+        /* A hot standby cannot be written: it gets its schema from the
+         * primary, so it is only checked to be the one this build expects. */
+        if (read_version(c, version, err, errlen) != STORE_OK)
+            return PQstatus(c->pg) == CONNECTION_OK ? STORE_ERROR : STORE_UNAVAILABLE;
+        if (*version != latest) {
+            char msg[128];
+            snprintf(msg, sizeof(msg),
+                     "the standby has schema %d, this build needs %d: migrate the primary first",
+                     *version, latest);
+            set_err(err, errlen, msg, NULL);
+            return STORE_ERROR;
+        }
+        return STORE_OK;
+    }
     char lock[256];
     snprintf(lock, sizeof(lock),
              "BEGIN; SELECT pg_advisory_xact_lock(%lld);"
@@ -1979,6 +2002,361 @@ static store_rc pg_case_import(void *impl, const store_case_new *cases,
     return write_run(impl, import_job, &w, true);
 }
 
+/* ---- copying a deployment ---- */
+
+/* One read-only connection, not migrated; its transactions are read-only
+ * too, so nothing it runs can change the database. */
+static store_rc pg_open_readonly(const char *uri, void **out, char *err, size_t errlen)
+{
+    *out = NULL;
+    set_err(err, errlen, "", NULL);
+    pg_store *s = calloc(1, sizeof(*s));
+    if (s) {
+        s->conns = calloc(1, sizeof(*s->conns));
+        s->idle = calloc(1, sizeof(pconn *));
+    }
+    if (!s || !s->conns || !s->idle) {
+        if (s) {
+            free(s->conns);
+            free(s->idle);
+        }
+        free(s);
+        set_err(err, errlen, "out of memory", NULL);
+        return STORE_ERROR;
+    }
+    pthread_mutex_init(&s->mu, NULL);
+    pthread_cond_init(&s->cv, NULL);
+    s->nconns = 1;
+    pconn *c = &s->conns[0];
+    store_rc rc = conn_open(c, uri, err, errlen);
+    if (rc == STORE_OK && !migrate_exec(c, "SET default_transaction_read_only = on", err, errlen,
+                                        "cannot make the connection read-only"))
+        rc = STORE_ERROR;
+    if (rc == STORE_OK)
+        rc = read_version(c, &s->version, err, errlen);
+    if (rc == STORE_OK && s->version != (int)embedded_postgresql_migrations_count) {
+        char msg[160];
+        snprintf(msg, sizeof(msg),
+                 "the database has schema %d, but this build reads only schema %d: open it once"
+                 " with a server of this build first",
+                 s->version, (int)embedded_postgresql_migrations_count);
+        set_err(err, errlen, msg, NULL);
+        rc = STORE_ERROR;
+    }
+    if (rc != STORE_OK) {
+        pg_close(s);
+        return rc;
+    }
+    s->idle[s->nidle++] = c;
+    *out = s;
+    return STORE_OK;
+}
+
+/* A copy's read snapshot or write transaction, on a connection of its own. */
+typedef struct pg_copy {
+    pg_store *s;
+    pconn *c;
+    const store_table *t;
+    copy_out o;   /* the current table's COPY, while loading */
+    bool copying; /* o has a COPY open */
+} pg_copy;
+
+/* Refuses a database holding a table the copy does not know. */
+static store_rc check_tables(pconn *c, char *err, size_t errlen)
+{
+    PGresult *res = PQexec(c->pg, "SELECT table_name::text FROM information_schema.tables"
+                                  " WHERE table_schema = current_schema()"
+                                  " AND table_type = 'BASE TABLE' ORDER BY 1");
+    store_rc rc = STORE_OK;
+    if (PQresultStatus(res) != PGRES_TUPLES_OK) {
+        rc = fail(c, res, "list the tables");
+        set_err(err, errlen, "cannot list the tables", NULL);
+    }
+    for (int i = 0; rc == STORE_OK && i < PQntuples(res); i++) {
+        if (!store_table_known(PQgetvalue(res, i, 0))) {
+            set_err(err, errlen, "the copy does not know the table", PQgetvalue(res, i, 0));
+            rc = STORE_ERROR;
+        }
+    }
+    PQclear(res);
+    return rc;
+}
+
+/* STORE_CONFLICT, with err naming the table, when any table holds a row;
+ * else empties the tables whose rows a copy replaces. */
+static store_rc target_ready(pconn *c, char *err, size_t errlen)
+{
+    store_rc rc = STORE_OK;
+    for (size_t i = 0; i < store_tables_count && rc == STORE_OK; i++) {
+        if (store_tables[i].replace)
+            continue;
+        char sql[128];
+        snprintf(sql, sizeof(sql), "SELECT 1 FROM %s LIMIT 1", store_tables[i].name);
+        PGresult *res = PQexec(c->pg, sql);
+        if (PQresultStatus(res) != PGRES_TUPLES_OK) {
+            rc = fail(c, res, "check the target is empty");
+            set_err(err, errlen, "cannot read the target database", NULL);
+        } else if (PQntuples(res) > 0) {
+            char msg[160];
+            snprintf(msg, sizeof(msg),
+                     "the target database is not empty (table %s has rows); copy only into a"
+                     " freshly created database",
+                     store_tables[i].name);
+            set_err(err, errlen, msg, NULL);
+            rc = STORE_CONFLICT;
+        }
+        PQclear(res);
+    }
+    for (size_t i = 0; i < store_tables_count && rc == STORE_OK; i++) {
+        if (!store_tables[i].replace)
+            continue;
+        char sql[128];
+        snprintf(sql, sizeof(sql), "DELETE FROM %s", store_tables[i].name);
+        rc = exec_plain(c, sql, "empty a table before a copy");
+        if (rc != STORE_OK)
+            set_err(err, errlen, "cannot prepare the target database", NULL);
+    }
+    return rc;
+}
+
+/* Begins a copy's transaction; on failure the connection goes back. */
+static store_rc copy_begin(pg_store *s, bool write, pg_copy **out, char *err, size_t errlen)
+{
+    *out = NULL;
+    pg_copy *x = calloc(1, sizeof(*x));
+    if (x && write)
+        x->o.buf = malloc(COPY_CHUNK);
+    if (!x || (write && !x->o.buf)) {
+        free(x);
+        set_err(err, errlen, "out of memory", NULL);
+        return STORE_ERROR;
+    }
+    x->s = s;
+    x->c = pool_take(s);
+    if (!x->c) {
+        free(x->o.buf);
+        free(x);
+        set_err(err, errlen, "the database is unreachable", NULL);
+        return STORE_UNAVAILABLE;
+    }
+    x->o.c = x->c;
+    /* REPEATABLE READ: every table is read in the snapshot of the first. */
+    store_rc rc = exec_plain(
+        x->c, write ? "BEGIN" : "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY", "begin a copy");
+    if (rc != STORE_OK)
+        set_err(err, errlen, "cannot begin a transaction", NULL);
+    if (rc == STORE_OK)
+        rc = check_tables(x->c, err, errlen);
+    if (rc == STORE_OK && write)
+        rc = target_ready(x->c, err, errlen);
+    if (rc != STORE_OK) {
+        pool_give(s, x->c);
+        free(x->o.buf);
+        free(x);
+        return rc;
+    }
+    *out = x;
+    return STORE_OK;
+}
+
+static store_rc pg_read_begin(void *impl, void **tx, char *err, size_t errlen)
+{
+    return copy_begin(impl, false, (pg_copy **)tx, err, errlen);
+}
+
+static int64_t be_int(const char *p, int len)
+{
+    uint64_t v = 0;
+    for (int i = 0; i < len; i++)
+        v = (v << 8) | (unsigned char)p[i];
+    return (int64_t)v;
+}
+
+/* Reads the table in binary, one row at a time, so that a table of any size
+ * streams through: integers come as eight big-endian bytes (booleans cast
+ * to them), text and bytea as their bytes. Text keys order by bytes, as
+ * SQLite orders them. */
+static store_rc pg_read_rows(void *tx, const store_table *t, store_row_fn fn, void *ctx)
+{
+    pg_copy *x = tx;
+    char sql[1024];
+    size_t used = (size_t)snprintf(sql, sizeof(sql), "SELECT ");
+    for (size_t i = 0; i < t->ncolumns && used < sizeof(sql); i++) {
+        const char *cast = t->kinds[i] == STORE_COL_INT    ? "::bigint"
+                           : t->kinds[i] == STORE_COL_BOOL ? "::integer::bigint"
+                                                           : "";
+        int w =
+            snprintf(sql + used, sizeof(sql) - used, "%s%s%s", i ? ", " : "", t->columns[i], cast);
+        used += w > 0 ? (size_t)w : 0;
+    }
+    if (used < sizeof(sql))
+        snprintf(sql + used, sizeof(sql) - used, " FROM %s ORDER BY %s%s", t->name, t->columns[0],
+                 t->kinds[0] == STORE_COL_TEXT ? " COLLATE \"C\"" : "");
+    if (!PQsendQueryParams(x->c->pg, sql, 0, NULL, NULL, NULL, NULL, 1) ||
+        !PQsetSingleRowMode(x->c->pg))
+        return fail(x->c, NULL, "read rows to copy");
+    store_rc rc = STORE_OK;
+    PGresult *res;
+    while ((res = PQgetResult(x->c->pg)) != NULL) {
+        ExecStatusType st = PQresultStatus(res);
+        if (st == PGRES_SINGLE_TUPLE && rc == STORE_OK) {
+            store_value row[STORE_COLUMNS_MAX] = {0};
+            for (size_t i = 0; i < t->ncolumns; i++) {
+                int col = (int)i;
+                row[i].null = PQgetisnull(res, 0, col);
+                if (row[i].null)
+                    continue;
+                const char *v = PQgetvalue(res, 0, col);
+                int len = PQgetlength(res, 0, col);
+                if (t->kinds[i] == STORE_COL_INT || t->kinds[i] == STORE_COL_BOOL) {
+                    row[i].i = be_int(v, len);
+                } else {
+                    row[i].p = v;
+                    row[i].len = (size_t)len;
+                }
+            }
+            rc = fn(ctx, row);
+        } else if (st != PGRES_SINGLE_TUPLE && st != PGRES_TUPLES_OK && rc == STORE_OK) {
+            rc = fail(x->c, res, "read rows to copy");
+        }
+        PQclear(res);
+    }
+    return rc;
+}
+
+static void pg_read_end(void *tx)
+{
+    pg_copy *x = tx;
+    if (!x)
+        return;
+    pool_give(x->s, x->c);
+    free(x);
+}
+
+static store_rc pg_load_begin(void *impl, void **tx, char *err, size_t errlen)
+{
+    return copy_begin(impl, true, (pg_copy **)tx, err, errlen);
+}
+
+/* Ends the current table's COPY, if one is open. */
+static store_rc load_finish(pg_copy *x)
+{
+    if (!x->copying)
+        return STORE_OK;
+    x->copying = false;
+    return copy_finish(&x->o, "write copied rows");
+}
+
+static store_rc pg_load_table(void *tx, const store_table *t)
+{
+    pg_copy *x = tx;
+    store_rc rc = load_finish(x);
+    if (rc != STORE_OK || !t)
+        return rc;
+    x->t = t;
+    char sql[1024];
+    size_t used = (size_t)snprintf(sql, sizeof(sql), "COPY %s (", t->name);
+    for (size_t i = 0; i < t->ncolumns && used < sizeof(sql); i++) {
+        int w = snprintf(sql + used, sizeof(sql) - used, "%s%s", i ? ", " : "", t->columns[i]);
+        used += w > 0 ? (size_t)w : 0;
+    }
+    if (used < sizeof(sql))
+        snprintf(sql + used, sizeof(sql) - used, ") FROM STDIN");
+    rc = copy_start(&x->o, sql, "write copied rows");
+    x->copying = rc == STORE_OK;
+    return rc;
+}
+
+/* A text field of known length in COPY's text format. */
+static void copy_bytes(copy_out *o, const char *v, size_t len)
+{
+    for (size_t i = 0; i < len; i++) {
+        switch (v[i]) {
+        case '\\':
+            copy_raw(o, "\\\\");
+            break;
+        case '\n':
+            copy_raw(o, "\\n");
+            break;
+        case '\r':
+            copy_raw(o, "\\r");
+            break;
+        case '\t':
+            copy_raw(o, "\\t");
+            break;
+        default:
+            copy_byte(o, v[i]);
+        }
+    }
+}
+
+static store_rc pg_load_row(void *tx, const store_value *row)
+{
+    pg_copy *x = tx;
+    const store_table *t = x->t;
+    static const char hex[] = "0123456789abcdef";
+    for (size_t i = 0; i < t->ncolumns; i++) {
+        const store_value *v = &row[i];
+        char sep = i + 1 == t->ncolumns ? '\n' : '\t';
+        if (v->null) {
+            copy_text(&x->o, NULL, sep);
+        } else if (t->kinds[i] == STORE_COL_INT) {
+            copy_int(&x->o, v->i, false, sep);
+        } else if (t->kinds[i] == STORE_COL_BOOL) {
+            copy_text(&x->o, v->i ? "t" : "f", sep);
+        } else if (t->kinds[i] == STORE_COL_TEXT) {
+            copy_bytes(&x->o, v->p, v->len);
+            copy_byte(&x->o, sep);
+        } else {
+            /* bytea's hex input, its backslash escaped for COPY. */
+            const unsigned char *b = v->p;
+            copy_raw(&x->o, "\\\\x");
+            for (size_t j = 0; j < v->len; j++) {
+                copy_byte(&x->o, hex[b[j] >> 4]);
+                copy_byte(&x->o, hex[b[j] & 15]);
+            }
+            copy_byte(&x->o, sep);
+        }
+    }
+    return x->o.failed ? fail(x->c, NULL, "write copied rows") : STORE_OK;
+}
+
+/* The ids were given, not drawn, so each sequence is moved past them: the
+ * next row inserted gets the largest copied id plus one. */
+static store_rc move_sequences(pconn *c)
+{
+    store_rc rc = STORE_OK;
+    for (size_t i = 0; i < store_tables_count && rc == STORE_OK; i++) {
+        const store_table *t = &store_tables[i];
+        if (!t->identity)
+            continue;
+        char sql[256];
+        snprintf(sql, sizeof(sql),
+                 "SELECT setval(pg_get_serial_sequence('%s', '%s'), coalesce(max(%s), 0) + 1,"
+                 " false) FROM %s",
+                 t->name, t->columns[0], t->columns[0], t->name);
+        PGresult *res = PQexec(c->pg, sql);
+        if (PQresultStatus(res) != PGRES_TUPLES_OK)
+            rc = fail(c, res, "move a sequence past the copied ids");
+        PQclear(res);
+    }
+    return rc;
+}
+
+static store_rc pg_load_end(void *tx, bool commit)
+{
+    pg_copy *x = tx;
+    store_rc rc = load_finish(x);
+    if (commit && rc == STORE_OK)
+        rc = move_sequences(x->c);
+    if (commit && rc == STORE_OK)
+        rc = exec_plain(x->c, "COMMIT", "commit a copy");
+    pool_give(x->s, x->c);
+    free(x->o.buf);
+    free(x);
+    return rc;
+}
+
 const store_ops store_pg_ops = {
     .open = pg_open,
     .close = pg_close,
@@ -2010,4 +2388,12 @@ const store_ops store_pg_ops = {
     .access_record = pg_access_record,
     .case_accesses = pg_case_accesses,
     .case_import = pg_case_import,
+    .open_readonly = pg_open_readonly,
+    .read_begin = pg_read_begin,
+    .read_rows = pg_read_rows,
+    .read_end = pg_read_end,
+    .load_begin = pg_load_begin,
+    .load_table = pg_load_table,
+    .load_row = pg_load_row,
+    .load_end = pg_load_end,
 };

@@ -22,6 +22,10 @@
  * Migrations are compiled in (embedded.h, generated from migrations/sqlite/)
  * and applied at open, one transaction each, recorded in schema_migrations.
  *
+ * A copy of a whole deployment (store_copy) reads in one deferred
+ * transaction, a snapshot thanks to WAL, so a server may keep writing, and
+ * writes in one BEGIN IMMEDIATE transaction with a statement per row.
+ *
  * store.c reaches these functions through store_sqlite_ops (store_int.h) for
  * every URI that does not name a PostgreSQL server.
  */
@@ -749,9 +753,10 @@ static int exec_sql(sqlite3 *db, const char *sql, char *err, size_t errlen, cons
     return r;
 }
 
-static store_rc conn_open(conn *c, const char *path, char *err, size_t errlen)
+static store_rc conn_open(conn *c, const char *path, bool readonly, char *err, size_t errlen)
 {
-    int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_URI | SQLITE_OPEN_NOMUTEX;
+    int flags = (readonly ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE) |
+                SQLITE_OPEN_URI | SQLITE_OPEN_NOMUTEX;
     int r = sqlite3_open_v2(path, &c->db, flags, NULL);
     if (r != SQLITE_OK) {
         set_err(err, errlen, "cannot open the database",
@@ -885,6 +890,31 @@ static void sqlite_configure(void)
 
 static void sqlite_close(void *impl);
 
+/* A store with room for pool_size connections, none open; NULL when out of
+ * memory. */
+static sq_store *sq_alloc(int pool_size)
+{
+    sq_store *s = calloc(1, sizeof(*s));
+    if (!s)
+        return NULL;
+    s->conns = calloc((size_t)pool_size, sizeof(*s->conns));
+    s->idle = calloc((size_t)pool_size, sizeof(conn *));
+    if (!s->conns || !s->idle) {
+        free(s->conns);
+        free(s->idle);
+        free(s);
+        return NULL;
+    }
+    pthread_mutex_init(&s->mu, NULL);
+    pthread_cond_init(&s->cv, NULL);
+    pthread_mutex_init(&s->write_mu, NULL);
+    /* Writers time out on the monotonic clock, which a clock change cannot
+     * stretch or cut short. */
+    pthread_condattr_init(&s->write_cv_attr);
+    pthread_condattr_setclock(&s->write_cv_attr, CLOCK_MONOTONIC);
+    return s;
+}
+
 static store_rc sqlite_open(const char *uri, int pool_size, void **out, char *err, size_t errlen)
 {
     static pthread_once_t configured = PTHREAD_ONCE_INIT;
@@ -907,32 +937,15 @@ static store_rc sqlite_open(const char *uri, int pool_size, void **out, char *er
         return STORE_ERROR;
     }
 
-    sq_store *s = calloc(1, sizeof(*s));
+    sq_store *s = sq_alloc(pool_size);
     if (!s) {
         set_err(err, errlen, "out of memory", NULL);
         return STORE_ERROR;
     }
-    s->conns = calloc((size_t)pool_size, sizeof(*s->conns));
-    s->idle = calloc((size_t)pool_size, sizeof(conn *));
-    if (!s->conns || !s->idle) {
-        free(s->conns);
-        free(s->idle);
-        free(s);
-        set_err(err, errlen, "out of memory", NULL);
-        return STORE_ERROR;
-    }
-    pthread_mutex_init(&s->mu, NULL);
-    pthread_cond_init(&s->cv, NULL);
-    pthread_mutex_init(&s->write_mu, NULL);
-    /* Writers time out on the monotonic clock, which a clock change cannot
-     * stretch or cut short. */
-    pthread_condattr_init(&s->write_cv_attr);
-    pthread_condattr_setclock(&s->write_cv_attr, CLOCK_MONOTONIC);
-
     store_rc rc = STORE_OK;
     for (int i = 0; i < pool_size && rc == STORE_OK; i++) {
         s->nconns = i + 1;
-        rc = conn_open(&s->conns[i], path, err, errlen);
+        rc = conn_open(&s->conns[i], path, false, err, errlen);
         /* The first connection sets the file up before the others join. */
         if (rc == STORE_OK && i == 0)
             rc = use_wal(&s->conns[0], err, errlen);
@@ -972,6 +985,47 @@ static void sqlite_close(void *impl)
     free(s->idle);
     free(s->conns);
     free(s);
+}
+
+/* One read-only connection; the file is neither created nor migrated, so a
+ * running server's database is left as it is. */
+static store_rc sqlite_open_readonly(const char *uri, void **out, char *err, size_t errlen)
+{
+    *out = NULL;
+    set_err(err, errlen, "", NULL);
+    const char *path = uri ? sqlite_path(uri, err, errlen) : NULL;
+    if (!path) {
+        if (!uri)
+            set_err(err, errlen, "no database named", NULL);
+        return STORE_ERROR;
+    }
+    sq_store *s = sq_alloc(1);
+    if (!s) {
+        set_err(err, errlen, "out of memory", NULL);
+        return STORE_ERROR;
+    }
+    s->nconns = 1;
+    store_rc rc = conn_open(&s->conns[0], path, true, err, errlen);
+    if (rc == STORE_OK && read_version(s->conns[0].db, &s->version) != SQLITE_OK) {
+        set_err(err, errlen, "not an opencase database", sqlite3_errmsg(s->conns[0].db));
+        rc = STORE_ERROR;
+    }
+    if (rc == STORE_OK && s->version != (int)embedded_sqlite_migrations_count) {
+        char msg[160];
+        snprintf(msg, sizeof(msg),
+                 "the database has schema %d, but this build reads only schema %d: open it once"
+                 " with a server of this build first",
+                 s->version, (int)embedded_sqlite_migrations_count);
+        set_err(err, errlen, msg, NULL);
+        rc = STORE_ERROR;
+    }
+    if (rc != STORE_OK) {
+        sqlite_close(s);
+        return rc;
+    }
+    s->idle[s->nidle++] = &s->conns[0];
+    *out = s;
+    return STORE_OK;
 }
 
 static int sqlite_schema_version(void *impl)
@@ -2077,6 +2131,239 @@ static store_rc sqlite_case_import(void *impl, const store_case_new *cases,
     return write_submit(s, import_job, &w, true);
 }
 
+/* ---- copying a deployment ---- */
+
+/* A copy's read snapshot or write transaction, on a connection of its own. */
+typedef struct sq_copy {
+    sq_store *s;
+    conn *c;
+    const store_table *t;
+    sqlite3_stmt *insert; /* the current table's INSERT, while loading */
+} sq_copy;
+
+/* Refuses a database holding a table the copy does not know. */
+static store_rc check_tables(conn *c, char *err, size_t errlen)
+{
+    sqlite3_stmt *st = NULL;
+    int r = sqlite3_prepare_v2(c->db,
+                               "SELECT name FROM sqlite_schema WHERE type = 'table'"
+                               " AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' ORDER BY name",
+                               -1, &st, NULL);
+    store_rc rc = STORE_OK;
+    while (r == SQLITE_OK && rc == STORE_OK && (r = sqlite3_step(st)) == SQLITE_ROW) {
+        const char *name = (const char *)sqlite3_column_text(st, 0);
+        if (name && !store_table_known(name)) {
+            set_err(err, errlen, "the copy does not know the table", name);
+            rc = STORE_ERROR;
+        }
+        r = SQLITE_OK;
+    }
+    if (rc == STORE_OK && r != SQLITE_DONE) {
+        set_err(err, errlen, "cannot list the tables", sqlite3_errmsg(c->db));
+        rc = fail(c, r, "list the tables");
+    }
+    sqlite3_finalize(st);
+    return rc;
+}
+
+/* STORE_CONFLICT, with err naming the table, when any table holds a row;
+ * else empties the tables whose rows a copy replaces. */
+static store_rc target_ready(conn *c, char *err, size_t errlen)
+{
+    store_rc rc = STORE_OK;
+    for (size_t i = 0; i < store_tables_count && rc == STORE_OK; i++) {
+        if (store_tables[i].replace)
+            continue;
+        char sql[128];
+        snprintf(sql, sizeof(sql), "SELECT 1 FROM %s LIMIT 1", store_tables[i].name);
+        sqlite3_stmt *st = NULL;
+        int r = sqlite3_prepare_v2(c->db, sql, -1, &st, NULL);
+        if (r == SQLITE_OK)
+            r = sqlite3_step(st);
+        if (r == SQLITE_ROW) {
+            char msg[160];
+            snprintf(msg, sizeof(msg),
+                     "the target database is not empty (table %s has rows); copy only into a"
+                     " freshly created database",
+                     store_tables[i].name);
+            set_err(err, errlen, msg, NULL);
+            rc = STORE_CONFLICT;
+        } else if (r != SQLITE_DONE) {
+            set_err(err, errlen, "cannot read the target database", sqlite3_errmsg(c->db));
+            rc = fail(c, r, "check the target is empty");
+        }
+        sqlite3_finalize(st);
+    }
+    for (size_t i = 0; i < store_tables_count && rc == STORE_OK; i++) {
+        if (!store_tables[i].replace)
+            continue;
+        char sql[128];
+        snprintf(sql, sizeof(sql), "DELETE FROM %s", store_tables[i].name);
+        int r = sqlite3_exec(c->db, sql, NULL, NULL, NULL);
+        if (r != SQLITE_OK) {
+            set_err(err, errlen, "cannot prepare the target database", sqlite3_errmsg(c->db));
+            rc = fail(c, r, "empty a table before a copy");
+        }
+    }
+    return rc;
+}
+
+/* Begins a copy's transaction; on failure the connection goes back. */
+static store_rc copy_begin(sq_store *s, bool write, sq_copy **out, char *err, size_t errlen)
+{
+    *out = NULL;
+    sq_copy *x = calloc(1, sizeof(*x));
+    if (!x) {
+        set_err(err, errlen, "out of memory", NULL);
+        return STORE_ERROR;
+    }
+    x->s = s;
+    x->c = pool_take(s);
+    /* A read transaction's snapshot is taken by its first read, the table
+     * list, and holds for every table after it. */
+    int r = sqlite3_exec(x->c->db, write ? "BEGIN IMMEDIATE" : "BEGIN", NULL, NULL, NULL);
+    store_rc rc = r == SQLITE_OK ? STORE_OK : fail(x->c, r, "begin a copy");
+    if (rc != STORE_OK)
+        set_err(err, errlen, "cannot begin a transaction", sqlite3_errmsg(x->c->db));
+    if (rc == STORE_OK)
+        rc = check_tables(x->c, err, errlen);
+    if (rc == STORE_OK && write)
+        rc = target_ready(x->c, err, errlen);
+    if (rc != STORE_OK) {
+        pool_give(s, x->c);
+        free(x);
+        return rc;
+    }
+    *out = x;
+    return STORE_OK;
+}
+
+static store_rc sqlite_read_begin(void *impl, void **tx, char *err, size_t errlen)
+{
+    return copy_begin(impl, false, (sq_copy **)tx, err, errlen);
+}
+
+/* The table's columns, comma-separated, in store_tables order. */
+static void column_list(const store_table *t, char *out, size_t len)
+{
+    size_t used = 0;
+    out[0] = '\0';
+    for (size_t i = 0; i < t->ncolumns && used < len; i++) {
+        int w = snprintf(out + used, len - used, "%s%s", i ? ", " : "", t->columns[i]);
+        used += w > 0 ? (size_t)w : 0;
+    }
+}
+
+static store_rc sqlite_read_rows(void *tx, const store_table *t, store_row_fn fn, void *ctx)
+{
+    sq_copy *x = tx;
+    char cols[512], sql[768];
+    column_list(t, cols, sizeof(cols));
+    snprintf(sql, sizeof(sql), "SELECT %s FROM %s ORDER BY %s", cols, t->name, t->columns[0]);
+    sqlite3_stmt *st = NULL;
+    int r = sqlite3_prepare_v2(x->c->db, sql, -1, &st, NULL);
+    store_rc rc = STORE_OK;
+    while (r == SQLITE_OK && rc == STORE_OK && (r = sqlite3_step(st)) == SQLITE_ROW) {
+        store_value row[STORE_COLUMNS_MAX] = {0};
+        for (size_t i = 0; i < t->ncolumns; i++) {
+            int col = (int)i;
+            row[i].null = sqlite3_column_type(st, col) == SQLITE_NULL;
+            if (row[i].null)
+                continue;
+            if (t->kinds[i] == STORE_COL_INT || t->kinds[i] == STORE_COL_BOOL) {
+                row[i].i = sqlite3_column_int64(st, col);
+                continue;
+            }
+            row[i].p = t->kinds[i] == STORE_COL_TEXT ? (const void *)sqlite3_column_text(st, col)
+                                                     : sqlite3_column_blob(st, col);
+            row[i].len = (size_t)sqlite3_column_bytes(st, col);
+            if (!row[i].p && row[i].len > 0)
+                rc = out_of_memory("read a row to copy");
+        }
+        if (rc == STORE_OK)
+            rc = fn(ctx, row);
+        r = SQLITE_OK;
+    }
+    if (rc == STORE_OK && r != SQLITE_DONE)
+        rc = fail(x->c, r, "read rows to copy");
+    sqlite3_finalize(st);
+    return rc;
+}
+
+static void sqlite_read_end(void *tx)
+{
+    sq_copy *x = tx;
+    if (!x)
+        return;
+    pool_give(x->s, x->c);
+    free(x);
+}
+
+static store_rc sqlite_load_begin(void *impl, void **tx, char *err, size_t errlen)
+{
+    return copy_begin(impl, true, (sq_copy **)tx, err, errlen);
+}
+
+static store_rc sqlite_load_table(void *tx, const store_table *t)
+{
+    sq_copy *x = tx;
+    sqlite3_finalize(x->insert);
+    x->insert = NULL;
+    x->t = t;
+    if (!t)
+        return STORE_OK;
+    char cols[512], marks[128], sql[768];
+    column_list(t, cols, sizeof(cols));
+    size_t used = 0;
+    for (size_t i = 0; i < t->ncolumns; i++) {
+        int w = snprintf(marks + used, sizeof(marks) - used, "%s?", i ? ", " : "");
+        used += w > 0 ? (size_t)w : 0;
+    }
+    snprintf(sql, sizeof(sql), "INSERT INTO %s (%s) VALUES (%s)", t->name, cols, marks);
+    int r = sqlite3_prepare_v2(x->c->db, sql, -1, &x->insert, NULL);
+    return r == SQLITE_OK ? STORE_OK : fail(x->c, r, "prepare a copy's insert");
+}
+
+static store_rc sqlite_load_row(void *tx, const store_value *row)
+{
+    sq_copy *x = tx;
+    sqlite3_stmt *st = x->insert;
+    int r = SQLITE_OK;
+    for (size_t i = 0; i < x->t->ncolumns && r == SQLITE_OK; i++) {
+        int col = (int)i + 1;
+        const store_value *v = &row[i];
+        if (v->null)
+            r = sqlite3_bind_null(st, col);
+        else if (x->t->kinds[i] == STORE_COL_INT || x->t->kinds[i] == STORE_COL_BOOL)
+            r = sqlite3_bind_int64(st, col, v->i);
+        else if (x->t->kinds[i] == STORE_COL_TEXT)
+            r = sqlite3_bind_text64(st, col, v->p, v->len, SQLITE_STATIC, SQLITE_UTF8);
+        else
+            r = sqlite3_bind_blob64(st, col, v->len ? v->p : "", v->len, SQLITE_STATIC);
+    }
+    if (r == SQLITE_OK && (r = sqlite3_step(st)) == SQLITE_DONE)
+        r = SQLITE_OK;
+    store_rc rc = r == SQLITE_OK ? STORE_OK : fail(x->c, r, "write a copied row");
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
+    return rc;
+}
+
+/* Row ids here are the largest id plus one, so no sequence needs moving. */
+static store_rc sqlite_load_end(void *tx, bool commit)
+{
+    sq_copy *x = tx;
+    sqlite3_finalize(x->insert);
+    store_rc rc = STORE_OK;
+    if (commit) {
+        int r = sqlite3_exec(x->c->db, "COMMIT", NULL, NULL, NULL);
+        rc = r == SQLITE_OK ? STORE_OK : fail(x->c, r, "commit a copy");
+    }
+    pool_give(x->s, x->c);
+    free(x);
+    return rc;
+}
+
 const store_ops store_sqlite_ops = {
     .open = sqlite_open,
     .close = sqlite_close,
@@ -2108,4 +2395,12 @@ const store_ops store_sqlite_ops = {
     .access_record = sqlite_access_record,
     .case_accesses = sqlite_case_accesses,
     .case_import = sqlite_case_import,
+    .open_readonly = sqlite_open_readonly,
+    .read_begin = sqlite_read_begin,
+    .read_rows = sqlite_read_rows,
+    .read_end = sqlite_read_end,
+    .load_begin = sqlite_load_begin,
+    .load_table = sqlite_load_table,
+    .load_row = sqlite_load_row,
+    .load_end = sqlite_load_end,
 };

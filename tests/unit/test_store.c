@@ -1910,6 +1910,395 @@ static void test_group_commit_accesses(void **state)
     access_fixture_close(&fx);
 }
 
+/* ---- copying a deployment ---- */
+
+/* What fill_deployment made, to look for in a copy. */
+typedef struct deployment {
+    int64_t org, other_org, service, user, key;
+    unsigned char session[32], key_hash[32], secret[32], new_secret[32];
+    char reference[32];
+    int64_t case_id;
+} deployment;
+
+/* Text with every character COPY and the checksum must get right. */
+static const char *AWKWARD =
+    "tab\there, line\nbreak, cr\r, back\\slash, quote' \" and \xc3\xa9t\xc3\xa9";
+
+/* Two organisations with staff, a session, an API key, cases with and
+ * without a person, events of each kind, access records and a replaced
+ * tracking secret. */
+static void fill_deployment(store *s, deployment *d)
+{
+    arena a;
+    arena_init(&a);
+    memset(d, 0, sizeof(*d));
+    unsigned char key[32];
+    assert_int_equal(store_secret_key(s, key), STORE_OK);
+    d->org = make_org(s, "north", "bins", &d->service);
+    int64_t other_service;
+    d->other_org = make_org(s, "south", "roads", &other_service);
+    store_user u = {.org_id = d->org,
+                    .email = "worker@north.example",
+                    .name = AWKWARD,
+                    .role = "caseworker",
+                    .password_hash = "$argon2id$v=19$m=65536,t=2,p=1$c2FsdA$aGFzaA"};
+    assert_int_equal(store_user_create(s, &u), STORE_OK);
+    d->user = u.id;
+    fill_hash(d->session, 7);
+    assert_int_equal(store_session_create(s, d->session, d->user, (int64_t)time(NULL) + 3600),
+                     STORE_OK);
+    fill_hash(d->key_hash, 8);
+    /* A hash with a zero byte and a byte that is a tab, kept as bytes. */
+    d->key_hash[3] = 0;
+    d->key_hash[4] = '\t';
+    assert_int_equal(
+        store_key_create(s, d->org, "Intake system", "caseworker", d->key_hash, &d->key), STORE_OK);
+    fill_hash(d->secret, 9);
+    fill_hash(d->new_secret, 10);
+    for (int i = 0; i < 5; i++) {
+        char ref[32];
+        snprintf(ref, sizeof(ref), "NOR-%04d", i + 1);
+        store_case_new in =
+            case_input(i == 4 ? d->other_org : d->org, i == 4 ? other_service : d->service, ref,
+                       d->secret, 1700000000 + i * 100);
+        if (i % 2 == 0)
+            in.person = (store_person){.name = AWKWARD, .email = "pat@example.org", .phone = ""};
+        in.summary = i == 0 ? AWKWARD : "A summary";
+        in.idempotency_key = i == 1 ? "idem-1" : NULL;
+        store_case c = create_case(s, &a, &in);
+        if (i == 0) {
+            d->case_id = c.id;
+            memcpy(d->reference, ref, sizeof(ref));
+        }
+    }
+    store_event ev = event("public_note", NULL, NULL, true, 1700000500);
+    ev.body = AWKWARD;
+    assert_int_equal(store_event_append(s, d->case_id, &ev, false), STORE_OK);
+    ev = event("stage_change", "received", "done", true, 1700000600);
+    assert_int_equal(store_event_append(s, d->case_id, &ev, true), STORE_OK);
+    ev = event("internal_note", NULL, NULL, false, 1700000700);
+    ev.body = NULL;
+    assert_int_equal(store_event_append(s, d->case_id, &ev, false), STORE_OK);
+    ev = event("feedback", NULL, NULL, true, 1700000800);
+    ev.rating = 4;
+    ev.actor = "citizen";
+    assert_int_equal(store_event_append(s, d->case_id, &ev, false), STORE_OK);
+    store_access acc[2] = {
+        {.case_id = d->case_id,
+         .reader_org_id = d->org,
+         .user_id = d->user,
+         .reader_name = AWKWARD,
+         .role = "caseworker",
+         .action = "read",
+         .purpose = "case work",
+         .at = 1700000900},
+        {.case_id = d->case_id,
+         .reader_org_id = d->org,
+         .key_id = d->key,
+         .reader_name = "Intake system",
+         .role = "caseworker",
+         .action = "list",
+         .purpose = "nightly sync",
+         .at = 1700000950},
+    };
+    assert_int_equal(store_access_record(s, acc, 2), STORE_OK);
+    assert_int_equal(store_case_set_secret(s, d->case_id, d->new_secret), STORE_OK);
+    arena_free(&a);
+}
+
+/* The copy serves what the source served, and keeps its secret key. */
+static void check_copy(store *src, store *dst, const deployment *d)
+{
+    arena a;
+    arena_init(&a);
+    unsigned char k1[32], k2[32];
+    assert_int_equal(store_secret_key(src, k1), STORE_OK);
+    assert_int_equal(store_secret_key(dst, k2), STORE_OK);
+    assert_memory_equal(k1, k2, 32);
+
+    store_case c1, c2;
+    assert_int_equal(store_case_get(src, &a, d->org, d->reference, &c1), STORE_OK);
+    assert_int_equal(store_case_get(dst, &a, d->org, d->reference, &c2), STORE_OK);
+    assert_int_equal(c1.id, c2.id);
+    assert_string_equal(c2.summary, AWKWARD);
+    assert_string_equal(c2.person.name, AWKWARD);
+    assert_string_equal(c2.person.phone, "");
+    assert_null(c2.person.postcode);
+    assert_string_equal(c2.stage, "done");
+    assert_int_equal(c2.closed_at, 1700000600);
+    assert_memory_equal(c2.secret_hash, d->new_secret, 32);
+
+    store_event *e1, *e2;
+    size_t n1, n2;
+    assert_int_equal(store_case_events(src, &a, c1.id, false, &e1, &n1), STORE_OK);
+    assert_int_equal(store_case_events(dst, &a, c2.id, false, &e2, &n2), STORE_OK);
+    assert_int_equal(n1, 5);
+    assert_int_equal(n2, n1);
+    int64_t last_event = e1[n1 - 1].id;
+    for (size_t i = 0; i < n1; i++) {
+        assert_int_equal(e1[i].id, e2[i].id);
+        assert_string_equal(e1[i].type, e2[i].type);
+        assert_int_equal(e1[i].public_, e2[i].public_);
+        assert_int_equal(e1[i].rating, e2[i].rating);
+        assert_true((e1[i].body == NULL) == (e2[i].body == NULL));
+        if (e1[i].body)
+            assert_string_equal(e1[i].body, e2[i].body);
+    }
+    store_access *x1, *x2;
+    assert_int_equal(store_case_accesses(src, &a, c1.id, &x1, &n1), STORE_OK);
+    assert_int_equal(store_case_accesses(dst, &a, c2.id, &x2, &n2), STORE_OK);
+    assert_int_equal(n1, 2);
+    assert_int_equal(n2, n1);
+    for (size_t i = 0; i < n1; i++) {
+        assert_int_equal(x1[i].id, x2[i].id);
+        assert_int_equal(x1[i].key_id, x2[i].key_id);
+        assert_string_equal(x1[i].reader_name, x2[i].reader_name);
+    }
+
+    store_principal p;
+    assert_int_equal(store_key_get(dst, &a, d->key_hash, &p), STORE_OK);
+    assert_int_equal(p.key_id, d->key);
+    assert_int_equal(store_session_get(dst, &a, d->session, (int64_t)time(NULL), &p), STORE_OK);
+    assert_int_equal(p.user_id, d->user);
+
+    /* An idempotency key still finds its case. */
+    unsigned char h[32];
+    fill_hash(h, 11);
+    store_case_new again = case_input(d->org, d->service, "NOR-9999", h, 1700009999);
+    again.idempotency_key = "idem-1";
+    bool existed = false;
+    assert_int_equal(store_case_create(dst, &a, &again, &c2, &existed), STORE_OK);
+    assert_true(existed);
+    assert_string_equal(c2.reference, "NOR-0002");
+
+    /* New rows get ids past the copied ones. */
+    int64_t org = 0;
+    assert_int_equal(store_org_create(dst, "east", "East", &org), STORE_OK);
+    assert_int_equal(org, d->other_org + 1);
+    store_event ev = event("public_note", NULL, NULL, true, 1700001000);
+    assert_int_equal(store_event_append(dst, d->case_id, &ev, false), STORE_OK);
+    assert_int_equal(ev.id, last_event + 1);
+    arena_free(&a);
+}
+
+/* The sums of the copy's source, read again, and of its target agree with
+ * what the copy reported. */
+static void check_sums(store *src, store *dst, const store_table_sum *copied)
+{
+    size_t n = store_table_count();
+    store_table_sum *a = calloc(n, sizeof(*a));
+    store_table_sum *b = calloc(n, sizeof(*b));
+    assert_non_null(a);
+    assert_non_null(b);
+    char err[256];
+    assert_int_equal(store_checksum(src, a, err, sizeof(err)), STORE_OK);
+    assert_int_equal(store_checksum(dst, b, err, sizeof(err)), STORE_OK);
+    for (size_t i = 0; i < n; i++) {
+        assert_string_equal(copied[i].table, store_table_name(i));
+        assert_int_equal(a[i].rows, copied[i].rows);
+        assert_int_equal(b[i].rows, copied[i].rows);
+        assert_memory_equal(a[i].sha256, copied[i].sha256, 32);
+        assert_memory_equal(b[i].sha256, copied[i].sha256, 32);
+    }
+    free(a);
+    free(b);
+}
+
+/* The rows fill_deployment makes, table by table, in store_table order. */
+static const int64_t DEPLOYMENT_ROWS[] = {1, 2, 2, 1, 1, 1, 3, 5, 9, 2};
+
+static void test_copy_round_trip(void **state)
+{
+    (void)state;
+    deployment d;
+    char path[128];
+    store *w = open_store(2, path, sizeof(path));
+    fill_deployment(w, &d);
+    store_close(w);
+
+    store *src = NULL, *dst = open_store(2, NULL, 0);
+    char err[256];
+    assert_int_equal(store_open_readonly(path, &src, err, sizeof(err)), STORE_OK);
+    size_t n = store_table_count();
+    assert_int_equal(n, sizeof(DEPLOYMENT_ROWS) / sizeof(DEPLOYMENT_ROWS[0]));
+    store_table_sum *sums = calloc(n, sizeof(*sums));
+    assert_non_null(sums);
+    assert_int_equal(store_copy(src, dst, sums, err, sizeof(err)), STORE_OK);
+    for (size_t i = 0; i < n; i++)
+        assert_int_equal(sums[i].rows, DEPLOYMENT_ROWS[i]);
+    check_sums(src, dst, sums);
+    /* The source can still be read after the copy; it was not written. */
+    store_close(src);
+    w = NULL;
+    assert_int_equal(store_open(path, 1, &w, err, sizeof(err)), STORE_OK);
+    check_copy(w, dst, &d);
+    free(sums);
+    store_close(w);
+    store_close(dst);
+}
+
+/* Dependency order: every table comes after the tables it refers to. */
+static void test_copy_table_order(void **state)
+{
+    (void)state;
+    static const char *const order[] = {"settings", "orgs",    "services", "users",  "sessions",
+                                        "api_keys", "persons", "cases",    "events", "accesses"};
+    assert_int_equal(store_table_count(), sizeof(order) / sizeof(order[0]));
+    for (size_t i = 0; i < store_table_count(); i++)
+        assert_string_equal(store_table_name(i), order[i]);
+    assert_null(store_table_name(store_table_count()));
+}
+
+/* Every table the migrations make is copied: the copy's list and the
+ * schema's tables are the same set. */
+static void test_copy_covers_schema(void **state)
+{
+    (void)state;
+    char path[128];
+    store *s = open_store(1, path, sizeof(path));
+    store_close(s);
+    sqlite3 *db = NULL;
+    sqlite3_stmt *st = NULL;
+    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+    assert_int_equal(sqlite3_prepare_v2(db,
+                                        "SELECT name FROM sqlite_schema WHERE type = 'table'"
+                                        " AND name <> 'schema_migrations'"
+                                        " AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\'",
+                                        -1, &st, NULL),
+                     SQLITE_OK);
+    size_t found = 0;
+    while (sqlite3_step(st) == SQLITE_ROW) {
+        const char *name = (const char *)sqlite3_column_text(st, 0);
+        bool listed = false;
+        for (size_t i = 0; i < store_table_count(); i++)
+            listed = listed || strcmp(name, store_table_name(i)) == 0;
+        if (!listed)
+            fprintf(stderr, "# table %s is not copied\n", name);
+        assert_true(listed);
+        found++;
+    }
+    assert_int_equal(found, store_table_count());
+    sqlite3_finalize(st);
+
+    /* A table the copy does not know stops it before it starts. */
+    assert_int_equal(
+        sqlite3_exec(db, "CREATE TABLE notes (id INTEGER PRIMARY KEY)", NULL, NULL, NULL),
+        SQLITE_OK);
+    sqlite3_close(db);
+    store *src = NULL, *dst = open_store(1, NULL, 0);
+    char err[256];
+    assert_int_equal(store_open_readonly(path, &src, err, sizeof(err)), STORE_OK);
+    store_table_sum sums[16];
+    assert_int_equal(store_copy(src, dst, sums, err, sizeof(err)), STORE_ERROR);
+    assert_non_null(strstr(err, "notes"));
+    store_close(src);
+    store_close(dst);
+}
+
+/* A target holding rows is refused and left as it was; one holding only the
+ * secret key `init` made takes the source's. */
+static void test_copy_refuses_non_empty(void **state)
+{
+    (void)state;
+    deployment d;
+    char path[128], target[128], err[256];
+    store *src = open_store(1, path, sizeof(path));
+    fill_deployment(src, &d);
+    store_table_sum sums[16];
+
+    store *dst = open_store(1, target, sizeof(target));
+    int64_t id;
+    assert_int_equal(store_org_create(dst, "west", "West", &id), STORE_OK);
+    assert_int_equal(store_copy(src, dst, sums, err, sizeof(err)), STORE_CONFLICT);
+    assert_non_null(strstr(err, "not empty"));
+    assert_non_null(strstr(err, "orgs"));
+    assert_int_equal(count_rows(target, "SELECT count(*) FROM orgs"), 1);
+    assert_int_equal(count_rows(target, "SELECT count(*) FROM cases"), 0);
+    store_close(dst);
+
+    dst = open_store(1, target, sizeof(target));
+    unsigned char k1[32], k2[32];
+    assert_int_equal(store_secret_key(dst, k2), STORE_OK);
+    assert_int_equal(store_secret_key(src, k1), STORE_OK);
+    assert_memory_not_equal(k1, k2, 32);
+    assert_int_equal(store_copy(src, dst, sums, err, sizeof(err)), STORE_OK);
+    store_close(dst);
+    dst = NULL;
+    assert_int_equal(store_open(target, 1, &dst, err, sizeof(err)), STORE_OK);
+    assert_int_equal(store_secret_key(dst, k2), STORE_OK);
+    assert_memory_equal(k1, k2, 32);
+    store_close(dst);
+    store_close(src);
+}
+
+/* Opening to read neither creates, migrates nor writes. */
+static void test_open_readonly(void **state)
+{
+    (void)state;
+    char path[128], err[256];
+    new_path(path, sizeof(path));
+    store *s = NULL;
+    assert_int_not_equal(store_open_readonly(path, &s, err, sizeof(err)), STORE_OK);
+    assert_null(s);
+    assert_int_not_equal(access(path, F_OK), 0);
+
+    sqlite3 *db = NULL;
+    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(db, "CREATE TABLE t (x)", NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close(db);
+    assert_int_not_equal(store_open_readonly(path, &s, err, sizeof(err)), STORE_OK);
+    assert_non_null(strstr(err, "not an opencase database"));
+
+    s = open_store(1, path, sizeof(path));
+    store_close(s);
+    s = NULL;
+    assert_int_equal(store_open_readonly(path, &s, err, sizeof(err)), STORE_OK);
+    assert_int_equal(store_schema_version(s), store_schema_latest());
+    int64_t id = 0;
+    assert_int_not_equal(store_org_create(s, "north", "North", &id), STORE_OK);
+    store_close(s);
+    assert_int_equal(count_rows(path, "SELECT count(*) FROM orgs"), 0);
+
+    /* An older schema is refused rather than read with the wrong tables. */
+    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+    assert_int_equal(
+        sqlite3_exec(db, "DELETE FROM schema_migrations WHERE version = 2", NULL, NULL, NULL),
+        SQLITE_OK);
+    sqlite3_close(db);
+    assert_int_not_equal(store_open_readonly(path, &s, err, sizeof(err)), STORE_OK);
+    assert_non_null(strstr(err, "schema 1"));
+}
+
+/* A change to one value, even NULL to an empty text, changes that table's
+ * sum and no other. */
+static void test_checksum_sees_changes(void **state)
+{
+    (void)state;
+    deployment d;
+    char path[128], err[256];
+    store *s = open_store(1, path, sizeof(path));
+    fill_deployment(s, &d);
+    size_t n = store_table_count();
+    store_table_sum before[16], after[16];
+    assert_true(n <= 16);
+    assert_int_equal(store_checksum(s, before, err, sizeof(err)), STORE_OK);
+    sqlite3 *db = NULL;
+    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(db,
+                                  "UPDATE persons SET postcode = '' WHERE id ="
+                                  " (SELECT min(id) FROM persons)",
+                                  NULL, NULL, NULL),
+                     SQLITE_OK);
+    sqlite3_close(db);
+    assert_int_equal(store_checksum(s, after, err, sizeof(err)), STORE_OK);
+    for (size_t i = 0; i < n; i++) {
+        assert_int_equal(before[i].rows, after[i].rows);
+        bool same = memcmp(before[i].sha256, after[i].sha256, 32) == 0;
+        assert_true(same == (strcmp(store_table_name(i), "persons") != 0));
+    }
+    store_close(s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1941,6 +2330,12 @@ int main(void)
         cmocka_unit_test(test_access_all_or_none),
         cmocka_unit_test(test_access_with_writes),
         cmocka_unit_test(test_group_commit_accesses),
+        cmocka_unit_test(test_copy_round_trip),
+        cmocka_unit_test(test_copy_table_order),
+        cmocka_unit_test(test_copy_covers_schema),
+        cmocka_unit_test(test_copy_refuses_non_empty),
+        cmocka_unit_test(test_open_readonly),
+        cmocka_unit_test(test_checksum_sees_changes),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }

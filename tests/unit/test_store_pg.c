@@ -1497,6 +1497,326 @@ static void test_concurrent_idempotency(void **state)
     store_close(r.s);
 }
 
+/* ---- copying a deployment ---- */
+
+/* What fill_deployment made, to look for in a copy. */
+typedef struct deployment {
+    int64_t org, other_org, service, user, key;
+    unsigned char session[32], key_hash[32], secret[32], new_secret[32];
+    char reference[32];
+    int64_t case_id;
+} deployment;
+
+/* Text with every character COPY and the checksum must get right. */
+static const char *AWKWARD =
+    "tab\there, line\nbreak, cr\r, back\\slash, quote' \" and \xc3\xa9t\xc3\xa9";
+
+/* Two organisations with staff, a session, an API key, cases with and
+ * without a person, events of each kind, access records and a replaced
+ * tracking secret. */
+static void fill_deployment(store *s, deployment *d)
+{
+    arena a;
+    arena_init(&a);
+    memset(d, 0, sizeof(*d));
+    unsigned char key[32];
+    assert_int_equal(store_secret_key(s, key), STORE_OK);
+    d->org = make_org(s, "north", "bins", &d->service);
+    int64_t other_service;
+    d->other_org = make_org(s, "south", "roads", &other_service);
+    store_user u = {.org_id = d->org,
+                    .email = "worker@north.example",
+                    .name = AWKWARD,
+                    .role = "caseworker",
+                    .password_hash = "$argon2id$v=19$m=65536,t=2,p=1$c2FsdA$aGFzaA"};
+    assert_int_equal(store_user_create(s, &u), STORE_OK);
+    d->user = u.id;
+    fill_hash(d->session, 7);
+    assert_int_equal(store_session_create(s, d->session, d->user, (int64_t)time(NULL) + 3600),
+                     STORE_OK);
+    fill_hash(d->key_hash, 8);
+    /* A hash with a zero byte and a byte that is a tab, kept as bytes. */
+    d->key_hash[3] = 0;
+    d->key_hash[4] = '\t';
+    assert_int_equal(
+        store_key_create(s, d->org, "Intake system", "caseworker", d->key_hash, &d->key), STORE_OK);
+    fill_hash(d->secret, 9);
+    fill_hash(d->new_secret, 10);
+    for (int i = 0; i < 5; i++) {
+        char ref[32];
+        snprintf(ref, sizeof(ref), "NOR-%04d", i + 1);
+        store_case_new in =
+            case_input(i == 4 ? d->other_org : d->org, i == 4 ? other_service : d->service, ref,
+                       d->secret, 1700000000 + i * 100);
+        if (i % 2 == 0)
+            in.person = (store_person){.name = AWKWARD, .email = "pat@example.org", .phone = ""};
+        in.summary = i == 0 ? AWKWARD : "A summary";
+        in.idempotency_key = i == 1 ? "idem-1" : NULL;
+        store_case c = create_case(s, &a, &in);
+        if (i == 0) {
+            d->case_id = c.id;
+            memcpy(d->reference, ref, sizeof(ref));
+        }
+    }
+    store_event ev = event("public_note", NULL, NULL, true, 1700000500);
+    ev.body = AWKWARD;
+    assert_int_equal(store_event_append(s, d->case_id, &ev, false), STORE_OK);
+    ev = event("stage_change", "received", "done", true, 1700000600);
+    assert_int_equal(store_event_append(s, d->case_id, &ev, true), STORE_OK);
+    ev = event("internal_note", NULL, NULL, false, 1700000700);
+    ev.body = NULL;
+    assert_int_equal(store_event_append(s, d->case_id, &ev, false), STORE_OK);
+    ev = event("feedback", NULL, NULL, true, 1700000800);
+    ev.rating = 4;
+    ev.actor = "citizen";
+    assert_int_equal(store_event_append(s, d->case_id, &ev, false), STORE_OK);
+    store_access acc[2] = {
+        {.case_id = d->case_id,
+         .reader_org_id = d->org,
+         .user_id = d->user,
+         .reader_name = AWKWARD,
+         .role = "caseworker",
+         .action = "read",
+         .purpose = "case work",
+         .at = 1700000900},
+        {.case_id = d->case_id,
+         .reader_org_id = d->org,
+         .key_id = d->key,
+         .reader_name = "Intake system",
+         .role = "caseworker",
+         .action = "list",
+         .purpose = "nightly sync",
+         .at = 1700000950},
+    };
+    assert_int_equal(store_access_record(s, acc, 2), STORE_OK);
+    assert_int_equal(store_case_set_secret(s, d->case_id, d->new_secret), STORE_OK);
+    arena_free(&a);
+}
+
+/* The copy serves what the source served, and keeps its secret key. */
+static void check_copy(store *src, store *dst, const deployment *d)
+{
+    arena a;
+    arena_init(&a);
+    unsigned char k1[32], k2[32];
+    assert_int_equal(store_secret_key(src, k1), STORE_OK);
+    assert_int_equal(store_secret_key(dst, k2), STORE_OK);
+    assert_memory_equal(k1, k2, 32);
+
+    store_case c1, c2;
+    assert_int_equal(store_case_get(src, &a, d->org, d->reference, &c1), STORE_OK);
+    assert_int_equal(store_case_get(dst, &a, d->org, d->reference, &c2), STORE_OK);
+    assert_int_equal(c1.id, c2.id);
+    assert_string_equal(c2.summary, AWKWARD);
+    assert_string_equal(c2.person.name, AWKWARD);
+    assert_string_equal(c2.person.phone, "");
+    assert_null(c2.person.postcode);
+    assert_string_equal(c2.stage, "done");
+    assert_int_equal(c2.closed_at, 1700000600);
+    assert_memory_equal(c2.secret_hash, d->new_secret, 32);
+
+    store_event *e1, *e2;
+    size_t n1, n2;
+    assert_int_equal(store_case_events(src, &a, c1.id, false, &e1, &n1), STORE_OK);
+    assert_int_equal(store_case_events(dst, &a, c2.id, false, &e2, &n2), STORE_OK);
+    assert_int_equal(n1, 5);
+    assert_int_equal(n2, n1);
+    int64_t last_event = e1[n1 - 1].id;
+    for (size_t i = 0; i < n1; i++) {
+        assert_int_equal(e1[i].id, e2[i].id);
+        assert_string_equal(e1[i].type, e2[i].type);
+        assert_int_equal(e1[i].public_, e2[i].public_);
+        assert_int_equal(e1[i].rating, e2[i].rating);
+        assert_true((e1[i].body == NULL) == (e2[i].body == NULL));
+        if (e1[i].body)
+            assert_string_equal(e1[i].body, e2[i].body);
+    }
+    store_access *x1, *x2;
+    assert_int_equal(store_case_accesses(src, &a, c1.id, &x1, &n1), STORE_OK);
+    assert_int_equal(store_case_accesses(dst, &a, c2.id, &x2, &n2), STORE_OK);
+    assert_int_equal(n1, 2);
+    assert_int_equal(n2, n1);
+    for (size_t i = 0; i < n1; i++) {
+        assert_int_equal(x1[i].id, x2[i].id);
+        assert_int_equal(x1[i].key_id, x2[i].key_id);
+        assert_string_equal(x1[i].reader_name, x2[i].reader_name);
+    }
+
+    store_principal p;
+    assert_int_equal(store_key_get(dst, &a, d->key_hash, &p), STORE_OK);
+    assert_int_equal(p.key_id, d->key);
+    assert_int_equal(store_session_get(dst, &a, d->session, (int64_t)time(NULL), &p), STORE_OK);
+    assert_int_equal(p.user_id, d->user);
+
+    /* An idempotency key still finds its case. */
+    unsigned char h[32];
+    fill_hash(h, 11);
+    store_case_new again = case_input(d->org, d->service, "NOR-9999", h, 1700009999);
+    again.idempotency_key = "idem-1";
+    bool existed = false;
+    assert_int_equal(store_case_create(dst, &a, &again, &c2, &existed), STORE_OK);
+    assert_true(existed);
+    assert_string_equal(c2.reference, "NOR-0002");
+
+    /* New rows get ids past the copied ones. */
+    int64_t org = 0;
+    assert_int_equal(store_org_create(dst, "east", "East", &org), STORE_OK);
+    assert_int_equal(org, d->other_org + 1);
+    store_event ev = event("public_note", NULL, NULL, true, 1700001000);
+    assert_int_equal(store_event_append(dst, d->case_id, &ev, false), STORE_OK);
+    assert_int_equal(ev.id, last_event + 1);
+    arena_free(&a);
+}
+
+/* The sums of the copy's source, read again, and of its target agree with
+ * what the copy reported. */
+static void check_sums(store *src, store *dst, const store_table_sum *copied)
+{
+    size_t n = store_table_count();
+    store_table_sum *a = calloc(n, sizeof(*a));
+    store_table_sum *b = calloc(n, sizeof(*b));
+    assert_non_null(a);
+    assert_non_null(b);
+    char err[256];
+    assert_int_equal(store_checksum(src, a, err, sizeof(err)), STORE_OK);
+    assert_int_equal(store_checksum(dst, b, err, sizeof(err)), STORE_OK);
+    for (size_t i = 0; i < n; i++) {
+        assert_string_equal(copied[i].table, store_table_name(i));
+        assert_int_equal(a[i].rows, copied[i].rows);
+        assert_int_equal(b[i].rows, copied[i].rows);
+        assert_memory_equal(a[i].sha256, copied[i].sha256, 32);
+        assert_memory_equal(b[i].sha256, copied[i].sha256, 32);
+    }
+    free(a);
+    free(b);
+}
+
+/* The rows fill_deployment makes, table by table, in store_table order. */
+static const int64_t DEPLOYMENT_ROWS[] = {1, 2, 2, 1, 1, 1, 3, 5, 9, 2};
+
+/* A deployment in a fresh SQLite file under dir (made here); its path. */
+static store *sqlite_deployment(char *dir, size_t dirlen, char *path, size_t len, deployment *d)
+{
+    snprintf(dir, dirlen, "/tmp/opencase-copy-XXXXXX");
+    assert_non_null(mkdtemp(dir));
+    snprintf(path, len, "%s/source.db", dir);
+    store *s = NULL;
+    char err[256];
+    assert_int_equal(store_open(path, 2, &s, err, sizeof(err)), STORE_OK);
+    fill_deployment(s, d);
+    return s;
+}
+
+static void remove_deployment(const char *dir, const char *path)
+{
+    static const char *const suffixes[] = {"", "-wal", "-shm"};
+    for (size_t i = 0; i < 3; i++) {
+        char file[256];
+        snprintf(file, sizeof(file), "%s%s", path, suffixes[i]);
+        unlink(file);
+    }
+    rmdir(dir);
+}
+
+/* SQLite to PostgreSQL: the same rows, the same sums on both sides, ids and
+ * hashes kept, sequences past the copied ids. */
+static void test_copy_from_sqlite(void **state)
+{
+    (void)state;
+    deployment d;
+    char dir[64], path[128], err[256];
+    store *w = sqlite_deployment(dir, sizeof(dir), path, sizeof(path), &d);
+    store *src = NULL;
+    assert_int_equal(store_open_readonly(path, &src, err, sizeof(err)), STORE_OK);
+    store *dst = open_store(2);
+    /* What `opencase init` leaves: the target's own secret key, replaced. */
+    unsigned char k[32];
+    assert_int_equal(store_secret_key(dst, k), STORE_OK);
+    size_t n = store_table_count();
+    store_table_sum *sums = calloc(n, sizeof(*sums));
+    assert_non_null(sums);
+    store_rc rc = store_copy(src, dst, sums, err, sizeof(err));
+    if (rc != STORE_OK)
+        fprintf(stderr, "# %s\n", err);
+    assert_int_equal(rc, STORE_OK);
+    for (size_t i = 0; i < n; i++)
+        assert_int_equal(sums[i].rows, DEPLOYMENT_ROWS[i]);
+    check_sums(src, dst, sums);
+    store_close(dst);
+    /* Reopened, so that the secret key is read from the database. */
+    dst = NULL;
+    assert_int_equal(store_open(pg_uri, 2, &dst, err, sizeof(err)), STORE_OK);
+    check_copy(w, dst, &d);
+    free(sums);
+    store_close(dst);
+    store_close(src);
+    store_close(w);
+    remove_deployment(dir, path);
+}
+
+/* A target with rows is refused and left as it was, and the copy is all or
+ * nothing: a row the target refuses leaves no table written. */
+static void test_copy_refused(void **state)
+{
+    (void)state;
+    deployment d;
+    char dir[64], path[128], err[256];
+    store *src = sqlite_deployment(dir, sizeof(dir), path, sizeof(path), &d);
+    store *dst = open_store(1);
+    int64_t id;
+    assert_int_equal(store_org_create(dst, "west", "West", &id), STORE_OK);
+    store_table_sum sums[16];
+    assert_int_equal(store_copy(src, dst, sums, err, sizeof(err)), STORE_CONFLICT);
+    assert_non_null(strstr(err, "not empty"));
+    assert_non_null(strstr(err, "orgs"));
+    assert_int_equal(pg_exec("SELECT count(*) FROM orgs"), 1);
+    assert_int_equal(pg_exec("SELECT count(*) FROM settings"), 0);
+    store_close(dst);
+
+    dst = open_store(1);
+    pg_exec("ALTER TABLE events ADD CONSTRAINT no_feedback CHECK (type <> 'feedback')");
+    assert_int_not_equal(store_copy(src, dst, sums, err, sizeof(err)), STORE_OK);
+    assert_non_null(strstr(err, "events"));
+    assert_int_equal(pg_exec("SELECT count(*) FROM orgs"), 0);
+    assert_int_equal(pg_exec("SELECT count(*) FROM cases"), 0);
+    assert_int_equal(pg_exec("SELECT count(*) FROM settings"), 0);
+    store_close(dst);
+
+    /* A table the copy does not know stops it before it starts. */
+    dst = open_store(1);
+    pg_exec("CREATE TABLE notes (id bigint PRIMARY KEY)");
+    assert_int_equal(store_copy(src, dst, sums, err, sizeof(err)), STORE_ERROR);
+    assert_non_null(strstr(err, "notes"));
+    pg_exec("DROP TABLE notes");
+    store_close(dst);
+    store_close(src);
+    remove_deployment(dir, path);
+}
+
+/* PostgreSQL opened to read: not migrated, and refuses writes. */
+static void test_open_readonly(void **state)
+{
+    (void)state;
+    char err[256];
+    store *s = NULL;
+    reset_database();
+    assert_int_not_equal(store_open_readonly(pg_uri, &s, err, sizeof(err)), STORE_OK);
+    assert_null(s);
+    assert_int_equal(pg_exec("SELECT count(*) FROM information_schema.tables"
+                             " WHERE table_schema = current_schema()"),
+                     0);
+    store *w = open_store(1);
+    assert_int_equal(store_open_readonly(pg_uri, &s, err, sizeof(err)), STORE_OK);
+    int64_t id = 0;
+    assert_int_not_equal(store_org_create(s, "north", "North", &id), STORE_OK);
+    assert_int_equal(store_org_create(w, "north", "North", &id), STORE_OK);
+    store_table_sum sums[16];
+    assert_int_equal(store_checksum(s, sums, err, sizeof(err)), STORE_OK);
+    assert_int_equal(sums[1].rows, 1);
+    store_close(s);
+    store_close(w);
+}
+
 int main(void)
 {
     pg_uri = getenv("OPENCASE_TEST_PG");
@@ -1533,6 +1853,9 @@ int main(void)
         cmocka_unit_test(test_concurrent_appends),
         cmocka_unit_test(test_concurrent_stage_race),
         cmocka_unit_test(test_concurrent_idempotency),
+        cmocka_unit_test(test_copy_from_sqlite),
+        cmocka_unit_test(test_copy_refused),
+        cmocka_unit_test(test_open_readonly),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
