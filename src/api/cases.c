@@ -115,12 +115,11 @@ static const store_access *caller_access(http_req *req, int64_t case_id, const c
 }
 
 /* The answer when an access could not be recorded: the data stays unshown. */
-static void access_refused(http_res *res, bool changed_nothing)
+static void access_refused(http_res *res)
 {
     api_error(res, 503, "unavailable", NULL,
-              "this access to the person's data could not be recorded, so it is not shown%s; "
-              "try again",
-              changed_nothing ? " and nothing was changed" : "");
+              "this access to the person's data could not be recorded, so it is not shown; "
+              "try again");
     http_res_header(res, "Retry-After", "1");
 }
 
@@ -277,10 +276,6 @@ void cases_create(http_req *req, http_res *res)
         in.reference = ref;
         rc = store_case_create(ap->store, &req->a, &in, &c, &existed);
     }
-    if (rc == STORE_UNAVAILABLE && in.access) {
-        access_refused(res, true);
-        goto out;
-    }
     if (rc != STORE_OK) {
         api_store_error(res, rc);
         goto out;
@@ -409,7 +404,7 @@ void cases_list(http_req *req, http_res *res)
     }
     if (store_access_record(ap->store, accesses, n_accesses) != STORE_OK) {
         json_decref(list);
-        access_refused(res, false);
+        access_refused(res);
         return;
     }
     json_t *next = more && n ? json_sprintf("%lld.%lld", (long long)cases[n - 1].opened_at,
@@ -440,7 +435,7 @@ void cases_get(http_req *req, http_res *res)
     }
     if (c.person.id && caller_access(req, c.id, "read", purpose, &access) &&
         store_access_record(ap->store, &access, 1) != STORE_OK) {
-        access_refused(res, false);
+        access_refused(res);
         return;
     }
     json_t *list = json_array();
@@ -467,10 +462,6 @@ static void append_event(http_req *req, http_res *res, store_case *c, const app_
     ev->actor = who->name;
     ev->created_at = app_now();
     store_rc rc = store_event_append_access(ap->store, c->id, ev, closes, seen);
-    if (rc == STORE_UNAVAILABLE && seen) {
-        access_refused(res, true);
-        return;
-    }
     if (rc == STORE_CONFLICT) {
         api_error(res, 409, "conflict", NULL,
                   "the case changed while this request was made (it is no longer at stage %s "
