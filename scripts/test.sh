@@ -36,7 +36,9 @@ if [ "$node_major" -lt 18 ]; then
     echo "node 18 or newer is needed (found $(node --version))" >&2
     exit 1
 fi
-if [ ! -d node_modules ]; then
+# The build embeds GOV.UK Frontend and Leaflet from node_modules/, so it is
+# brought up to date with the lock file first.
+if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
     step "npm ci"
     npm ci --no-audit --no-fund
 fi

@@ -21,7 +21,4 @@ void page_paragraph(http_res *res, const char *text);
 /* The error summary pattern: a titled box listing one message linked to `field_id`. */
 void page_error_summary(http_res *res, const char *message, const char *field_id);
 
-/* GET /assets/opencase.css */
-void page_stylesheet(http_req *req, http_res *res);
-
 #endif
