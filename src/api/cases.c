@@ -230,7 +230,11 @@ void cases_create(http_req *req, http_res *res)
     store_service svc;
     const app_service *e;
     store_access access;
-    store_case_new in = {.org_id = who->org_id, .actor = who->name, .now = app_now()};
+    store_case_new in = {.org_id = who->org_id,
+                         .actor = who->name,
+                         .actor_user_id = who->user_id,
+                         .actor_key_id = who->key_id,
+                         .now = app_now()};
     if (!read_idempotency_key(req, res, &idem) || !read_purpose(req, res, &purpose))
         return;
     json_t *body = api_body_object(req, res, false);
@@ -460,6 +464,8 @@ static void append_event(http_req *req, http_res *res, store_case *c, const app_
         c->person.id ? caller_access(req, c->id, "write", purpose, &access) : NULL;
     ev->case_id = c->id;
     ev->actor = who->name;
+    ev->user_id = who->user_id;
+    ev->key_id = who->key_id;
     ev->created_at = app_now();
     store_rc rc = store_event_append_access(ap->store, c->id, ev, closes, seen);
     if (rc == STORE_CONFLICT) {
@@ -680,11 +686,12 @@ void cases_accesses(http_req *req, http_res *res)
     json_t *list = json_array();
     for (size_t i = 0; i < n; i++) {
         const store_access *x = &accesses[i];
-        json_array_append_new(list, json_pack("{s:o, s:s, s:s, s:s, s:s, s:s, s:s}", "at",
-                                              api_time(x->at), "action", x->action, "organisation",
-                                              x->reader_org_name, "role", x->role, "purpose",
-                                              x->purpose, "officer", x->reader_name, "officer_kind",
-                                              x->user_id ? "user" : "key"));
+        json_array_append_new(
+            list, json_pack("{s:o, s:s, s:s, s:s, s:s, s:s, s:s, s:o}", "at", api_time(x->at),
+                            "action", x->action, "organisation", x->reader_org_name, "role",
+                            x->role, "purpose", x->purpose, "officer", x->reader_name,
+                            "officer_kind", x->user_id ? "user" : "key", "log_index",
+                            x->log_index < 0 ? json_null() : json_integer(x->log_index)));
     }
     api_send(res, 200, json_pack("{s:o}", "accesses", list));
     http_res_header(res, "Cache-Control", "no-store");

@@ -186,6 +186,15 @@ static void td(buf *b, const char *text)
     buf_puts(b, "</td>");
 }
 
+/* "#1234", or "none" for a row older than the public log. */
+static void log_index_text(int64_t index, char *out, size_t len)
+{
+    if (index < 0)
+        snprintf(out, len, "none");
+    else
+        snprintf(out, len, "#%lld", (long long)index);
+}
+
 /* Who has been shown the citizen's data, newest first, as a GOV.UK table. */
 static void render_accesses(buf *b, const track_view *v)
 {
@@ -205,8 +214,9 @@ static void render_accesses(buf *b, const track_view *v)
                 "<th scope=\"col\" class=\"govuk-table__header\">Role</th>");
     if (v->officers_shown)
         buf_puts(b, "<th scope=\"col\" class=\"govuk-table__header\">Officer</th>");
-    buf_puts(b, "<th scope=\"col\" class=\"govuk-table__header\">Reason</th></tr></thead>"
-                "<tbody class=\"govuk-table__body\">");
+    buf_puts(b, "<th scope=\"col\" class=\"govuk-table__header\">Reason</th>"
+                "<th scope=\"col\" class=\"govuk-table__header\">Public log entry</th></tr>"
+                "</thead><tbody class=\"govuk-table__body\">");
     for (size_t i = 0; i < v->n_accesses; i++) {
         const track_access *x = &v->accesses[i];
         date_text(x->at, date, sizeof(date));
@@ -217,6 +227,8 @@ static void render_accesses(buf *b, const track_view *v)
         if (v->officers_shown)
             td(b, x->officer);
         td(b, x->purpose);
+        log_index_text(x->log_index, date, sizeof(date));
+        td(b, date);
         buf_puts(b, "</tr>");
     }
     buf_puts(b, "</tbody></table>");
@@ -244,7 +256,9 @@ static void render_timeline(http_res *res, const track_view *v, const page_input
 
     buf_puts(b, "<dl class=\"govuk-summary-list\"><dt>Reference</dt><dd>");
     buf_put_html(b, v->reference);
-    buf_puts(b, "</dd><dt>Opened</dt><dd>");
+    buf_puts(b, "</dd><dt>Name in the public log</dt><dd><code>");
+    buf_put_html(b, v->pseudonym);
+    buf_puts(b, "</code></dd><dt>Opened</dt><dd>");
     date_text(v->opened_at, date, sizeof(date));
     buf_put_html(b, date);
     if (v->closed) {
@@ -288,6 +302,8 @@ static void render_timeline(http_res *res, const track_view *v, const page_input
         buf_puts(b, "</span><span class=\"app-timeline__date\">");
         date_text(t->at, date, sizeof(date));
         buf_put_html(b, date);
+        if (t->log_index >= 0)
+            buf_printf(b, " &middot; public log entry #%lld", (long long)t->log_index);
         buf_puts(b, "</span>");
         if (t->note) {
             buf_puts(b, "<p class=\"govuk-body\">");
