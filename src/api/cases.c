@@ -53,11 +53,12 @@ static json_t *case_json(const store_case *c, const store_service *svc, const wo
 
 static json_t *event_json(const store_event *ev)
 {
-    return json_pack("{s:I, s:s, s:o, s:o, s:o, s:o, s:b, s:o, s:o}", "id", (json_int_t)ev->id,
+    return json_pack("{s:I, s:s, s:o, s:o, s:o, s:o, s:b, s:o, s:o, s:o}", "id", (json_int_t)ev->id,
                      "type", ev->type, "stage", api_str(ev->stage), "from_stage",
                      api_str(ev->from_stage), "note", api_str(ev->body), "rating",
                      ev->rating ? json_integer(ev->rating) : json_null(), "public", ev->public_,
-                     "actor", api_str(ev->actor), "created_at", api_time(ev->created_at));
+                     "actor", api_str(ev->actor), "created_at", api_time(ev->created_at),
+                     "log_index", ev->log_index < 0 ? json_null() : json_integer(ev->log_index));
 }
 
 static bool may_see_person(const store_principal *who)

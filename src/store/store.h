@@ -161,7 +161,7 @@ typedef struct store_event {
      * key (0 for the citizen or the platform). Written, never read back. */
     int64_t user_id;
     int64_t key_id;
-    int64_t log_index; /* read back: the event's entry in the public log, or -1 */
+    int64_t log_index; /* set by the append, and read back: its entry in the public log, or -1 */
 } store_event;
 
 /* One showing of a person's data to a reader, through their case: written

@@ -1300,7 +1300,8 @@ static store_rc pg_key_get(void *impl, arena *a, const unsigned char hash[32], s
 
 /* The public log's entries for an event and an access, in the caller's
  * transaction (defined with the log, at the end of this file). */
-static store_rc log_event(pconn *c, int64_t case_id, const store_event *ev, int64_t event_id);
+static store_rc log_event(pconn *c, int64_t case_id, const store_event *ev, int64_t event_id,
+                          int64_t *logged);
 static store_rc log_access(pconn *c, int64_t case_id, const store_access *acc, int64_t access_id);
 
 static bool has_person(const store_person *p)
@@ -1464,7 +1465,7 @@ static store_rc case_create_job(pconn *c, void *arg)
         if (rc == STORE_OK)
             rc = insert_event(c, case_id, &opened, &event_id);
         if (rc == STORE_OK)
-            rc = log_event(c, case_id, &opened, event_id);
+            rc = log_event(c, case_id, &opened, event_id, NULL);
     }
     if (rc != STORE_OK)
         return rc;
@@ -1657,6 +1658,7 @@ typedef struct event_write {
     bool closes;
     const store_access *access;
     int64_t id;
+    int64_t log_index;
 } event_write;
 
 static store_rc event_append_job(pconn *c, void *arg)
@@ -1673,7 +1675,7 @@ static store_rc event_append_job(pconn *c, void *arg)
         row.stage = NULL;
     rc = insert_event(c, w->case_id, &row, &w->id);
     if (rc == STORE_OK)
-        rc = log_event(c, w->case_id, &row, w->id);
+        rc = log_event(c, w->case_id, &row, w->id, &w->log_index);
     if (rc != STORE_OK)
         return rc;
     return w->access ? insert_access(c, w->case_id, w->access, NULL) : STORE_OK;
@@ -1695,8 +1697,11 @@ static store_rc pg_event_append_access(void *impl, int64_t case_id, store_event 
                      .closes = closes,
                      .access = access};
     store_rc rc = write_run(impl, event_append_job, &w, true);
-    if (rc == STORE_OK)
+    ev->log_index = -1;
+    if (rc == STORE_OK) {
         ev->id = w.id;
+        ev->log_index = w.log_index;
+    }
     return rc;
 }
 
@@ -2591,7 +2596,8 @@ static store_rc log_set_index(pconn *c, int which, int64_t id, uint64_t index)
     return exec_write(c, which, &p, "note a log index", NULL, NULL);
 }
 
-static store_rc log_event(pconn *c, int64_t case_id, const store_event *ev, int64_t event_id)
+static store_rc log_event(pconn *c, int64_t case_id, const store_event *ev, int64_t event_id,
+                          int64_t *logged)
 {
     tlog_entry e;
     uint64_t index = 0;
@@ -2600,6 +2606,8 @@ static store_rc log_event(pconn *c, int64_t case_id, const store_event *ev, int6
         return STORE_ERROR;
     }
     store_rc rc = log_case_append(c, case_id, &e, &index);
+    if (rc == STORE_OK && logged)
+        *logged = (int64_t)index;
     return rc == STORE_OK ? log_set_index(c, ST_LOG_EVENT_INDEX, event_id, index) : rc;
 }
 

@@ -1550,7 +1550,8 @@ static store_rc sqlite_key_get(void *impl, arena *a, const unsigned char hash[32
 
 /* The public log's entries for an event and an access, in the caller's
  * transaction (defined with the log, at the end of this file). */
-static store_rc log_event(conn *c, int64_t case_id, const store_event *ev, int64_t event_id);
+static store_rc log_event(conn *c, int64_t case_id, const store_event *ev, int64_t event_id,
+                          int64_t *logged);
 static store_rc log_access(conn *c, int64_t case_id, const store_access *acc, int64_t access_id);
 
 /* Inserts the person, if any field is given; *person_id is 0 otherwise. */
@@ -1726,7 +1727,7 @@ static store_rc case_create_job(conn *c, void *arg)
         if (r == SQLITE_OK)
             r = insert_event(c, case_id, &opened, &event_id);
         if (r == SQLITE_OK) {
-            store_rc logged = log_event(c, case_id, &opened, event_id);
+            store_rc logged = log_event(c, case_id, &opened, event_id, NULL);
             if (logged != STORE_OK)
                 return logged;
         }
@@ -1951,6 +1952,7 @@ typedef struct event_write {
     bool closes;
     const store_access *access;
     int64_t id;
+    int64_t log_index;
 } event_write;
 
 static store_rc event_append_job(conn *c, void *arg)
@@ -1968,7 +1970,7 @@ static store_rc event_append_job(conn *c, void *arg)
     int r = insert_event(c, w->case_id, &row, &w->id);
     if (r != SQLITE_OK)
         return fail(c, r, "append an event");
-    rc = log_event(c, w->case_id, &row, w->id);
+    rc = log_event(c, w->case_id, &row, w->id, &w->log_index);
     if (rc != STORE_OK)
         return rc;
     return w->access ? insert_access(c, w->case_id, w->access, NULL) : STORE_OK;
@@ -1991,8 +1993,11 @@ static store_rc sqlite_event_append_access(void *impl, int64_t case_id, store_ev
                      .closes = closes,
                      .access = access};
     store_rc rc = write_run(s, event_append_job, &w);
-    if (rc == STORE_OK)
+    ev->log_index = -1;
+    if (rc == STORE_OK) {
         ev->id = w.id;
+        ev->log_index = w.log_index;
+    }
     return rc;
 }
 
@@ -2570,7 +2575,8 @@ static store_rc log_set_index(conn *c, int which, int64_t id, uint64_t index)
     return write_step(c, st, bound, "note a log index", NULL, NULL);
 }
 
-static store_rc log_event(conn *c, int64_t case_id, const store_event *ev, int64_t event_id)
+static store_rc log_event(conn *c, int64_t case_id, const store_event *ev, int64_t event_id,
+                          int64_t *logged)
 {
     tlog_entry e;
     uint64_t index = 0;
@@ -2579,6 +2585,8 @@ static store_rc log_event(conn *c, int64_t case_id, const store_event *ev, int64
         return STORE_ERROR;
     }
     store_rc rc = log_case_append(c, case_id, &e, &index);
+    if (rc == STORE_OK && logged)
+        *logged = (int64_t)index;
     return rc == STORE_OK ? log_set_index(c, ST_LOG_EVENT_INDEX, event_id, index) : rc;
 }
 

@@ -83,6 +83,8 @@ export function runCli(args, { input, env } = {}) {
     child.stderr.on('data', (d) => { stderr += d; });
     child.on('error', reject);
     child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr }));
+    // A command that exits without reading its input closes the pipe first.
+    child.stdin.on('error', () => {});
     child.stdin.end(input ?? '');
   });
 }
