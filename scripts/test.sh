@@ -16,7 +16,8 @@ sudo=""
 
 packages=(build-essential meson ninja-build pkg-config python3
           libmicrohttpd-dev libjansson-dev libsqlite3-dev libpq-dev libsodium-dev libcmocka-dev
-          clang libclang-rt-14-dev clang-format clang-tidy cppcheck sqlite3 postgresql chromium)
+          clang libclang-rt-14-dev clang-format clang-tidy cppcheck sqlite3 postgresql chromium
+          golang-go golang-golang-x-mod-dev)
 missing=()
 for p in "${packages[@]}"; do
     dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")

@@ -53,11 +53,12 @@ static json_t *case_json(const store_case *c, const store_service *svc, const wo
 
 static json_t *event_json(const store_event *ev)
 {
-    return json_pack("{s:I, s:s, s:o, s:o, s:o, s:o, s:b, s:o, s:o}", "id", (json_int_t)ev->id,
+    return json_pack("{s:I, s:s, s:o, s:o, s:o, s:o, s:b, s:o, s:o, s:o}", "id", (json_int_t)ev->id,
                      "type", ev->type, "stage", api_str(ev->stage), "from_stage",
                      api_str(ev->from_stage), "note", api_str(ev->body), "rating",
                      ev->rating ? json_integer(ev->rating) : json_null(), "public", ev->public_,
-                     "actor", api_str(ev->actor), "created_at", api_time(ev->created_at));
+                     "actor", api_str(ev->actor), "created_at", api_time(ev->created_at),
+                     "log_index", ev->log_index < 0 ? json_null() : json_integer(ev->log_index));
 }
 
 static bool may_see_person(const store_principal *who)
@@ -230,7 +231,11 @@ void cases_create(http_req *req, http_res *res)
     store_service svc;
     const app_service *e;
     store_access access;
-    store_case_new in = {.org_id = who->org_id, .actor = who->name, .now = app_now()};
+    store_case_new in = {.org_id = who->org_id,
+                         .actor = who->name,
+                         .actor_user_id = who->user_id,
+                         .actor_key_id = who->key_id,
+                         .now = app_now()};
     if (!read_idempotency_key(req, res, &idem) || !read_purpose(req, res, &purpose))
         return;
     json_t *body = api_body_object(req, res, false);
@@ -460,6 +465,8 @@ static void append_event(http_req *req, http_res *res, store_case *c, const app_
         c->person.id ? caller_access(req, c->id, "write", purpose, &access) : NULL;
     ev->case_id = c->id;
     ev->actor = who->name;
+    ev->user_id = who->user_id;
+    ev->key_id = who->key_id;
     ev->created_at = app_now();
     store_rc rc = store_event_append_access(ap->store, c->id, ev, closes, seen);
     if (rc == STORE_CONFLICT) {
@@ -680,11 +687,12 @@ void cases_accesses(http_req *req, http_res *res)
     json_t *list = json_array();
     for (size_t i = 0; i < n; i++) {
         const store_access *x = &accesses[i];
-        json_array_append_new(list, json_pack("{s:o, s:s, s:s, s:s, s:s, s:s, s:s}", "at",
-                                              api_time(x->at), "action", x->action, "organisation",
-                                              x->reader_org_name, "role", x->role, "purpose",
-                                              x->purpose, "officer", x->reader_name, "officer_kind",
-                                              x->user_id ? "user" : "key"));
+        json_array_append_new(
+            list, json_pack("{s:o, s:s, s:s, s:s, s:s, s:s, s:s, s:o}", "at", api_time(x->at),
+                            "action", x->action, "organisation", x->reader_org_name, "role",
+                            x->role, "purpose", x->purpose, "officer", x->reader_name,
+                            "officer_kind", x->user_id ? "user" : "key", "log_index",
+                            x->log_index < 0 ? json_null() : json_integer(x->log_index)));
     }
     api_send(res, 200, json_pack("{s:o}", "accesses", list));
     http_res_header(res, "Cache-Control", "no-store");

@@ -45,6 +45,13 @@ void page_track_feedback(http_req *req, http_res *res);
 /* web/assets.c */
 void assets_get(http_req *req, http_res *res);
 
+/* log.c */
+void log_checkpoint_get(http_req *req, http_res *res);
+void log_tile_get(http_req *req, http_res *res);
+void log_inclusion_get(http_req *req, http_res *res);
+void log_consistency_get(http_req *req, http_res *res);
+void log_entries_get(http_req *req, http_res *res);
+
 /* routes.c */
 void health_get(http_req *req, http_res *res);
 void openapi_get(http_req *req, http_res *res);

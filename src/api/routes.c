@@ -21,6 +21,9 @@ static const char *const case_filters[] = {"service", "stage", "opened_from", "o
                                            "limit", "cursor", NULL};
 static const char *const asset_query[] = {"v", NULL};
 #define PAGE ROUTE_QUERY_ANY
+static const char *const inclusion_query[] = {"index", "size", NULL};
+static const char *const consistency_query[] = {"from", "to", NULL};
+static const char *const feed_query[] = {"cursor", "limit", NULL};
 
 static const route routes[] = {
     /* method    pattern                            handler              who            query */
@@ -52,6 +55,12 @@ static const route routes[] = {
     {HTTP_POST, "/track",                           page_track_show,     ACCESS_PUBLIC, PAGE},
     {HTTP_POST, "/track/message",                   page_track_message,  ACCESS_PUBLIC, PAGE},
     {HTTP_POST, "/track/feedback",                  page_track_feedback, ACCESS_PUBLIC, PAGE},
+    /* The public log */
+    {HTTP_GET,  "/log/checkpoint",                  log_checkpoint_get,  ACCESS_PUBLIC, NULL},
+    {HTTP_GET,  "/log/tile/{tile*}",                log_tile_get,        ACCESS_PUBLIC, NULL},
+    {HTTP_GET,  "/log/proof/inclusion",             log_inclusion_get,   ACCESS_PUBLIC, inclusion_query},
+    {HTTP_GET,  "/log/proof/consistency",           log_consistency_get, ACCESS_PUBLIC, consistency_query},
+    {HTTP_GET,  "/log/entries",                     log_entries_get,     ACCESS_PUBLIC, feed_query},
 };
 /* clang-format on */
 

@@ -147,6 +147,7 @@ static int track_accesses_load(http_req *req, http_res *res, const store_case *c
         t->role = rows[i].role;
         t->purpose = rows[i].purpose;
         t->officer = v->officers_shown ? rows[i].reader_name : NULL;
+        t->log_index = rows[i].log_index;
     }
     v->n_accesses = n;
     return 0;
@@ -183,6 +184,10 @@ int track_view_build(http_req *req, http_res *res, const store_case *c, track_vi
     }
 
     v->reference = c->reference;
+    uint8_t log_key[TLOG_KEY_SIZE];
+    tlog_log_key(ap->key, log_key);
+    tlog_case_pseudonym(log_key, c->reference, v->pseudonym);
+    sodium_memzero(log_key, sizeof(log_key));
     v->org_name = e->org_name;
     v->service_code = e->svc.code;
     v->service_name = e->svc.name;
@@ -202,6 +207,7 @@ int track_view_build(http_req *req, http_res *res, const store_case *c, track_vi
         bool moved = strcmp(ev->type, "opened") == 0 || strcmp(ev->type, "stage_change") == 0;
         track_entry *t = &v->timeline[v->n_timeline];
         t->at = ev->created_at;
+        t->log_index = ev->log_index;
         if (moved && st && st->milestone) {
             v->stage = st->code;
             v->stage_name = st->name;
@@ -266,6 +272,17 @@ static void jw_time(jsonw *w, int64_t t, bool date_only)
 }
 
 /* "key": {"code": ..., "name": ...} */
+/* "log_index": the entry's index in the public log, or null for a row
+ * older than the log. */
+static void jw_log_index(jsonw *w, int64_t index)
+{
+    jw_key(w, "log_index");
+    if (index < 0)
+        jw_null(w);
+    else
+        jw_int(w, (long long)index);
+}
+
 static void jw_code_and_name(jsonw *w, const char *key, const char *code, const char *name)
 {
     jw_key(w, key);
@@ -284,6 +301,8 @@ void track_view_write(const track_view *v, buf *b)
     jw_object_begin(&w);
     jw_key(&w, "reference");
     jw_string(&w, v->reference);
+    jw_key(&w, "log_pseudonym");
+    jw_string(&w, v->pseudonym);
     jw_key(&w, "organisation");
     jw_object_begin(&w);
     jw_key(&w, "name");
@@ -338,6 +357,7 @@ void track_view_write(const track_view *v, buf *b)
             jw_key(&w, "rating");
             jw_int(&w, t->rating);
         }
+        jw_log_index(&w, t->log_index);
         jw_object_end(&w);
     }
     jw_array_end(&w);
@@ -357,6 +377,7 @@ void track_view_write(const track_view *v, buf *b)
         jw_string(&w, x->purpose);
         jw_key(&w, "officer");
         jw_string(&w, x->officer);
+        jw_log_index(&w, x->log_index);
         jw_object_end(&w);
     }
     jw_array_end(&w);

@@ -18,6 +18,7 @@
 #include "http/http.h"
 #include "util/buf.h"
 #include "store/store.h"
+#include "tlog/entry.h"
 
 typedef struct track_credential {
     const char *secret;
@@ -50,6 +51,7 @@ typedef struct track_entry {
     const char *stage_name;
     const char *note;
     int rating;
+    int64_t log_index; /* the event's entry in the public log, or -1 */
 } track_entry;
 
 /* One showing of the citizen's data to staff or a system. */
@@ -59,10 +61,12 @@ typedef struct track_access {
     const char *role;
     const char *purpose;
     const char *officer; /* the reader's name, or NULL unless the deployment shows names */
+    int64_t log_index;   /* the access's entry in the public log, or -1 */
 } track_access;
 
 typedef struct track_view {
     const char *reference;
+    char pseudonym[TLOG_PSEUDONYM_MAX]; /* the case's name in the public log */
     const char *org_name;
     const char *service_code;
     const char *service_name;

@@ -21,6 +21,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "tlog/entry.h"
+#include "tlog/merkle.h"
+#include "tlog/tile.h"
 #include "util/arena.h"
 
 typedef enum {
@@ -154,6 +157,11 @@ typedef struct store_event {
     bool public_;           /* shown on the citizen's timeline */
     const char *actor;      /* staff name, key label or "citizen" */
     int64_t created_at;
+    /* Who did it, for the public log's pseudonym: a staff user or an API
+     * key (0 for the citizen or the platform). Written, never read back. */
+    int64_t user_id;
+    int64_t key_id;
+    int64_t log_index; /* set by the append, and read back: its entry in the public log, or -1 */
 } store_event;
 
 /* One showing of a person's data to a reader, through their case: written
@@ -173,6 +181,7 @@ typedef struct store_access {
     const char *action;          /* "read", "list" or "write" (a write's response) */
     const char *purpose;         /* 1..200 characters */
     int64_t at;
+    int64_t log_index; /* read back: the access's entry in the public log, or -1 */
 } store_access;
 
 /* A new case. `idempotency_key` may be NULL; when set and already used by the
@@ -190,6 +199,8 @@ typedef struct store_case_new {
     const unsigned char *secret_hash; /* 32 bytes */
     const char *idempotency_key;
     const char *actor;
+    int64_t actor_user_id; /* who opened it, for the public log: a user, */
+    int64_t actor_key_id;  /* or an API key, or neither (0, 0) */
     store_person person;
     int64_t now;
     const store_access *access; /* NULL: none; store_case_import ignores it */
@@ -297,5 +308,54 @@ store_rc store_copy(store *from, store *to, store_table_sum *sums, char *err, si
 
 /* The sums of every table of `s`, read in one snapshot. */
 store_rc store_checksum(store *s, store_table_sum *sums, char *err, size_t errlen);
+
+/* ---- the public log ----
+ *
+ * Every write above that records a transaction appends its entries to the
+ * public log (tlog/entry.h) in its own transaction: the opened event, each
+ * event, each access. Entries get consecutive indexes in commit order, across
+ * every instance sharing the database. Node hashes of the Merkle tree are
+ * stored as entries are appended, so the reads below cost a few indexed
+ * reads whatever the log's size.
+ */
+
+/* The number of entries committed. */
+store_rc store_log_size(store *s, uint64_t *size);
+
+/* The root of the first `size` entries (size <= the log's size). */
+store_rc store_log_root(store *s, uint64_t size, merkle_hash *root);
+/* Proofs from the stored hashes (merkle.h); STORE_NOT_FOUND when a size is
+ * beyond the log. proof needs room for MERKLE_PROOF_MAX hashes. */
+store_rc store_log_inclusion(store *s, uint64_t index, uint64_t size, merkle_hash *proof,
+                             size_t *len);
+store_rc store_log_consistency(store *s, uint64_t m, uint64_t n, merkle_hash *proof, size_t *len);
+/* Appends the hashes of hash tile t, which must exist in the log as it is
+ * (tile_width of the log's size at least t->width); STORE_NOT_FOUND if not. */
+store_rc store_log_tile(store *s, const tile *t, buf *out);
+
+typedef struct store_log_row {
+    uint64_t index;
+    const uint8_t *entry; /* the canonical JSON, not NUL-terminated */
+    size_t entry_len;
+    const uint8_t *hashes; /* the leaf hash, then the subtrees it completed */
+    size_t nhashes;        /* 32-byte hashes at `hashes`, at least 1 */
+} store_log_row;
+
+/* Up to `limit` entries from index `from` on, in order. */
+store_rc store_log_entries(store *s, arena *a, uint64_t from, size_t limit, store_log_row **out,
+                           size_t *n);
+
+/* Appends entries[0..n) in one transaction of their own: for bulk loads
+ * (benchmarks, imports) and for writes that have nothing else to record.
+ * Sets first_index to the first one's index when not NULL. */
+store_rc store_log_import(store *s, const tlog_entry *entries, size_t n, uint64_t *first_index);
+
+/* Signed checkpoints (a signed note's text), one per tree size. Saving a size
+ * already saved keeps the first (signatures are deterministic, so instances
+ * with the same key sign the same note). */
+store_rc store_log_checkpoint_put(store *s, uint64_t size, const char *note, int64_t at);
+/* The checkpoint of the largest size <= at_most; STORE_NOT_FOUND if none. */
+store_rc store_log_checkpoint_get(store *s, arena *a, uint64_t at_most, uint64_t *size,
+                                  const char **note);
 
 #endif

@@ -117,7 +117,53 @@ typedef struct store_ops {
     store_rc (*load_table)(void *tx, const store_table *t);
     store_rc (*load_row)(void *tx, const store_value *row);
     store_rc (*load_end)(void *tx, bool commit);
+
+    /* The public log (store.h). log_nodes reads the hashes of n complete
+     * subtrees (levels[i], indexes[i]) into out[i]; STORE_NOT_FOUND when one
+     * is not stored. */
+    store_rc (*log_size)(void *impl, uint64_t *size);
+    store_rc (*log_nodes)(void *impl, size_t n, const unsigned *levels, const uint64_t *indexes,
+                          merkle_hash *out);
+    store_rc (*log_entries)(void *impl, arena *a, uint64_t from, size_t limit, store_log_row **out,
+                            size_t *n);
+    store_rc (*log_import)(void *impl, const tlog_entry *entries, size_t n, uint64_t *first_index);
+    store_rc (*log_checkpoint_put)(void *impl, uint64_t size, const char *note, int64_t at);
+    store_rc (*log_checkpoint_get)(void *impl, arena *a, uint64_t at_most, uint64_t *size,
+                                   const char **note);
 } store_ops;
+
+/* ---- appending to the public log, inside a backend's transaction ----
+ *
+ * The one way anything is appended. A backend's write job that records a
+ * transaction fills a tlog_entry and calls its backend's append (in
+ * store_sqlite.c and store_pg.c: log_append(conn, entry, &index), and
+ * log_case_append(conn, case_id, entry, &index), which first fills the
+ * entry's organisation, service and case from the case row), as the LAST
+ * statements touching shared rows in its transaction: on PostgreSQL the
+ * append locks the log's counter until commit, and a transaction holding it
+ * must not then wait for another's row lock. Both land here, with the
+ * backend's statements as a log_io on the transaction's connection. */
+typedef struct log_io {
+    void *conn;
+    /* Takes the next index: increments the stored size in the transaction. */
+    store_rc (*reserve)(void *conn, uint64_t *index);
+    /* merkle_reader.hash_at over the stored rows, in the same transaction. */
+    int (*hash_at)(void *conn, unsigned level, uint64_t index, merkle_hash *out);
+    store_rc (*insert)(void *conn, uint64_t index, const void *entry, size_t len,
+                       const merkle_hash *hashes, size_t nhashes);
+} log_io;
+
+/* Encodes e with the log's pseudonym key and appends it; sets *index. A
+ * malformed entry (tlog_entry_encode refused it) is STORE_ERROR, logged. */
+store_rc log_append_with(const log_io *io, const uint8_t key[TLOG_KEY_SIZE], const tlog_entry *e,
+                         uint64_t *index);
+
+/* The entry of a case event: kind, time, actor and stages from ev; the
+ * organisation, service and case are the caller's to fill. False for an
+ * event type the log does not know. */
+bool log_event_entry(const store_event *ev, int64_t org_id, tlog_entry *e);
+/* The entry of an access record, the same way. */
+void log_access_entry(const store_access *acc, tlog_entry *e);
 
 extern const store_ops store_sqlite_ops;
 extern const store_ops store_pg_ops;

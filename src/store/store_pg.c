@@ -86,6 +86,17 @@ enum {
     ST_DURATIONS,
     ST_ACCESS_INSERT,
     ST_ACCESSES_OF_CASE,
+    ST_LOG_RESERVE,
+    ST_LOG_HASHES,
+    ST_LOG_INSERT,
+    ST_LOG_CASE,
+    ST_LOG_EVENT_INDEX,
+    ST_LOG_ACCESS_INDEX,
+    ST_LOG_SIZE,
+    ST_LOG_NODES,
+    ST_LOG_ENTRIES,
+    ST_LOG_CHECKPOINT_PUT,
+    ST_LOG_CHECKPOINT_GET,
     ST_FIXED_COUNT
 };
 
@@ -113,8 +124,8 @@ enum {
     " LEFT JOIN persons p ON p.id = c.person_id "
 
 #define EVENT_SELECT                                                                               \
-    "SELECT id, case_id, type, from_stage, stage, body, rating, public, actor, created_at"         \
-    " FROM events WHERE case_id = $1 "
+    "SELECT id, case_id, type, from_stage, stage, body, rating, public, actor, created_at,"        \
+    " log_index FROM events WHERE case_id = $1 "
 
 static const char *const fixed_sql[ST_FIXED_COUNT] = {
     [ST_SETTING_INSERT] = "INSERT INTO settings (key, value) VALUES ($1, $2)"
@@ -180,16 +191,35 @@ static const char *const fixed_sql[ST_FIXED_COUNT] = {
                          " SELECT id, org_id, $2::bigint, $3::bigint, $4::bigint, $5::text,"
                          " $6::text, $7::text, $8::text, $9::bigint FROM cases WHERE id = $1"
                          " RETURNING id",
-    [ST_ACCESSES_OF_CASE] = "SELECT a.id, a.case_id, a.case_org_id, a.reader_org_id, o.name,"
-                            " a.user_id, a.key_id, a.reader_name, a.role, a.action, a.purpose,"
-                            " a.at FROM accesses a JOIN orgs o ON o.id = a.reader_org_id"
-                            " WHERE a.case_id = $1 ORDER BY a.at DESC, a.id DESC",
+    [ST_ACCESSES_OF_CASE] =
+        "SELECT a.id, a.case_id, a.case_org_id, a.reader_org_id, o.name,"
+        " a.user_id, a.key_id, a.reader_name, a.role, a.action, a.purpose,"
+        " a.at, a.log_index FROM accesses a JOIN orgs o ON o.id = a.reader_org_id"
+        " WHERE a.case_id = $1 ORDER BY a.at DESC, a.id DESC",
+    /* The public log: see migrations/postgresql/0003_log.sql. */
+    [ST_LOG_RESERVE] = "UPDATE log_state SET size = size + 1 WHERE id = 1 RETURNING size - 1",
+    [ST_LOG_HASHES] = "SELECT hashes FROM log_entries WHERE idx = $1",
+    [ST_LOG_INSERT] = "INSERT INTO log_entries (idx, entry, hashes) VALUES ($1, $2, $3)",
+    [ST_LOG_CASE] = "SELECT c.reference, o.slug, s.code, c.org_id FROM cases c"
+                    " JOIN orgs o ON o.id = c.org_id JOIN services s ON s.id = c.service_id"
+                    " WHERE c.id = $1",
+    [ST_LOG_EVENT_INDEX] = "UPDATE events SET log_index = $2 WHERE id = $1",
+    [ST_LOG_ACCESS_INDEX] = "UPDATE accesses SET log_index = $2 WHERE id = $1",
+    [ST_LOG_SIZE] = "SELECT size FROM log_state WHERE id = 1",
+    [ST_LOG_NODES] = "SELECT idx, hashes FROM log_entries WHERE idx = ANY ($1::bigint[])",
+    [ST_LOG_ENTRIES] = "SELECT idx, entry, hashes FROM log_entries WHERE idx >= $1"
+                       " ORDER BY idx LIMIT $2",
+    [ST_LOG_CHECKPOINT_PUT] = "INSERT INTO log_checkpoints (size, note, signed_at)"
+                              " VALUES ($1, $2, $3) ON CONFLICT (size) DO NOTHING",
+    [ST_LOG_CHECKPOINT_GET] = "SELECT size, note FROM log_checkpoints WHERE size <= $1"
+                              " ORDER BY size DESC LIMIT 1",
 };
 
 typedef struct pconn {
     PGconn *pg;
     bool prepared[ST_COUNT];
-    bool broken; /* failed: reset before its next use */
+    bool broken;            /* failed: reset before its next use */
+    const uint8_t *log_key; /* the store's key for the log's pseudonyms */
 } pconn;
 
 typedef struct pg_store {
@@ -202,6 +232,7 @@ typedef struct pg_store {
     int version;
     unsigned char key[32];
     bool have_key;
+    uint8_t log_key[TLOG_KEY_SIZE]; /* derived from key at open */
 } pg_store;
 
 /* Parameters in libpq's form: integers as decimal text, hashes as binary. */
@@ -528,6 +559,7 @@ static void read_event(arena *a, const PGresult *res, int row, store_event *out,
     out->public_ = PQgetvalue(res, row, 7)[0] == 't';
     out->actor = col_text(a, res, row, 8, oom);
     out->created_at = col_int(res, row, 9);
+    out->log_index = PQgetisnull(res, row, 10) ? -1 : col_int(res, row, 10);
 }
 
 static void read_access(arena *a, const PGresult *res, int row, store_access *out, bool *oom)
@@ -544,6 +576,7 @@ static void read_access(arena *a, const PGresult *res, int row, store_access *ou
     out->action = col_text(a, res, row, 9, oom);
     out->purpose = col_text(a, res, row, 10, oom);
     out->at = col_int(res, row, 11);
+    out->log_index = PQgetisnull(res, row, 12) ? -1 : col_int(res, row, 12);
 }
 
 /* ---- the pool ---- */
@@ -742,6 +775,8 @@ static store_rc conn_open(pconn *c, const char *uri, char *err, size_t errlen)
 }
 
 static void pg_close(void *impl);
+static store_rc pg_secret_key(void *impl, unsigned char key[32]);
+static store_rc log_key_load(pg_store *s);
 
 static store_rc pg_open(const char *uri, int pool_size, void **out, char *err, size_t errlen)
 {
@@ -781,6 +816,10 @@ static store_rc pg_open(const char *uri, int pool_size, void **out, char *err, s
         if (rc == STORE_OK)
             s->idle[s->nidle++] = &s->conns[i];
     }
+    /* Every write may append to the public log, whose pseudonyms need the
+     * deployment's key: made now, before any write needs it. */
+    if (rc == STORE_OK && (rc = log_key_load(s)) != STORE_OK)
+        set_err(err, errlen, "cannot read or create the deployment's secret key", NULL);
     if (rc != STORE_OK) {
         pg_close(s);
         return rc;
@@ -1259,6 +1298,12 @@ static store_rc pg_key_get(void *impl, arena *a, const unsigned char hash[32], s
 
 /* ---- cases ---- */
 
+/* The public log's entries for an event and an access, in the caller's
+ * transaction (defined with the log, at the end of this file). */
+static store_rc log_event(pconn *c, int64_t case_id, const store_event *ev, int64_t event_id,
+                          int64_t *logged);
+static store_rc log_access(pconn *c, int64_t case_id, const store_access *acc, int64_t access_id);
+
 static bool has_person(const store_person *p)
 {
     return p->name || p->email || p->phone || p->address || p->postcode;
@@ -1319,7 +1364,7 @@ static store_rc insert_access(pconn *c, int64_t case_id, const store_access *acc
         return STORE_NOT_FOUND;
     if (id)
         *id = row_id;
-    return STORE_OK;
+    return log_access(c, case_id, acc, row_id) == STORE_OK ? STORE_OK : STORE_UNAVAILABLE;
 }
 
 /* Reads one case by a statement of CASE_SELECT. */
@@ -1413,9 +1458,14 @@ static store_rc case_create_job(pconn *c, void *arg)
                               .stage = in->stage,
                               .public_ = true,
                               .actor = in->actor,
-                              .created_at = in->now};
+                              .created_at = in->now,
+                              .user_id = in->actor_user_id,
+                              .key_id = in->actor_key_id};
+        int64_t event_id = 0;
         if (rc == STORE_OK)
-            rc = insert_event(c, case_id, &opened, NULL);
+            rc = insert_event(c, case_id, &opened, &event_id);
+        if (rc == STORE_OK)
+            rc = log_event(c, case_id, &opened, event_id, NULL);
     }
     if (rc != STORE_OK)
         return rc;
@@ -1608,6 +1658,7 @@ typedef struct event_write {
     bool closes;
     const store_access *access;
     int64_t id;
+    int64_t log_index;
 } event_write;
 
 static store_rc event_append_job(pconn *c, void *arg)
@@ -1623,6 +1674,8 @@ static store_rc event_append_job(pconn *c, void *arg)
     if (!w->stage_change)
         row.stage = NULL;
     rc = insert_event(c, w->case_id, &row, &w->id);
+    if (rc == STORE_OK)
+        rc = log_event(c, w->case_id, &row, w->id, &w->log_index);
     if (rc != STORE_OK)
         return rc;
     return w->access ? insert_access(c, w->case_id, w->access, NULL) : STORE_OK;
@@ -1644,8 +1697,11 @@ static store_rc pg_event_append_access(void *impl, int64_t case_id, store_event 
                      .closes = closes,
                      .access = access};
     store_rc rc = write_run(impl, event_append_job, &w, true);
-    if (rc == STORE_OK)
+    ev->log_index = -1;
+    if (rc == STORE_OK) {
         ev->id = w.id;
+        ev->log_index = w.log_index;
+    }
     return rc;
 }
 
@@ -1725,7 +1781,8 @@ static store_rc pg_access_record(void *impl, store_access *accesses, size_t n)
     if (n == 0)
         return STORE_OK;
     access_write w = {.accesses = accesses, .n = n};
-    store_rc rc = write_run(impl, access_record_job, &w, n > 1);
+    /* Always a transaction: each access appends to the log as well. */
+    store_rc rc = write_run(impl, access_record_job, &w, true);
     /* A failed transaction may have set ids of rows it then rolled back. */
     if (rc != STORE_OK) {
         for (size_t i = 0; i < n; i++)
@@ -2352,9 +2409,391 @@ static store_rc pg_load_end(void *tx, bool commit)
     if (commit && rc == STORE_OK)
         rc = exec_plain(x->c, "COMMIT", "commit a copy");
     pool_give(x->s, x->c);
+    /* The copy replaced the secret key this store had made. */
+    if (commit && rc == STORE_OK)
+        rc = log_key_load(x->s);
     free(x->o.buf);
     free(x);
     return rc;
+}
+
+/* ---- the public log ---- */
+
+/* (Re)reads the deployment's secret key and derives the log's key from it,
+ * for every connection. */
+static store_rc log_key_load(pg_store *s)
+{
+    unsigned char secret[32];
+    bool found = false;
+    pthread_mutex_lock(&s->mu);
+    s->have_key = false;
+    pthread_mutex_unlock(&s->mu);
+    /* Read first: only a database without a key is written to, so that a
+     * read-only standby opens too. */
+    params p = {0};
+    p_text(&p, "secret_key");
+    PGresult *res = NULL;
+    store_rc rc = read_one(s, ST_SETTING_GET, &p, "read the secret key", &res);
+    if (rc == STORE_OK) {
+        found = col_hash(res, 0, 0, secret);
+        PQclear(res);
+    }
+    if (rc != STORE_OK && rc != STORE_NOT_FOUND)
+        return rc;
+    rc = found ? STORE_OK : pg_secret_key(s, secret);
+    if (rc == STORE_OK) {
+        tlog_log_key(secret, s->log_key);
+        for (int i = 0; i < s->nconns; i++)
+            s->conns[i].log_key = s->log_key;
+    }
+    sodium_memzero(secret, sizeof(secret));
+    return rc;
+}
+
+static void p_bytes(params *p, const void *v, size_t len)
+{
+    p->values[p->n] = v;
+    p->lengths[p->n] = (int)len;
+    p->formats[p->n] = 1;
+    p->n++;
+}
+
+/* A bytea column, unescaped into the arena; NULL (with *oom set when the
+ * copy failed) otherwise. */
+static uint8_t *col_bytes(arena *a, const PGresult *res, int row, int col, size_t *len, bool *oom)
+{
+    *len = 0;
+    if (PQgetisnull(res, row, col))
+        return NULL;
+    size_t n = 0;
+    unsigned char *raw = PQunescapeBytea((const unsigned char *)PQgetvalue(res, row, col), &n);
+    uint8_t *copy = raw ? arena_alloc(a, n + 1) : NULL;
+    if (copy) {
+        memcpy(copy, raw, n);
+        *len = n;
+    } else {
+        *oom = true;
+    }
+    if (raw)
+        PQfreemem(raw);
+    return copy;
+}
+
+/* Copies the hash at `level` from a row's hashes column; false when the row
+ * holds no such level. */
+static bool col_node(const PGresult *res, int row, int col, unsigned level, merkle_hash *out)
+{
+    if (PQgetisnull(res, row, col))
+        return false;
+    size_t n = 0;
+    unsigned char *raw = PQunescapeBytea((const unsigned char *)PQgetvalue(res, row, col), &n);
+    bool ok = raw && n >= ((size_t)level + 1) * MERKLE_HASH_SIZE;
+    if (ok)
+        memcpy(out->b, raw + (size_t)level * MERKLE_HASH_SIZE, MERKLE_HASH_SIZE);
+    if (raw)
+        PQfreemem(raw);
+    return ok;
+}
+
+static store_rc pg_log_reserve(void *arg, uint64_t *index)
+{
+    pconn *c = arg;
+    params p = {0};
+    int64_t at = 0;
+    int changed = 0;
+    store_rc rc = exec_write(c, ST_LOG_RESERVE, &p, "take a log index", &at, &changed);
+    if (rc == STORE_OK && changed != 1) {
+        log_error("msg=\"store: the log's counter row is missing\"");
+        rc = STORE_ERROR;
+    }
+    *index = rc == STORE_OK ? (uint64_t)at : 0;
+    return rc;
+}
+
+/* The row whose leaf completed node (level, index). */
+static uint64_t node_row(unsigned level, uint64_t index)
+{
+    return ((index + 1) << level) - 1;
+}
+
+static int pg_log_hash_at(void *arg, unsigned level, uint64_t index, merkle_hash *out)
+{
+    pconn *c = arg;
+    params p = {0};
+    p_int(&p, (int64_t)node_row(level, index));
+    PGresult *res = NULL;
+    if (exec_read(c, ST_LOG_HASHES, &p, "read the log's hashes", &res) != STORE_OK)
+        return -1;
+    int ok = PQntuples(res) == 1 && col_node(res, 0, 0, level, out) ? 0 : -1;
+    PQclear(res);
+    return ok;
+}
+
+static store_rc pg_log_insert(void *arg, uint64_t index, const void *entry, size_t len,
+                              const merkle_hash *hashes, size_t nhashes)
+{
+    pconn *c = arg;
+    params p = {0};
+    p_int(&p, (int64_t)index);
+    p_bytes(&p, entry, len);
+    p_bytes(&p, hashes, nhashes * sizeof(*hashes));
+    return exec_write(c, ST_LOG_INSERT, &p, "append to the log", NULL, NULL);
+}
+
+/* Appends e in the connection's transaction: the one way this backend
+ * writes to the log (store_int.h). */
+static store_rc log_append(pconn *c, const tlog_entry *e, uint64_t *index)
+{
+    log_io io = {
+        .conn = c, .reserve = pg_log_reserve, .hash_at = pg_log_hash_at, .insert = pg_log_insert};
+    return log_append_with(&io, c->log_key, e, index);
+}
+
+/* A code read from a row, copied so that it outlives the result; empty
+ * (which the encoder refuses) when it is too long to be one. */
+static void copy_code(const PGresult *res, int row, int col, char out[TLOG_CODE_MAX + 1])
+{
+    size_t n = PQgetisnull(res, row, col) ? 0 : (size_t)PQgetlength(res, row, col);
+    if (n > TLOG_CODE_MAX)
+        n = 0;
+    if (n)
+        memcpy(out, PQgetvalue(res, row, col), n);
+    out[n] = '\0';
+}
+
+/* Appends e about case_id, filling its organisation, service and case; an
+ * actor without an organisation is of the case's. */
+static store_rc log_case_append(pconn *c, int64_t case_id, tlog_entry *e, uint64_t *index)
+{
+    char reference[TLOG_CODE_MAX + 1], org[TLOG_CODE_MAX + 1], service[TLOG_CODE_MAX + 1];
+    params p = {0};
+    p_int(&p, case_id);
+    PGresult *res = NULL;
+    store_rc rc = exec_read(c, ST_LOG_CASE, &p, "read a case for the log", &res);
+    if (rc != STORE_OK)
+        return rc;
+    if (PQntuples(res) != 1) {
+        PQclear(res);
+        return STORE_NOT_FOUND;
+    }
+    copy_code(res, 0, 0, reference);
+    copy_code(res, 0, 1, org);
+    copy_code(res, 0, 2, service);
+    if (!e->actor_org_id)
+        e->actor_org_id = col_int(res, 0, 3);
+    PQclear(res);
+    e->reference = reference;
+    e->org = org;
+    e->service = service;
+    return log_append(c, e, index);
+}
+
+static store_rc log_set_index(pconn *c, int which, int64_t id, uint64_t index)
+{
+    params p = {0};
+    p_int(&p, id);
+    p_int(&p, (int64_t)index);
+    return exec_write(c, which, &p, "note a log index", NULL, NULL);
+}
+
+static store_rc log_event(pconn *c, int64_t case_id, const store_event *ev, int64_t event_id,
+                          int64_t *logged)
+{
+    tlog_entry e;
+    uint64_t index = 0;
+    if (!log_event_entry(ev, 0, &e)) {
+        log_error("msg=\"store: an event of a type the log does not know\"");
+        return STORE_ERROR;
+    }
+    store_rc rc = log_case_append(c, case_id, &e, &index);
+    if (rc == STORE_OK && logged)
+        *logged = (int64_t)index;
+    return rc == STORE_OK ? log_set_index(c, ST_LOG_EVENT_INDEX, event_id, index) : rc;
+}
+
+/* The reader's organisation is named when it is not the case's. */
+static store_rc log_access(pconn *c, int64_t case_id, const store_access *acc, int64_t access_id)
+{
+    tlog_entry e;
+    uint64_t index = 0;
+    char reader_org[TLOG_CODE_MAX + 1];
+    log_access_entry(acc, &e);
+    params p = {0};
+    p_int(&p, acc->reader_org_id);
+    PGresult *res = NULL;
+    store_rc rc = exec_read(c, ST_ORG_BY_ID, &p, "read an organisation for the log", &res);
+    if (rc != STORE_OK)
+        return rc;
+    if (PQntuples(res) != 1) {
+        PQclear(res);
+        return STORE_NOT_FOUND;
+    }
+    copy_code(res, 0, 1, reader_org);
+    PQclear(res);
+    e.actor_org = reader_org;
+    rc = log_case_append(c, case_id, &e, &index);
+    return rc == STORE_OK ? log_set_index(c, ST_LOG_ACCESS_INDEX, access_id, index) : rc;
+}
+
+static store_rc pg_log_size(void *impl, uint64_t *size)
+{
+    *size = 0;
+    params p = {0};
+    PGresult *res = NULL;
+    store_rc rc = read_one(impl, ST_LOG_SIZE, &p, "read the log's size", &res);
+    if (rc == STORE_NOT_FOUND) {
+        log_error("msg=\"store: the log's counter row is missing\"");
+        return STORE_ERROR;
+    }
+    if (rc != STORE_OK)
+        return rc;
+    *size = (uint64_t)col_int(res, 0, 0);
+    PQclear(res);
+    return STORE_OK;
+}
+
+/* Every node in one query: their rows as an array literal. */
+static store_rc pg_log_nodes(void *impl, size_t n, const unsigned *levels, const uint64_t *indexes,
+                             merkle_hash *out)
+{
+    buf list;
+    buf_init(&list, 64 * 1024);
+    buf_putc(&list, '{');
+    for (size_t i = 0; i < n; i++)
+        buf_printf(&list, "%s%llu", i ? "," : "",
+                   (unsigned long long)node_row(levels[i], indexes[i]));
+    buf_putc(&list, '}');
+    if (list.failed) {
+        buf_free(&list);
+        return out_of_memory("read the log's hashes");
+    }
+    params p = {0};
+    p_text(&p, list.data);
+    PGresult *res = NULL;
+    store_rc rc = read_rows(impl, ST_LOG_NODES, &p, "read the log's hashes", &res);
+    buf_free(&list);
+    if (rc != STORE_OK)
+        return rc;
+    int rows = PQntuples(res);
+    for (size_t i = 0; i < n && rc == STORE_OK; i++) {
+        uint64_t want = node_row(levels[i], indexes[i]);
+        int r = 0;
+        while (r < rows && (uint64_t)col_int(res, r, 0) != want)
+            r++;
+        if (r == rows || !col_node(res, r, 1, levels[i], &out[i]))
+            rc = STORE_NOT_FOUND;
+    }
+    PQclear(res);
+    return rc;
+}
+
+static store_rc pg_log_entries(void *impl, arena *a, uint64_t from, size_t limit,
+                               store_log_row **out, size_t *n)
+{
+    *out = NULL;
+    *n = 0;
+    params p = {0};
+    p_int(&p, (int64_t)from);
+    p_int(&p, (int64_t)limit);
+    PGresult *res = NULL;
+    store_rc rc = read_rows(impl, ST_LOG_ENTRIES, &p, "read log entries", &res);
+    if (rc != STORE_OK)
+        return rc;
+    int rows = PQntuples(res);
+    store_log_row *arr = rows_alloc(a, rows, sizeof(*arr));
+    bool oom = !arr;
+    for (int i = 0; i < rows && !oom && rc == STORE_OK; i++) {
+        size_t hlen = 0;
+        arr[i].index = (uint64_t)col_int(res, i, 0);
+        arr[i].entry = col_bytes(a, res, i, 1, &arr[i].entry_len, &oom);
+        arr[i].hashes = col_bytes(a, res, i, 2, &hlen, &oom);
+        arr[i].nhashes = hlen / MERKLE_HASH_SIZE;
+        if (!oom && (hlen < MERKLE_HASH_SIZE || hlen % MERKLE_HASH_SIZE)) {
+            log_error("msg=\"store: a log row's hashes are malformed\"");
+            rc = STORE_ERROR;
+        }
+    }
+    PQclear(res);
+    if (oom)
+        return out_of_memory("read log entries");
+    if (rc == STORE_OK) {
+        *out = arr;
+        *n = (size_t)rows;
+    }
+    return rc;
+}
+
+typedef struct log_import_write {
+    const tlog_entry *entries;
+    size_t n;
+    uint64_t first;
+} log_import_write;
+
+static store_rc log_import_job(pconn *c, void *arg)
+{
+    log_import_write *w = arg;
+    store_rc rc = STORE_OK;
+    for (size_t i = 0; i < w->n && rc == STORE_OK; i++) {
+        uint64_t index = 0;
+        rc = log_append(c, &w->entries[i], &index);
+        if (i == 0)
+            w->first = index;
+    }
+    return rc;
+}
+
+static store_rc pg_log_import(void *impl, const tlog_entry *entries, size_t n,
+                              uint64_t *first_index)
+{
+    log_import_write w = {.entries = entries, .n = n};
+    store_rc rc = n ? write_run(impl, log_import_job, &w, true) : STORE_OK;
+    if (first_index)
+        *first_index = rc == STORE_OK ? w.first : 0;
+    return rc;
+}
+
+typedef struct checkpoint_write {
+    uint64_t size;
+    const char *note;
+    int64_t at;
+} checkpoint_write;
+
+static store_rc checkpoint_put_job(pconn *c, void *arg)
+{
+    checkpoint_write *w = arg;
+    params p = {0};
+    p_int(&p, (int64_t)w->size);
+    p_text(&p, w->note);
+    p_int(&p, w->at);
+    return exec_write(c, ST_LOG_CHECKPOINT_PUT, &p, "save a checkpoint", NULL, NULL);
+}
+
+static store_rc pg_log_checkpoint_put(void *impl, uint64_t size, const char *note, int64_t at)
+{
+    checkpoint_write w = {.size = size, .note = note, .at = at};
+    return write_run(impl, checkpoint_put_job, &w, false);
+}
+
+static store_rc pg_log_checkpoint_get(void *impl, arena *a, uint64_t at_most, uint64_t *size,
+                                      const char **note)
+{
+    *size = 0;
+    *note = NULL;
+    params p = {0};
+    p_int(&p, at_most > (uint64_t)INT64_MAX ? INT64_MAX : (int64_t)at_most);
+    PGresult *res = NULL;
+    store_rc rc = read_one(impl, ST_LOG_CHECKPOINT_GET, &p, "read a checkpoint", &res);
+    if (rc != STORE_OK)
+        return rc;
+    bool oom = false;
+    const char *text = col_text(a, res, 0, 1, &oom);
+    uint64_t at = (uint64_t)col_int(res, 0, 0);
+    PQclear(res);
+    if (oom || !text)
+        return out_of_memory("read a checkpoint");
+    *size = at;
+    *note = text;
+    return STORE_OK;
 }
 
 const store_ops store_pg_ops = {
@@ -2396,4 +2835,10 @@ const store_ops store_pg_ops = {
     .load_table = pg_load_table,
     .load_row = pg_load_row,
     .load_end = pg_load_end,
+    .log_size = pg_log_size,
+    .log_nodes = pg_log_nodes,
+    .log_entries = pg_log_entries,
+    .log_import = pg_log_import,
+    .log_checkpoint_put = pg_log_checkpoint_put,
+    .log_checkpoint_get = pg_log_checkpoint_get,
 };

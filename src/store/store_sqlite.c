@@ -99,6 +99,16 @@ enum {
     ST_DURATIONS,
     ST_ACCESS_INSERT,
     ST_ACCESSES_OF_CASE,
+    ST_LOG_RESERVE,
+    ST_LOG_HASHES,
+    ST_LOG_INSERT,
+    ST_LOG_CASE,
+    ST_LOG_EVENT_INDEX,
+    ST_LOG_ACCESS_INDEX,
+    ST_LOG_SIZE,
+    ST_LOG_ENTRIES,
+    ST_LOG_CHECKPOINT_PUT,
+    ST_LOG_CHECKPOINT_GET,
     ST_FIXED_COUNT
 };
 
@@ -127,8 +137,8 @@ enum {
     " LEFT JOIN persons p ON p.id = c.person_id "
 
 #define EVENT_SELECT                                                                               \
-    "SELECT id, case_id, type, from_stage, stage, body, rating, public, actor, created_at"         \
-    " FROM events WHERE case_id = ?1 "
+    "SELECT id, case_id, type, from_stage, stage, body, rating, public, actor, created_at,"        \
+    " log_index FROM events WHERE case_id = ?1 "
 
 static const char *const fixed_sql[ST_FIXED_COUNT] = {
     [ST_BEGIN] = "BEGIN IMMEDIATE",
@@ -199,14 +209,32 @@ static const char *const fixed_sql[ST_FIXED_COUNT] = {
      * backwards, so that no sort is needed. */
     [ST_ACCESSES_OF_CASE] = "SELECT a.id, a.case_id, a.case_org_id, a.reader_org_id, o.name,"
                             " a.user_id, a.key_id, a.reader_name, a.role, a.action, a.purpose,"
-                            " a.at FROM accesses a CROSS JOIN orgs o ON o.id = a.reader_org_id"
+                            " a.at, a.log_index FROM accesses a"
+                            " CROSS JOIN orgs o ON o.id = a.reader_org_id"
                             " WHERE a.case_id = ?1 ORDER BY a.at DESC, a.id DESC",
+    /* The public log: see migrations/sqlite/0003_log.sql. */
+    [ST_LOG_RESERVE] = "UPDATE log_state SET size = size + 1 WHERE id = 1 RETURNING size - 1",
+    [ST_LOG_HASHES] = "SELECT hashes FROM log_entries WHERE idx = ?1",
+    [ST_LOG_INSERT] = "INSERT INTO log_entries (idx, entry, hashes) VALUES (?1, ?2, ?3)",
+    [ST_LOG_CASE] = "SELECT c.reference, o.slug, s.code, c.org_id FROM cases c"
+                    " JOIN orgs o ON o.id = c.org_id JOIN services s ON s.id = c.service_id"
+                    " WHERE c.id = ?1",
+    [ST_LOG_EVENT_INDEX] = "UPDATE events SET log_index = ?2 WHERE id = ?1",
+    [ST_LOG_ACCESS_INDEX] = "UPDATE accesses SET log_index = ?2 WHERE id = ?1",
+    [ST_LOG_SIZE] = "SELECT size FROM log_state WHERE id = 1",
+    [ST_LOG_ENTRIES] = "SELECT idx, entry, hashes FROM log_entries WHERE idx >= ?1"
+                       " ORDER BY idx LIMIT ?2",
+    [ST_LOG_CHECKPOINT_PUT] = "INSERT OR IGNORE INTO log_checkpoints (size, note, signed_at)"
+                              " VALUES (?1, ?2, ?3)",
+    [ST_LOG_CHECKPOINT_GET] = "SELECT size, note FROM log_checkpoints WHERE size <= ?1"
+                              " ORDER BY size DESC LIMIT 1",
 };
 
 typedef struct conn {
     sqlite3 *db;
     sqlite3_stmt *stmts[ST_COUNT];
     struct timespec busy_since; /* when the current wait for a lock began */
+    const uint8_t *log_key;     /* the store's key for the log's pseudonyms */
 } conn;
 
 /* A write's statements, run on the connection of whoever leads its batch;
@@ -246,6 +274,7 @@ struct sq_store {
     int version;
     unsigned char key[32];
     bool have_key;
+    uint8_t log_key[TLOG_KEY_SIZE]; /* derived from key at open */
 };
 
 /* ---- errors ---- */
@@ -459,6 +488,7 @@ static void read_event(arena *a, sqlite3_stmt *st, store_event *out, bool *oom)
     out->public_ = sqlite3_column_int(st, 7) != 0;
     out->actor = col_text(a, st, 8, oom);
     out->created_at = sqlite3_column_int64(st, 9);
+    out->log_index = sqlite3_column_type(st, 10) == SQLITE_NULL ? -1 : sqlite3_column_int64(st, 10);
 }
 
 static void read_access(arena *a, sqlite3_stmt *st, store_access *out, bool *oom)
@@ -475,6 +505,7 @@ static void read_access(arena *a, sqlite3_stmt *st, store_access *out, bool *oom
     out->action = col_text(a, st, 9, oom);
     out->purpose = col_text(a, st, 10, oom);
     out->at = sqlite3_column_int64(st, 11);
+    out->log_index = sqlite3_column_type(st, 12) == SQLITE_NULL ? -1 : sqlite3_column_int64(st, 12);
 }
 
 /* Makes room for one more element in an arena array of *cap elements. */
@@ -889,6 +920,8 @@ static void sqlite_configure(void)
 }
 
 static void sqlite_close(void *impl);
+static store_rc sqlite_secret_key(void *impl, unsigned char key[32]);
+static store_rc log_key_load(sq_store *s);
 
 /* A store with room for pool_size connections, none open; NULL when out of
  * memory. */
@@ -954,6 +987,10 @@ static store_rc sqlite_open(const char *uri, int pool_size, void **out, char *er
         if (rc == STORE_OK)
             s->idle[s->nidle++] = &s->conns[i];
     }
+    /* Every write may append to the public log, whose pseudonyms need the
+     * deployment's key: made now, before any write needs it. */
+    if (rc == STORE_OK && (rc = log_key_load(s)) != STORE_OK)
+        set_err(err, errlen, "cannot read or create the deployment's secret key", NULL);
     if (rc != STORE_OK) {
         sqlite_close(s);
         return rc;
@@ -1511,6 +1548,12 @@ static store_rc sqlite_key_get(void *impl, arena *a, const unsigned char hash[32
 
 /* ---- cases ---- */
 
+/* The public log's entries for an event and an access, in the caller's
+ * transaction (defined with the log, at the end of this file). */
+static store_rc log_event(conn *c, int64_t case_id, const store_event *ev, int64_t event_id,
+                          int64_t *logged);
+static store_rc log_access(conn *c, int64_t case_id, const store_access *acc, int64_t access_id);
+
 /* Inserts the person, if any field is given; *person_id is 0 otherwise. */
 static int insert_person(conn *c, const store_person *p, int64_t *person_id)
 {
@@ -1591,10 +1634,15 @@ static store_rc insert_access(conn *c, int64_t case_id, const store_access *acc,
                 bind_text(st, 5, acc->reader_name) || bind_text(st, 6, acc->role) ||
                 bind_text(st, 7, acc->action) || bind_text(st, 8, acc->purpose) ||
                 sqlite3_bind_int64(st, 9, acc->at);
-    store_rc rc = write_step(c, st, bound, "record an access", id, &changes);
+    int64_t row_id = 0;
+    store_rc rc = write_step(c, st, bound, "record an access", &row_id, &changes);
     if (rc != STORE_OK)
         return STORE_UNAVAILABLE;
-    return changes == 1 ? STORE_OK : STORE_NOT_FOUND;
+    if (changes != 1)
+        return STORE_NOT_FOUND;
+    if (id)
+        *id = row_id;
+    return log_access(c, case_id, acc, row_id) == STORE_OK ? STORE_OK : STORE_UNAVAILABLE;
 }
 
 /* Reads one case by a statement of CASE_SELECT bound to (key, org_id). */
@@ -1672,9 +1720,17 @@ static store_rc case_create_job(conn *c, void *arg)
                               .stage = in->stage,
                               .public_ = true,
                               .actor = in->actor,
-                              .created_at = in->now};
+                              .created_at = in->now,
+                              .user_id = in->actor_user_id,
+                              .key_id = in->actor_key_id};
+        int64_t event_id = 0;
         if (r == SQLITE_OK)
-            r = insert_event(c, case_id, &opened, NULL);
+            r = insert_event(c, case_id, &opened, &event_id);
+        if (r == SQLITE_OK) {
+            store_rc logged = log_event(c, case_id, &opened, event_id, NULL);
+            if (logged != STORE_OK)
+                return logged;
+        }
     }
     if (r != SQLITE_OK)
         return fail(c, r, "create a case");
@@ -1896,6 +1952,7 @@ typedef struct event_write {
     bool closes;
     const store_access *access;
     int64_t id;
+    int64_t log_index;
 } event_write;
 
 static store_rc event_append_job(conn *c, void *arg)
@@ -1913,6 +1970,9 @@ static store_rc event_append_job(conn *c, void *arg)
     int r = insert_event(c, w->case_id, &row, &w->id);
     if (r != SQLITE_OK)
         return fail(c, r, "append an event");
+    rc = log_event(c, w->case_id, &row, w->id, &w->log_index);
+    if (rc != STORE_OK)
+        return rc;
     return w->access ? insert_access(c, w->case_id, w->access, NULL) : STORE_OK;
 }
 
@@ -1933,8 +1993,11 @@ static store_rc sqlite_event_append_access(void *impl, int64_t case_id, store_ev
                      .closes = closes,
                      .access = access};
     store_rc rc = write_run(s, event_append_job, &w);
-    if (rc == STORE_OK)
+    ev->log_index = -1;
+    if (rc == STORE_OK) {
         ev->id = w.id;
+        ev->log_index = w.log_index;
+    }
     return rc;
 }
 
@@ -2360,7 +2423,363 @@ static store_rc sqlite_load_end(void *tx, bool commit)
         rc = r == SQLITE_OK ? STORE_OK : fail(x->c, r, "commit a copy");
     }
     pool_give(x->s, x->c);
+    /* The copy replaced the secret key this store had made. */
+    if (commit && rc == STORE_OK)
+        rc = log_key_load(x->s);
     free(x);
+    return rc;
+}
+
+/* ---- the public log ---- */
+
+/* (Re)reads the deployment's secret key and derives the log's key from it,
+ * for every connection. */
+static store_rc log_key_load(sq_store *s)
+{
+    unsigned char secret[32];
+    bool found = false;
+    pthread_mutex_lock(&s->mu);
+    s->have_key = false;
+    pthread_mutex_unlock(&s->mu);
+    /* Read first: only a database without a key is written to. */
+    conn *c = pool_take(s);
+    sqlite3_stmt *st = stmt(c, ST_SETTING_GET);
+    if (st && bind_text(st, 1, "secret_key") == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW &&
+        sqlite3_column_bytes(st, 0) == 32 && sqlite3_column_blob(st, 0)) {
+        memcpy(secret, sqlite3_column_blob(st, 0), 32);
+        found = true;
+    }
+    stmt_done(st);
+    pool_give(s, c);
+    store_rc rc = found ? STORE_OK : sqlite_secret_key(s, secret);
+    if (rc == STORE_OK) {
+        tlog_log_key(secret, s->log_key);
+        for (int i = 0; i < s->nconns; i++)
+            s->conns[i].log_key = s->log_key;
+    }
+    sodium_memzero(secret, sizeof(secret));
+    return rc;
+}
+
+static store_rc sq_log_reserve(void *arg, uint64_t *index)
+{
+    conn *c = arg;
+    sqlite3_stmt *st = stmt(c, ST_LOG_RESERVE);
+    if (!st)
+        return STORE_ERROR;
+    int r = sqlite3_step(st);
+    store_rc rc = STORE_OK;
+    if (r == SQLITE_ROW) {
+        *index = (uint64_t)sqlite3_column_int64(st, 0);
+    } else if (r == SQLITE_DONE) {
+        log_error("msg=\"store: the log's counter row is missing\"");
+        rc = STORE_ERROR;
+    } else {
+        rc = fail(c, r, "take a log index");
+    }
+    stmt_done(st);
+    return rc;
+}
+
+/* Node (level, index) is in the row of the leaf that completed it. */
+static int sq_log_hash_at(void *arg, unsigned level, uint64_t index, merkle_hash *out)
+{
+    conn *c = arg;
+    sqlite3_stmt *st = stmt(c, ST_LOG_HASHES);
+    if (!st)
+        return -1;
+    int ok = -1;
+    uint64_t row = ((index + 1) << level) - 1;
+    if (sqlite3_bind_int64(st, 1, (int64_t)row) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW) {
+        const uint8_t *h = sqlite3_column_blob(st, 0);
+        size_t len = (size_t)sqlite3_column_bytes(st, 0);
+        if (h && len >= ((size_t)level + 1) * MERKLE_HASH_SIZE) {
+            memcpy(out->b, h + (size_t)level * MERKLE_HASH_SIZE, MERKLE_HASH_SIZE);
+            ok = 0;
+        }
+    }
+    stmt_done(st);
+    return ok;
+}
+
+static store_rc sq_log_insert(void *arg, uint64_t index, const void *entry, size_t len,
+                              const merkle_hash *hashes, size_t nhashes)
+{
+    conn *c = arg;
+    sqlite3_stmt *st = stmt(c, ST_LOG_INSERT);
+    if (!st)
+        return STORE_ERROR;
+    int bound = sqlite3_bind_int64(st, 1, (int64_t)index) ||
+                sqlite3_bind_blob(st, 2, entry, (int)len, SQLITE_STATIC) ||
+                sqlite3_bind_blob(st, 3, hashes, (int)(nhashes * sizeof(*hashes)), SQLITE_STATIC);
+    return write_step(c, st, bound, "append to the log", NULL, NULL);
+}
+
+/* Appends e in the connection's transaction: the one way this backend
+ * writes to the log (store_int.h). */
+static store_rc log_append(conn *c, const tlog_entry *e, uint64_t *index)
+{
+    log_io io = {
+        .conn = c, .reserve = sq_log_reserve, .hash_at = sq_log_hash_at, .insert = sq_log_insert};
+    return log_append_with(&io, c->log_key, e, index);
+}
+
+/* A code read from a row, copied so that it outlives the statement; empty
+ * (which the encoder refuses) when it is too long to be one. */
+static void copy_code(sqlite3_stmt *st, int col, char out[TLOG_CODE_MAX + 1])
+{
+    const unsigned char *t = sqlite3_column_text(st, col);
+    size_t n = t ? (size_t)sqlite3_column_bytes(st, col) : 0;
+    if (n > TLOG_CODE_MAX)
+        n = 0;
+    if (n)
+        memcpy(out, t, n);
+    out[n] = '\0';
+}
+
+/* Appends e about case_id, filling its organisation, service and case; an
+ * actor without an organisation is of the case's. */
+static store_rc log_case_append(conn *c, int64_t case_id, tlog_entry *e, uint64_t *index)
+{
+    char reference[TLOG_CODE_MAX + 1], org[TLOG_CODE_MAX + 1], service[TLOG_CODE_MAX + 1];
+    int64_t org_id = 0;
+    sqlite3_stmt *st = stmt(c, ST_LOG_CASE);
+    if (!st)
+        return STORE_ERROR;
+    int r = sqlite3_bind_int64(st, 1, case_id);
+    if (r == SQLITE_OK)
+        r = sqlite3_step(st);
+    if (r == SQLITE_ROW) {
+        copy_code(st, 0, reference);
+        copy_code(st, 1, org);
+        copy_code(st, 2, service);
+        org_id = sqlite3_column_int64(st, 3);
+    }
+    stmt_done(st);
+    if (r != SQLITE_ROW)
+        return r == SQLITE_DONE ? STORE_NOT_FOUND : fail(c, r, "read a case for the log");
+    e->reference = reference;
+    e->org = org;
+    e->service = service;
+    if (!e->actor_org_id)
+        e->actor_org_id = org_id;
+    return log_append(c, e, index);
+}
+
+static store_rc log_set_index(conn *c, int which, int64_t id, uint64_t index)
+{
+    sqlite3_stmt *st = stmt(c, which);
+    if (!st)
+        return STORE_ERROR;
+    int bound = sqlite3_bind_int64(st, 1, id) || sqlite3_bind_int64(st, 2, (int64_t)index);
+    return write_step(c, st, bound, "note a log index", NULL, NULL);
+}
+
+static store_rc log_event(conn *c, int64_t case_id, const store_event *ev, int64_t event_id,
+                          int64_t *logged)
+{
+    tlog_entry e;
+    uint64_t index = 0;
+    if (!log_event_entry(ev, 0, &e)) {
+        log_error("msg=\"store: an event of a type the log does not know\"");
+        return STORE_ERROR;
+    }
+    store_rc rc = log_case_append(c, case_id, &e, &index);
+    if (rc == STORE_OK && logged)
+        *logged = (int64_t)index;
+    return rc == STORE_OK ? log_set_index(c, ST_LOG_EVENT_INDEX, event_id, index) : rc;
+}
+
+/* The reader's organisation is named when it is not the case's. */
+static store_rc log_access(conn *c, int64_t case_id, const store_access *acc, int64_t access_id)
+{
+    tlog_entry e;
+    uint64_t index = 0;
+    char reader_org[TLOG_CODE_MAX + 1];
+    log_access_entry(acc, &e);
+    sqlite3_stmt *st = stmt(c, ST_ORG_BY_ID);
+    if (!st)
+        return STORE_ERROR;
+    int r = sqlite3_bind_int64(st, 1, acc->reader_org_id);
+    if (r == SQLITE_OK)
+        r = sqlite3_step(st);
+    if (r == SQLITE_ROW)
+        copy_code(st, 1, reader_org);
+    stmt_done(st);
+    if (r != SQLITE_ROW)
+        return r == SQLITE_DONE ? STORE_NOT_FOUND : fail(c, r, "read an organisation for the log");
+    e.actor_org = reader_org;
+    store_rc rc = log_case_append(c, case_id, &e, &index);
+    return rc == STORE_OK ? log_set_index(c, ST_LOG_ACCESS_INDEX, access_id, index) : rc;
+}
+
+static store_rc sqlite_log_size(void *impl, uint64_t *size)
+{
+    sq_store *s = impl;
+    *size = 0;
+    conn *c = pool_take(s);
+    store_rc rc = STORE_ERROR;
+    sqlite3_stmt *st = stmt(c, ST_LOG_SIZE);
+    if (st) {
+        int r = sqlite3_step(st);
+        if (r == SQLITE_ROW) {
+            *size = (uint64_t)sqlite3_column_int64(st, 0);
+            rc = STORE_OK;
+        } else {
+            rc = r == SQLITE_DONE ? STORE_ERROR : fail(c, r, "read the log's size");
+        }
+    }
+    stmt_done(st);
+    pool_give(s, c);
+    return rc;
+}
+
+static store_rc sqlite_log_nodes(void *impl, size_t n, const unsigned *levels,
+                                 const uint64_t *indexes, merkle_hash *out)
+{
+    sq_store *s = impl;
+    conn *c = pool_take(s);
+    store_rc rc = STORE_OK;
+    for (size_t i = 0; i < n && rc == STORE_OK; i++)
+        if (sq_log_hash_at(c, levels[i], indexes[i], &out[i]) != 0)
+            rc = STORE_NOT_FOUND;
+    pool_give(s, c);
+    return rc;
+}
+
+static store_rc sqlite_log_entries(void *impl, arena *a, uint64_t from, size_t limit,
+                                   store_log_row **out, size_t *n)
+{
+    sq_store *s = impl;
+    *out = NULL;
+    *n = 0;
+    store_log_row *arr = limit ? arena_calloc(a, limit, sizeof(*arr)) : NULL;
+    if (limit && !arr)
+        return out_of_memory("read log entries");
+    conn *c = pool_take(s);
+    store_rc rc = STORE_ERROR;
+    size_t count = 0;
+    sqlite3_stmt *st = stmt(c, ST_LOG_ENTRIES);
+    if (!st)
+        goto out;
+    int r = sqlite3_bind_int64(st, 1, (int64_t)from);
+    if (r == SQLITE_OK)
+        r = sqlite3_bind_int64(st, 2, (int64_t)limit);
+    while (r == SQLITE_OK && count < limit && (r = sqlite3_step(st)) == SQLITE_ROW) {
+        store_log_row *row = &arr[count];
+        size_t elen = (size_t)sqlite3_column_bytes(st, 1);
+        size_t hlen = (size_t)sqlite3_column_bytes(st, 2);
+        uint8_t *entry = arena_alloc(a, elen + 1);
+        uint8_t *hashes = arena_alloc(a, hlen + 1);
+        if (!entry || !hashes || hlen < MERKLE_HASH_SIZE || hlen % MERKLE_HASH_SIZE) {
+            rc = entry && hashes ? STORE_ERROR : out_of_memory("read log entries");
+            if (entry && hashes)
+                log_error("msg=\"store: a log row's hashes are malformed\"");
+            goto out;
+        }
+        if (elen)
+            memcpy(entry, sqlite3_column_blob(st, 1), elen);
+        memcpy(hashes, sqlite3_column_blob(st, 2), hlen);
+        row->index = (uint64_t)sqlite3_column_int64(st, 0);
+        row->entry = entry;
+        row->entry_len = elen;
+        row->hashes = hashes;
+        row->nhashes = hlen / MERKLE_HASH_SIZE;
+        count++;
+        r = SQLITE_OK;
+    }
+    rc = r == SQLITE_DONE || r == SQLITE_OK ? STORE_OK : fail(c, r, "read log entries");
+out:
+    stmt_done(st);
+    pool_give(s, c);
+    if (rc == STORE_OK) {
+        *out = arr;
+        *n = count;
+    }
+    return rc;
+}
+
+typedef struct log_import_write {
+    const tlog_entry *entries;
+    size_t n;
+    uint64_t first;
+} log_import_write;
+
+static store_rc log_import_job(conn *c, void *arg)
+{
+    log_import_write *w = arg;
+    store_rc rc = STORE_OK;
+    for (size_t i = 0; i < w->n && rc == STORE_OK; i++) {
+        uint64_t index = 0;
+        rc = log_append(c, &w->entries[i], &index);
+        if (i == 0)
+            w->first = index;
+    }
+    return rc;
+}
+
+static store_rc sqlite_log_import(void *impl, const tlog_entry *entries, size_t n,
+                                  uint64_t *first_index)
+{
+    log_import_write w = {.entries = entries, .n = n};
+    store_rc rc = n ? write_submit(impl, log_import_job, &w, true) : STORE_OK;
+    if (first_index)
+        *first_index = rc == STORE_OK ? w.first : 0;
+    return rc;
+}
+
+typedef struct checkpoint_write {
+    uint64_t size;
+    const char *note;
+    int64_t at;
+} checkpoint_write;
+
+static store_rc checkpoint_put_job(conn *c, void *arg)
+{
+    checkpoint_write *w = arg;
+    sqlite3_stmt *st = stmt(c, ST_LOG_CHECKPOINT_PUT);
+    if (!st)
+        return STORE_ERROR;
+    int bound = sqlite3_bind_int64(st, 1, (int64_t)w->size) || bind_text(st, 2, w->note) ||
+                sqlite3_bind_int64(st, 3, w->at);
+    return write_step(c, st, bound, "save a checkpoint", NULL, NULL);
+}
+
+static store_rc sqlite_log_checkpoint_put(void *impl, uint64_t size, const char *note, int64_t at)
+{
+    checkpoint_write w = {.size = size, .note = note, .at = at};
+    return write_run(impl, checkpoint_put_job, &w);
+}
+
+static store_rc sqlite_log_checkpoint_get(void *impl, arena *a, uint64_t at_most, uint64_t *size,
+                                          const char **note)
+{
+    sq_store *s = impl;
+    *size = 0;
+    *note = NULL;
+    conn *c = pool_take(s);
+    store_rc rc = STORE_ERROR;
+    sqlite3_stmt *st = stmt(c, ST_LOG_CHECKPOINT_GET);
+    if (st) {
+        int64_t bound = at_most > (uint64_t)INT64_MAX ? INT64_MAX : (int64_t)at_most;
+        int r = sqlite3_bind_int64(st, 1, bound);
+        if (r == SQLITE_OK)
+            r = sqlite3_step(st);
+        if (r == SQLITE_ROW) {
+            bool oom = false;
+            *size = (uint64_t)sqlite3_column_int64(st, 0);
+            *note = col_text(a, st, 1, &oom);
+            rc = oom || !*note ? out_of_memory("read a checkpoint") : STORE_OK;
+        } else {
+            rc = r == SQLITE_DONE ? STORE_NOT_FOUND : fail(c, r, "read a checkpoint");
+        }
+    }
+    stmt_done(st);
+    pool_give(s, c);
+    if (rc != STORE_OK) {
+        *size = 0;
+        *note = NULL;
+    }
     return rc;
 }
 
@@ -2403,4 +2822,10 @@ const store_ops store_sqlite_ops = {
     .load_table = sqlite_load_table,
     .load_row = sqlite_load_row,
     .load_end = sqlite_load_end,
+    .log_size = sqlite_log_size,
+    .log_nodes = sqlite_log_nodes,
+    .log_entries = sqlite_log_entries,
+    .log_import = sqlite_log_import,
+    .log_checkpoint_put = sqlite_log_checkpoint_put,
+    .log_checkpoint_get = sqlite_log_checkpoint_get,
 };

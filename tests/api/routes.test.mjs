@@ -33,6 +33,11 @@ const CONTRACT_ROUTES = [
   'POST /track',
   'POST /track/message',
   'POST /track/feedback',
+  'GET /log/checkpoint',
+  'GET /log/tile/{tile}',
+  'GET /log/proof/inclusion',
+  'GET /log/proof/consistency',
+  'GET /log/entries',
 ];
 
 const METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'];
