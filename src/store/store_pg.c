@@ -47,7 +47,7 @@
  * number that no other user of the database is likely to pick. */
 #define MIGRATION_LOCK 0x6f70656e63617365LL
 /* The most parameters one statement binds. */
-#define PARAMS_MAX 16
+#define PARAMS_MAX 24
 /* How much COPY data the bulk import gathers before sending it. */
 #define COPY_CHUNK (256 * 1024)
 
@@ -76,9 +76,8 @@ enum {
     ST_CASE_BY_IDEMPOTENCY,
     ST_CASE_BY_ID,
     ST_CASE_BY_REF,
-    ST_CASE_EXISTS,
-    ST_CASE_MOVE,
-    ST_CASE_TOUCH,
+    ST_EVENT_MOVE,
+    ST_EVENT_ADD,
     ST_CASE_SET_SECRET,
     ST_EVENTS_ALL,
     ST_EVENTS_PUBLIC,
@@ -115,6 +114,21 @@ enum {
 #define EVENT_SELECT                                                                               \
     "SELECT id, case_id, type, from_stage, stage, body, rating, public, actor, created_at"         \
     " FROM events WHERE case_id = $1 "
+
+/* The statement of an event write, around the UPDATE of its case. Parameters:
+ * $1 the case, $2 the time, $3 the stage it moves from, $4 to $8 the event's
+ * type, body, rating, public flag and actor, $9 to $16 the access's reader
+ * organisation, user, key, name, role, action, purpose and time. */
+#define EVENT_WRITE(case_update)                                                                   \
+    "WITH c AS (" case_update " RETURNING id, org_id, stage),"                                     \
+    " e AS (INSERT INTO events (case_id, type, from_stage, stage, body, rating, public, actor,"    \
+    " created_at) SELECT id, $4::text, $3::text, stage, $5::text, $6::integer, $7::boolean,"       \
+    " $8::text, $2::bigint FROM c RETURNING id),"                                                  \
+    " a AS (INSERT INTO accesses (case_id, case_org_id, reader_org_id, user_id, key_id,"           \
+    " reader_name, role, action, purpose, at) SELECT id, org_id, $9::bigint, $10::bigint,"         \
+    " $11::bigint, $12::text, $13::text, $14::text, $15::text, $16::bigint FROM c"                 \
+    " WHERE $9::bigint IS NOT NULL)"                                                               \
+    " SELECT (SELECT id FROM e), EXISTS (SELECT 1 FROM cases WHERE id = $1)"
 
 static const char *const fixed_sql[ST_FIXED_COUNT] = {
     [ST_SETTING_INSERT] = "INSERT INTO settings (key, value) VALUES ($1, $2)"
@@ -156,10 +170,21 @@ static const char *const fixed_sql[ST_FIXED_COUNT] = {
     [ST_CASE_BY_IDEMPOTENCY] = "SELECT id FROM cases WHERE org_id = $1 AND idempotency_key = $2",
     [ST_CASE_BY_ID] = CASE_SELECT "WHERE c.id = $1",
     [ST_CASE_BY_REF] = CASE_SELECT "WHERE c.reference = $1 AND ($2::bigint = 0 OR c.org_id = $2)",
-    [ST_CASE_EXISTS] = "SELECT 1 FROM cases WHERE id = $1",
-    [ST_CASE_MOVE] = "UPDATE cases SET stage = $2, updated_at = greatest(updated_at, $3),"
-                     " closed_at = $4 WHERE id = $1 AND stage = $5 AND closed_at IS NULL",
-    [ST_CASE_TOUCH] = "UPDATE cases SET updated_at = greatest(updated_at, $2) WHERE id = $1",
+    /* An event and the access it shows, with the change to its case, in one
+     * statement, so in one round trip and one commit. The case's row is
+     * changed first (for a stage change, only while it is still at $3 and
+     * open: a compare-and-set, which READ COMMITTED re-checks on the row a
+     * concurrent writer left); the event and the access are inserted only
+     * for the row changed, and record the case's stage and organisation as
+     * that row has them. No access is recorded when $9 is NULL. The answer:
+     * the event's id (NULL when no row changed), and whether the case
+     * exists. */
+    [ST_EVENT_MOVE] = EVENT_WRITE("UPDATE cases SET stage = $17::text,"
+                                  " updated_at = greatest(updated_at, $2::bigint),"
+                                  " closed_at = $18::bigint"
+                                  " WHERE id = $1 AND stage = $3::text AND closed_at IS NULL"),
+    [ST_EVENT_ADD] =
+        EVENT_WRITE("UPDATE cases SET updated_at = greatest(updated_at, $2::bigint) WHERE id = $1"),
     [ST_CASE_SET_SECRET] = "UPDATE cases SET secret_hash = $2 WHERE id = $1",
     [ST_EVENTS_ALL] = EVENT_SELECT "ORDER BY id",
     [ST_EVENTS_PUBLIC] = EVENT_SELECT "AND public ORDER BY id",
@@ -1560,47 +1585,6 @@ static store_rc pg_case_list(void *impl, arena *a, const store_case_filter *f, s
     return STORE_OK;
 }
 
-/* Moves the case for a stage change; STORE_CONFLICT when it is no longer at
- * ev->from_stage or is closed, STORE_NOT_FOUND when there is no such case. */
-static store_rc case_move(pconn *c, int64_t case_id, const store_event *ev, bool closes)
-{
-    params p = {0};
-    p_int(&p, case_id);
-    p_text(&p, ev->stage);
-    p_int(&p, ev->created_at);
-    if (closes)
-        p_int(&p, ev->created_at);
-    else
-        p_text(&p, NULL);
-    p_text(&p, ev->from_stage);
-    int changed = 0;
-    store_rc rc = exec_write(c, ST_CASE_MOVE, &p, "change a case's stage", NULL, &changed);
-    if (rc != STORE_OK || changed == 1)
-        return rc;
-
-    params q = {0};
-    p_int(&q, case_id);
-    PGresult *res = NULL;
-    rc = exec_read(c, ST_CASE_EXISTS, &q, "change a case's stage", &res);
-    if (rc != STORE_OK)
-        return rc;
-    rc = PQntuples(res) > 0 ? STORE_CONFLICT : STORE_NOT_FOUND;
-    PQclear(res);
-    return rc;
-}
-
-/* Marks the case as updated by another kind of event; STORE_NOT_FOUND when
- * there is no such case. */
-static store_rc case_touch(pconn *c, int64_t case_id, int64_t at)
-{
-    params p = {0};
-    p_int(&p, case_id);
-    p_int(&p, at);
-    int changed = 0;
-    store_rc rc = exec_write(c, ST_CASE_TOUCH, &p, "update a case", NULL, &changed);
-    return rc == STORE_OK && changed != 1 ? STORE_NOT_FOUND : rc;
-}
-
 typedef struct event_write {
     int64_t case_id;
     const store_event *ev;
@@ -1610,22 +1594,61 @@ typedef struct event_write {
     int64_t id;
 } event_write;
 
+/* The whole write is one statement (EVENT_WRITE) in autocommit. Other events
+ * than a stage change record the stage the case is at, whatever the caller
+ * last saw. STORE_CONFLICT when a stage change found the case no longer at
+ * ev->from_stage or closed, STORE_NOT_FOUND when there is no such case. */
 static store_rc event_append_job(pconn *c, void *arg)
 {
     event_write *w = arg;
-    store_rc rc = w->stage_change ? case_move(c, w->case_id, w->ev, w->closes)
-                                  : case_touch(c, w->case_id, w->ev->created_at);
+    const store_event *ev = w->ev;
+    const store_access *acc = w->access;
+    params p = {0};
+    p_int(&p, w->case_id);
+    p_int(&p, ev->created_at);
+    p_text(&p, ev->from_stage);
+    p_text(&p, ev->type);
+    p_text(&p, ev->body);
+    p_int(&p, ev->rating);
+    p_bool(&p, ev->public_);
+    p_text(&p, ev->actor);
+    if (acc) {
+        p_int(&p, acc->reader_org_id);
+        p_or_null(&p, acc->user_id);
+        p_or_null(&p, acc->key_id);
+        p_text(&p, acc->reader_name);
+        p_text(&p, acc->role);
+        p_text(&p, acc->action);
+        p_text(&p, acc->purpose);
+        p_int(&p, acc->at);
+    } else {
+        for (int i = 0; i < 8; i++)
+            p_text(&p, NULL);
+    }
+    if (w->stage_change) {
+        p_text(&p, ev->stage);
+        p_or_null(&p, w->closes ? ev->created_at : 0);
+    }
+    PGresult *res = NULL;
+    store_rc rc =
+        exec_read(c, w->stage_change ? ST_EVENT_MOVE : ST_EVENT_ADD, &p, "append an event", &res);
+    /* The access is written by the event's statement, so a failure of its
+     * own cannot be told apart from the event's: either is answered as
+     * store.h promises for an access that could not be written. */
+    if (rc == STORE_ERROR && acc)
+        return STORE_UNAVAILABLE;
     if (rc != STORE_OK)
         return rc;
-    /* Other events record the stage the case is at, whatever the caller
-     * last saw. */
-    store_event row = *w->ev;
-    if (!w->stage_change)
-        row.stage = NULL;
-    rc = insert_event(c, w->case_id, &row, &w->id);
-    if (rc != STORE_OK)
-        return rc;
-    return w->access ? insert_access(c, w->case_id, w->access, NULL) : STORE_OK;
+    if (PQntuples(res) != 1) {
+        log_error("msg=\"store: appending an event returned no row\"");
+        rc = STORE_ERROR;
+    } else if (PQgetisnull(res, 0, 0)) {
+        rc = w->stage_change && PQgetvalue(res, 0, 1)[0] == 't' ? STORE_CONFLICT : STORE_NOT_FOUND;
+    } else {
+        w->id = col_int(res, 0, 0);
+    }
+    PQclear(res);
+    return rc;
 }
 
 static store_rc pg_event_append_access(void *impl, int64_t case_id, store_event *ev, bool closes,
@@ -1643,7 +1666,7 @@ static store_rc pg_event_append_access(void *impl, int64_t case_id, store_event 
                      .stage_change = stage_change,
                      .closes = closes,
                      .access = access};
-    store_rc rc = write_run(impl, event_append_job, &w, true);
+    store_rc rc = write_run(impl, event_append_job, &w, false);
     if (rc == STORE_OK)
         ev->id = w.id;
     return rc;
