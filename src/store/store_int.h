@@ -92,6 +92,9 @@ typedef struct store_ops {
 
     store_rc (*access_record)(void *impl, store_access *accesses, size_t n);
     store_rc (*case_accesses)(void *impl, arena *a, int64_t case_id, store_access **out, size_t *n);
+    /* Optional: without it, store_case_tracking makes the three calls it
+     * stands for. */
+    store_rc (*case_tracking)(void *impl, arena *a, const char *reference, store_tracking *out);
 
     store_rc (*case_import)(void *impl, const store_case_new *cases,
                             const store_event *const *events, const size_t *n_events,

@@ -4,8 +4,9 @@
  * connection, runs its statements (one transaction for a write of several
  * statements, autocommit for one) and gives the connection back. Each
  * connection prepares a statement the first time it needs it and keeps it,
- * so that the hot look-ups cost one round trip. Parameters are always bound,
- * never spliced into SQL.
+ * so that the hot look-ups cost one round trip; the public look-up sends its
+ * three statements together (libpq's pipeline mode), so it costs one too.
+ * Parameters are always bound, never spliced into SQL.
  *
  * Durability is the server's: synchronous_commit is left as it is (on by
  * default), so a COMMIT returns once the WAL is flushed, and the server
@@ -48,6 +49,8 @@
 #define MIGRATION_LOCK 0x6f70656e63617365LL
 /* The most parameters one statement binds. */
 #define PARAMS_MAX 24
+/* The most statements one pipeline sends. */
+#define PIPELINE_MAX 4
 /* How much COPY data the bulk import gathers before sending it. */
 #define COPY_CHUNK (256 * 1024)
 
@@ -85,6 +88,8 @@ enum {
     ST_DURATIONS,
     ST_ACCESS_INSERT,
     ST_ACCESSES_OF_CASE,
+    ST_TRACK_EVENTS,
+    ST_TRACK_ACCESSES,
     ST_FIXED_COUNT
 };
 
@@ -209,6 +214,17 @@ static const char *const fixed_sql[ST_FIXED_COUNT] = {
                             " a.user_id, a.key_id, a.reader_name, a.role, a.action, a.purpose,"
                             " a.at FROM accesses a JOIN orgs o ON o.id = a.reader_org_id"
                             " WHERE a.case_id = $1 ORDER BY a.at DESC, a.id DESC",
+    /* A public look-up sends these two with ST_CASE_BY_REF in one round
+     * trip, so they find the case by its reference too. */
+    [ST_TRACK_EVENTS] = "SELECT id, case_id, type, from_stage, stage, body, rating, public, actor,"
+                        " created_at FROM events"
+                        " WHERE case_id = (SELECT id FROM cases WHERE reference = $1) AND public"
+                        " ORDER BY id",
+    [ST_TRACK_ACCESSES] = "SELECT a.id, a.case_id, a.case_org_id, a.reader_org_id, o.name,"
+                          " a.user_id, a.key_id, a.reader_name, a.role, a.action, a.purpose,"
+                          " a.at FROM accesses a JOIN orgs o ON o.id = a.reader_org_id"
+                          " WHERE a.case_id = (SELECT id FROM cases WHERE reference = $1)"
+                          " ORDER BY a.at DESC, a.id DESC",
 };
 
 typedef struct pconn {
@@ -402,26 +418,96 @@ static void list_sql(unsigned mask, char *out, size_t len)
              filters);
 }
 
+/* Prepares statement `id` on the connection unless it already is, and
+ * writes its name into `name`. False, with the failed result (NULL when
+ * libpq is out of memory) in *failed for the caller to clear, when it
+ * cannot be prepared. */
+static bool prepare_st(pconn *c, int id, int nparams, char name[16], PGresult **failed)
+{
+    *failed = NULL;
+    snprintf(name, 16, "s%d", id);
+    if (c->prepared[id])
+        return true;
+    char list[1024];
+    const char *sql = list;
+    if (id < ST_FIXED_COUNT)
+        sql = fixed_sql[id];
+    else
+        list_sql((unsigned)(id - ST_FIXED_COUNT), list, sizeof(list));
+    PGresult *res = PQprepare(c->pg, name, sql, nparams, NULL);
+    if (PQresultStatus(res) != PGRES_COMMAND_OK) {
+        *failed = res;
+        return false;
+    }
+    PQclear(res);
+    c->prepared[id] = true;
+    return true;
+}
+
 /* Runs statement `id` on the connection, preparing it on first use. The
  * result is the caller's to clear; NULL only when libpq is out of memory. */
 static PGresult *exec_st(pconn *c, int id, const params *p)
 {
     char name[16];
-    snprintf(name, sizeof(name), "s%d", id);
-    if (!c->prepared[id]) {
-        char list[1024];
-        const char *sql = list;
-        if (id < ST_FIXED_COUNT)
-            sql = fixed_sql[id];
-        else
-            list_sql((unsigned)(id - ST_FIXED_COUNT), list, sizeof(list));
-        PGresult *res = PQprepare(c->pg, name, sql, p->n, NULL);
-        if (PQresultStatus(res) != PGRES_COMMAND_OK)
-            return res;
-        PQclear(res);
-        c->prepared[id] = true;
-    }
+    PGresult *failed = NULL;
+    if (!prepare_st(c, id, p->n, name, &failed))
+        return failed;
     return PQexecPrepared(c->pg, name, p->n, p->values, p->lengths, p->formats, 0);
+}
+
+/* Runs the n statements ids[] with their parameters ps[] in one round trip
+ * (libpq's pipeline mode, one sync at the end), preparing first those the
+ * connection lacks. On STORE_OK, out[0..n) hold their results, to be cleared
+ * by the caller; on failure nothing is left in out. */
+static store_rc exec_pipeline(pconn *c, const int *ids, const params *const *ps, int n,
+                              const char *what, PGresult **out)
+{
+    char names[PIPELINE_MAX][16];
+    for (int i = 0; i < n; i++) {
+        out[i] = NULL;
+        PGresult *failed = NULL;
+        if (!prepare_st(c, ids[i], ps[i]->n, names[i], &failed)) {
+            store_rc rc = fail(c, failed, what);
+            PQclear(failed);
+            return rc;
+        }
+    }
+    if (PQenterPipelineMode(c->pg) != 1)
+        return fail(c, NULL, what);
+    bool sent = true;
+    for (int i = 0; i < n && sent; i++)
+        sent = PQsendQueryPrepared(c->pg, names[i], ps[i]->n, ps[i]->values, ps[i]->lengths,
+                                   ps[i]->formats, 0) == 1;
+    sent = sent && PQpipelineSync(c->pg) == 1;
+    /* Each statement's result is followed by a NULL, and the sync by its
+     * own result; a statement after a failed one is answered as aborted. */
+    bool complete = sent;
+    for (int i = 0; i < n && complete; i++) {
+        out[i] = PQgetResult(c->pg);
+        PGresult *extra = out[i] ? PQgetResult(c->pg) : NULL;
+        complete = out[i] && !extra;
+        PQclear(extra);
+    }
+    PGresult *sync = complete ? PQgetResult(c->pg) : NULL;
+    complete = complete && PQresultStatus(sync) == PGRES_PIPELINE_SYNC;
+    PQclear(sync);
+    complete = complete && PQexitPipelineMode(c->pg) == 1;
+    store_rc rc = STORE_OK;
+    for (int i = 0; i < n && rc == STORE_OK && complete; i++)
+        if (PQresultStatus(out[i]) != PGRES_TUPLES_OK)
+            rc = fail(c, out[i], what);
+    if (!complete) {
+        /* Whatever is left unread makes the connection unusable: it is
+         * reset (which leaves pipeline mode) before its next use. */
+        rc = fail(c, NULL, what);
+        c->broken = true;
+    }
+    if (rc != STORE_OK)
+        for (int i = 0; i < n; i++) {
+            PQclear(out[i]);
+            out[i] = NULL;
+        }
+    return rc;
 }
 
 /* Runs a statement that returns no rows, or one row of interest (RETURNING),
@@ -1783,6 +1869,57 @@ static store_rc pg_case_accesses(void *impl, arena *a, int64_t case_id, store_ac
     return STORE_OK;
 }
 
+/* ---- public tracking ---- */
+
+/* The case, its public events and its accesses: three statements sent in
+ * one round trip. */
+static store_rc pg_case_tracking(void *impl, arena *a, const char *reference, store_tracking *out)
+{
+    pg_store *s = impl;
+    memset(out, 0, sizeof(*out));
+    params by_ref = {0};
+    p_text(&by_ref, reference);
+    p_int(&by_ref, 0);
+    params ref_only = {0};
+    p_text(&ref_only, reference);
+    const int ids[] = {ST_CASE_BY_REF, ST_TRACK_EVENTS, ST_TRACK_ACCESSES};
+    const params *const ps[] = {&by_ref, &ref_only, &ref_only};
+    PGresult *res[3] = {NULL, NULL, NULL};
+    pconn *c = pool_take(s);
+    if (!c)
+        return STORE_UNAVAILABLE;
+    store_rc rc = exec_pipeline(c, ids, ps, 3, "read a case for tracking", res);
+    pool_give(s, c);
+    if (rc != STORE_OK)
+        return rc;
+    if (PQntuples(res[0]) == 0) {
+        rc = STORE_NOT_FOUND;
+    } else {
+        bool oom = false;
+        read_case(a, res[0], 0, &out->c, &oom);
+        int n_events = PQntuples(res[1]);
+        int n_accesses = PQntuples(res[2]);
+        store_event *events = rows_alloc(a, n_events, sizeof(*events));
+        store_access *accesses = rows_alloc(a, n_accesses, sizeof(*accesses));
+        oom = oom || !events || !accesses;
+        for (int i = 0; i < n_events && !oom; i++)
+            read_event(a, res[1], i, &events[i], &oom);
+        for (int i = 0; i < n_accesses && !oom; i++)
+            read_access(a, res[2], i, &accesses[i], &oom);
+        out->events = n_events ? events : NULL;
+        out->n_events = (size_t)n_events;
+        out->accesses = n_accesses ? accesses : NULL;
+        out->n_accesses = (size_t)n_accesses;
+        if (oom)
+            rc = out_of_memory("read a case for tracking");
+    }
+    for (int i = 0; i < 3; i++)
+        PQclear(res[i]);
+    if (rc != STORE_OK)
+        memset(out, 0, sizeof(*out));
+    return rc;
+}
+
 /* ---- bulk import ---- */
 
 /* The bulk import streams rows with COPY into staging tables, numbered by
@@ -2410,6 +2547,7 @@ const store_ops store_pg_ops = {
     .service_durations = pg_service_durations,
     .access_record = pg_access_record,
     .case_accesses = pg_case_accesses,
+    .case_tracking = pg_case_tracking,
     .case_import = pg_case_import,
     .open_readonly = pg_open_readonly,
     .read_begin = pg_read_begin,

@@ -334,7 +334,7 @@ static void show(http_req *req, http_res *res, const page_input *in, const track
                  const char *confirmation, const char *error, const char *error_field)
 {
     track_view v;
-    if (track_view_build(req, res, &r->c, &v) != 0) {
+    if (track_view_build(req, res, r, &v) != 0) {
         buf_reset(&res->body);
         res->n_headers = 0;
         page_begin(res, "Sorry, there is a problem with the service");
