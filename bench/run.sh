@@ -12,7 +12,9 @@
 #    durable writes: for SQLite the same writes made directly
 #    (bench/sqlite_baseline.c), for PostgreSQL one-row INSERTs of an event row
 #    with pgbench, synchronous_commit on: what HTTP, JSON, authentication and
-#    the workflow cost on top of the commit.
+#    the workflow cost on top of the commit. On PostgreSQL the server makes
+#    them with one thread per client, as pgbench has one connection per
+#    client (see bench_postgresql).
 # c) The server's peak resident memory.
 #
 # Everything runs on 127.0.0.1 in a temporary directory that is removed on
@@ -196,12 +198,14 @@ load_data() {
     [[ -n "$API_KEY" ]] || die "cannot create an API key"
 }
 
+# Starts the server with THREADS worker threads, or as many as the third
+# argument says.
 start_server() {
-    local db=$1 dir=$2
+    local db=$1 dir=$2 threads=${3:-$THREADS}
     PORT=$(spare_port)
-    log "starting opencase on 127.0.0.1:$PORT with $THREADS threads"
-    OPENCASE_THREADS=$THREADS "$BIN" --db "$db" --listen "127.0.0.1:$PORT" serve \
-        >"$dir/server.log" 2>&1 &
+    log "starting opencase on 127.0.0.1:$PORT with $threads threads"
+    OPENCASE_THREADS=$threads "$BIN" --db "$db" --listen "127.0.0.1:$PORT" serve \
+        >>"$dir/server.log" 2>&1 &
     SERVER_PID=$!
     wait_http "http://127.0.0.1:$PORT/healthz" "$SERVER_PID" || {
         cat "$dir/server.log" >&2
@@ -278,12 +282,22 @@ measure_lookups() {
 }
 
 # b) through the API, then c) read before the server stops; sets peak_kib, anon_kib.
+# With a database and a number of threads, the server is first restarted with
+# that many threads; peak_kib is then the higher peak of the two servers.
 measure_events() {
-    local dir=$1 out=$2
+    local dir=$1 out=$2 db=${3:-} threads=${4:-}
+    local first_peak=0
+    if [[ -n "$db" ]]; then
+        first_peak=$(awk '/^VmHWM:/ { print $2 }' "/proc/$SERVER_PID/status")
+        stop_pid "$SERVER_PID"
+        SERVER_PID=""
+        start_server "$db" "$dir" "$threads"
+    fi
     log "b) stage changes through the API, ${SECONDS_PER_RUN}s ($n_investigating cases available)"
     run_wrk "$out/wrk-events.txt" "$EVENT_CONNECTIONS" "$BENCH/events.lua" "$BASE" \
         "$dir/investigating.txt" "$WRK_THREADS" "$API_KEY"
     peak_kib=$(awk '/^VmHWM:/ { print $2 }' "/proc/$SERVER_PID/status")
+    [[ "$first_peak" -gt "$peak_kib" ]] && peak_kib=$first_peak
     anon_kib=$(awk '/^RssAnon:/ { print $2 }' "/proc/$SERVER_PID/status")
     stop_pid "$SERVER_PID"
     SERVER_PID=""
@@ -467,7 +481,13 @@ bench_postgresql() {
     # dirty pages nor a checkpoint owed for the load.
     psql_run "$uri" "CHECKPOINT"
     sync
-    measure_events "$dir" "$out"
+    # Like for like with pgbench's INSERTs: each of its clients has a
+    # connection with a transaction in flight, while a server thread waits for
+    # its commit and so has at most one; with fewer threads than clients, the
+    # server could never have as many commits in flight, to be flushed
+    # together, as pgbench has. So the writes are made by a server with one
+    # thread (and so one pooled connection) per client.
+    measure_events "$dir" "$out" "$uri" "$EVENT_CONNECTIONS"
 
     # The store's own limits, on the same cluster and data, with the server stopped.
     local lo hi count
@@ -536,9 +556,11 @@ EOF
         echo "   look-ups/s to it."
         echo "b) baseline: pgbench, $EVENT_CONNECTIONS clients, prepared statements, one INSERT per"
         echo "   transaction into a copy of the events table (indexes, checks and reference"
-        echo "   to cases included), synchronous_commit on, fsync on."
-        echo "c) VmHWM and RssAnon of the opencase process at the end of the runs; the"
-        echo "   PostgreSQL server's processes are not counted."
+        echo "   to cases included), synchronous_commit on, fsync on. opencase made its"
+        echo "   stage changes with $EVENT_CONNECTIONS threads, one per client as pgbench has."
+        echo "c) VmHWM of the opencase process, the higher of its two runs' ($THREADS and"
+        echo "   $EVENT_CONNECTIONS threads), and RssAnon at the end; the PostgreSQL server's"
+        echo "   processes are not counted."
         exhausted_note
     } >"$WORK/summary-postgresql.txt"
     stop_postgresql

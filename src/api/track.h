@@ -39,6 +39,15 @@ typedef struct track_result {
     store_case c;
     ref_rc why;
     unsigned retry_after;
+    /* A look-up that only reads (the API's GET, the page's POST /track) reads
+     * the case's public events and accesses with it, in one store call, for
+     * track_view_build; a citizen's write reads them after writing. */
+    bool have_timeline;
+    bool from_replica;
+    store_event *events;
+    size_t n_events;
+    store_access *accesses;
+    size_t n_accesses;
 } track_result;
 
 track_rc track_open(http_req *req, const char *reference, const track_credential *cred,
@@ -86,7 +95,7 @@ typedef struct track_view {
 } track_view;
 
 /* 0, or -1 with the error response written. */
-int track_view_build(http_req *req, http_res *res, const store_case *c, track_view *v);
+int track_view_build(http_req *req, http_res *res, const track_result *r, track_view *v);
 
 /* Writes the view as the API's JSON into b. */
 void track_view_write(const track_view *v, buf *b);

@@ -211,6 +211,21 @@ store_rc store_case_accesses(store *s, arena *a, int64_t case_id, store_access *
     return s->ops->case_accesses(s->impl, a, case_id, out, n);
 }
 
+store_rc store_case_tracking(store *s, arena *a, const char *reference, store_tracking *out)
+{
+    if (s->ops->case_tracking)
+        return s->ops->case_tracking(s->impl, a, reference, out);
+    memset(out, 0, sizeof(*out));
+    store_rc rc = s->ops->case_get(s->impl, a, 0, reference, &out->c);
+    if (rc == STORE_OK)
+        rc = s->ops->case_events(s->impl, a, out->c.id, true, &out->events, &out->n_events);
+    if (rc == STORE_OK)
+        rc = s->ops->case_accesses(s->impl, a, out->c.id, &out->accesses, &out->n_accesses);
+    if (rc != STORE_OK)
+        memset(out, 0, sizeof(*out));
+    return rc;
+}
+
 store_rc store_case_import(store *s, const store_case_new *cases, const store_event *const *events,
                            const size_t *n_events, const int64_t *closed_at, size_t n)
 {

@@ -267,6 +267,22 @@ store_rc store_access_record(store *s, store_access *accesses, size_t n);
  * reader's organisation's name; one indexed query. */
 store_rc store_case_accesses(store *s, arena *a, int64_t case_id, store_access **out, size_t *n);
 
+/* ---- public tracking ---- */
+
+/* What a public look-up reads: the case (as store_case_get with org_id ==
+ * 0), its public events oldest first (store_case_events) and its accesses
+ * newest first (store_case_accesses), in one call, so that a backend with a
+ * network between it and the data can fetch them in one round trip. */
+typedef struct store_tracking {
+    store_case c;
+    store_event *events;
+    size_t n_events;
+    store_access *accesses;
+    size_t n_accesses;
+} store_tracking;
+
+store_rc store_case_tracking(store *s, arena *a, const char *reference, store_tracking *out);
+
 /* Bulk import for demo data, benchmarks and migrations: writes whole cases
  * with their events in one transaction. Each case's events are in
  * events[i][0..n_events[i]); event case ids are ignored. */

@@ -92,6 +92,9 @@ typedef struct store_ops {
 
     store_rc (*access_record)(void *impl, store_access *accesses, size_t n);
     store_rc (*case_accesses)(void *impl, arena *a, int64_t case_id, store_access **out, size_t *n);
+    /* Optional: without it, store_case_tracking makes the three calls it
+     * stands for. */
+    store_rc (*case_tracking)(void *impl, arena *a, const char *reference, store_tracking *out);
 
     store_rc (*case_import)(void *impl, const store_case_new *cases,
                             const store_event *const *events, const size_t *n_events,
@@ -149,6 +152,9 @@ typedef struct log_io {
     store_rc (*reserve)(void *conn, uint64_t *index);
     /* merkle_reader.hash_at over the stored rows, in the same transaction. */
     int (*hash_at)(void *conn, unsigned level, uint64_t index, merkle_hash *out);
+    /* Why hash_at failed: STORE_UNAVAILABLE when the connection was lost, so
+     * the caller answers 503 rather than 500. NULL: always STORE_ERROR. */
+    store_rc (*read_failure)(void *conn);
     store_rc (*insert)(void *conn, uint64_t index, const void *entry, size_t len,
                        const merkle_hash *hashes, size_t nhashes);
 } log_io;

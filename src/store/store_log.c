@@ -30,9 +30,10 @@ store_rc log_append_with(const log_io *io, const uint8_t key[TLOG_KEY_SIZE], con
     merkle_leaf_hash(b.data, b.len, &leaf);
     merkle_reader r = {.hash_at = io->hash_at, .ctx = io->conn};
     if (merkle_append(&r, at, &leaf, hashes, &n) != MERKLE_OK) {
-        log_error("msg=\"store: the log's stored hashes cannot be read\" index=%llu",
-                  (unsigned long long)at);
-        rc = STORE_ERROR;
+        rc = io->read_failure ? io->read_failure(io->conn) : STORE_ERROR;
+        if (rc != STORE_UNAVAILABLE)
+            log_error("msg=\"store: the log's stored hashes cannot be read\" index=%llu",
+                      (unsigned long long)at);
         goto out;
     }
     rc = io->insert(io->conn, at, b.data, b.len, hashes, n);

@@ -4,8 +4,9 @@
  * connection, runs its statements (one transaction for a write of several
  * statements, autocommit for one) and gives the connection back. Each
  * connection prepares a statement the first time it needs it and keeps it,
- * so that the hot look-ups cost one round trip. Parameters are always bound,
- * never spliced into SQL.
+ * so that the hot look-ups cost one round trip; the public look-up sends its
+ * three statements together (libpq's pipeline mode), so it costs one too.
+ * Parameters are always bound, never spliced into SQL.
  *
  * Durability is the server's: synchronous_commit is left as it is (on by
  * default), so a COMMIT returns once the WAL is flushed, and the server
@@ -47,7 +48,9 @@
  * number that no other user of the database is likely to pick. */
 #define MIGRATION_LOCK 0x6f70656e63617365LL
 /* The most parameters one statement binds. */
-#define PARAMS_MAX 16
+#define PARAMS_MAX 24
+/* The most statements one pipeline sends. */
+#define PIPELINE_MAX 4
 /* How much COPY data the bulk import gathers before sending it. */
 #define COPY_CHUNK (256 * 1024)
 
@@ -76,9 +79,8 @@ enum {
     ST_CASE_BY_IDEMPOTENCY,
     ST_CASE_BY_ID,
     ST_CASE_BY_REF,
-    ST_CASE_EXISTS,
-    ST_CASE_MOVE,
-    ST_CASE_TOUCH,
+    ST_EVENT_MOVE,
+    ST_EVENT_ADD,
     ST_CASE_SET_SECRET,
     ST_EVENTS_ALL,
     ST_EVENTS_PUBLIC,
@@ -97,6 +99,8 @@ enum {
     ST_LOG_ENTRIES,
     ST_LOG_CHECKPOINT_PUT,
     ST_LOG_CHECKPOINT_GET,
+    ST_TRACK_EVENTS,
+    ST_TRACK_ACCESSES,
     ST_FIXED_COUNT
 };
 
@@ -126,6 +130,21 @@ enum {
 #define EVENT_SELECT                                                                               \
     "SELECT id, case_id, type, from_stage, stage, body, rating, public, actor, created_at,"        \
     " log_index FROM events WHERE case_id = $1 "
+
+/* The statement of an event write, around the UPDATE of its case. Parameters:
+ * $1 the case, $2 the time, $3 the stage it moves from, $4 to $8 the event's
+ * type, body, rating, public flag and actor, $9 to $16 the access's reader
+ * organisation, user, key, name, role, action, purpose and time. */
+#define EVENT_WRITE(case_update)                                                                   \
+    "WITH c AS (" case_update " RETURNING id, org_id, stage),"                                     \
+    " e AS (INSERT INTO events (case_id, type, from_stage, stage, body, rating, public, actor,"    \
+    " created_at) SELECT id, $4::text, $3::text, stage, $5::text, $6::integer, $7::boolean,"       \
+    " $8::text, $2::bigint FROM c RETURNING id),"                                                  \
+    " a AS (INSERT INTO accesses (case_id, case_org_id, reader_org_id, user_id, key_id,"           \
+    " reader_name, role, action, purpose, at) SELECT id, org_id, $9::bigint, $10::bigint,"         \
+    " $11::bigint, $12::text, $13::text, $14::text, $15::text, $16::bigint FROM c"                 \
+    " WHERE $9::bigint IS NOT NULL RETURNING id)"                                                  \
+    " SELECT (SELECT id FROM e), EXISTS (SELECT 1 FROM cases WHERE id = $1), (SELECT id FROM a)"
 
 static const char *const fixed_sql[ST_FIXED_COUNT] = {
     [ST_SETTING_INSERT] = "INSERT INTO settings (key, value) VALUES ($1, $2)"
@@ -167,10 +186,21 @@ static const char *const fixed_sql[ST_FIXED_COUNT] = {
     [ST_CASE_BY_IDEMPOTENCY] = "SELECT id FROM cases WHERE org_id = $1 AND idempotency_key = $2",
     [ST_CASE_BY_ID] = CASE_SELECT "WHERE c.id = $1",
     [ST_CASE_BY_REF] = CASE_SELECT "WHERE c.reference = $1 AND ($2::bigint = 0 OR c.org_id = $2)",
-    [ST_CASE_EXISTS] = "SELECT 1 FROM cases WHERE id = $1",
-    [ST_CASE_MOVE] = "UPDATE cases SET stage = $2, updated_at = greatest(updated_at, $3),"
-                     " closed_at = $4 WHERE id = $1 AND stage = $5 AND closed_at IS NULL",
-    [ST_CASE_TOUCH] = "UPDATE cases SET updated_at = greatest(updated_at, $2) WHERE id = $1",
+    /* An event and the access it shows, with the change to its case, in one
+     * statement, so in one round trip and one commit. The case's row is
+     * changed first (for a stage change, only while it is still at $3 and
+     * open: a compare-and-set, which READ COMMITTED re-checks on the row a
+     * concurrent writer left); the event and the access are inserted only
+     * for the row changed, and record the case's stage and organisation as
+     * that row has them. No access is recorded when $9 is NULL. The answer:
+     * the event's id (NULL when no row changed), and whether the case
+     * exists. */
+    [ST_EVENT_MOVE] = EVENT_WRITE("UPDATE cases SET stage = $17::text,"
+                                  " updated_at = greatest(updated_at, $2::bigint),"
+                                  " closed_at = $18::bigint"
+                                  " WHERE id = $1 AND stage = $3::text AND closed_at IS NULL"),
+    [ST_EVENT_ADD] =
+        EVENT_WRITE("UPDATE cases SET updated_at = greatest(updated_at, $2::bigint) WHERE id = $1"),
     [ST_CASE_SET_SECRET] = "UPDATE cases SET secret_hash = $2 WHERE id = $1",
     [ST_EVENTS_ALL] = EVENT_SELECT "ORDER BY id",
     [ST_EVENTS_PUBLIC] = EVENT_SELECT "AND public ORDER BY id",
@@ -213,6 +243,17 @@ static const char *const fixed_sql[ST_FIXED_COUNT] = {
                               " VALUES ($1, $2, $3) ON CONFLICT (size) DO NOTHING",
     [ST_LOG_CHECKPOINT_GET] = "SELECT size, note FROM log_checkpoints WHERE size <= $1"
                               " ORDER BY size DESC LIMIT 1",
+    /* A public look-up sends these two with ST_CASE_BY_REF in one round
+     * trip, so they find the case by its reference too. */
+    [ST_TRACK_EVENTS] = "SELECT id, case_id, type, from_stage, stage, body, rating, public, actor,"
+                        " created_at, log_index FROM events"
+                        " WHERE case_id = (SELECT id FROM cases WHERE reference = $1) AND public"
+                        " ORDER BY id",
+    [ST_TRACK_ACCESSES] = "SELECT a.id, a.case_id, a.case_org_id, a.reader_org_id, o.name,"
+                          " a.user_id, a.key_id, a.reader_name, a.role, a.action, a.purpose,"
+                          " a.at, a.log_index FROM accesses a JOIN orgs o ON o.id = a.reader_org_id"
+                          " WHERE a.case_id = (SELECT id FROM cases WHERE reference = $1)"
+                          " ORDER BY a.at DESC, a.id DESC",
 };
 
 typedef struct pconn {
@@ -408,26 +449,96 @@ static void list_sql(unsigned mask, char *out, size_t len)
              filters);
 }
 
+/* Prepares statement `id` on the connection unless it already is, and
+ * writes its name into `name`. False, with the failed result (NULL when
+ * libpq is out of memory) in *failed for the caller to clear, when it
+ * cannot be prepared. */
+static bool prepare_st(pconn *c, int id, int nparams, char name[16], PGresult **failed)
+{
+    *failed = NULL;
+    snprintf(name, 16, "s%d", id);
+    if (c->prepared[id])
+        return true;
+    char list[1024];
+    const char *sql = list;
+    if (id < ST_FIXED_COUNT)
+        sql = fixed_sql[id];
+    else
+        list_sql((unsigned)(id - ST_FIXED_COUNT), list, sizeof(list));
+    PGresult *res = PQprepare(c->pg, name, sql, nparams, NULL);
+    if (PQresultStatus(res) != PGRES_COMMAND_OK) {
+        *failed = res;
+        return false;
+    }
+    PQclear(res);
+    c->prepared[id] = true;
+    return true;
+}
+
 /* Runs statement `id` on the connection, preparing it on first use. The
  * result is the caller's to clear; NULL only when libpq is out of memory. */
 static PGresult *exec_st(pconn *c, int id, const params *p)
 {
     char name[16];
-    snprintf(name, sizeof(name), "s%d", id);
-    if (!c->prepared[id]) {
-        char list[1024];
-        const char *sql = list;
-        if (id < ST_FIXED_COUNT)
-            sql = fixed_sql[id];
-        else
-            list_sql((unsigned)(id - ST_FIXED_COUNT), list, sizeof(list));
-        PGresult *res = PQprepare(c->pg, name, sql, p->n, NULL);
-        if (PQresultStatus(res) != PGRES_COMMAND_OK)
-            return res;
-        PQclear(res);
-        c->prepared[id] = true;
-    }
+    PGresult *failed = NULL;
+    if (!prepare_st(c, id, p->n, name, &failed))
+        return failed;
     return PQexecPrepared(c->pg, name, p->n, p->values, p->lengths, p->formats, 0);
+}
+
+/* Runs the n statements ids[] with their parameters ps[] in one round trip
+ * (libpq's pipeline mode, one sync at the end), preparing first those the
+ * connection lacks. On STORE_OK, out[0..n) hold their results, to be cleared
+ * by the caller; on failure nothing is left in out. */
+static store_rc exec_pipeline(pconn *c, const int *ids, const params *const *ps, int n,
+                              const char *what, PGresult **out)
+{
+    char names[PIPELINE_MAX][16];
+    for (int i = 0; i < n; i++) {
+        out[i] = NULL;
+        PGresult *failed = NULL;
+        if (!prepare_st(c, ids[i], ps[i]->n, names[i], &failed)) {
+            store_rc rc = fail(c, failed, what);
+            PQclear(failed);
+            return rc;
+        }
+    }
+    if (PQenterPipelineMode(c->pg) != 1)
+        return fail(c, NULL, what);
+    bool sent = true;
+    for (int i = 0; i < n && sent; i++)
+        sent = PQsendQueryPrepared(c->pg, names[i], ps[i]->n, ps[i]->values, ps[i]->lengths,
+                                   ps[i]->formats, 0) == 1;
+    sent = sent && PQpipelineSync(c->pg) == 1;
+    /* Each statement's result is followed by a NULL, and the sync by its
+     * own result; a statement after a failed one is answered as aborted. */
+    bool complete = sent;
+    for (int i = 0; i < n && complete; i++) {
+        out[i] = PQgetResult(c->pg);
+        PGresult *extra = out[i] ? PQgetResult(c->pg) : NULL;
+        complete = out[i] && !extra;
+        PQclear(extra);
+    }
+    PGresult *sync = complete ? PQgetResult(c->pg) : NULL;
+    complete = complete && PQresultStatus(sync) == PGRES_PIPELINE_SYNC;
+    PQclear(sync);
+    complete = complete && PQexitPipelineMode(c->pg) == 1;
+    store_rc rc = STORE_OK;
+    for (int i = 0; i < n && rc == STORE_OK && complete; i++)
+        if (PQresultStatus(out[i]) != PGRES_TUPLES_OK)
+            rc = fail(c, out[i], what);
+    if (!complete) {
+        /* Whatever is left unread makes the connection unusable: it is
+         * reset (which leaves pipeline mode) before its next use. */
+        rc = fail(c, NULL, what);
+        c->broken = true;
+    }
+    if (rc != STORE_OK)
+        for (int i = 0; i < n; i++) {
+            PQclear(out[i]);
+            out[i] = NULL;
+        }
+    return rc;
 }
 
 /* Runs a statement that returns no rows, or one row of interest (RETURNING),
@@ -1610,47 +1721,6 @@ static store_rc pg_case_list(void *impl, arena *a, const store_case_filter *f, s
     return STORE_OK;
 }
 
-/* Moves the case for a stage change; STORE_CONFLICT when it is no longer at
- * ev->from_stage or is closed, STORE_NOT_FOUND when there is no such case. */
-static store_rc case_move(pconn *c, int64_t case_id, const store_event *ev, bool closes)
-{
-    params p = {0};
-    p_int(&p, case_id);
-    p_text(&p, ev->stage);
-    p_int(&p, ev->created_at);
-    if (closes)
-        p_int(&p, ev->created_at);
-    else
-        p_text(&p, NULL);
-    p_text(&p, ev->from_stage);
-    int changed = 0;
-    store_rc rc = exec_write(c, ST_CASE_MOVE, &p, "change a case's stage", NULL, &changed);
-    if (rc != STORE_OK || changed == 1)
-        return rc;
-
-    params q = {0};
-    p_int(&q, case_id);
-    PGresult *res = NULL;
-    rc = exec_read(c, ST_CASE_EXISTS, &q, "change a case's stage", &res);
-    if (rc != STORE_OK)
-        return rc;
-    rc = PQntuples(res) > 0 ? STORE_CONFLICT : STORE_NOT_FOUND;
-    PQclear(res);
-    return rc;
-}
-
-/* Marks the case as updated by another kind of event; STORE_NOT_FOUND when
- * there is no such case. */
-static store_rc case_touch(pconn *c, int64_t case_id, int64_t at)
-{
-    params p = {0};
-    p_int(&p, case_id);
-    p_int(&p, at);
-    int changed = 0;
-    store_rc rc = exec_write(c, ST_CASE_TOUCH, &p, "update a case", NULL, &changed);
-    return rc == STORE_OK && changed != 1 ? STORE_NOT_FOUND : rc;
-}
-
 typedef struct event_write {
     int64_t case_id;
     const store_event *ev;
@@ -1661,24 +1731,75 @@ typedef struct event_write {
     int64_t log_index;
 } event_write;
 
+/* The event, its case's change and its access are one statement
+ * (EVENT_WRITE); their log entries follow in the same transaction. Other
+ * events than a stage change record the stage the case is at, whatever the
+ * caller last saw. STORE_CONFLICT when a stage change found the case no
+ * longer at ev->from_stage or closed, STORE_NOT_FOUND when there is no such
+ * case. */
 static store_rc event_append_job(pconn *c, void *arg)
 {
     event_write *w = arg;
-    store_rc rc = w->stage_change ? case_move(c, w->case_id, w->ev, w->closes)
-                                  : case_touch(c, w->case_id, w->ev->created_at);
+    const store_event *ev = w->ev;
+    const store_access *acc = w->access;
+    int64_t access_id = 0;
+    params p = {0};
+    p_int(&p, w->case_id);
+    p_int(&p, ev->created_at);
+    p_text(&p, ev->from_stage);
+    p_text(&p, ev->type);
+    p_text(&p, ev->body);
+    p_int(&p, ev->rating);
+    p_bool(&p, ev->public_);
+    p_text(&p, ev->actor);
+    if (acc) {
+        p_int(&p, acc->reader_org_id);
+        p_or_null(&p, acc->user_id);
+        p_or_null(&p, acc->key_id);
+        p_text(&p, acc->reader_name);
+        p_text(&p, acc->role);
+        p_text(&p, acc->action);
+        p_text(&p, acc->purpose);
+        p_int(&p, acc->at);
+    } else {
+        for (int i = 0; i < 8; i++)
+            p_text(&p, NULL);
+    }
+    if (w->stage_change) {
+        p_text(&p, ev->stage);
+        p_or_null(&p, w->closes ? ev->created_at : 0);
+    }
+    PGresult *res = NULL;
+    store_rc rc =
+        exec_read(c, w->stage_change ? ST_EVENT_MOVE : ST_EVENT_ADD, &p, "append an event", &res);
+    /* The access is written by the event's statement, so a failure of its
+     * own cannot be told apart from the event's: either is answered as
+     * store.h promises for an access that could not be written. */
+    if (rc == STORE_ERROR && acc)
+        return STORE_UNAVAILABLE;
     if (rc != STORE_OK)
         return rc;
-    /* Other events record the stage the case is at, whatever the caller
-     * last saw. */
-    store_event row = *w->ev;
+    if (PQntuples(res) != 1) {
+        log_error("msg=\"store: appending an event returned no row\"");
+        rc = STORE_ERROR;
+    } else if (PQgetisnull(res, 0, 0)) {
+        rc = w->stage_change && PQgetvalue(res, 0, 1)[0] == 't' ? STORE_CONFLICT : STORE_NOT_FOUND;
+    } else {
+        w->id = col_int(res, 0, 0);
+        access_id = PQgetisnull(res, 0, 2) ? 0 : col_int(res, 0, 2);
+    }
+    PQclear(res);
+    if (rc != STORE_OK)
+        return rc;
+    /* The log's entries go in the same transaction, after the rows they
+     * describe. Other events record the stage the case is at. */
+    store_event row = *ev;
     if (!w->stage_change)
         row.stage = NULL;
-    rc = insert_event(c, w->case_id, &row, &w->id);
-    if (rc == STORE_OK)
-        rc = log_event(c, w->case_id, &row, w->id, &w->log_index);
-    if (rc != STORE_OK)
-        return rc;
-    return w->access ? insert_access(c, w->case_id, w->access, NULL) : STORE_OK;
+    rc = log_event(c, w->case_id, &row, w->id, &w->log_index);
+    if (rc == STORE_OK && acc)
+        rc = log_access(c, w->case_id, acc, access_id) == STORE_OK ? STORE_OK : STORE_UNAVAILABLE;
+    return rc;
 }
 
 static store_rc pg_event_append_access(void *impl, int64_t case_id, store_event *ev, bool closes,
@@ -1815,6 +1936,57 @@ static store_rc pg_case_accesses(void *impl, arena *a, int64_t case_id, store_ac
     *out = rows ? arr : NULL;
     *n = (size_t)rows;
     return STORE_OK;
+}
+
+/* ---- public tracking ---- */
+
+/* The case, its public events and its accesses: three statements sent in
+ * one round trip. */
+static store_rc pg_case_tracking(void *impl, arena *a, const char *reference, store_tracking *out)
+{
+    pg_store *s = impl;
+    memset(out, 0, sizeof(*out));
+    params by_ref = {0};
+    p_text(&by_ref, reference);
+    p_int(&by_ref, 0);
+    params ref_only = {0};
+    p_text(&ref_only, reference);
+    const int ids[] = {ST_CASE_BY_REF, ST_TRACK_EVENTS, ST_TRACK_ACCESSES};
+    const params *const ps[] = {&by_ref, &ref_only, &ref_only};
+    PGresult *res[3] = {NULL, NULL, NULL};
+    pconn *c = pool_take(s);
+    if (!c)
+        return STORE_UNAVAILABLE;
+    store_rc rc = exec_pipeline(c, ids, ps, 3, "read a case for tracking", res);
+    pool_give(s, c);
+    if (rc != STORE_OK)
+        return rc;
+    if (PQntuples(res[0]) == 0) {
+        rc = STORE_NOT_FOUND;
+    } else {
+        bool oom = false;
+        read_case(a, res[0], 0, &out->c, &oom);
+        int n_events = PQntuples(res[1]);
+        int n_accesses = PQntuples(res[2]);
+        store_event *events = rows_alloc(a, n_events, sizeof(*events));
+        store_access *accesses = rows_alloc(a, n_accesses, sizeof(*accesses));
+        oom = oom || !events || !accesses;
+        for (int i = 0; i < n_events && !oom; i++)
+            read_event(a, res[1], i, &events[i], &oom);
+        for (int i = 0; i < n_accesses && !oom; i++)
+            read_access(a, res[2], i, &accesses[i], &oom);
+        out->events = n_events ? events : NULL;
+        out->n_events = (size_t)n_events;
+        out->accesses = n_accesses ? accesses : NULL;
+        out->n_accesses = (size_t)n_accesses;
+        if (oom)
+            rc = out_of_memory("read a case for tracking");
+    }
+    for (int i = 0; i < 3; i++)
+        PQclear(res[i]);
+    if (rc != STORE_OK)
+        memset(out, 0, sizeof(*out));
+    return rc;
 }
 
 /* ---- bulk import ---- */
@@ -2529,6 +2701,12 @@ static int pg_log_hash_at(void *arg, unsigned level, uint64_t index, merkle_hash
     return ok;
 }
 
+static store_rc pg_log_read_failure(void *arg)
+{
+    const pconn *c = arg;
+    return PQstatus(c->pg) == CONNECTION_OK ? STORE_ERROR : STORE_UNAVAILABLE;
+}
+
 static store_rc pg_log_insert(void *arg, uint64_t index, const void *entry, size_t len,
                               const merkle_hash *hashes, size_t nhashes)
 {
@@ -2544,8 +2722,11 @@ static store_rc pg_log_insert(void *arg, uint64_t index, const void *entry, size
  * writes to the log (store_int.h). */
 static store_rc log_append(pconn *c, const tlog_entry *e, uint64_t *index)
 {
-    log_io io = {
-        .conn = c, .reserve = pg_log_reserve, .hash_at = pg_log_hash_at, .insert = pg_log_insert};
+    log_io io = {.conn = c,
+                 .reserve = pg_log_reserve,
+                 .hash_at = pg_log_hash_at,
+                 .read_failure = pg_log_read_failure,
+                 .insert = pg_log_insert};
     return log_append_with(&io, c->log_key, e, index);
 }
 
@@ -2826,6 +3007,7 @@ const store_ops store_pg_ops = {
     .service_durations = pg_service_durations,
     .access_record = pg_access_record,
     .case_accesses = pg_case_accesses,
+    .case_tracking = pg_case_tracking,
     .case_import = pg_case_import,
     .open_readonly = pg_open_readonly,
     .read_begin = pg_read_begin,

@@ -324,7 +324,7 @@ static void show(http_req *req, http_res *res, const track_form *in, const track
                  const case_page *p)
 {
     track_view v;
-    if (track_view_build(req, res, &r->c, &v) != 0) {
+    if (track_view_build(req, res, r, &v) != 0) {
         page_unavailable(req, res);
         return;
     }

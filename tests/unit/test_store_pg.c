@@ -277,6 +277,15 @@ static void test_reconnects(void **state)
     assert_int_equal(store_session_create(s, h, 1, 4000000000), STORE_UNAVAILABLE);
     assert_int_equal(store_org_create(s, "second", "Second", &id), STORE_OK);
     assert_int_equal(pg_exec("SELECT count(*) FROM sessions"), 0);
+
+    /* And for the public look-up's pipeline of statements. */
+    assert_int_equal(pg_exec("SELECT count(pg_terminate_backend(pid, 5000)) FROM pg_stat_activity"
+                             " WHERE datname = current_database() AND pid <> pg_backend_pid()"),
+                     1);
+    store_tracking t;
+    assert_int_equal(store_case_tracking(s, &a, "NONE-0000-A", &t), STORE_UNAVAILABLE);
+    assert_int_equal(store_case_tracking(s, &a, "NONE-0000-A", &t), STORE_NOT_FOUND);
+    assert_int_equal(store_org_by_slug(s, &a, "second", &o), STORE_OK);
     arena_free(&a);
     store_close(s);
 }
@@ -1235,6 +1244,48 @@ static void test_access_all_or_none(void **state)
     access_fixture_close(&fx);
 }
 
+/* The public look-up's one call: the case, its public events oldest first
+ * and its accesses newest first, as the three calls it stands for give them. */
+static void test_case_tracking(void **state)
+{
+    (void)state;
+    access_fixture fx;
+    access_fixture_open(&fx, "TRAK-0000-A");
+    store_event note = event("public_note", NULL, NULL, true, 200);
+    store_event internal = event("internal_note", NULL, NULL, false, 300);
+    store_event move = event("stage_change", "received", "done", true, 400);
+    assert_int_equal(store_event_append(fx.s, fx.c.id, &note, false), STORE_OK);
+    assert_int_equal(store_event_append(fx.s, fx.c.id, &internal, false), STORE_OK);
+    assert_int_equal(store_event_append(fx.s, fx.c.id, &move, true), STORE_OK);
+    store_access seen[2] = {
+        access_by(fx.c.id, fx.org_a, fx.user_a, 0, "Casey Worker", "read", 500),
+        access_by(fx.c.id, fx.org_b, fx.user_b, 0, "Olive Officer", "read", 600),
+    };
+    assert_int_equal(store_access_record(fx.s, seen, 2), STORE_OK);
+
+    store_tracking t;
+    assert_int_equal(store_case_tracking(fx.s, &fx.a, "TRAK-0000-A", &t), STORE_OK);
+    assert_int_equal(t.c.id, fx.c.id);
+    assert_string_equal(t.c.stage, "done");
+    assert_int_equal(t.c.closed_at, 400);
+    assert_string_equal(t.c.person.postcode, "AB1 2CD");
+    assert_memory_equal(t.c.secret_hash, fx.c.secret_hash, 32);
+    assert_int_equal(t.n_events, 3);
+    assert_string_equal(t.events[0].type, "opened");
+    assert_string_equal(t.events[1].type, "public_note");
+    assert_string_equal(t.events[2].type, "stage_change");
+    assert_string_equal(t.events[2].stage, "done");
+    assert_int_equal(t.n_accesses, 2);
+    assert_int_equal(t.accesses[0].at, 600);
+    assert_string_equal(t.accesses[0].reader_org_name, "South Police");
+    assert_string_equal(t.accesses[1].reader_name, "Casey Worker");
+
+    assert_int_equal(store_case_tracking(fx.s, &fx.a, "TRAK-9999-Z", &t), STORE_NOT_FOUND);
+    assert_int_equal(t.c.id, 0);
+    assert_null(t.events);
+    access_fixture_close(&fx);
+}
+
 /* A write's response that shows the person is recorded in the write's own
  * transaction: both happen or neither does. */
 static void test_access_with_writes(void **state)
@@ -1851,6 +1902,7 @@ int main(void)
         cmocka_unit_test(test_import),
         cmocka_unit_test(test_access_record_and_read),
         cmocka_unit_test(test_access_all_or_none),
+        cmocka_unit_test(test_case_tracking),
         cmocka_unit_test(test_access_with_writes),
         cmocka_unit_test(test_concurrent_appends),
         cmocka_unit_test(test_concurrent_stage_race),
