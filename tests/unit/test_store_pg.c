@@ -146,7 +146,7 @@ static void test_open_migrates_once(void **state)
 {
     (void)state;
     store *s = open_store(2);
-    assert_int_equal(store_schema_latest(), 2);
+    assert_int_equal(store_schema_latest(), 3);
     assert_int_equal(store_schema_version(s), store_schema_latest());
     store_close(s);
 
@@ -154,7 +154,7 @@ static void test_open_migrates_once(void **state)
     assert_int_equal(store_open(pg_uri, 3, &s, err, sizeof(err)), STORE_OK);
     assert_int_equal(store_schema_version(s), store_schema_latest());
     store_close(s);
-    assert_int_equal(pg_exec("SELECT count(*) FROM schema_migrations"), 2);
+    assert_int_equal(pg_exec("SELECT count(*) FROM schema_migrations"), 3);
     assert_int_equal(pg_exec("SELECT count(*) FROM information_schema.tables"
                              " WHERE table_name = 'accesses'"),
                      1);
@@ -199,7 +199,7 @@ static void test_open_together(void **state)
         assert_int_equal(store_schema_version(o[i].s), store_schema_latest());
         store_close(o[i].s);
     }
-    assert_int_equal(pg_exec("SELECT count(*) FROM schema_migrations"), 2);
+    assert_int_equal(pg_exec("SELECT count(*) FROM schema_migrations"), 3);
 }
 
 static void test_open_refuses(void **state)
