@@ -199,7 +199,7 @@ static int o311_attr_parse(arena *a, const json_t *def, size_t i, o311_attr *at,
     const char *datatype;
     snprintf(field, sizeof(field), "%scode", path);
     if (o311_only(def, fields, path, err) ||
-        o311_string(def, "code", true, O311_CODE_MAX, false, field, a, &at->code, err))
+        o311_string(def, "code", true, O311_CODE_MAX, false, field, a, &at->code, err) || !at->code)
         return -1;
     if (strpbrk(at->code, "[]"))
         return o311_fail(err, field, "an attribute code may not hold [ or ]");
@@ -207,7 +207,7 @@ static int o311_attr_parse(arena *a, const json_t *def, size_t i, o311_attr *at,
         if (strcmp(earlier[j].code, at->code) == 0)
             return o311_fail(err, field, "the attribute %s is defined twice", at->code);
     snprintf(field, sizeof(field), "%sdatatype", path);
-    if (o311_string(def, "datatype", true, 40, false, field, a, &datatype, err))
+    if (o311_string(def, "datatype", true, 40, false, field, a, &datatype, err) || !datatype)
         return -1;
     size_t t = 0;
     while (t < sizeof(datatype_names) / sizeof(datatype_names[0]) &&
@@ -280,7 +280,7 @@ static int o311_stages_parse(arena *a, const json_t *def, const workflow *wf, o3
         if (o311_only(v, fields, field, err))
             return -1;
         snprintf(field, sizeof(field), "%s.status", path);
-        if (o311_string(v, "status", true, 10, false, field, a, &status, err))
+        if (o311_string(v, "status", true, 10, false, field, a, &status, err) || !status)
             return -1;
         if (strcmp(status, "open") != 0 && strcmp(status, "closed") != 0)
             return o311_fail(err, field, "%s must be open or closed", field);

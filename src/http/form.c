@@ -177,7 +177,8 @@ static bool form_part_headers(arena *a, const char **p, const char *end, const c
         if (line_end == line)
             return *name != NULL;
         static const char cd[] = "Content-Disposition:";
-        if ((size_t)(line_end - line) < sizeof(cd) - 1 || strncasecmp(line, cd, sizeof(cd) - 1))
+        if ((size_t)(line_end - line) < sizeof(cd) - 1 ||
+            strncasecmp(line, cd, sizeof(cd) - 1) != 0)
             continue;
         bool bad = false;
         *name = form_disposition_param(a, line, line_end, "name", &bad);
