@@ -47,7 +47,8 @@ static long long pg_exec(const char *sql)
 static void reset_database(void)
 {
     pg_exec("SET client_min_messages = warning;"
-            " DROP TABLE IF EXISTS accesses, events, cases, persons, api_keys, sessions, users,"
+            " DROP TABLE IF EXISTS open311_requests, accesses, events, cases, persons, api_keys, "
+            "sessions, users,"
             " services, orgs, settings, schema_migrations CASCADE;"
             " DROP FUNCTION IF EXISTS refuse_access()");
 }
@@ -1552,6 +1553,14 @@ static void fill_deployment(store *s, deployment *d)
             in.person = (store_person){.name = AWKWARD, .email = "pat@example.org", .phone = ""};
         in.summary = i == 0 ? AWKWARD : "A summary";
         in.idempotency_key = i == 1 ? "idem-1" : NULL;
+        /* One case came through Open311, with some fields left out. */
+        store_open311_request o311 = {.token = "TOKEN0000000000000001",
+                                      .description = "A hole",
+                                      .lat = "-0.5",
+                                      .lon = "51.25",
+                                      .attributes_json = "{}",
+                                      .device_id = ""};
+        in.open311 = i == 3 ? &o311 : NULL;
         store_case c = create_case(s, &a, &in);
         if (i == 0) {
             d->case_id = c.id;
@@ -1692,7 +1701,7 @@ static void check_sums(store *src, store *dst, const store_table_sum *copied)
 }
 
 /* The rows fill_deployment makes, table by table, in store_table order. */
-static const int64_t DEPLOYMENT_ROWS[] = {1, 2, 2, 1, 1, 1, 3, 5, 9, 2};
+static const int64_t DEPLOYMENT_ROWS[] = {1, 2, 2, 1, 1, 1, 3, 5, 9, 2, 1};
 
 /* A deployment in a fresh SQLite file under dir (made here); its path. */
 static store *sqlite_deployment(char *dir, size_t dirlen, char *path, size_t len, deployment *d)
