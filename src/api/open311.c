@@ -975,7 +975,7 @@ void o311_updates_list(http_req *req, http_res *res)
         if (s)
             json_array_append_new(list, update_json(s, &ups[i]));
     }
-    o311_render(res, c.xml, 200, list, "service_request_updates", "request_update");
+    o311_render(res, c.xml, 200, list, "service_requests_updates", "request_update");
 }
 
 void o311_update_post(http_req *req, http_res *res)
@@ -1052,5 +1052,5 @@ void o311_update_post(http_req *req, http_res *res)
     }
     o311_render(res, c.xml, 200,
                 json_pack("[{s:o}]", "update_id", json_sprintf("%lld", (long long)ev.id)),
-                "service_request_updates", "request_update");
+                "service_requests_updates", "request_update");
 }

@@ -19,7 +19,7 @@ static const char *const item_names[][2] = {
     {"formats", "format"},
     {"errors", "error"},
     {"service_requests", "request"},
-    {"service_request_updates", "request_update"},
+    {"service_requests_updates", "request_update"},
 };
 
 static const char *item_name(const char *list)

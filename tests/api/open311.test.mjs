@@ -492,7 +492,7 @@ describe('open311', () => {
     const q = { jurisdiction_id: J, api_key: key, start_date: started };
     const x = await call(s, 'GET', 'servicerequestupdates.xml', { query: q });
     assert.equal(x.status, 200, x.text);
-    const mine = x.xml.service_request_updates.request_update.filter((u) => u.service_request_id === id);
+    const mine = x.xml.service_requests_updates.request_update.filter((u) => u.service_request_id === id);
     assert.deepEqual(mine.map((u) => u.status), ['investigating', 'investigating', 'action_scheduled', 'fixed']);
     assert.deepEqual(mine.map((u) => u.description), ['Being inspected', 'Inspector visits on Tuesday.', 'Repair booked.', 'Repaired']);
     assert.equal(mine[2].external_status_code, 'SCHED');
@@ -522,7 +522,7 @@ describe('open311', () => {
     const u1 = await post([['description', 'Still a hole here!\r\nPlease check.'], ['status', 'REOPEN'],
       ['updated_datetime', '2026-11-30T10:00:00+01:00'], ['email', 'jo@example.com'], ['update_id_ext', '77']]);
     assert.equal(u1.status, 200, u1.text);
-    const updateId = u1.xml.service_request_updates.request_update[0].update_id;
+    const updateId = u1.xml.service_requests_updates.request_update[0].update_id;
     assert.match(updateId, /^\d+$/);
     assert.ok(!ids.includes(updateId));
     const u2 = await post([['description', 'Thanks']], 'json');
