@@ -98,33 +98,33 @@ static int write_value(xmlTextWriterPtr w, const char *name, const json_t *v)
     return xmlTextWriterFullEndElement(w);
 }
 
+/* libxml2's output callback: straight into the response body. */
+static int append_to_body(void *ctx, const char *data, int len)
+{
+    return len >= 0 && buf_append(ctx, data, (size_t)len) ? len : -1;
+}
+
 static int write_xml(http_res *res, const json_t *body, const char *root, const char *item)
 {
     int rc = -1;
-    xmlBufferPtr xb = xmlBufferCreate();
-    xmlTextWriterPtr w = xb ? xmlNewTextWriterMemory(xb, 0) : NULL;
-    if (!w)
-        goto out;
     /* The declaration is written here because libxml2 would spell the
      * encoding in capitals, and clients compare it as the spec writes it. */
-    if (xmlTextWriterStartElement(w, BAD_CAST root) < 0)
-        goto out;
-    if (json_is_array(body) ? write_items(w, body, item) < 0 : write_members(w, body) < 0)
-        goto out;
-    if (xmlTextWriterFullEndElement(w) < 0 || xmlTextWriterFlush(w) < 0)
-        goto out;
+    if (!buf_puts(&res->body, "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n"))
+        return -1;
+    xmlOutputBufferPtr out = xmlOutputBufferCreateIO(append_to_body, NULL, &res->body, NULL);
+    xmlTextWriterPtr w = out ? xmlNewTextWriter(out) : NULL;
+    if (!w) {
+        if (out)
+            xmlOutputBufferClose(out);
+        return -1;
+    }
+    if (xmlTextWriterStartElement(w, BAD_CAST root) >= 0 &&
+        (json_is_array(body) ? write_items(w, body, item) : write_members(w, body)) >= 0 &&
+        xmlTextWriterFullEndElement(w) >= 0 && xmlTextWriterFlush(w) >= 0)
+        rc = 0;
+    /* Frees the output buffer too. */
     xmlFreeTextWriter(w);
-    w = NULL;
-    rc = buf_puts(&res->body, "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n") &&
-                 buf_append(&res->body, xmlBufferContent(xb), (size_t)xmlBufferLength(xb))
-             ? 0
-             : -1;
-out:
-    if (w)
-        xmlFreeTextWriter(w);
-    if (xb)
-        xmlBufferFree(xb);
-    return rc;
+    return rc == 0 && !res->body.failed ? 0 : -1;
 }
 
 void o311_render(http_res *res, bool xml, int status, json_t *body, const char *root,
