@@ -35,6 +35,17 @@ void track_get(http_req *req, http_res *res);
 void track_message(http_req *req, http_res *res);
 void track_feedback(http_req *req, http_res *res);
 
+/* open311.c */
+void o311_discovery(http_req *req, http_res *res);
+void o311_services(http_req *req, http_res *res);
+void o311_service_definition(http_req *req, http_res *res);
+void o311_requests_list(http_req *req, http_res *res);
+void o311_request_post(http_req *req, http_res *res);
+void o311_request_get(http_req *req, http_res *res);
+void o311_token_get(http_req *req, http_res *res);
+void o311_updates_list(http_req *req, http_res *res);
+void o311_update_post(http_req *req, http_res *res);
+
 /* web/track_page.c */
 void page_home(http_req *req, http_res *res);
 void page_track_form(http_req *req, http_res *res);

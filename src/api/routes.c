@@ -61,6 +61,17 @@ static const route routes[] = {
     {HTTP_GET,  "/log/proof/inclusion",             log_inclusion_get,   ACCESS_PUBLIC, inclusion_query},
     {HTTP_GET,  "/log/proof/consistency",           log_consistency_get, ACCESS_PUBLIC, consistency_query},
     {HTTP_GET,  "/log/entries",                     log_entries_get,     ACCESS_PUBLIC, feed_query},
+    /* Open311 GeoReport v2: api_key and jurisdiction_id are parameters, checked by the
+     * handlers; clients add parameters of their own, so none is refused. */
+    {HTTP_GET,  "/open311/v2/discovery.{format}",   o311_discovery,      ACCESS_PUBLIC, PAGE},
+    {HTTP_GET,  "/open311/v2/services.{format}",    o311_services,       ACCESS_PUBLIC, PAGE},
+    {HTTP_GET,  "/open311/v2/services/{code}",      o311_service_definition, ACCESS_PUBLIC, PAGE},
+    {HTTP_GET,  "/open311/v2/requests.{format}",    o311_requests_list,  ACCESS_PUBLIC, PAGE},
+    {HTTP_POST, "/open311/v2/requests.{format}",    o311_request_post,   ACCESS_PUBLIC, PAGE},
+    {HTTP_GET,  "/open311/v2/requests/{id}",        o311_request_get,    ACCESS_PUBLIC, PAGE},
+    {HTTP_GET,  "/open311/v2/tokens/{token}",       o311_token_get,      ACCESS_PUBLIC, PAGE},
+    {HTTP_GET,  "/open311/v2/servicerequestupdates.{format}", o311_updates_list, ACCESS_PUBLIC, PAGE},
+    {HTTP_POST, "/open311/v2/servicerequestupdates.{format}", o311_update_post, ACCESS_PUBLIC, PAGE},
 };
 /* clang-format on */
 

@@ -4,6 +4,7 @@
 #include "api/app.h"
 #include "api/handlers.h"
 #include "api/json.h"
+#include "domain/open311.h"
 #include "domain/validate.h"
 #include "domain/workflow.h"
 
@@ -14,9 +15,11 @@
 static json_t *service_json(const store_service *svc)
 {
     json_t *wf = json_loads(svc->workflow_json, 0, NULL);
-    return json_pack("{s:s, s:s, s:o, s:i, s:o, s:o, s:o}", "code", svc->code, "name", svc->name,
-                     "description", api_str(svc->description), "target_days", svc->target_days,
-                     "workflow", wf ? wf : json_null(), "created_at", api_time(svc->created_at),
+    json_t *o311 = svc->open311_json ? json_loads(svc->open311_json, 0, NULL) : NULL;
+    return json_pack("{s:s, s:s, s:o, s:i, s:o, s:o, s:o, s:o}", "code", svc->code, "name",
+                     svc->name, "description", api_str(svc->description), "target_days",
+                     svc->target_days, "workflow", wf ? wf : json_null(), "open311",
+                     o311 ? o311 : json_null(), "created_at", api_time(svc->created_at),
                      "updated_at", api_time(svc->updated_at));
 }
 
@@ -83,6 +86,24 @@ static bool read_service(http_req *req, http_res *res, const json_t *body, store
         api_error(res, 400, "invalid_field", err.field, "%s", err.message);
         return false;
     }
+    /* Open311 metadata refers to the workflow's stages, so it is checked
+     * against the workflow it is stored with. */
+    const json_t *o311 = json_object_get(body, "open311");
+    svc->open311_json = NULL;
+    if (o311 && !json_is_null(o311)) {
+        o311_service meta;
+        if (o311_service_parse(&req->a, o311, &wf, &meta, &err) != 0) {
+            api_error(res, 400, "invalid_field", err.field, "%s", err.message);
+            return false;
+        }
+        char *o311_text = json_dumps(o311, JSON_COMPACT | JSON_SORT_KEYS);
+        svc->open311_json = o311_text ? arena_strdup(&req->a, o311_text) : NULL;
+        free(o311_text);
+        if (!svc->open311_json) {
+            api_error(res, 500, "internal", NULL, "out of memory");
+            return false;
+        }
+    }
     char *text = json_dumps(def, JSON_COMPACT | JSON_SORT_KEYS);
     if (!text) {
         api_error(res, 500, "internal", NULL, "out of memory");
@@ -98,8 +119,8 @@ static bool read_service(http_req *req, http_res *res, const json_t *body, store
 
 void services_create(http_req *req, http_res *res)
 {
-    static const char *const fields[] = {"code",        "name",     "description",
-                                         "target_days", "workflow", NULL};
+    static const char *const fields[] = {"code",     "name",    "description", "target_days",
+                                         "workflow", "open311", NULL};
     app *ap = req->ctx;
     const store_principal *who = req->who;
     store_service svc = {.org_id = who->org_id};
@@ -135,7 +156,8 @@ out:
 
 void services_update(http_req *req, http_res *res)
 {
-    static const char *const fields[] = {"name", "description", "target_days", "workflow", NULL};
+    static const char *const fields[] = {"name",     "description", "target_days",
+                                         "workflow", "open311",     NULL};
     app *ap = req->ctx;
     const store_principal *who = req->who;
     store_service svc;

@@ -22,6 +22,7 @@
 #include <time.h>
 
 #include "domain/ref.h"
+#include "domain/open311.h"
 #include "domain/workflow.h"
 #include "embedded.h"
 #include "util/token.h"
@@ -344,8 +345,16 @@ static int ensure_service(store *s, arena *a, demo_service *svc, const json_t *d
     if (!wf_text)
         return bad(where, "cannot serialise the workflow");
     row.workflow_json = wf_text;
+    const json_t *o311 = json_object_get(def, "open311");
+    char *o311_text = o311 ? json_dumps(o311, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
+    if (o311 && !o311_text) {
+        free(wf_text);
+        return bad(where, "cannot serialise the Open311 metadata");
+    }
+    row.open311_json = o311_text;
     store_rc rc = store_service_create(s, &row);
     free(wf_text);
+    free(o311_text);
     svc->id = row.id;
     svc->generate = true;
     if (rc == STORE_DUPLICATE) {
@@ -381,6 +390,13 @@ static int load_service(store *s, arena *a, demo_data *d, demo_org *org, const j
     const json_t *wf_def = json_object_get(def, "workflow");
     wf_error err;
     if (workflow_parse(a, wf_def, &svc->wf, &err) != 0) {
+        char w[260];
+        field_name(w, sizeof(w), "%s.%s", where, err.field);
+        return bad(w, err.message);
+    }
+    const json_t *o311 = json_object_get(def, "open311");
+    o311_service meta;
+    if (o311 && o311_service_parse(a, o311, &svc->wf, &meta, &err) != 0) {
         char w[260];
         field_name(w, sizeof(w), "%s.%s", where, err.field);
         return bad(w, err.message);

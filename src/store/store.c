@@ -245,10 +245,10 @@ const store_table store_tables[] = {
     {"settings", 2, {"key", "value"}, {T, X}, false, true},
     {"orgs", 4, {"id", "slug", "name", "created_at"}, {I, T, T, I}, true, false},
     {"services",
-     9,
+     10,
      {"id", "org_id", "code", "name", "description", "workflow_json", "target_days", "created_at",
-      "updated_at"},
-     {I, I, T, T, T, T, I, I, I},
+      "updated_at", "open311_json"},
+     {I, I, T, T, T, T, I, I, I, T},
      true,
      false},
     {"users",
@@ -296,6 +296,14 @@ const store_table store_tables[] = {
     {"log_entries", 3, {"idx", "entry", "hashes"}, {I, X, X}, false, false},
     {"log_state", 2, {"id", "size"}, {I, I}, false, true},
     {"log_checkpoints", 3, {"size", "note", "signed_at"}, {I, T, I}, false, false},
+    /* Open311 */
+    {"open311_requests",
+     11,
+     {"case_id", "token", "description", "lat", "long", "address_string", "address_id", "media_url",
+      "attributes_json", "device_id", "account_id"},
+     {I, T, T, T, T, T, T, T, T, T, T},
+     false,
+     false},
 };
 
 #undef I
@@ -640,4 +648,30 @@ store_rc store_log_checkpoint_get(store *s, arena *a, uint64_t at_most, uint64_t
                                   const char **note)
 {
     return s->ops->log_checkpoint_get(s->impl, a, at_most, size, note);
+}
+
+/* ---- Open311 ---- */
+
+store_rc store_org_sole(store *s, arena *a, store_org *out)
+{
+    return s->ops->org_sole(s->impl, a, out);
+}
+
+store_rc store_open311_cases(store *s, arena *a, const store_open311_filter *f,
+                             store_open311_case **out, size_t *n)
+{
+    return s->ops->open311_cases(s->impl, a, f, out, n);
+}
+
+store_rc store_open311_case_get(store *s, arena *a, int64_t org_id, const char *reference,
+                                const char *token, store_open311_case *out)
+{
+    return s->ops->open311_case_get(s->impl, a, org_id, reference, token, out);
+}
+
+store_rc store_open311_updates(store *s, arena *a, int64_t org_id, const char *service_ids_json,
+                               int64_t from, int64_t to, int limit, store_open311_update **out,
+                               size_t *n)
+{
+    return s->ops->open311_updates(s->impl, a, org_id, service_ids_json, from, to, limit, out, n);
 }

@@ -73,6 +73,9 @@ typedef struct store_service {
     int target_days;           /* working days, end to end */
     int64_t created_at;
     int64_t updated_at;
+    /* Open311 metadata, validated by domain/open311.h before it is stored;
+     * NULL when the service is not offered through Open311. */
+    const char *open311_json;
 } store_service;
 
 /* Creates a service (id, created_at, updated_at are set). */
@@ -184,6 +187,21 @@ typedef struct store_access {
     int64_t log_index; /* read back: the access's entry in the public log, or -1 */
 } store_access;
 
+/* What a request posted through Open311 carries besides the case; every
+ * field but token and attributes_json may be NULL. */
+typedef struct store_open311_request {
+    const char *token; /* unique across the deployment */
+    const char *description;
+    const char *lat; /* validated decimal text */
+    const char *lon;
+    const char *address_string;
+    const char *address_id;
+    const char *media_url;
+    const char *attributes_json; /* an object: attribute code -> string or array */
+    const char *device_id;
+    const char *account_id;
+} store_open311_request;
+
 /* A new case. `idempotency_key` may be NULL; when set and already used by the
  * same organisation, no case is made and the earlier case is returned with
  * *existed = true. The "opened" event is written in the same transaction, and
@@ -204,6 +222,9 @@ typedef struct store_case_new {
     store_person person;
     int64_t now;
     const store_access *access; /* NULL: none; store_case_import ignores it */
+    /* Written with a new case (not with an earlier one found by its key);
+     * NULL: none. store_case_import ignores it. */
+    const store_open311_request *open311;
 } store_case_new;
 
 store_rc store_case_create(store *s, arena *a, const store_case_new *in, store_case *out,
@@ -373,5 +394,63 @@ store_rc store_log_checkpoint_put(store *s, uint64_t size, const char *note, int
 /* The checkpoint of the largest size <= at_most; STORE_NOT_FOUND if none. */
 store_rc store_log_checkpoint_get(store *s, arena *a, uint64_t at_most, uint64_t *size,
                                   const char **note);
+
+/* ---- Open311 ---- */
+
+/* The only organisation of the deployment: STORE_NOT_FOUND when there is
+ * none, STORE_CONFLICT when there are several. */
+store_rc store_org_sole(store *s, arena *a, store_org *out);
+
+/* A case as Open311 shows it: no personal data. `has_request` tells whether
+ * it was posted through Open311 and `request` holds what was posted. */
+typedef struct store_open311_case {
+    int64_t id;
+    int64_t service_id;
+    const char *reference;
+    const char *stage;
+    int64_t opened_at;
+    int64_t updated_at;
+    int64_t closed_at;
+    bool has_request;
+    store_open311_request request;
+} store_open311_case;
+
+typedef struct store_open311_filter {
+    int64_t org_id;
+    /* A JSON array of "<service id>:<stage code>" strings: only cases of
+     * those services at those stages. */
+    const char *service_stages_json;
+    int64_t opened_from; /* inclusive */
+    int64_t opened_to;   /* exclusive */
+    int limit;           /* 1..STORE_OPEN311_MAX */
+} store_open311_filter;
+
+#define STORE_OPEN311_MAX 1000
+
+/* Most recently opened first (ties by id). */
+store_rc store_open311_cases(store *s, arena *a, const store_open311_filter *f,
+                             store_open311_case **out, size_t *n);
+/* The organisation's case by its reference, or by the token of its Open311
+ * request when `token` is not NULL (reference is then ignored). */
+store_rc store_open311_case_get(store *s, arena *a, int64_t org_id, const char *reference,
+                                const char *token, store_open311_case *out);
+
+/* A public event of a case as the request-updates extension shows it. */
+typedef struct store_open311_update {
+    int64_t id;
+    int64_t service_id;
+    const char *reference;
+    const char *type; /* "stage_change" or "public_note" */
+    const char *stage;
+    const char *body; /* may be NULL */
+    int64_t created_at;
+} store_open311_update;
+
+/* The public stage changes and notes of the organisation's cases of the
+ * services in `service_ids_json` (a JSON array of ids) made in [from, to),
+ * oldest first (ties by id), at most `limit` (1..STORE_OPEN311_MAX). */
+store_rc store_open311_updates(store *s, arena *a, int64_t org_id, const char *service_ids_json,
+                               int64_t from, int64_t to, int limit, store_open311_update **out,
+                               size_t *n);
 
 #endif

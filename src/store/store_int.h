@@ -100,6 +100,16 @@ typedef struct store_ops {
                             const store_event *const *events, const size_t *n_events,
                             const int64_t *closed_at, size_t n);
 
+    /* Open311 */
+    store_rc (*org_sole)(void *impl, arena *a, store_org *out);
+    store_rc (*open311_cases)(void *impl, arena *a, const store_open311_filter *f,
+                              store_open311_case **out, size_t *n);
+    store_rc (*open311_case_get)(void *impl, arena *a, int64_t org_id, const char *reference,
+                                 const char *token, store_open311_case *out);
+    store_rc (*open311_updates)(void *impl, arena *a, int64_t org_id, const char *service_ids_json,
+                                int64_t from, int64_t to, int limit, store_open311_update **out,
+                                size_t *n);
+
     /* Copying (store_copy): open_readonly opens one connection without
      * migrating. read_begin starts a read-only snapshot on a connection of
      * its own, first checking that every table of the database is one of

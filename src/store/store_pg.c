@@ -101,6 +101,13 @@ enum {
     ST_LOG_CHECKPOINT_GET,
     ST_TRACK_EVENTS,
     ST_TRACK_ACCESSES,
+    /* Open311 */
+    ST_ORG_SOLE,
+    ST_OPEN311_INSERT,
+    ST_OPEN311_CASES,
+    ST_OPEN311_BY_REF,
+    ST_OPEN311_BY_TOKEN,
+    ST_OPEN311_UPDATES,
     ST_FIXED_COUNT
 };
 
@@ -117,7 +124,8 @@ enum {
 #define ST_COUNT (ST_FIXED_COUNT + LIST_VARIANTS)
 
 #define SERVICE_COLUMNS                                                                            \
-    "id, org_id, code, name, description, workflow_json, target_days, created_at, updated_at"
+    "id, org_id, code, name, description, workflow_json, target_days, created_at, updated_at,"     \
+    " open311_json"
 
 /* The columns read_case() expects, cases first, then the service code and
  * the person. */
@@ -146,6 +154,13 @@ enum {
     " WHERE $9::bigint IS NOT NULL RETURNING id)"                                                  \
     " SELECT (SELECT id FROM e), EXISTS (SELECT 1 FROM cases WHERE id = $1), (SELECT id FROM a)"
 
+/* The columns read_open311_case() expects. */
+#define OPEN311_SELECT                                                                             \
+    "SELECT c.id, c.service_id, c.reference, c.stage, c.opened_at, c.updated_at, c.closed_at,"     \
+    " r.case_id, r.token, r.description, r.lat, r.long, r.address_string, r.address_id,"           \
+    " r.media_url, r.attributes_json, r.device_id, r.account_id"                                   \
+    " FROM cases c LEFT JOIN open311_requests r ON r.case_id = c.id "
+
 static const char *const fixed_sql[ST_FIXED_COUNT] = {
     [ST_SETTING_INSERT] = "INSERT INTO settings (key, value) VALUES ($1, $2)"
                           " ON CONFLICT (key) DO NOTHING",
@@ -154,10 +169,11 @@ static const char *const fixed_sql[ST_FIXED_COUNT] = {
     [ST_ORG_BY_SLUG] = "SELECT id, slug, name FROM orgs WHERE slug = $1",
     [ST_ORG_BY_ID] = "SELECT id, slug, name FROM orgs WHERE id = $1",
     [ST_SERVICE_INSERT] = "INSERT INTO services (org_id, code, name, description, workflow_json,"
-                          " target_days, created_at, updated_at)"
-                          " VALUES ($1, $2, $3, $4, $5, $6, $7, $7) RETURNING id",
+                          " target_days, created_at, updated_at, open311_json)"
+                          " VALUES ($1, $2, $3, $4, $5, $6, $7, $7, $8) RETURNING id",
     [ST_SERVICE_UPDATE] = "UPDATE services SET name = $3, description = $4, workflow_json = $5,"
-                          " target_days = $6, updated_at = $7 WHERE org_id = $1 AND code = $2",
+                          " target_days = $6, updated_at = $7, open311_json = $8"
+                          " WHERE org_id = $1 AND code = $2",
     [ST_SERVICE_GET] = "SELECT " SERVICE_COLUMNS " FROM services WHERE org_id = $1 AND code = $2",
     [ST_SERVICE_BY_ID] = "SELECT " SERVICE_COLUMNS " FROM services WHERE id = $1",
     /* COLLATE "C": the byte order SQLite sorts by, whatever the database's
@@ -254,6 +270,25 @@ static const char *const fixed_sql[ST_FIXED_COUNT] = {
                           " a.at, a.log_index FROM accesses a JOIN orgs o ON o.id = a.reader_org_id"
                           " WHERE a.case_id = (SELECT id FROM cases WHERE reference = $1)"
                           " ORDER BY a.at DESC, a.id DESC",
+    /* Open311 */
+    [ST_ORG_SOLE] = "SELECT id, slug, name FROM orgs ORDER BY id LIMIT 2",
+    [ST_OPEN311_INSERT] = "INSERT INTO open311_requests (case_id, token, description, lat, long,"
+                          " address_string, address_id, media_url, attributes_json, device_id,"
+                          " account_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+    [ST_OPEN311_CASES] =
+        OPEN311_SELECT "WHERE c.org_id = $1 AND c.opened_at >= $2 AND c.opened_at < $3"
+                       " AND (c.service_id::text || ':' || c.stage) IN"
+                       " (SELECT jsonb_array_elements_text($4::jsonb))"
+                       " ORDER BY c.opened_at DESC, c.id DESC LIMIT $5",
+    [ST_OPEN311_BY_REF] = OPEN311_SELECT "WHERE c.reference = $1 AND c.org_id = $2",
+    [ST_OPEN311_BY_TOKEN] = OPEN311_SELECT "WHERE r.token = $1 AND c.org_id = $2",
+    [ST_OPEN311_UPDATES] =
+        "SELECT e.id, c.service_id, c.reference, e.type, e.stage, e.body, e.created_at"
+        " FROM events e JOIN cases c ON c.id = e.case_id"
+        " WHERE e.public AND e.type IN ('stage_change', 'public_note')"
+        " AND e.created_at >= $2 AND e.created_at < $3 AND c.org_id = $1"
+        " AND c.service_id IN (SELECT jsonb_array_elements_text($4::jsonb)::bigint)"
+        " ORDER BY e.created_at, e.id LIMIT $5",
 };
 
 typedef struct pconn {
@@ -633,6 +668,7 @@ static void read_service(arena *a, const PGresult *res, int row, store_service *
     out->target_days = (int)col_int(res, row, 6);
     out->created_at = col_int(res, row, 7);
     out->updated_at = col_int(res, row, 8);
+    out->open311_json = col_text(a, res, row, 9, oom);
 }
 
 /* Reads a row of CASE_SELECT. */
@@ -1131,6 +1167,7 @@ static void bind_service(params *p, const service_write *w)
     p_text(p, svc->workflow_json);
     p_int(p, svc->target_days);
     p_int(p, w->now);
+    p_text(p, svc->open311_json);
 }
 
 static store_rc service_create_job(pconn *c, void *arg)
@@ -1513,6 +1550,24 @@ static store_rc find_idempotent(pconn *c, int64_t org_id, const char *key, int64
     return STORE_OK;
 }
 
+/* Inserts what an Open311 request carries besides case_id. */
+static store_rc insert_open311(pconn *c, int64_t case_id, const store_open311_request *o)
+{
+    params p = {0};
+    p_int(&p, case_id);
+    p_text(&p, o->token);
+    p_text(&p, o->description);
+    p_text(&p, o->lat);
+    p_text(&p, o->lon);
+    p_text(&p, o->address_string);
+    p_text(&p, o->address_id);
+    p_text(&p, o->media_url);
+    p_text(&p, o->attributes_json);
+    p_text(&p, o->device_id);
+    p_text(&p, o->account_id);
+    return exec_write(c, ST_OPEN311_INSERT, &p, "create a case", NULL, NULL);
+}
+
 typedef struct case_write {
     const store_case_new *in;
     arena *a;
@@ -1577,6 +1632,8 @@ static store_rc case_create_job(pconn *c, void *arg)
             rc = insert_event(c, case_id, &opened, &event_id);
         if (rc == STORE_OK)
             rc = log_event(c, case_id, &opened, event_id, NULL);
+        if (rc == STORE_OK && in->open311)
+            rc = insert_open311(c, case_id, in->open311);
     }
     if (rc != STORE_OK)
         return rc;
@@ -2977,6 +3034,147 @@ static store_rc pg_log_checkpoint_get(void *impl, arena *a, uint64_t at_most, ui
     return STORE_OK;
 }
 
+/* ---- Open311 ---- */
+
+static store_rc pg_org_sole(void *impl, arena *a, store_org *out)
+{
+    memset(out, 0, sizeof(*out));
+    params p = {0};
+    PGresult *res = NULL;
+    store_rc rc = read_rows(impl, ST_ORG_SOLE, &p, "read the organisation", &res);
+    if (rc != STORE_OK)
+        return rc;
+    int rows = PQntuples(res);
+    bool oom = false;
+    if (rows == 1) {
+        out->id = col_int(res, 0, 0);
+        out->slug = col_text(a, res, 0, 1, &oom);
+        out->name = col_text(a, res, 0, 2, &oom);
+    }
+    PQclear(res);
+    if (oom)
+        rc = out_of_memory("read the organisation");
+    else
+        rc = rows == 0 ? STORE_NOT_FOUND : rows > 1 ? STORE_CONFLICT : STORE_OK;
+    if (rc != STORE_OK)
+        memset(out, 0, sizeof(*out));
+    return rc;
+}
+
+/* Reads a row of OPEN311_SELECT. */
+static void read_open311_case(arena *a, const PGresult *res, int row, store_open311_case *out,
+                              bool *oom)
+{
+    store_open311_request *r = &out->request;
+    out->id = col_int(res, row, 0);
+    out->service_id = col_int(res, row, 1);
+    out->reference = col_text(a, res, row, 2, oom);
+    out->stage = col_text(a, res, row, 3, oom);
+    out->opened_at = col_int(res, row, 4);
+    out->updated_at = col_int(res, row, 5);
+    out->closed_at = col_int(res, row, 6);
+    out->has_request = !PQgetisnull(res, row, 7);
+    r->token = col_text(a, res, row, 8, oom);
+    r->description = col_text(a, res, row, 9, oom);
+    r->lat = col_text(a, res, row, 10, oom);
+    r->lon = col_text(a, res, row, 11, oom);
+    r->address_string = col_text(a, res, row, 12, oom);
+    r->address_id = col_text(a, res, row, 13, oom);
+    r->media_url = col_text(a, res, row, 14, oom);
+    r->attributes_json = col_text(a, res, row, 15, oom);
+    r->device_id = col_text(a, res, row, 16, oom);
+    r->account_id = col_text(a, res, row, 17, oom);
+}
+
+static store_rc pg_open311_cases(void *impl, arena *a, const store_open311_filter *f,
+                                 store_open311_case **out, size_t *n)
+{
+    *out = NULL;
+    *n = 0;
+    int limit = f->limit < 1 ? 1 : f->limit > STORE_OPEN311_MAX ? STORE_OPEN311_MAX : f->limit;
+    params p = {0};
+    p_int(&p, f->org_id);
+    p_int(&p, f->opened_from);
+    p_int(&p, f->opened_to);
+    p_text(&p, f->service_stages_json);
+    p_int(&p, limit);
+    PGresult *res = NULL;
+    store_rc rc = read_rows(impl, ST_OPEN311_CASES, &p, "list Open311 requests", &res);
+    if (rc != STORE_OK)
+        return rc;
+    int rows = PQntuples(res);
+    store_open311_case *arr = rows_alloc(a, rows, sizeof(*arr));
+    bool oom = !arr;
+    for (int i = 0; i < rows && !oom; i++)
+        read_open311_case(a, res, i, &arr[i], &oom);
+    PQclear(res);
+    if (oom)
+        return out_of_memory("list Open311 requests");
+    *out = rows ? arr : NULL;
+    *n = (size_t)rows;
+    return STORE_OK;
+}
+
+static store_rc pg_open311_case_get(void *impl, arena *a, int64_t org_id, const char *reference,
+                                    const char *token, store_open311_case *out)
+{
+    memset(out, 0, sizeof(*out));
+    params p = {0};
+    p_text(&p, token ? token : reference);
+    p_int(&p, org_id);
+    PGresult *res = NULL;
+    store_rc rc = read_one(impl, token ? ST_OPEN311_BY_TOKEN : ST_OPEN311_BY_REF, &p,
+                           "read an Open311 request", &res);
+    if (rc != STORE_OK)
+        return rc;
+    bool oom = false;
+    read_open311_case(a, res, 0, out, &oom);
+    PQclear(res);
+    if (oom) {
+        memset(out, 0, sizeof(*out));
+        return out_of_memory("read an Open311 request");
+    }
+    return STORE_OK;
+}
+
+static store_rc pg_open311_updates(void *impl, arena *a, int64_t org_id,
+                                   const char *service_ids_json, int64_t from, int64_t to,
+                                   int limit, store_open311_update **out, size_t *n)
+{
+    *out = NULL;
+    *n = 0;
+    limit = limit < 1 ? 1 : limit > STORE_OPEN311_MAX ? STORE_OPEN311_MAX : limit;
+    params p = {0};
+    p_int(&p, org_id);
+    p_int(&p, from);
+    p_int(&p, to);
+    p_text(&p, service_ids_json);
+    p_int(&p, limit);
+    PGresult *res = NULL;
+    store_rc rc = read_rows(impl, ST_OPEN311_UPDATES, &p, "list Open311 updates", &res);
+    if (rc != STORE_OK)
+        return rc;
+    int rows = PQntuples(res);
+    store_open311_update *arr = rows_alloc(a, rows, sizeof(*arr));
+    bool oom = !arr;
+    for (int i = 0; i < rows && !oom; i++) {
+        store_open311_update *u = &arr[i];
+        u->id = col_int(res, i, 0);
+        u->service_id = col_int(res, i, 1);
+        u->reference = col_text(a, res, i, 2, &oom);
+        u->type = col_text(a, res, i, 3, &oom);
+        u->stage = col_text(a, res, i, 4, &oom);
+        u->body = col_text(a, res, i, 5, &oom);
+        u->created_at = col_int(res, i, 6);
+    }
+    PQclear(res);
+    if (oom)
+        return out_of_memory("list Open311 updates");
+    *out = rows ? arr : NULL;
+    *n = (size_t)rows;
+    return STORE_OK;
+}
+
 const store_ops store_pg_ops = {
     .open = pg_open,
     .close = pg_close,
@@ -3009,6 +3207,10 @@ const store_ops store_pg_ops = {
     .case_accesses = pg_case_accesses,
     .case_tracking = pg_case_tracking,
     .case_import = pg_case_import,
+    .org_sole = pg_org_sole,
+    .open311_cases = pg_open311_cases,
+    .open311_case_get = pg_open311_case_get,
+    .open311_updates = pg_open311_updates,
     .open_readonly = pg_open_readonly,
     .read_begin = pg_read_begin,
     .read_rows = pg_read_rows,

@@ -109,6 +109,13 @@ enum {
     ST_LOG_ENTRIES,
     ST_LOG_CHECKPOINT_PUT,
     ST_LOG_CHECKPOINT_GET,
+    /* Open311 */
+    ST_ORG_SOLE,
+    ST_OPEN311_INSERT,
+    ST_OPEN311_CASES,
+    ST_OPEN311_BY_REF,
+    ST_OPEN311_BY_TOKEN,
+    ST_OPEN311_UPDATES,
     ST_FIXED_COUNT
 };
 
@@ -125,7 +132,8 @@ enum {
 #define ST_COUNT (ST_FIXED_COUNT + LIST_VARIANTS)
 
 #define SERVICE_COLUMNS                                                                            \
-    "id, org_id, code, name, description, workflow_json, target_days, created_at, updated_at"
+    "id, org_id, code, name, description, workflow_json, target_days, created_at, updated_at,"     \
+    " open311_json"
 
 /* The columns read_case() expects, cases first, then the service code and
  * the person. CROSS JOIN keeps cases as the outer loop so that its indexes
@@ -140,6 +148,13 @@ enum {
     "SELECT id, case_id, type, from_stage, stage, body, rating, public, actor, created_at,"        \
     " log_index FROM events WHERE case_id = ?1 "
 
+/* The columns read_open311_case() expects. */
+#define OPEN311_SELECT                                                                             \
+    "SELECT c.id, c.service_id, c.reference, c.stage, c.opened_at, c.updated_at, c.closed_at,"     \
+    " r.case_id, r.token, r.description, r.lat, r.long, r.address_string, r.address_id,"           \
+    " r.media_url, r.attributes_json, r.device_id, r.account_id"                                   \
+    " FROM cases c LEFT JOIN open311_requests r ON r.case_id = c.id "
+
 static const char *const fixed_sql[ST_FIXED_COUNT] = {
     [ST_BEGIN] = "BEGIN IMMEDIATE",
     [ST_COMMIT] = "COMMIT",
@@ -153,10 +168,11 @@ static const char *const fixed_sql[ST_FIXED_COUNT] = {
     [ST_ORG_BY_SLUG] = "SELECT id, slug, name FROM orgs WHERE slug = ?1",
     [ST_ORG_BY_ID] = "SELECT id, slug, name FROM orgs WHERE id = ?1",
     [ST_SERVICE_INSERT] = "INSERT INTO services (org_id, code, name, description, workflow_json,"
-                          " target_days, created_at, updated_at)"
-                          " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                          " target_days, created_at, updated_at, open311_json)"
+                          " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
     [ST_SERVICE_UPDATE] = "UPDATE services SET name = ?3, description = ?4, workflow_json = ?5,"
-                          " target_days = ?6, updated_at = ?7 WHERE org_id = ?1 AND code = ?2",
+                          " target_days = ?6, updated_at = ?7, open311_json = ?9"
+                          " WHERE org_id = ?1 AND code = ?2",
     [ST_SERVICE_GET] = "SELECT " SERVICE_COLUMNS " FROM services WHERE org_id = ?1 AND code = ?2",
     [ST_SERVICE_BY_ID] = "SELECT " SERVICE_COLUMNS " FROM services WHERE id = ?1",
     [ST_SERVICE_LIST] = "SELECT " SERVICE_COLUMNS " FROM services WHERE org_id = ?1 ORDER BY code",
@@ -228,6 +244,28 @@ static const char *const fixed_sql[ST_FIXED_COUNT] = {
                               " VALUES (?1, ?2, ?3)",
     [ST_LOG_CHECKPOINT_GET] = "SELECT size, note FROM log_checkpoints WHERE size <= ?1"
                               " ORDER BY size DESC LIMIT 1",
+    /* Open311 */
+    [ST_ORG_SOLE] = "SELECT id, slug, name FROM orgs ORDER BY id LIMIT 2",
+    [ST_OPEN311_INSERT] = "INSERT INTO open311_requests (case_id, token, description, lat, long,"
+                          " address_string, address_id, media_url, attributes_json, device_id,"
+                          " account_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+    /* cases_org, walked backwards, drives the window; the service and stage
+     * pairs are a filter on each row. */
+    [ST_OPEN311_CASES] =
+        OPEN311_SELECT "WHERE c.org_id = ?1 AND c.opened_at >= ?2 AND c.opened_at < ?3"
+                       " AND (c.service_id || ':' || c.stage) IN (SELECT value FROM json_each(?4))"
+                       " ORDER BY c.opened_at DESC, c.id DESC LIMIT ?5",
+    [ST_OPEN311_BY_REF] = OPEN311_SELECT "WHERE c.reference = ?1 AND c.org_id = ?2",
+    [ST_OPEN311_BY_TOKEN] = OPEN311_SELECT "WHERE r.token = ?1 AND c.org_id = ?2",
+    /* The terms of events_open311_updates' WHERE are repeated so that the
+     * partial index serves the window. */
+    [ST_OPEN311_UPDATES] =
+        "SELECT e.id, c.service_id, c.reference, e.type, e.stage, e.body, e.created_at"
+        " FROM events e CROSS JOIN cases c ON c.id = e.case_id"
+        " WHERE e.public = 1 AND e.type IN ('stage_change', 'public_note')"
+        " AND e.created_at >= ?2 AND e.created_at < ?3 AND c.org_id = ?1"
+        " AND c.service_id IN (SELECT value FROM json_each(?4))"
+        " ORDER BY e.created_at, e.id LIMIT ?5",
 };
 
 typedef struct conn {
@@ -450,6 +488,7 @@ static void read_service(arena *a, sqlite3_stmt *st, store_service *out, bool *o
     out->target_days = sqlite3_column_int(st, 6);
     out->created_at = sqlite3_column_int64(st, 7);
     out->updated_at = sqlite3_column_int64(st, 8);
+    out->open311_json = col_text(a, st, 9, oom);
 }
 
 /* Reads a row of CASE_SELECT. */
@@ -1226,7 +1265,7 @@ static int bind_service(sqlite3_stmt *st, const service_write *w)
     return sqlite3_bind_int64(st, 1, svc->org_id) || bind_text(st, 2, svc->code) ||
            bind_text(st, 3, svc->name) || bind_text(st, 4, svc->description) ||
            bind_text(st, 5, svc->workflow_json) || sqlite3_bind_int(st, 6, svc->target_days) ||
-           sqlite3_bind_int64(st, 7, w->now);
+           sqlite3_bind_int64(st, 7, w->now) || bind_text(st, 9, svc->open311_json);
 }
 
 static store_rc service_create_job(conn *c, void *arg)
@@ -1690,6 +1729,25 @@ static int find_idempotent(conn *c, int64_t org_id, const char *key, int64_t *id
     return r;
 }
 
+/* Inserts what an Open311 request carries besides case_id. */
+static int insert_open311(conn *c, int64_t case_id, const store_open311_request *o)
+{
+    sqlite3_stmt *st = stmt(c, ST_OPEN311_INSERT);
+    if (!st)
+        return SQLITE_ERROR;
+    int r = SQLITE_OK;
+    if (sqlite3_bind_int64(st, 1, case_id) || bind_text(st, 2, o->token) ||
+        bind_text(st, 3, o->description) || bind_text(st, 4, o->lat) || bind_text(st, 5, o->lon) ||
+        bind_text(st, 6, o->address_string) || bind_text(st, 7, o->address_id) ||
+        bind_text(st, 8, o->media_url) || bind_text(st, 9, o->attributes_json) ||
+        bind_text(st, 10, o->device_id) || bind_text(st, 11, o->account_id))
+        r = bind_error(c);
+    if (r == SQLITE_OK && (r = sqlite3_step(st)) == SQLITE_DONE)
+        r = SQLITE_OK;
+    stmt_done(st);
+    return r;
+}
+
 typedef struct case_write {
     const store_case_new *in;
     arena *a;
@@ -1726,6 +1784,8 @@ static store_rc case_create_job(conn *c, void *arg)
         int64_t event_id = 0;
         if (r == SQLITE_OK)
             r = insert_event(c, case_id, &opened, &event_id);
+        if (r == SQLITE_OK && in->open311)
+            r = insert_open311(c, case_id, in->open311);
         if (r == SQLITE_OK) {
             store_rc logged = log_event(c, case_id, &opened, event_id, NULL);
             if (logged != STORE_OK)
@@ -2783,6 +2843,194 @@ static store_rc sqlite_log_checkpoint_get(void *impl, arena *a, uint64_t at_most
     return rc;
 }
 
+/* ---- Open311 ---- */
+
+static store_rc sqlite_org_sole(void *impl, arena *a, store_org *out)
+{
+    sq_store *s = impl;
+    memset(out, 0, sizeof(*out));
+    conn *c = pool_take(s);
+    store_rc rc = STORE_ERROR;
+    int rows = 0, r = SQLITE_ERROR;
+    bool oom = false;
+    sqlite3_stmt *st = stmt(c, ST_ORG_SOLE);
+    if (!st)
+        goto out;
+    while ((r = sqlite3_step(st)) == SQLITE_ROW) {
+        if (++rows > 1)
+            break;
+        out->id = sqlite3_column_int64(st, 0);
+        out->slug = col_text(a, st, 1, &oom);
+        out->name = col_text(a, st, 2, &oom);
+    }
+    if (oom)
+        rc = out_of_memory("read the organisation");
+    else if (r != SQLITE_DONE && r != SQLITE_ROW)
+        rc = fail(c, r, "read the organisation");
+    else
+        rc = rows == 0 ? STORE_NOT_FOUND : rows > 1 ? STORE_CONFLICT : STORE_OK;
+out:
+    stmt_done(st);
+    pool_give(s, c);
+    if (rc != STORE_OK)
+        memset(out, 0, sizeof(*out));
+    return rc;
+}
+
+/* Reads a row of OPEN311_SELECT. */
+static void read_open311_case(arena *a, sqlite3_stmt *st, store_open311_case *out, bool *oom)
+{
+    store_open311_request *r = &out->request;
+    out->id = sqlite3_column_int64(st, 0);
+    out->service_id = sqlite3_column_int64(st, 1);
+    out->reference = col_text(a, st, 2, oom);
+    out->stage = col_text(a, st, 3, oom);
+    out->opened_at = sqlite3_column_int64(st, 4);
+    out->updated_at = sqlite3_column_int64(st, 5);
+    out->closed_at = sqlite3_column_int64(st, 6);
+    out->has_request = sqlite3_column_type(st, 7) != SQLITE_NULL;
+    r->token = col_text(a, st, 8, oom);
+    r->description = col_text(a, st, 9, oom);
+    r->lat = col_text(a, st, 10, oom);
+    r->lon = col_text(a, st, 11, oom);
+    r->address_string = col_text(a, st, 12, oom);
+    r->address_id = col_text(a, st, 13, oom);
+    r->media_url = col_text(a, st, 14, oom);
+    r->attributes_json = col_text(a, st, 15, oom);
+    r->device_id = col_text(a, st, 16, oom);
+    r->account_id = col_text(a, st, 17, oom);
+}
+
+static store_rc sqlite_open311_cases(void *impl, arena *a, const store_open311_filter *f,
+                                     store_open311_case **out, size_t *n)
+{
+    sq_store *s = impl;
+    *out = NULL;
+    *n = 0;
+    int limit = f->limit < 1 ? 1 : f->limit > STORE_OPEN311_MAX ? STORE_OPEN311_MAX : f->limit;
+    store_open311_case *arr = NULL;
+    size_t cap = 0, count = 0;
+    conn *c = pool_take(s);
+    store_rc rc = STORE_ERROR;
+    sqlite3_stmt *st = stmt(c, ST_OPEN311_CASES);
+    if (!st)
+        goto out;
+    int r = SQLITE_OK;
+    if (sqlite3_bind_int64(st, 1, f->org_id) || sqlite3_bind_int64(st, 2, f->opened_from) ||
+        sqlite3_bind_int64(st, 3, f->opened_to) || bind_text(st, 4, f->service_stages_json) ||
+        sqlite3_bind_int(st, 5, limit))
+        r = bind_error(c);
+    bool oom = false;
+    while (r == SQLITE_OK && (r = sqlite3_step(st)) == SQLITE_ROW) {
+        if (!grow(a, (void **)&arr, &cap, count, sizeof(*arr))) {
+            oom = true;
+            break;
+        }
+        read_open311_case(a, st, &arr[count++], &oom);
+        if (oom)
+            break;
+        r = SQLITE_OK;
+    }
+    if (oom)
+        rc = out_of_memory("list Open311 requests");
+    else if (r != SQLITE_DONE)
+        rc = fail(c, r, "list Open311 requests");
+    else
+        rc = STORE_OK;
+out:
+    stmt_done(st);
+    pool_give(s, c);
+    if (rc == STORE_OK) {
+        *out = arr;
+        *n = count;
+    }
+    return rc;
+}
+
+static store_rc sqlite_open311_case_get(void *impl, arena *a, int64_t org_id, const char *reference,
+                                        const char *token, store_open311_case *out)
+{
+    sq_store *s = impl;
+    memset(out, 0, sizeof(*out));
+    conn *c = pool_take(s);
+    store_rc rc = STORE_ERROR;
+    sqlite3_stmt *st = stmt(c, token ? ST_OPEN311_BY_TOKEN : ST_OPEN311_BY_REF);
+    if (!st)
+        goto out;
+    int r = SQLITE_OK;
+    if (bind_text(st, 1, token ? token : reference) || sqlite3_bind_int64(st, 2, org_id))
+        r = bind_error(c);
+    if (r == SQLITE_OK)
+        r = sqlite3_step(st);
+    if (r == SQLITE_ROW) {
+        bool oom = false;
+        read_open311_case(a, st, out, &oom);
+        rc = oom ? out_of_memory("read an Open311 request") : STORE_OK;
+    } else {
+        rc = r == SQLITE_DONE ? STORE_NOT_FOUND : fail(c, r, "read an Open311 request");
+    }
+out:
+    stmt_done(st);
+    pool_give(s, c);
+    if (rc != STORE_OK)
+        memset(out, 0, sizeof(*out));
+    return rc;
+}
+
+static store_rc sqlite_open311_updates(void *impl, arena *a, int64_t org_id,
+                                       const char *service_ids_json, int64_t from, int64_t to,
+                                       int limit, store_open311_update **out, size_t *n)
+{
+    sq_store *s = impl;
+    *out = NULL;
+    *n = 0;
+    limit = limit < 1 ? 1 : limit > STORE_OPEN311_MAX ? STORE_OPEN311_MAX : limit;
+    store_open311_update *arr = NULL;
+    size_t cap = 0, count = 0;
+    conn *c = pool_take(s);
+    store_rc rc = STORE_ERROR;
+    sqlite3_stmt *st = stmt(c, ST_OPEN311_UPDATES);
+    if (!st)
+        goto out;
+    int r = SQLITE_OK;
+    if (sqlite3_bind_int64(st, 1, org_id) || sqlite3_bind_int64(st, 2, from) ||
+        sqlite3_bind_int64(st, 3, to) || bind_text(st, 4, service_ids_json) ||
+        sqlite3_bind_int(st, 5, limit))
+        r = bind_error(c);
+    bool oom = false;
+    while (r == SQLITE_OK && (r = sqlite3_step(st)) == SQLITE_ROW) {
+        if (!grow(a, (void **)&arr, &cap, count, sizeof(*arr))) {
+            oom = true;
+            break;
+        }
+        store_open311_update *u = &arr[count++];
+        u->id = sqlite3_column_int64(st, 0);
+        u->service_id = sqlite3_column_int64(st, 1);
+        u->reference = col_text(a, st, 2, &oom);
+        u->type = col_text(a, st, 3, &oom);
+        u->stage = col_text(a, st, 4, &oom);
+        u->body = col_text(a, st, 5, &oom);
+        u->created_at = sqlite3_column_int64(st, 6);
+        if (oom)
+            break;
+        r = SQLITE_OK;
+    }
+    if (oom)
+        rc = out_of_memory("list Open311 updates");
+    else if (r != SQLITE_DONE)
+        rc = fail(c, r, "list Open311 updates");
+    else
+        rc = STORE_OK;
+out:
+    stmt_done(st);
+    pool_give(s, c);
+    if (rc == STORE_OK) {
+        *out = arr;
+        *n = count;
+    }
+    return rc;
+}
+
 const store_ops store_sqlite_ops = {
     .open = sqlite_open,
     .close = sqlite_close,
@@ -2814,6 +3062,10 @@ const store_ops store_sqlite_ops = {
     .access_record = sqlite_access_record,
     .case_accesses = sqlite_case_accesses,
     .case_import = sqlite_case_import,
+    .org_sole = sqlite_org_sole,
+    .open311_cases = sqlite_open311_cases,
+    .open311_case_get = sqlite_open311_case_get,
+    .open311_updates = sqlite_open311_updates,
     .open_readonly = sqlite_open_readonly,
     .read_begin = sqlite_read_begin,
     .read_rows = sqlite_read_rows,

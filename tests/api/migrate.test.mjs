@@ -13,7 +13,8 @@ import {
 } from './lib/server.mjs';
 
 const TABLES = ['settings', 'orgs', 'services', 'users', 'sessions', 'api_keys', 'persons', 'cases', 'events', 'accesses',
-  'log_entries', 'log_state', 'log_checkpoints'];
+  'log_entries', 'log_state', 'log_checkpoints',
+  'open311_requests'];
 const PURPOSE = 'X-Access-Purpose';
 // Text that COPY, the checksums and both databases must carry unchanged.
 const AWKWARD = 'tab\there, line\nbreak, back\\slash, quote\' " and été ✓';

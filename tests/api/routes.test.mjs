@@ -38,6 +38,15 @@ const CONTRACT_ROUTES = [
   'GET /log/proof/inclusion',
   'GET /log/proof/consistency',
   'GET /log/entries',
+  'GET /open311/v2/discovery.{format}',
+  'GET /open311/v2/services.{format}',
+  'GET /open311/v2/services/{code}.{format}',
+  'GET /open311/v2/requests.{format}',
+  'POST /open311/v2/requests.{format}',
+  'GET /open311/v2/requests/{id}.{format}',
+  'GET /open311/v2/tokens/{token}.{format}',
+  'GET /open311/v2/servicerequestupdates.{format}',
+  'POST /open311/v2/servicerequestupdates.{format}',
 ];
 
 const METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'];
@@ -84,7 +93,8 @@ describe('routes', () => {
   it('the server serves every documented operation', async () => {
     for (const route of documentedRoutes()) {
       const [method, template] = route.split(' ');
-      const p = template.replace('{ref}', c.reference).replace('{code}', 'parking-permit');
+      const p = template.replace('{ref}', c.reference).replace('{code}', 'parking-permit')
+        .replace('{id}', c.reference).replace('{token}', 'probe').replace('{format}', 'xml');
       const headers = { 'x-tracking-secret': c.secret, cookie: admin };
       let body;
       const op = doc.paths[template][method.toLowerCase()];
