@@ -228,8 +228,8 @@ static enum MHD_Result send_response(http_server *srv, http_req *req, http_res *
     char *body = NULL;
     struct MHD_Response *r;
     if (res->static_body) {
-        /* MHD only reads a persistent buffer; the cast drops a const it keeps. */
-        r = MHD_create_response_from_buffer(res->static_len, (void *)(uintptr_t)res->static_body,
+        /* MHD only reads a persistent buffer, though its parameter is not const. */
+        r = MHD_create_response_from_buffer(res->static_len, (void *)res->static_body,
                                             MHD_RESPMEM_PERSISTENT);
     } else {
         body = buf_steal(&res->body, &len);
