@@ -39,10 +39,11 @@ if [ "$node_major" -lt 18 ]; then
     exit 1
 fi
 # The build embeds GOV.UK Frontend and Leaflet from node_modules/, so it is
-# brought up to date with the lock file first.
+# brought up to date with the lock file first. No package needs an install
+# script (the Sass compiler's optional file watcher would build one).
 if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
     step "npm ci"
-    npm ci --no-audit --no-fund
+    npm ci --ignore-scripts --no-audit --no-fund
 fi
 
 api_suite() {
