@@ -33,6 +33,12 @@ const CONTRACT_ROUTES = [
   'POST /track',
   'POST /track/message',
   'POST /track/feedback',
+  // update duties
+  'PATCH /api/v1/cases/{ref}',
+  'GET /api/v1/duties',
+  'GET /api/v1/compliance',
+  'GET /api/v1/calendar',
+  'PUT /api/v1/calendar',
 ];
 
 const METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'];
