@@ -44,6 +44,7 @@ static int read_text(const json_t *o, const char *key, size_t i, size_t max, con
                      duty_error *err)
 {
     json_t *v = json_object_get(o, key);
+    *out = NULL;
     set_field(err, i, key);
     if (!v || json_is_null(v))
         return fail(err, "%s is required", key);
@@ -75,9 +76,9 @@ static int parse_one(arena *a, const json_t *o, size_t i, const workflow *wf, du
             return fail(err, "unknown field%s%s", echo ? " " : "", echo ? key : "");
         }
     }
-    const char *code, *name, *stage;
+    const char *code = NULL, *name = NULL, *stage = NULL;
     bool present;
-    if (read_text(o, "code", i, DUTY_CODE_MAX, &code, err) != 0)
+    if (read_text(o, "code", i, DUTY_CODE_MAX, &code, err) != 0 || !code)
         return -1;
     if (!valid_code(code, DUTY_CODE_MAX))
         return fail(err,
@@ -85,7 +86,7 @@ static int parse_one(arena *a, const json_t *o, size_t i, const workflow *wf, du
                     "with a letter or digit",
                     DUTY_CODE_MAX);
     if (read_text(o, "name", i, DUTY_NAME_MAX, &name, err) != 0 ||
-        read_text(o, "stage", i, WF_CODE_MAX, &stage, err) != 0)
+        read_text(o, "stage", i, WF_CODE_MAX, &stage, err) != 0 || !name || !stage)
         return -1;
     const wf_stage *st = workflow_stage(wf, stage);
     if (!st)
