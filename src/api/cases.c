@@ -741,8 +741,13 @@ void cases_update(http_req *req, http_res *res)
     json_t *body = api_body_object(req, res, false);
     if (!body)
         return;
-    if (!api_only_fields(res, body, "", fields) || !load_case(req, res, ref, &c) ||
-        !(e = casework_service(req, res, c.service_id)))
+    if (!api_only_fields(res, body, "", fields))
+        goto out;
+    if (json_object_size(body) == 0) {
+        api_error(res, 400, "missing_field", NULL, "give enhanced, team or both");
+        goto out;
+    }
+    if (!load_case(req, res, ref, &c) || !(e = casework_service(req, res, c.service_id)))
         goto out;
     bool enhanced = c.enhanced, team_given;
     const char *team = c.team;

@@ -9,10 +9,11 @@
 // jumps by days.
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { startServer, expectError, addEvent } from './lib/server.mjs';
+import { BIN, startServer, expectError, addEvent } from './lib/server.mjs';
 
 const SERVICE = 'victim-updates';
 
@@ -219,6 +220,8 @@ describe('update duties', () => {
       400, 'invalid_field', 'enhanced');
     expectError(await s.req('PATCH', `/api/v1/cases/${refs.c}`, { auth: k.caseworker, json: { team: 'North CID' } }),
       400, 'invalid_field', 'team');
+    expectError(await s.req('PATCH', `/api/v1/cases/${refs.c}`, { auth: k.caseworker, json: {} }),
+      400, 'missing_field');
     expectError(await s.req('PATCH', `/api/v1/cases/${refs.c}`, { auth: k.caseworker, json: { priority: 1 } }),
       400, 'unknown_field', 'priority');
     expectError(await s.req('PATCH', `/api/v1/cases/${refs.c}`, { auth: k.analyst, json: { enhanced: false } }),
@@ -409,5 +412,30 @@ describe('update duties in Scotland and on an uploaded calendar', () => {
     await clock.set('2027-06-11T23:30:00Z');
     const ref = await openCase(s, k.caseworker);
     assert.equal((await duties(s, k.caseworker, ref)).acknowledge.due_at, '2027-06-17T22:59:59Z');
+  });
+});
+
+describe('the test clock', () => {
+  it('is refused unless the server listens on a loopback address', async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'opencase-clock-'));
+    try {
+      const file = path.join(dir, 'now');
+      await writeFile(file, '1800000000\n');
+      const child = spawn(BIN, ['--db', path.join(dir, 't.db'), '--listen', '0.0.0.0:0', 'serve'], {
+        env: { ...process.env, OPENCASE_TEST_CLOCK_FILE: file },
+        stdio: ['ignore', 'ignore', 'pipe'],
+      });
+      let stderr = '';
+      child.stderr.on('data', (d) => { stderr += d; });
+      // A server that started anyway is stopped, and the test fails.
+      const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
+      const [code, signal] = await new Promise((resolve) => child.on('exit', (c, sig) => resolve([c, sig])));
+      clearTimeout(timer);
+      assert.equal(signal, null, `the server kept serving on a test clock\n${stderr}`);
+      assert.equal(code, 1);
+      assert.match(stderr, /OPENCASE_TEST_CLOCK_FILE is for tests only/);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });
