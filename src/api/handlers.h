@@ -29,6 +29,13 @@ void cases_add_event(http_req *req, http_res *res);
 void cases_close(http_req *req, http_res *res);
 void cases_new_secret(http_req *req, http_res *res);
 void cases_accesses(http_req *req, http_res *res);
+void cases_update(http_req *req, http_res *res);
+
+/* duties.c */
+void calendar_get(http_req *req, http_res *res);
+void calendar_put(http_req *req, http_res *res);
+void duties_list(http_req *req, http_res *res);
+void compliance_get(http_req *req, http_res *res);
 
 /* track.c */
 void track_get(http_req *req, http_res *res);

@@ -20,6 +20,8 @@
 static const char *const case_filters[] = {"service", "stage", "opened_from", "opened_to", "q",
                                            "limit", "cursor", NULL};
 static const char *const asset_query[] = {"v", NULL};
+static const char *const duty_filters[] = {"status", "service", "team", "limit", "cursor", NULL};
+static const char *const compliance_filters[] = {"service", "from", "to", NULL};
 #define PAGE ROUTE_QUERY_ANY
 static const char *const inclusion_query[] = {"index", "size", NULL};
 static const char *const consistency_query[] = {"from", "to", NULL};
@@ -44,6 +46,12 @@ static const route routes[] = {
     {HTTP_POST, "/api/v1/cases/{ref}/close",        cases_close,         ACCESS_WRITER, NULL},
     {HTTP_POST, "/api/v1/cases/{ref}/secret",       cases_new_secret,    ACCESS_WRITER, NULL},
     {HTTP_GET,  "/api/v1/cases/{ref}/accesses",     cases_accesses,      ACCESS_STAFF,  NULL},
+    /* update duties */
+    {HTTP_PATCH, "/api/v1/cases/{ref}",             cases_update,        ACCESS_WRITER, NULL},
+    {HTTP_GET,  "/api/v1/duties",                   duties_list,         ACCESS_STAFF,  duty_filters},
+    {HTTP_GET,  "/api/v1/compliance",               compliance_get,      ACCESS_STAFF,  compliance_filters},
+    {HTTP_GET,  "/api/v1/calendar",                 calendar_get,        ACCESS_STAFF,  NULL},
+    {HTTP_PUT,  "/api/v1/calendar",                 calendar_put,        ACCESS_ADMIN,  NULL},
     {HTTP_GET,  "/api/v1/track/{ref}",              track_get,           ACCESS_PUBLIC, NULL},
     {HTTP_POST, "/api/v1/track/{ref}/messages",     track_message,       ACCESS_PUBLIC, NULL},
     {HTTP_POST, "/api/v1/track/{ref}/feedback",     track_feedback,      ACCESS_PUBLIC, NULL},

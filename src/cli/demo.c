@@ -23,6 +23,7 @@
 
 #include "domain/ref.h"
 #include "domain/open311.h"
+#include "domain/duty.h"
 #include "domain/workflow.h"
 #include "embedded.h"
 #include "util/token.h"
@@ -335,6 +336,7 @@ static int ensure_service(store *s, arena *a, demo_service *svc, const json_t *d
                           const json_t *wf_def, const char *where, FILE *out)
 {
     store_service row = {.org_id = svc->org->id, .code = svc->code};
+    const json_t *duties = json_object_get(def, "duties");
     double target;
     if (get_string(def, "name", where, &row.name) ||
         get_string(def, "description", where, &row.description) ||
@@ -352,7 +354,15 @@ static int ensure_service(store *s, arena *a, demo_service *svc, const json_t *d
         return bad(where, "cannot serialise the Open311 metadata");
     }
     row.open311_json = o311_text;
+    char *duties_text = duties ? json_dumps(duties, JSON_COMPACT) : NULL;
+    if (duties && !duties_text) {
+        free(wf_text);
+        free(o311_text);
+        return bad(where, "cannot serialise the duties");
+    }
+    row.duties_json = duties_text;
     store_rc rc = store_service_create(s, &row);
+    free(duties_text);
     free(wf_text);
     free(o311_text);
     svc->id = row.id;
@@ -400,6 +410,15 @@ static int load_service(store *s, arena *a, demo_data *d, demo_org *org, const j
         char w[260];
         field_name(w, sizeof(w), "%s.%s", where, err.field);
         return bad(w, err.message);
+    }
+    /* The demo's duties are checked as an administrator's would be. */
+    const json_t *duties = json_object_get(def, "duties");
+    duty_list list;
+    duty_error derr;
+    if (duties && duty_parse(a, duties, &svc->wf, &list, &derr) != 0) {
+        char w[260];
+        field_name(w, sizeof(w), "%s.%s", where, derr.field);
+        return bad(w, derr.message);
     }
     if (load_simulation(a, def, where, svc) || ensure_service(s, a, svc, def, wf_def, where, out))
         return -1;

@@ -239,16 +239,16 @@ store_rc store_case_import(store *s, const store_case_new *cases, const store_ev
 #define T STORE_COL_TEXT
 #define X STORE_COL_BLOB
 
-/* Every table of migrations 0001 to 0003; a table a later migration adds
+/* Every table of the migrations; a table a later migration adds
  * must be added here, or copies refuse to start. */
 const store_table store_tables[] = {
     {"settings", 2, {"key", "value"}, {T, X}, false, true},
     {"orgs", 4, {"id", "slug", "name", "created_at"}, {I, T, T, I}, true, false},
     {"services",
-     10,
+     11,
      {"id", "org_id", "code", "name", "description", "workflow_json", "target_days", "created_at",
-      "updated_at", "open311_json"},
-     {I, I, T, T, T, T, I, I, I, T},
+      "updated_at", "open311_json", "duties_json"},
+     {I, I, T, T, T, T, I, I, I, T, T},
      true,
      false},
     {"users",
@@ -271,10 +271,10 @@ const store_table store_tables[] = {
      true,
      false},
     {"cases",
-     12,
+     14,
      {"id", "org_id", "service_id", "reference", "stage", "summary", "secret_hash", "person_id",
-      "opened_at", "updated_at", "closed_at", "idempotency_key"},
-     {I, I, I, T, T, T, X, I, I, I, I, T},
+      "opened_at", "updated_at", "closed_at", "idempotency_key", "enhanced", "team"},
+     {I, I, I, T, T, T, X, I, I, I, I, T, B, T},
      true,
      false},
     {"events",
@@ -303,6 +303,20 @@ const store_table store_tables[] = {
       "attributes_json", "device_id", "account_id"},
      {I, T, T, T, T, T, T, T, T, T, T},
      false,
+     false},
+    /* update duties (0003) */
+    {"org_calendars",
+     4,
+     {"org_id", "calendar", "holidays", "updated_at"},
+     {I, T, T, I},
+     false,
+     false},
+    {"duty_instances",
+     12,
+     {"id", "case_id", "org_id", "service_id", "duty", "event_id", "triggered_at", "days", "due_at",
+      "met_at", "met_by", "met_event_id"},
+     {I, I, I, I, T, I, I, I, I, I, T, I},
+     true,
      false},
 };
 
@@ -674,4 +688,52 @@ store_rc store_open311_updates(store *s, arena *a, int64_t org_id, const char *s
                                size_t *n)
 {
     return s->ops->open311_updates(s->impl, a, org_id, service_ids_json, from, to, limit, out, n);
+}
+
+/* ---- update duties ---- */
+
+store_rc store_event_append_duties(store *s, int64_t case_id, store_event *ev, bool closes,
+                                   const store_access *access, const store_duty_new *duties,
+                                   size_t n)
+{
+    return s->ops->event_append_duties(s->impl, case_id, ev, closes, access, duties, n);
+}
+
+store_rc store_case_duties(store *s, arena *a, int64_t case_id, store_duty **out, size_t *n)
+{
+    return s->ops->case_duties(s->impl, a, case_id, out, n);
+}
+
+store_rc store_case_set_flags(store *s, int64_t case_id, bool enhanced, const char *team,
+                              const store_duty_retime *retimes, size_t n, int64_t at)
+{
+    return s->ops->case_set_flags(s->impl, case_id, enhanced, team, retimes, n, at);
+}
+
+store_rc store_duty_met_by_delivery(store *s, int64_t case_id, int64_t event_id, int64_t at)
+{
+    return s->ops->duty_met_by_delivery(s->impl, case_id, event_id, at);
+}
+
+store_rc store_duty_worklist(store *s, arena *a, const store_duty_filter *f, store_duty **out,
+                             size_t *n, bool *more)
+{
+    return s->ops->duty_worklist(s->impl, a, f, out, n, more);
+}
+
+store_rc store_duty_compliance(store *s, arena *a, int64_t org_id, const char *service_code,
+                               int64_t from, int64_t to, int64_t now, store_duty_count **out,
+                               size_t *n)
+{
+    return s->ops->duty_compliance(s->impl, a, org_id, service_code, from, to, now, out, n);
+}
+
+store_rc store_org_calendar_get(store *s, arena *a, int64_t org_id, store_calendar *out)
+{
+    return s->ops->org_calendar_get(s->impl, a, org_id, out);
+}
+
+store_rc store_org_calendar_set(store *s, const store_calendar *c)
+{
+    return s->ops->org_calendar_set(s->impl, c);
 }

@@ -70,6 +70,7 @@ typedef struct store_service {
     const char *name;
     const char *description;
     const char *workflow_json; /* validated by the domain before it is stored */
+    const char *duties_json;   /* the same; NULL is stored as no duties, "[]" */
     int target_days;           /* working days, end to end */
     int64_t created_at;
     int64_t updated_at;
@@ -80,7 +81,7 @@ typedef struct store_service {
 
 /* Creates a service (id, created_at, updated_at are set). */
 store_rc store_service_create(store *s, store_service *svc);
-/* Updates name, description, workflow and target of (org_id, code). */
+/* Updates name, description, workflow, duties and target of (org_id, code). */
 store_rc store_service_update(store *s, const store_service *svc);
 store_rc store_service_get(store *s, arena *a, int64_t org_id, const char *code,
                            store_service *out);
@@ -145,6 +146,8 @@ typedef struct store_case {
     int64_t opened_at;
     int64_t updated_at;
     int64_t closed_at; /* 0 while open */
+    bool enhanced;     /* the victim is entitled to the shorter duties */
+    const char *team;  /* the team working the case, or NULL */
     store_person person;
 } store_case;
 
@@ -225,6 +228,12 @@ typedef struct store_case_new {
     /* Written with a new case (not with an earlier one found by its key);
      * NULL: none. store_case_import ignores it. */
     const store_open311_request *open311;
+    bool enhanced;
+    const char *team; /* NULL: none */
+    /* Duties the initial stage triggers, opened with the "opened" event;
+     * ignored when the case existed, and by store_case_import. */
+    const struct store_duty_new *duties;
+    size_t n_duties;
 } store_case_new;
 
 store_rc store_case_create(store *s, arena *a, const store_case_new *in, store_case *out,
@@ -260,7 +269,8 @@ store_rc store_case_list(store *s, arena *a, const store_case_filter *f, store_c
 /* Appends an event to a case. When ev->type is "stage_change", the case moves
  * from ev->from_stage to ev->stage only if it is still at ev->from_stage
  * (STORE_CONFLICT otherwise), and `closes` sets closed_at = ev->created_at.
- * Sets ev->id. */
+ * A public stage change or public note meets, in the same transaction, every
+ * duty of the case still unmet (see store_event_append_duties). Sets ev->id. */
 store_rc store_event_append(store *s, int64_t case_id, store_event *ev, bool closes);
 /* The same, recording `access` (its case_id is ignored) in the event's
  * transaction: both are written or neither is. STORE_UNAVAILABLE when only
@@ -452,5 +462,119 @@ typedef struct store_open311_update {
 store_rc store_open311_updates(store *s, arena *a, int64_t org_id, const char *service_ids_json,
                                int64_t from, int64_t to, int limit, store_open311_update **out,
                                size_t *n);
+
+/* ---- update duties ---- */
+
+/* A duty instance to open: its code, the working days it allows and when it
+ * falls due, worked out by the domain (duty.h). */
+typedef struct store_duty_new {
+    const char *duty;
+    int days;
+    int64_t due_at;
+} store_duty_new;
+
+/* An instance of a service's duty on a case. */
+typedef struct store_duty {
+    int64_t id;
+    int64_t case_id;
+    const char *reference; /* the case's */
+    int64_t service_id;
+    const char *service_code; /* the case's service */
+    const char *team;         /* the case's team, or NULL */
+    bool enhanced;            /* the case's flag, as it is now */
+    const char *duty;
+    int64_t event_id; /* the move that triggered it */
+    int64_t triggered_at;
+    int days;
+    int64_t due_at;
+    int64_t met_at;       /* 0 while unmet */
+    const char *met_by;   /* "update" or "delivery"; NULL while unmet */
+    int64_t met_event_id; /* the update, or the event whose notification was delivered */
+} store_duty;
+
+/* store_event_append_access, opening duties[0..n) triggered by the event in
+ * its transaction (each with the event's id and time, and the case's
+ * organisation and service). Before they are opened, a public stage change
+ * or public note meets every unmet duty of the case, at ev->created_at, as
+ * met by "update": so the move that triggers a duty never meets it itself. */
+store_rc store_event_append_duties(store *s, int64_t case_id, store_event *ev, bool closes,
+                                   const store_access *access, const store_duty_new *duties,
+                                   size_t n);
+
+/* A case's duty instances, oldest first. */
+store_rc store_case_duties(store *s, arena *a, int64_t case_id, store_duty **out, size_t *n);
+
+/* A new due time for an unmet instance, after the case's flag changed. */
+typedef struct store_duty_retime {
+    int64_t id;
+    int days;
+    int64_t due_at;
+} store_duty_retime;
+
+/* Sets the case's enhanced flag and team (NULL: none) and, in the same
+ * transaction, re-times the instances of retimes[0..n) of this case that are
+ * still unmet. STORE_NOT_FOUND when there is no such case. */
+store_rc store_case_set_flags(store *s, int64_t case_id, bool enhanced, const char *team,
+                              const store_duty_retime *retimes, size_t n, int64_t at);
+
+/* A notification about event `event_id` of the case was delivered at `at`:
+ * meets, as by "delivery", every unmet duty of the case triggered by that
+ * event or an earlier one. Backends also offer this inside another write's
+ * transaction (duties_meet in store_sqlite.c and store_pg.c) for the outbox
+ * to call when it records a delivery. */
+store_rc store_duty_met_by_delivery(store *s, int64_t case_id, int64_t event_id, int64_t at);
+
+/* Which unmet duties a worklist shows, at `now`. */
+typedef enum {
+    STORE_DUTIES_OPEN,   /* every unmet duty */
+    STORE_DUTIES_DUE,    /* unmet, due time not passed */
+    STORE_DUTIES_MISSED, /* unmet, due time passed */
+} store_duty_which;
+
+typedef struct store_duty_filter {
+    int64_t org_id;           /* required */
+    const char *service_code; /* NULL: any */
+    const char *team;         /* NULL: any */
+    store_duty_which which;
+    int64_t now;
+    /* The cursor: only duties after (due_at, id) = (after_due_at, after_id)
+     * in the list's order; after_id == 0 is the first page. */
+    int64_t after_due_at;
+    int64_t after_id;
+    int limit; /* 1..200 */
+} store_duty_filter;
+
+/* Unmet duties, soonest due first (ties by id); *more when another page
+ * exists after the last row. */
+store_rc store_duty_worklist(store *s, arena *a, const store_duty_filter *f, store_duty **out,
+                             size_t *n, bool *more);
+
+/* Duties of one service that fell due in a window, by outcome. */
+typedef struct store_duty_count {
+    const char *service_code;
+    int64_t met;      /* met_at <= due_at */
+    int64_t met_late; /* met_at > due_at */
+    int64_t missed;   /* unmet */
+} store_duty_count;
+
+/* For each service of the organisation (or only `service_code` when not
+ * NULL) with duties due in [from, to) and before `now`, their counts; by
+ * service code. */
+store_rc store_duty_compliance(store *s, arena *a, int64_t org_id, const char *service_code,
+                               int64_t from, int64_t to, int64_t now, store_duty_count **out,
+                               size_t *n);
+
+/* An organisation's choice of bank-holiday calendar. */
+typedef struct store_calendar {
+    int64_t org_id;
+    const char *calendar; /* the name of one that ships, or "custom" */
+    const char *holidays; /* the text of a custom calendar; NULL otherwise */
+    int64_t updated_at;
+} store_calendar;
+
+/* STORE_NOT_FOUND when the organisation has not chosen one. */
+store_rc store_org_calendar_get(store *s, arena *a, int64_t org_id, store_calendar *out);
+/* Replaces the organisation's choice (updated_at is the caller's). */
+store_rc store_org_calendar_set(store *s, const store_calendar *c);
 
 #endif

@@ -143,6 +143,21 @@ typedef struct store_ops {
     store_rc (*log_checkpoint_put)(void *impl, uint64_t size, const char *note, int64_t at);
     store_rc (*log_checkpoint_get)(void *impl, arena *a, uint64_t at_most, uint64_t *size,
                                    const char **note);
+    /* Update duties. */
+    store_rc (*event_append_duties)(void *impl, int64_t case_id, store_event *ev, bool closes,
+                                    const store_access *access, const store_duty_new *duties,
+                                    size_t n);
+    store_rc (*case_duties)(void *impl, arena *a, int64_t case_id, store_duty **out, size_t *n);
+    store_rc (*case_set_flags)(void *impl, int64_t case_id, bool enhanced, const char *team,
+                               const store_duty_retime *retimes, size_t n, int64_t at);
+    store_rc (*duty_met_by_delivery)(void *impl, int64_t case_id, int64_t event_id, int64_t at);
+    store_rc (*duty_worklist)(void *impl, arena *a, const store_duty_filter *f, store_duty **out,
+                              size_t *n, bool *more);
+    store_rc (*duty_compliance)(void *impl, arena *a, int64_t org_id, const char *service_code,
+                                int64_t from, int64_t to, int64_t now, store_duty_count **out,
+                                size_t *n);
+    store_rc (*org_calendar_get)(void *impl, arena *a, int64_t org_id, store_calendar *out);
+    store_rc (*org_calendar_set)(void *impl, const store_calendar *c);
 } store_ops;
 
 /* ---- appending to the public log, inside a backend's transaction ----

@@ -108,6 +108,16 @@ enum {
     ST_OPEN311_BY_REF,
     ST_OPEN311_BY_TOKEN,
     ST_OPEN311_UPDATES,
+    /* update duties */
+    ST_DUTY_INSERT,
+    ST_DUTY_MEET,
+    ST_DUTY_OF_CASE,
+    ST_DUTY_RETIME,
+    ST_CASE_SET_FLAGS,
+    ST_DUTY_WORKLIST,
+    ST_DUTY_COMPLIANCE,
+    ST_CALENDAR_GET,
+    ST_CALENDAR_SET,
     ST_FIXED_COUNT
 };
 
@@ -125,15 +135,23 @@ enum {
 
 #define SERVICE_COLUMNS                                                                            \
     "id, org_id, code, name, description, workflow_json, target_days, created_at, updated_at,"     \
-    " open311_json"
+    " open311_json, duties_json"
 
 /* The columns read_case() expects, cases first, then the service code and
  * the person. */
 #define CASE_SELECT                                                                                \
     "SELECT c.id, c.org_id, c.service_id, s.code, c.reference, c.stage, c.summary,"                \
     " c.secret_hash, c.opened_at, c.updated_at, c.closed_at, p.id, p.name, p.email, p.phone,"      \
-    " p.address, p.postcode FROM cases c JOIN services s ON s.id = c.service_id"                   \
+    " p.address, p.postcode, c.enhanced, c.team"                                                   \
+    " FROM cases c JOIN services s ON s.id = c.service_id"                                         \
     " LEFT JOIN persons p ON p.id = c.person_id "
+
+/* The columns read_duty() expects. */
+#define DUTY_SELECT                                                                                \
+    "SELECT d.id, d.case_id, c.reference, s.code, c.team, c.enhanced, d.duty, d.event_id,"         \
+    " d.triggered_at, d.days, d.due_at, d.met_at, d.met_by, d.met_event_id, d.service_id"          \
+    " FROM duty_instances d JOIN cases c ON c.id = d.case_id"                                      \
+    " JOIN services s ON s.id = c.service_id "
 
 #define EVENT_SELECT                                                                               \
     "SELECT id, case_id, type, from_stage, stage, body, rating, public, actor, created_at,"        \
@@ -169,10 +187,10 @@ static const char *const fixed_sql[ST_FIXED_COUNT] = {
     [ST_ORG_BY_SLUG] = "SELECT id, slug, name FROM orgs WHERE slug = $1",
     [ST_ORG_BY_ID] = "SELECT id, slug, name FROM orgs WHERE id = $1",
     [ST_SERVICE_INSERT] = "INSERT INTO services (org_id, code, name, description, workflow_json,"
-                          " target_days, created_at, updated_at, open311_json)"
-                          " VALUES ($1, $2, $3, $4, $5, $6, $7, $7, $8) RETURNING id",
+                          " target_days, created_at, updated_at, open311_json, duties_json)"
+                          " VALUES ($1, $2, $3, $4, $5, $6, $7, $7, $8, $9) RETURNING id",
     [ST_SERVICE_UPDATE] = "UPDATE services SET name = $3, description = $4, workflow_json = $5,"
-                          " target_days = $6, updated_at = $7, open311_json = $8"
+                          " target_days = $6, updated_at = $7, open311_json = $8, duties_json = $9"
                           " WHERE org_id = $1 AND code = $2",
     [ST_SERVICE_GET] = "SELECT " SERVICE_COLUMNS " FROM services WHERE org_id = $1 AND code = $2",
     [ST_SERVICE_BY_ID] = "SELECT " SERVICE_COLUMNS " FROM services WHERE id = $1",
@@ -196,9 +214,11 @@ static const char *const fixed_sql[ST_FIXED_COUNT] = {
     [ST_KEY_GET] = "SELECT org_id, id, role, label FROM api_keys WHERE key_hash = $1",
     [ST_PERSON_INSERT] = "INSERT INTO persons (name, email, phone, address, postcode)"
                          " VALUES ($1, $2, $3, $4, $5) RETURNING id",
-    [ST_CASE_INSERT] = "INSERT INTO cases (org_id, service_id, reference, stage, summary,"
-                       " secret_hash, person_id, opened_at, updated_at, closed_at, idempotency_key)"
-                       " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8, NULL, $9) RETURNING id",
+    [ST_CASE_INSERT] =
+        "INSERT INTO cases (org_id, service_id, reference, stage, summary,"
+        " secret_hash, person_id, opened_at, updated_at, closed_at, idempotency_key,"
+        " enhanced, team)"
+        " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8, NULL, $9, $10, $11) RETURNING id",
     [ST_CASE_BY_IDEMPOTENCY] = "SELECT id FROM cases WHERE org_id = $1 AND idempotency_key = $2",
     [ST_CASE_BY_ID] = CASE_SELECT "WHERE c.id = $1",
     [ST_CASE_BY_REF] = CASE_SELECT "WHERE c.reference = $1 AND ($2::bigint = 0 OR c.org_id = $2)",
@@ -289,6 +309,40 @@ static const char *const fixed_sql[ST_FIXED_COUNT] = {
         " AND e.created_at >= $2 AND e.created_at < $3 AND c.org_id = $1"
         " AND c.service_id IN (SELECT jsonb_array_elements_text($4::jsonb)::bigint)"
         " ORDER BY e.created_at, e.id LIMIT $5",
+    /* ---- update duties ---- */
+    /* The organisation and service come from the case, not the caller. */
+    [ST_DUTY_INSERT] = "INSERT INTO duty_instances (case_id, org_id, service_id, duty, event_id,"
+                       " triggered_at, days, due_at)"
+                       " SELECT id, org_id, service_id, $2::text, $3::bigint, $4::bigint,"
+                       " $5::integer, $6::bigint FROM cases WHERE id = $1",
+    [ST_DUTY_MEET] = "UPDATE duty_instances SET met_at = $3, met_by = $4, met_event_id = $5"
+                     " WHERE case_id = $1 AND met_at IS NULL AND event_id <= $2",
+    [ST_DUTY_OF_CASE] = DUTY_SELECT "WHERE d.case_id = $1 ORDER BY d.id",
+    [ST_DUTY_RETIME] = "UPDATE duty_instances SET days = $3, due_at = $4"
+                       " WHERE id = $1 AND case_id = $2 AND met_at IS NULL",
+    [ST_CASE_SET_FLAGS] = "UPDATE cases SET enhanced = $2, team = $3,"
+                          " updated_at = greatest(updated_at, $4) WHERE id = $1",
+    [ST_DUTY_WORKLIST] = DUTY_SELECT "WHERE d.org_id = $1 AND d.met_at IS NULL"
+                                     " AND (d.due_at, d.id) > ($2::bigint, $3::bigint)"
+                                     " AND ($4::text IS NULL OR s.code = $4)"
+                                     " AND ($5::text IS NULL OR c.team = $5)"
+                                     " AND ($6::integer <> 1 OR d.due_at >= $7::bigint)"
+                                     " AND ($6::integer <> 2 OR d.due_at < $7::bigint)"
+                                     " ORDER BY d.due_at, d.id LIMIT $8",
+    [ST_DUTY_COMPLIANCE] = "SELECT s.code,"
+                           " count(*) FILTER (WHERE d.met_at IS NOT NULL AND d.met_at <= d.due_at),"
+                           " count(*) FILTER (WHERE d.met_at IS NOT NULL AND d.met_at > d.due_at),"
+                           " count(*) FILTER (WHERE d.met_at IS NULL)"
+                           " FROM duty_instances d JOIN services s ON s.id = d.service_id"
+                           " WHERE d.org_id = $1 AND d.due_at >= $2 AND d.due_at < $3"
+                           " AND d.due_at < $4 AND ($5::text IS NULL OR s.code = $5)"
+                           " GROUP BY s.code ORDER BY s.code COLLATE \"C\"",
+    [ST_CALENDAR_GET] = "SELECT org_id, calendar, holidays, updated_at FROM org_calendars"
+                        " WHERE org_id = $1",
+    [ST_CALENDAR_SET] = "INSERT INTO org_calendars (org_id, calendar, holidays, updated_at)"
+                        " VALUES ($1, $2, $3, $4) ON CONFLICT (org_id) DO UPDATE SET"
+                        " calendar = excluded.calendar, holidays = excluded.holidays,"
+                        " updated_at = excluded.updated_at",
 };
 
 typedef struct pconn {
@@ -669,6 +723,7 @@ static void read_service(arena *a, const PGresult *res, int row, store_service *
     out->created_at = col_int(res, row, 7);
     out->updated_at = col_int(res, row, 8);
     out->open311_json = col_text(a, res, row, 9, oom);
+    out->duties_json = col_text(a, res, row, 10, oom);
 }
 
 /* Reads a row of CASE_SELECT. */
@@ -692,6 +747,8 @@ static void read_case(arena *a, const PGresult *res, int row, store_case *out, b
     out->person.phone = col_text(a, res, row, 14, oom);
     out->person.address = col_text(a, res, row, 15, oom);
     out->person.postcode = col_text(a, res, row, 16, oom);
+    out->enhanced = PQgetvalue(res, row, 17)[0] == 't';
+    out->team = col_text(a, res, row, 18, oom);
 }
 
 static void read_event(arena *a, const PGresult *res, int row, store_event *out, bool *oom)
@@ -1168,6 +1225,7 @@ static void bind_service(params *p, const service_write *w)
     p_int(p, svc->target_days);
     p_int(p, w->now);
     p_text(p, svc->open311_json);
+    p_text(p, svc->duties_json ? svc->duties_json : "[]");
 }
 
 static store_rc service_create_job(pconn *c, void *arg)
@@ -1451,6 +1509,11 @@ static store_rc pg_key_get(void *impl, arena *a, const unsigned char hash[32], s
 static store_rc log_event(pconn *c, int64_t case_id, const store_event *ev, int64_t event_id,
                           int64_t *logged);
 static store_rc log_access(pconn *c, int64_t case_id, const store_access *acc, int64_t access_id);
+/* Update duties, written in the transactions of the cases' events. */
+static store_rc duties_open(pconn *c, int64_t case_id, int64_t event_id, int64_t at,
+                            const store_duty_new *duties, size_t n);
+static store_rc duties_on_event(pconn *c, int64_t case_id, const store_event *ev, int64_t event_id,
+                                const store_duty_new *duties, size_t n);
 
 static bool has_person(const store_person *p)
 {
@@ -1589,6 +1652,8 @@ static store_rc insert_case(pconn *c, const store_case_new *in, int64_t person_i
     p_or_null(&p, person_id);
     p_int(&p, in->now);
     p_text(&p, in->idempotency_key);
+    p_bool(&p, in->enhanced);
+    p_text(&p, in->team);
     PGresult *res = exec_st(c, ST_CASE_INSERT, &p);
     store_rc rc = STORE_OK;
     if (PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1) {
@@ -1634,6 +1699,8 @@ static store_rc case_create_job(pconn *c, void *arg)
             rc = log_event(c, case_id, &opened, event_id, NULL);
         if (rc == STORE_OK && in->open311)
             rc = insert_open311(c, case_id, in->open311);
+        if (rc == STORE_OK && in->n_duties)
+            rc = duties_open(c, case_id, event_id, in->now, in->duties, in->n_duties);
     }
     if (rc != STORE_OK)
         return rc;
@@ -1784,6 +1851,8 @@ typedef struct event_write {
     bool stage_change;
     bool closes;
     const store_access *access;
+    const store_duty_new *duties;
+    size_t n_duties;
     int64_t id;
     int64_t log_index;
 } event_write;
@@ -1856,11 +1925,14 @@ static store_rc event_append_job(pconn *c, void *arg)
     rc = log_event(c, w->case_id, &row, w->id, &w->log_index);
     if (rc == STORE_OK && acc)
         rc = log_access(c, w->case_id, acc, access_id) == STORE_OK ? STORE_OK : STORE_UNAVAILABLE;
+    if (rc == STORE_OK)
+        rc = duties_on_event(c, w->case_id, ev, w->id, w->duties, w->n_duties);
     return rc;
 }
 
-static store_rc pg_event_append_access(void *impl, int64_t case_id, store_event *ev, bool closes,
-                                       const store_access *access)
+static store_rc pg_event_append_duties(void *impl, int64_t case_id, store_event *ev, bool closes,
+                                       const store_access *access, const store_duty_new *duties,
+                                       size_t n)
 {
     ev->id = 0;
     bool stage_change = ev->type && strcmp(ev->type, "stage_change") == 0;
@@ -1873,7 +1945,9 @@ static store_rc pg_event_append_access(void *impl, int64_t case_id, store_event 
                      .ev = ev,
                      .stage_change = stage_change,
                      .closes = closes,
-                     .access = access};
+                     .access = access,
+                     .duties = duties,
+                     .n_duties = n};
     store_rc rc = write_run(impl, event_append_job, &w, true);
     ev->log_index = -1;
     if (rc == STORE_OK) {
@@ -1881,6 +1955,12 @@ static store_rc pg_event_append_access(void *impl, int64_t case_id, store_event 
         ev->log_index = w.log_index;
     }
     return rc;
+}
+
+static store_rc pg_event_append_access(void *impl, int64_t case_id, store_event *ev, bool closes,
+                                       const store_access *access)
+{
+    return pg_event_append_duties(impl, case_id, ev, closes, access, NULL, 0);
 }
 
 static store_rc pg_event_append(void *impl, int64_t case_id, store_event *ev, bool closes)
@@ -3175,6 +3255,292 @@ static store_rc pg_open311_updates(void *impl, arena *a, int64_t org_id,
     return STORE_OK;
 }
 
+/* ---- update duties ---- */
+
+static void read_duty(arena *a, const PGresult *res, int row, store_duty *out, bool *oom)
+{
+    out->id = col_int(res, row, 0);
+    out->case_id = col_int(res, row, 1);
+    out->reference = col_text(a, res, row, 2, oom);
+    out->service_code = col_text(a, res, row, 3, oom);
+    out->team = col_text(a, res, row, 4, oom);
+    out->enhanced = PQgetvalue(res, row, 5)[0] == 't';
+    out->duty = col_text(a, res, row, 6, oom);
+    out->event_id = col_int(res, row, 7);
+    out->triggered_at = col_int(res, row, 8);
+    out->days = (int)col_int(res, row, 9);
+    out->due_at = col_int(res, row, 10);
+    out->met_at = col_int(res, row, 11);
+    out->met_by = col_text(a, res, row, 12, oom);
+    out->met_event_id = col_int(res, row, 13);
+    out->service_id = col_int(res, row, 14);
+}
+
+/* Opens duties[0..n) of the case, triggered by event_id at `at`;
+ * STORE_NOT_FOUND when there is no such case. */
+static store_rc duties_open(pconn *c, int64_t case_id, int64_t event_id, int64_t at,
+                            const store_duty_new *duties, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        params p = {0};
+        p_int(&p, case_id);
+        p_text(&p, duties[i].duty);
+        p_int(&p, event_id);
+        p_int(&p, at);
+        p_int(&p, duties[i].days);
+        p_int(&p, duties[i].due_at);
+        int changed = 0;
+        store_rc rc = exec_write(c, ST_DUTY_INSERT, &p, "open a duty", NULL, &changed);
+        if (rc != STORE_OK)
+            return rc;
+        if (changed != 1)
+            return STORE_NOT_FOUND;
+    }
+    return STORE_OK;
+}
+
+/* Meets, at `at` and by `by` ("update" or "delivery"), every unmet duty of
+ * the case triggered by event `upto` or an earlier one, naming `met_event`
+ * as what met them. It runs inside the caller's transaction, so that
+ * whatever meets a duty (the outbox recording a delivery, say) does it in
+ * its own write. */
+static store_rc duties_meet(pconn *c, int64_t case_id, int64_t upto, int64_t at, const char *by,
+                            int64_t met_event)
+{
+    params p = {0};
+    p_int(&p, case_id);
+    p_int(&p, upto);
+    p_int(&p, at);
+    p_text(&p, by);
+    p_int(&p, met_event);
+    return exec_write(c, ST_DUTY_MEET, &p, "meet duties", NULL, NULL);
+}
+
+/* What an event just written does to the case's duties: a public update
+ * meets those open before it, then the duties it triggers open. */
+static store_rc duties_on_event(pconn *c, int64_t case_id, const store_event *ev, int64_t event_id,
+                                const store_duty_new *duties, size_t n)
+{
+    bool update = ev->public_ && ev->type &&
+                  (strcmp(ev->type, "stage_change") == 0 || strcmp(ev->type, "public_note") == 0);
+    store_rc rc = STORE_OK;
+    if (update)
+        rc = duties_meet(c, case_id, event_id, ev->created_at, "update", event_id);
+    if (rc == STORE_OK && n)
+        rc = duties_open(c, case_id, event_id, ev->created_at, duties, n);
+    return rc;
+}
+
+/* Reads a DUTY_SELECT result into an arena array: at most `limit` rows when
+ * limit > 0, with *more set when another row followed. */
+static store_rc duty_rows(const PGresult *res, arena *a, size_t limit, store_duty **out, size_t *n,
+                          bool *more)
+{
+    size_t rows = (size_t)PQntuples(res);
+    if (limit && rows > limit) {
+        rows = limit;
+        if (more)
+            *more = true;
+    }
+    store_duty *arr = rows_alloc(a, (int)rows, sizeof(*arr));
+    if (!arr)
+        return out_of_memory("read duties");
+    bool oom = false;
+    for (size_t i = 0; i < rows && !oom; i++)
+        read_duty(a, res, (int)i, &arr[i], &oom);
+    if (oom)
+        return out_of_memory("read duties");
+    *out = arr;
+    *n = rows;
+    return STORE_OK;
+}
+
+/* Runs a read on a pooled connection; *res is the caller's to clear. */
+static store_rc pooled_read(pg_store *s, int id, const params *p, const char *what, PGresult **res)
+{
+    pconn *c = pool_take(s);
+    if (!c)
+        return STORE_UNAVAILABLE;
+    store_rc rc = exec_read(c, id, p, what, res);
+    pool_give(s, c);
+    return rc;
+}
+
+static store_rc pg_case_duties(void *impl, arena *a, int64_t case_id, store_duty **out, size_t *n)
+{
+    *out = NULL;
+    *n = 0;
+    params p = {0};
+    p_int(&p, case_id);
+    PGresult *res = NULL;
+    store_rc rc = pooled_read(impl, ST_DUTY_OF_CASE, &p, "read duties", &res);
+    if (rc == STORE_OK)
+        rc = duty_rows(res, a, 0, out, n, NULL);
+    PQclear(res);
+    return rc;
+}
+
+typedef struct flags_write {
+    int64_t case_id;
+    bool enhanced;
+    const char *team;
+    const store_duty_retime *retimes;
+    size_t n;
+    int64_t at;
+} flags_write;
+
+static store_rc set_flags_job(pconn *c, void *arg)
+{
+    flags_write *w = arg;
+    params p = {0};
+    p_int(&p, w->case_id);
+    p_bool(&p, w->enhanced);
+    p_text(&p, w->team);
+    p_int(&p, w->at);
+    int changed = 0;
+    store_rc rc = exec_write(c, ST_CASE_SET_FLAGS, &p, "change a case's flags", NULL, &changed);
+    if (rc == STORE_OK && changed == 0)
+        rc = STORE_NOT_FOUND;
+    for (size_t i = 0; i < w->n && rc == STORE_OK; i++) {
+        params q = {0};
+        p_int(&q, w->retimes[i].id);
+        p_int(&q, w->case_id);
+        p_int(&q, w->retimes[i].days);
+        p_int(&q, w->retimes[i].due_at);
+        rc = exec_write(c, ST_DUTY_RETIME, &q, "re-time a duty", NULL, NULL);
+    }
+    return rc;
+}
+
+static store_rc pg_case_set_flags(void *impl, int64_t case_id, bool enhanced, const char *team,
+                                  const store_duty_retime *retimes, size_t n, int64_t at)
+{
+    flags_write w = {.case_id = case_id,
+                     .enhanced = enhanced,
+                     .team = team,
+                     .retimes = retimes,
+                     .n = n,
+                     .at = at};
+    return write_run(impl, set_flags_job, &w, true);
+}
+
+typedef struct delivery_write {
+    int64_t case_id;
+    int64_t event_id;
+    int64_t at;
+} delivery_write;
+
+static store_rc met_by_delivery_job(pconn *c, void *arg)
+{
+    delivery_write *w = arg;
+    return duties_meet(c, w->case_id, w->event_id, w->at, "delivery", w->event_id);
+}
+
+static store_rc pg_duty_met_by_delivery(void *impl, int64_t case_id, int64_t event_id, int64_t at)
+{
+    delivery_write w = {.case_id = case_id, .event_id = event_id, .at = at};
+    return write_run(impl, met_by_delivery_job, &w, false);
+}
+
+static store_rc pg_duty_worklist(void *impl, arena *a, const store_duty_filter *f, store_duty **out,
+                                 size_t *n, bool *more)
+{
+    *out = NULL;
+    *n = 0;
+    *more = false;
+    int limit = f->limit < 1 ? 1 : f->limit > LIST_MAX ? LIST_MAX : f->limit;
+    bool first = f->after_id <= 0;
+    params p = {0};
+    p_int(&p, f->org_id);
+    p_int(&p, first ? INT64_MIN : f->after_due_at);
+    p_int(&p, first ? 0 : f->after_id);
+    p_text(&p, f->service_code);
+    p_text(&p, f->team);
+    p_int(&p, (int64_t)f->which);
+    p_int(&p, f->now);
+    p_int(&p, limit + 1);
+    PGresult *res = NULL;
+    store_rc rc = pooled_read(impl, ST_DUTY_WORKLIST, &p, "list duties", &res);
+    if (rc == STORE_OK)
+        rc = duty_rows(res, a, (size_t)limit, out, n, more);
+    PQclear(res);
+    if (rc != STORE_OK)
+        *more = false;
+    return rc;
+}
+
+static store_rc pg_duty_compliance(void *impl, arena *a, int64_t org_id, const char *service_code,
+                                   int64_t from, int64_t to, int64_t now, store_duty_count **out,
+                                   size_t *n)
+{
+    *out = NULL;
+    *n = 0;
+    params p = {0};
+    p_int(&p, org_id);
+    p_int(&p, from);
+    p_int(&p, to);
+    p_int(&p, now);
+    p_text(&p, service_code);
+    PGresult *res = NULL;
+    store_rc rc = pooled_read(impl, ST_DUTY_COMPLIANCE, &p, "count duties", &res);
+    if (rc != STORE_OK)
+        return rc;
+    int rows = PQntuples(res);
+    store_duty_count *arr = rows_alloc(a, rows, sizeof(*arr));
+    bool oom = !arr;
+    for (int i = 0; i < rows && !oom; i++) {
+        arr[i].service_code = col_text(a, res, i, 0, &oom);
+        arr[i].met = col_int(res, i, 1);
+        arr[i].met_late = col_int(res, i, 2);
+        arr[i].missed = col_int(res, i, 3);
+    }
+    PQclear(res);
+    if (oom)
+        return out_of_memory("count duties");
+    *out = arr;
+    *n = (size_t)rows;
+    return STORE_OK;
+}
+
+static store_rc pg_org_calendar_get(void *impl, arena *a, int64_t org_id, store_calendar *out)
+{
+    memset(out, 0, sizeof(*out));
+    params p = {0};
+    p_int(&p, org_id);
+    PGresult *res = NULL;
+    store_rc rc = read_one(impl, ST_CALENDAR_GET, &p, "read a calendar", &res);
+    if (rc != STORE_OK)
+        return rc;
+    bool oom = false;
+    out->org_id = col_int(res, 0, 0);
+    out->calendar = col_text(a, res, 0, 1, &oom);
+    out->holidays = col_text(a, res, 0, 2, &oom);
+    out->updated_at = col_int(res, 0, 3);
+    PQclear(res);
+    if (oom) {
+        memset(out, 0, sizeof(*out));
+        return out_of_memory("read a calendar");
+    }
+    return STORE_OK;
+}
+
+static store_rc calendar_set_job(pconn *c, void *arg)
+{
+    const store_calendar *cal = arg;
+    params p = {0};
+    p_int(&p, cal->org_id);
+    p_text(&p, cal->calendar);
+    p_text(&p, cal->holidays);
+    p_int(&p, cal->updated_at);
+    return exec_write(c, ST_CALENDAR_SET, &p, "set a calendar", NULL, NULL);
+}
+
+static store_rc pg_org_calendar_set(void *impl, const store_calendar *c)
+{
+    store_calendar w = *c;
+    return write_run(impl, calendar_set_job, &w, false);
+}
+
 const store_ops store_pg_ops = {
     .open = pg_open,
     .close = pg_close,
@@ -3225,4 +3591,12 @@ const store_ops store_pg_ops = {
     .log_import = pg_log_import,
     .log_checkpoint_put = pg_log_checkpoint_put,
     .log_checkpoint_get = pg_log_checkpoint_get,
+    .event_append_duties = pg_event_append_duties,
+    .case_duties = pg_case_duties,
+    .case_set_flags = pg_case_set_flags,
+    .duty_met_by_delivery = pg_duty_met_by_delivery,
+    .duty_worklist = pg_duty_worklist,
+    .duty_compliance = pg_duty_compliance,
+    .org_calendar_get = pg_org_calendar_get,
+    .org_calendar_set = pg_org_calendar_set,
 };

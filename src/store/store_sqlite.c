@@ -116,6 +116,16 @@ enum {
     ST_OPEN311_BY_REF,
     ST_OPEN311_BY_TOKEN,
     ST_OPEN311_UPDATES,
+    /* update duties */
+    ST_DUTY_INSERT,
+    ST_DUTY_MEET,
+    ST_DUTY_OF_CASE,
+    ST_DUTY_RETIME,
+    ST_CASE_SET_FLAGS,
+    ST_DUTY_WORKLIST,
+    ST_DUTY_COMPLIANCE,
+    ST_CALENDAR_GET,
+    ST_CALENDAR_SET,
     ST_FIXED_COUNT
 };
 
@@ -133,7 +143,7 @@ enum {
 
 #define SERVICE_COLUMNS                                                                            \
     "id, org_id, code, name, description, workflow_json, target_days, created_at, updated_at,"     \
-    " open311_json"
+    " open311_json, duties_json"
 
 /* The columns read_case() expects, cases first, then the service code and
  * the person. CROSS JOIN keeps cases as the outer loop so that its indexes
@@ -141,8 +151,16 @@ enum {
 #define CASE_SELECT                                                                                \
     "SELECT c.id, c.org_id, c.service_id, s.code, c.reference, c.stage, c.summary,"                \
     " c.secret_hash, c.opened_at, c.updated_at, c.closed_at, p.id, p.name, p.email, p.phone,"      \
-    " p.address, p.postcode FROM cases c CROSS JOIN services s ON s.id = c.service_id"             \
+    " p.address, p.postcode, c.enhanced, c.team"                                                   \
+    " FROM cases c CROSS JOIN services s ON s.id = c.service_id"                                   \
     " LEFT JOIN persons p ON p.id = c.person_id "
+
+/* The columns read_duty() expects. */
+#define DUTY_SELECT                                                                                \
+    "SELECT d.id, d.case_id, c.reference, s.code, c.team, c.enhanced, d.duty, d.event_id,"         \
+    " d.triggered_at, d.days, d.due_at, d.met_at, d.met_by, d.met_event_id, d.service_id"          \
+    " FROM duty_instances d CROSS JOIN cases c ON c.id = d.case_id"                                \
+    " CROSS JOIN services s ON s.id = c.service_id "
 
 #define EVENT_SELECT                                                                               \
     "SELECT id, case_id, type, from_stage, stage, body, rating, public, actor, created_at,"        \
@@ -168,10 +186,10 @@ static const char *const fixed_sql[ST_FIXED_COUNT] = {
     [ST_ORG_BY_SLUG] = "SELECT id, slug, name FROM orgs WHERE slug = ?1",
     [ST_ORG_BY_ID] = "SELECT id, slug, name FROM orgs WHERE id = ?1",
     [ST_SERVICE_INSERT] = "INSERT INTO services (org_id, code, name, description, workflow_json,"
-                          " target_days, created_at, updated_at, open311_json)"
-                          " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+                          " target_days, created_at, updated_at, open311_json, duties_json)"
+                          " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
     [ST_SERVICE_UPDATE] = "UPDATE services SET name = ?3, description = ?4, workflow_json = ?5,"
-                          " target_days = ?6, updated_at = ?7, open311_json = ?9"
+                          " target_days = ?6, updated_at = ?7, open311_json = ?9, duties_json = ?10"
                           " WHERE org_id = ?1 AND code = ?2",
     [ST_SERVICE_GET] = "SELECT " SERVICE_COLUMNS " FROM services WHERE org_id = ?1 AND code = ?2",
     [ST_SERVICE_BY_ID] = "SELECT " SERVICE_COLUMNS " FROM services WHERE id = ?1",
@@ -193,8 +211,9 @@ static const char *const fixed_sql[ST_FIXED_COUNT] = {
     [ST_PERSON_INSERT] = "INSERT INTO persons (name, email, phone, address, postcode)"
                          " VALUES (?1, ?2, ?3, ?4, ?5)",
     [ST_CASE_INSERT] = "INSERT INTO cases (org_id, service_id, reference, stage, summary,"
-                       " secret_hash, person_id, opened_at, updated_at, closed_at, idempotency_key)"
-                       " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+                       " secret_hash, person_id, opened_at, updated_at, closed_at, idempotency_key,"
+                       " enhanced, team)"
+                       " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
     [ST_CASE_BY_IDEMPOTENCY] = "SELECT id FROM cases WHERE org_id = ?1 AND idempotency_key = ?2",
     [ST_CASE_BY_ID] = CASE_SELECT "WHERE c.id = ?1",
     [ST_CASE_BY_REF] = CASE_SELECT "WHERE c.reference = ?1 AND (?2 = 0 OR c.org_id = ?2)",
@@ -266,6 +285,41 @@ static const char *const fixed_sql[ST_FIXED_COUNT] = {
         " AND e.created_at >= ?2 AND e.created_at < ?3 AND c.org_id = ?1"
         " AND c.service_id IN (SELECT value FROM json_each(?4))"
         " ORDER BY e.created_at, e.id LIMIT ?5",
+    /* ---- update duties ---- */
+    /* The organisation and service come from the case, not the caller. */
+    [ST_DUTY_INSERT] =
+        "INSERT INTO duty_instances (case_id, org_id, service_id, duty, event_id,"
+        " triggered_at, days, due_at)"
+        " SELECT id, org_id, service_id, ?2, ?3, ?4, ?5, ?6 FROM cases WHERE id = ?1",
+    [ST_DUTY_MEET] = "UPDATE duty_instances SET met_at = ?3, met_by = ?4, met_event_id = ?5"
+                     " WHERE case_id = ?1 AND met_at IS NULL AND event_id <= ?2",
+    [ST_DUTY_OF_CASE] = DUTY_SELECT "WHERE d.case_id = ?1 ORDER BY d.id",
+    [ST_DUTY_RETIME] = "UPDATE duty_instances SET days = ?3, due_at = ?4"
+                       " WHERE id = ?1 AND case_id = ?2 AND met_at IS NULL",
+    [ST_CASE_SET_FLAGS] = "UPDATE cases SET enhanced = ?2, team = ?3,"
+                          " updated_at = max(updated_at, ?4) WHERE id = ?1",
+    /* CROSS JOIN keeps the open-duty index as the outer loop, already in
+     * the list's order. */
+    [ST_DUTY_WORKLIST] = DUTY_SELECT "WHERE d.org_id = ?1 AND d.met_at IS NULL"
+                                     " AND (d.due_at, d.id) > (?2, ?3)"
+                                     " AND (?4 IS NULL OR s.code = ?4)"
+                                     " AND (?5 IS NULL OR c.team = ?5)"
+                                     " AND (?6 <> 1 OR d.due_at >= ?7)"
+                                     " AND (?6 <> 2 OR d.due_at < ?7)"
+                                     " ORDER BY d.due_at, d.id LIMIT ?8",
+    [ST_DUTY_COMPLIANCE] = "SELECT s.code, sum(d.met_at IS NOT NULL AND d.met_at <= d.due_at),"
+                           " sum(d.met_at IS NOT NULL AND d.met_at > d.due_at),"
+                           " sum(d.met_at IS NULL)"
+                           " FROM duty_instances d CROSS JOIN services s ON s.id = d.service_id"
+                           " WHERE d.org_id = ?1 AND d.due_at >= ?2 AND d.due_at < ?3"
+                           " AND d.due_at < ?4 AND (?5 IS NULL OR s.code = ?5)"
+                           " GROUP BY s.code ORDER BY s.code",
+    [ST_CALENDAR_GET] = "SELECT org_id, calendar, holidays, updated_at FROM org_calendars"
+                        " WHERE org_id = ?1",
+    [ST_CALENDAR_SET] = "INSERT INTO org_calendars (org_id, calendar, holidays, updated_at)"
+                        " VALUES (?1, ?2, ?3, ?4) ON CONFLICT (org_id) DO UPDATE SET"
+                        " calendar = excluded.calendar, holidays = excluded.holidays,"
+                        " updated_at = excluded.updated_at",
 };
 
 typedef struct conn {
@@ -489,6 +543,7 @@ static void read_service(arena *a, sqlite3_stmt *st, store_service *out, bool *o
     out->created_at = sqlite3_column_int64(st, 7);
     out->updated_at = sqlite3_column_int64(st, 8);
     out->open311_json = col_text(a, st, 9, oom);
+    out->duties_json = col_text(a, st, 10, oom);
 }
 
 /* Reads a row of CASE_SELECT. */
@@ -513,6 +568,8 @@ static void read_case(arena *a, sqlite3_stmt *st, store_case *out, bool *oom)
     out->person.phone = col_text(a, st, 14, oom);
     out->person.address = col_text(a, st, 15, oom);
     out->person.postcode = col_text(a, st, 16, oom);
+    out->enhanced = sqlite3_column_int(st, 17) != 0;
+    out->team = col_text(a, st, 18, oom);
 }
 
 static void read_event(arena *a, sqlite3_stmt *st, store_event *out, bool *oom)
@@ -1265,7 +1322,8 @@ static int bind_service(sqlite3_stmt *st, const service_write *w)
     return sqlite3_bind_int64(st, 1, svc->org_id) || bind_text(st, 2, svc->code) ||
            bind_text(st, 3, svc->name) || bind_text(st, 4, svc->description) ||
            bind_text(st, 5, svc->workflow_json) || sqlite3_bind_int(st, 6, svc->target_days) ||
-           sqlite3_bind_int64(st, 7, w->now) || bind_text(st, 9, svc->open311_json);
+           sqlite3_bind_int64(st, 7, w->now) || bind_text(st, 9, svc->open311_json) ||
+           bind_text(st, 10, svc->duties_json ? svc->duties_json : "[]");
 }
 
 static store_rc service_create_job(conn *c, void *arg)
@@ -1592,6 +1650,11 @@ static store_rc sqlite_key_get(void *impl, arena *a, const unsigned char hash[32
 static store_rc log_event(conn *c, int64_t case_id, const store_event *ev, int64_t event_id,
                           int64_t *logged);
 static store_rc log_access(conn *c, int64_t case_id, const store_access *acc, int64_t access_id);
+/* Update duties, written in the transactions of the cases' events. */
+static store_rc duties_open(conn *c, int64_t case_id, int64_t event_id, int64_t at,
+                            const store_duty_new *duties, size_t n);
+static store_rc duties_on_event(conn *c, int64_t case_id, const store_event *ev, int64_t event_id,
+                                const store_duty_new *duties, size_t n);
 
 /* Inserts the person, if any field is given; *person_id is 0 otherwise. */
 static int insert_person(conn *c, const store_person *p, int64_t *person_id)
@@ -1626,7 +1689,8 @@ static int insert_case(conn *c, const store_case_new *in, int64_t person_id, int
         bind_text(st, 5, in->summary) || bind_hash(st, 6, in->secret_hash) ||
         bind_or_null(st, 7, person_id) || sqlite3_bind_int64(st, 8, in->now) ||
         sqlite3_bind_int64(st, 9, updated_at) || bind_or_null(st, 10, closed_at) ||
-        bind_text(st, 11, in->idempotency_key))
+        bind_text(st, 11, in->idempotency_key) || sqlite3_bind_int(st, 12, in->enhanced ? 1 : 0) ||
+        bind_text(st, 13, in->team))
         r = bind_error(c);
     if (r == SQLITE_OK && (r = sqlite3_step(st)) == SQLITE_DONE) {
         r = SQLITE_OK;
@@ -1790,6 +1854,11 @@ static store_rc case_create_job(conn *c, void *arg)
             store_rc logged = log_event(c, case_id, &opened, event_id, NULL);
             if (logged != STORE_OK)
                 return logged;
+        }
+        if (r == SQLITE_OK && in->n_duties) {
+            store_rc drc = duties_open(c, case_id, event_id, in->now, in->duties, in->n_duties);
+            if (drc != STORE_OK)
+                return drc;
         }
     }
     if (r != SQLITE_OK)
@@ -2011,6 +2080,8 @@ typedef struct event_write {
     bool stage_change;
     bool closes;
     const store_access *access;
+    const store_duty_new *duties;
+    size_t n_duties;
     int64_t id;
     int64_t log_index;
 } event_write;
@@ -2031,13 +2102,16 @@ static store_rc event_append_job(conn *c, void *arg)
     if (r != SQLITE_OK)
         return fail(c, r, "append an event");
     rc = log_event(c, w->case_id, &row, w->id, &w->log_index);
+    if (rc == STORE_OK)
+        rc = duties_on_event(c, w->case_id, w->ev, w->id, w->duties, w->n_duties);
     if (rc != STORE_OK)
         return rc;
     return w->access ? insert_access(c, w->case_id, w->access, NULL) : STORE_OK;
 }
 
-static store_rc sqlite_event_append_access(void *impl, int64_t case_id, store_event *ev,
-                                           bool closes, const store_access *access)
+static store_rc sqlite_event_append_duties(void *impl, int64_t case_id, store_event *ev,
+                                           bool closes, const store_access *access,
+                                           const store_duty_new *duties, size_t n)
 {
     sq_store *s = impl;
     ev->id = 0;
@@ -2051,7 +2125,9 @@ static store_rc sqlite_event_append_access(void *impl, int64_t case_id, store_ev
                      .ev = ev,
                      .stage_change = stage_change,
                      .closes = closes,
-                     .access = access};
+                     .access = access,
+                     .duties = duties,
+                     .n_duties = n};
     store_rc rc = write_run(s, event_append_job, &w);
     ev->log_index = -1;
     if (rc == STORE_OK) {
@@ -2059,6 +2135,12 @@ static store_rc sqlite_event_append_access(void *impl, int64_t case_id, store_ev
         ev->log_index = w.log_index;
     }
     return rc;
+}
+
+static store_rc sqlite_event_append_access(void *impl, int64_t case_id, store_event *ev,
+                                           bool closes, const store_access *access)
+{
+    return sqlite_event_append_duties(impl, case_id, ev, closes, access, NULL, 0);
 }
 
 static store_rc sqlite_event_append(void *impl, int64_t case_id, store_event *ev, bool closes)
@@ -3031,6 +3113,325 @@ out:
     return rc;
 }
 
+/* ---- update duties ---- */
+
+static void read_duty(arena *a, sqlite3_stmt *st, store_duty *out, bool *oom)
+{
+    out->id = sqlite3_column_int64(st, 0);
+    out->case_id = sqlite3_column_int64(st, 1);
+    out->reference = col_text(a, st, 2, oom);
+    out->service_code = col_text(a, st, 3, oom);
+    out->team = col_text(a, st, 4, oom);
+    out->enhanced = sqlite3_column_int(st, 5) != 0;
+    out->duty = col_text(a, st, 6, oom);
+    out->event_id = sqlite3_column_int64(st, 7);
+    out->triggered_at = sqlite3_column_int64(st, 8);
+    out->days = sqlite3_column_int(st, 9);
+    out->due_at = sqlite3_column_int64(st, 10);
+    out->met_at = sqlite3_column_int64(st, 11);
+    out->met_by = col_text(a, st, 12, oom);
+    out->met_event_id = sqlite3_column_int64(st, 13);
+    out->service_id = sqlite3_column_int64(st, 14);
+}
+
+/* Opens duties[0..n) of the case, triggered by event_id at `at`;
+ * STORE_NOT_FOUND when there is no such case. */
+static store_rc duties_open(conn *c, int64_t case_id, int64_t event_id, int64_t at,
+                            const store_duty_new *duties, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        sqlite3_stmt *st = stmt(c, ST_DUTY_INSERT);
+        if (!st)
+            return STORE_ERROR;
+        int changes = 0;
+        int bound = sqlite3_bind_int64(st, 1, case_id) || bind_text(st, 2, duties[i].duty) ||
+                    sqlite3_bind_int64(st, 3, event_id) || sqlite3_bind_int64(st, 4, at) ||
+                    sqlite3_bind_int(st, 5, duties[i].days) ||
+                    sqlite3_bind_int64(st, 6, duties[i].due_at);
+        store_rc rc = write_step(c, st, bound, "open a duty", NULL, &changes);
+        if (rc != STORE_OK)
+            return rc;
+        if (changes != 1)
+            return STORE_NOT_FOUND;
+    }
+    return STORE_OK;
+}
+
+/* Meets, at `at` and by `by` ("update" or "delivery"), every unmet duty of
+ * the case triggered by event `upto` or an earlier one, naming `met_event`
+ * as what met them. It runs inside the caller's write, so that whatever
+ * meets a duty (the outbox recording a delivery, say) does it in its own
+ * transaction. */
+static store_rc duties_meet(conn *c, int64_t case_id, int64_t upto, int64_t at, const char *by,
+                            int64_t met_event)
+{
+    sqlite3_stmt *st = stmt(c, ST_DUTY_MEET);
+    if (!st)
+        return STORE_ERROR;
+    int bound = sqlite3_bind_int64(st, 1, case_id) || sqlite3_bind_int64(st, 2, upto) ||
+                sqlite3_bind_int64(st, 3, at) || bind_text(st, 4, by) ||
+                sqlite3_bind_int64(st, 5, met_event);
+    return write_step(c, st, bound, "meet duties", NULL, NULL);
+}
+
+/* What an event just written does to the case's duties: a public update
+ * meets those open before it, then the duties it triggers open. */
+static store_rc duties_on_event(conn *c, int64_t case_id, const store_event *ev, int64_t event_id,
+                                const store_duty_new *duties, size_t n)
+{
+    bool update = ev->public_ && ev->type &&
+                  (strcmp(ev->type, "stage_change") == 0 || strcmp(ev->type, "public_note") == 0);
+    store_rc rc = STORE_OK;
+    if (update)
+        rc = duties_meet(c, case_id, event_id, ev->created_at, "update", event_id);
+    if (rc == STORE_OK && n)
+        rc = duties_open(c, case_id, event_id, ev->created_at, duties, n);
+    return rc;
+}
+
+/* Reads the rows of a DUTY_SELECT statement, bound by the caller, into an
+ * arena array; at most `limit` rows when limit > 0, with *more set when
+ * another row followed. */
+static store_rc duty_rows(conn *c, sqlite3_stmt *st, arena *a, size_t limit, store_duty **out,
+                          size_t *n, bool *more)
+{
+    store_duty *arr = NULL;
+    size_t cap = 0, count = 0;
+    bool oom = false;
+    int r;
+    while ((r = sqlite3_step(st)) == SQLITE_ROW) {
+        if (limit && count == limit) {
+            if (more)
+                *more = true;
+            r = SQLITE_DONE;
+            break;
+        }
+        if (!grow(a, (void **)&arr, &cap, count, sizeof(*arr))) {
+            oom = true;
+            break;
+        }
+        read_duty(a, st, &arr[count++], &oom);
+        if (oom)
+            break;
+    }
+    store_rc rc = oom                ? out_of_memory("read duties")
+                  : r != SQLITE_DONE ? fail(c, r, "read duties")
+                                     : STORE_OK;
+    if (rc == STORE_OK) {
+        *out = arr;
+        *n = count;
+    }
+    return rc;
+}
+
+static store_rc sqlite_case_duties(void *impl, arena *a, int64_t case_id, store_duty **out,
+                                   size_t *n)
+{
+    sq_store *s = impl;
+    *out = NULL;
+    *n = 0;
+    conn *c = pool_take(s);
+    store_rc rc = STORE_ERROR;
+    sqlite3_stmt *st = stmt(c, ST_DUTY_OF_CASE);
+    if (st) {
+        int r = sqlite3_bind_int64(st, 1, case_id);
+        rc = r == SQLITE_OK ? duty_rows(c, st, a, 0, out, n, NULL) : fail(c, r, "read duties");
+    }
+    stmt_done(st);
+    pool_give(s, c);
+    return rc;
+}
+
+typedef struct flags_write {
+    int64_t case_id;
+    bool enhanced;
+    const char *team;
+    const store_duty_retime *retimes;
+    size_t n;
+    int64_t at;
+} flags_write;
+
+static store_rc set_flags_job(conn *c, void *arg)
+{
+    flags_write *w = arg;
+    sqlite3_stmt *st = stmt(c, ST_CASE_SET_FLAGS);
+    if (!st)
+        return STORE_ERROR;
+    int changes = 0;
+    int bound = sqlite3_bind_int64(st, 1, w->case_id) ||
+                sqlite3_bind_int(st, 2, w->enhanced ? 1 : 0) || bind_text(st, 3, w->team) ||
+                sqlite3_bind_int64(st, 4, w->at);
+    store_rc rc = write_step(c, st, bound, "change a case's flags", NULL, &changes);
+    if (rc == STORE_OK && changes == 0)
+        rc = STORE_NOT_FOUND;
+    for (size_t i = 0; i < w->n && rc == STORE_OK; i++) {
+        st = stmt(c, ST_DUTY_RETIME);
+        if (!st)
+            return STORE_ERROR;
+        bound = sqlite3_bind_int64(st, 1, w->retimes[i].id) ||
+                sqlite3_bind_int64(st, 2, w->case_id) ||
+                sqlite3_bind_int(st, 3, w->retimes[i].days) ||
+                sqlite3_bind_int64(st, 4, w->retimes[i].due_at);
+        rc = write_step(c, st, bound, "re-time a duty", NULL, NULL);
+    }
+    return rc;
+}
+
+static store_rc sqlite_case_set_flags(void *impl, int64_t case_id, bool enhanced, const char *team,
+                                      const store_duty_retime *retimes, size_t n, int64_t at)
+{
+    flags_write w = {.case_id = case_id,
+                     .enhanced = enhanced,
+                     .team = team,
+                     .retimes = retimes,
+                     .n = n,
+                     .at = at};
+    return write_run(impl, set_flags_job, &w);
+}
+
+typedef struct delivery_write {
+    int64_t case_id;
+    int64_t event_id;
+    int64_t at;
+} delivery_write;
+
+static store_rc met_by_delivery_job(conn *c, void *arg)
+{
+    delivery_write *w = arg;
+    return duties_meet(c, w->case_id, w->event_id, w->at, "delivery", w->event_id);
+}
+
+static store_rc sqlite_duty_met_by_delivery(void *impl, int64_t case_id, int64_t event_id,
+                                            int64_t at)
+{
+    delivery_write w = {.case_id = case_id, .event_id = event_id, .at = at};
+    return write_run(impl, met_by_delivery_job, &w);
+}
+
+static store_rc sqlite_duty_worklist(void *impl, arena *a, const store_duty_filter *f,
+                                     store_duty **out, size_t *n, bool *more)
+{
+    sq_store *s = impl;
+    *out = NULL;
+    *n = 0;
+    *more = false;
+    int limit = f->limit < 1 ? 1 : f->limit > LIST_MAX ? LIST_MAX : f->limit;
+    conn *c = pool_take(s);
+    store_rc rc = STORE_ERROR;
+    sqlite3_stmt *st = stmt(c, ST_DUTY_WORKLIST);
+    if (st) {
+        bool first = f->after_id <= 0;
+        int r = SQLITE_OK;
+        if (sqlite3_bind_int64(st, 1, f->org_id) ||
+            sqlite3_bind_int64(st, 2, first ? INT64_MIN : f->after_due_at) ||
+            sqlite3_bind_int64(st, 3, first ? 0 : f->after_id) ||
+            bind_text(st, 4, f->service_code) || bind_text(st, 5, f->team) ||
+            sqlite3_bind_int(st, 6, (int)f->which) || sqlite3_bind_int64(st, 7, f->now) ||
+            sqlite3_bind_int(st, 8, limit + 1))
+            r = bind_error(c);
+        rc = r == SQLITE_OK ? duty_rows(c, st, a, (size_t)limit, out, n, more)
+                            : fail(c, r, "list duties");
+    }
+    stmt_done(st);
+    pool_give(s, c);
+    if (rc != STORE_OK)
+        *more = false;
+    return rc;
+}
+
+static store_rc sqlite_duty_compliance(void *impl, arena *a, int64_t org_id,
+                                       const char *service_code, int64_t from, int64_t to,
+                                       int64_t now, store_duty_count **out, size_t *n)
+{
+    sq_store *s = impl;
+    *out = NULL;
+    *n = 0;
+    store_duty_count *arr = NULL;
+    size_t cap = 0, count = 0;
+    conn *c = pool_take(s);
+    store_rc rc = STORE_ERROR;
+    sqlite3_stmt *st = stmt(c, ST_DUTY_COMPLIANCE);
+    if (!st)
+        goto out;
+    int r = SQLITE_OK;
+    if (sqlite3_bind_int64(st, 1, org_id) || sqlite3_bind_int64(st, 2, from) ||
+        sqlite3_bind_int64(st, 3, to) || sqlite3_bind_int64(st, 4, now) ||
+        bind_text(st, 5, service_code))
+        r = bind_error(c);
+    bool oom = false;
+    while (r == SQLITE_OK && (r = sqlite3_step(st)) == SQLITE_ROW) {
+        if (!grow(a, (void **)&arr, &cap, count, sizeof(*arr))) {
+            oom = true;
+            break;
+        }
+        store_duty_count *row = &arr[count++];
+        row->service_code = col_text(a, st, 0, &oom);
+        row->met = sqlite3_column_int64(st, 1);
+        row->met_late = sqlite3_column_int64(st, 2);
+        row->missed = sqlite3_column_int64(st, 3);
+        if (oom)
+            break;
+        r = SQLITE_OK;
+    }
+    rc = oom                ? out_of_memory("count duties")
+         : r != SQLITE_DONE ? fail(c, r, "count duties")
+                            : STORE_OK;
+out:
+    stmt_done(st);
+    pool_give(s, c);
+    if (rc == STORE_OK) {
+        *out = arr;
+        *n = count;
+    }
+    return rc;
+}
+
+static store_rc sqlite_org_calendar_get(void *impl, arena *a, int64_t org_id, store_calendar *out)
+{
+    sq_store *s = impl;
+    memset(out, 0, sizeof(*out));
+    conn *c = pool_take(s);
+    store_rc rc = STORE_ERROR;
+    sqlite3_stmt *st = stmt(c, ST_CALENDAR_GET);
+    if (st) {
+        int r = sqlite3_bind_int64(st, 1, org_id);
+        if (r == SQLITE_OK)
+            r = sqlite3_step(st);
+        if (r == SQLITE_ROW) {
+            bool oom = false;
+            out->org_id = sqlite3_column_int64(st, 0);
+            out->calendar = col_text(a, st, 1, &oom);
+            out->holidays = col_text(a, st, 2, &oom);
+            out->updated_at = sqlite3_column_int64(st, 3);
+            rc = oom ? out_of_memory("read a calendar") : STORE_OK;
+        } else {
+            rc = r == SQLITE_DONE ? STORE_NOT_FOUND : fail(c, r, "read a calendar");
+        }
+    }
+    stmt_done(st);
+    pool_give(s, c);
+    if (rc != STORE_OK)
+        memset(out, 0, sizeof(*out));
+    return rc;
+}
+
+static store_rc calendar_set_job(conn *c, void *arg)
+{
+    const store_calendar *cal = arg;
+    sqlite3_stmt *st = stmt(c, ST_CALENDAR_SET);
+    if (!st)
+        return STORE_ERROR;
+    int bound = sqlite3_bind_int64(st, 1, cal->org_id) || bind_text(st, 2, cal->calendar) ||
+                bind_text(st, 3, cal->holidays) || sqlite3_bind_int64(st, 4, cal->updated_at);
+    return write_step(c, st, bound, "set a calendar", NULL, NULL);
+}
+
+static store_rc sqlite_org_calendar_set(void *impl, const store_calendar *c)
+{
+    store_calendar w = *c;
+    return write_run(impl, calendar_set_job, &w);
+}
+
 const store_ops store_sqlite_ops = {
     .open = sqlite_open,
     .close = sqlite_close,
@@ -3080,4 +3481,12 @@ const store_ops store_sqlite_ops = {
     .log_import = sqlite_log_import,
     .log_checkpoint_put = sqlite_log_checkpoint_put,
     .log_checkpoint_get = sqlite_log_checkpoint_get,
+    .event_append_duties = sqlite_event_append_duties,
+    .case_duties = sqlite_case_duties,
+    .case_set_flags = sqlite_case_set_flags,
+    .duty_met_by_delivery = sqlite_duty_met_by_delivery,
+    .duty_worklist = sqlite_duty_worklist,
+    .duty_compliance = sqlite_duty_compliance,
+    .org_calendar_get = sqlite_org_calendar_get,
+    .org_calendar_set = sqlite_org_calendar_set,
 };

@@ -47,6 +47,12 @@ const CONTRACT_ROUTES = [
   'GET /open311/v2/tokens/{token}.{format}',
   'GET /open311/v2/servicerequestupdates.{format}',
   'POST /open311/v2/servicerequestupdates.{format}',
+  // update duties
+  'PATCH /api/v1/cases/{ref}',
+  'GET /api/v1/duties',
+  'GET /api/v1/compliance',
+  'GET /api/v1/calendar',
+  'PUT /api/v1/calendar',
 ];
 
 const METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'];
