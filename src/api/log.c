@@ -17,6 +17,7 @@
 #include "api/app.h"
 #include "api/handlers.h"
 #include "api/json.h"
+#include "domain/validate.h"
 #include "tlog/tile.h"
 
 #define FEED_DEFAULT 100
@@ -37,14 +38,7 @@ static bool query_u64(http_req *req, http_res *res, const char *name, bool requi
         return !required;
     }
     uint64_t n = 0;
-    size_t len = strlen(v);
-    bool ok = len > 0 && len <= 20 && (v[0] != '0' || len == 1);
-    for (size_t i = 0; ok && i < len; i++) {
-        unsigned d = (unsigned)(v[i] - '0');
-        ok = d <= 9 && n <= (UINT64_MAX - d) / 10;
-        n = n * 10 + d;
-    }
-    if (!ok || n < min || n > max) {
+    if (!parse_decimal(v, max, &n) || n < min) {
         api_error(res, 400, "invalid_parameter", name,
                   "%s must be a whole number from %llu to %llu", name, (unsigned long long)min,
                   (unsigned long long)max);
