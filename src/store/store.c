@@ -224,7 +224,7 @@ store_rc store_case_import(store *s, const store_case_new *cases, const store_ev
 #define T STORE_COL_TEXT
 #define X STORE_COL_BLOB
 
-/* Every table of migrations 0001 and 0002; a table a later migration adds
+/* Every table of migrations 0001 to 0003; a table a later migration adds
  * must be added here, or copies refuse to start. */
 const store_table store_tables[] = {
     {"settings", 2, {"key", "value"}, {T, X}, false, true},
@@ -274,6 +274,38 @@ const store_table store_tables[] = {
      {"id", "case_id", "case_org_id", "reader_org_id", "user_id", "key_id", "reader_name", "role",
       "action", "purpose", "at"},
      {I, I, I, I, I, I, T, T, T, T, I},
+     true,
+     false},
+    /* 0003: notifications. */
+    {"notify_prefs",
+     5,
+     {"person_id", "channels", "language", "frequency", "updated_at"},
+     {I, T, T, T, I},
+     false,
+     false},
+    {"notify_templates",
+     7,
+     {"id", "service_id", "kind", "language", "subject", "body", "updated_at"},
+     {I, I, T, T, T, T, I},
+     true,
+     false},
+    {"webhooks",
+     6,
+     {"id", "org_id", "url", "secret", "active", "created_at"},
+     {I, I, T, T, I, I},
+     true,
+     false},
+    {"notifications",
+     16,
+     {"id", "org_id", "case_id", "webhook_id", "kind", "channel", "recipient", "subject", "body",
+      "status", "attempts", "next_at", "lease_until", "created_at", "delivered_at", "last_error"},
+     {I, I, I, I, T, T, T, T, T, T, I, I, I, I, I, T},
+     true,
+     false},
+    {"notify_attempts",
+     5,
+     {"id", "notification_id", "at", "outcome", "reason"},
+     {I, I, I, T, T},
      true,
      false},
 };
@@ -454,4 +486,87 @@ store_rc store_checksum(store *s, store_table_sum *sums, char *err, size_t errle
         err[0] = '\0';
     memset(sums, 0, store_tables_count * sizeof(*sums));
     return read_all(s, NULL, NULL, sums, err, errlen);
+}
+
+/* ---- notifications ---- */
+
+store_rc store_prefs_get(store *s, arena *a, int64_t case_id, store_prefs *out)
+{
+    return s->ops->prefs_get(s->impl, a, case_id, out);
+}
+
+store_rc store_prefs_set(store *s, int64_t case_id, const store_prefs *p)
+{
+    return s->ops->prefs_set(s->impl, case_id, p);
+}
+
+store_rc store_template_set(store *s, const store_template *t)
+{
+    return s->ops->template_set(s->impl, t);
+}
+
+store_rc store_template_get(store *s, arena *a, int64_t service_id, const char *kind,
+                            const char *language, store_template *out)
+{
+    return s->ops->template_get(s->impl, a, service_id, kind, language, out);
+}
+
+store_rc store_template_list(store *s, arena *a, int64_t service_id, store_template **out,
+                             size_t *n)
+{
+    return s->ops->template_list(s->impl, a, service_id, out, n);
+}
+
+store_rc store_webhook_create(store *s, store_webhook *w)
+{
+    return s->ops->webhook_create(s->impl, w);
+}
+
+store_rc store_webhook_list(store *s, arena *a, int64_t org_id, store_webhook **out, size_t *n)
+{
+    return s->ops->webhook_list(s->impl, a, org_id, out, n);
+}
+
+store_rc store_webhook_remove(store *s, int64_t org_id, int64_t id)
+{
+    return s->ops->webhook_remove(s->impl, org_id, id);
+}
+
+store_rc store_notice_add(store *s, const store_notice *notices, size_t n)
+{
+    return s->ops->notice_add(s->impl, notices, n);
+}
+
+store_rc store_notice_claim(store *s, arena *a, const char *const *channels, int64_t now,
+                            int lease_s, int max, store_notice **out, size_t *n)
+{
+    return s->ops->notice_claim(s->impl, a, channels, now, lease_s, max, out, n);
+}
+
+store_rc store_notice_result(store *s, int64_t id, int attempt, store_outcome outcome,
+                             const char *reason, int64_t now, int64_t next_at)
+{
+    return s->ops->notice_result(s->impl, id, attempt, outcome, reason, now, next_at);
+}
+
+store_rc store_notice_list(store *s, arena *a, int64_t org_id, const char *status,
+                           int64_t before_id, int limit, store_notice **out, size_t *n)
+{
+    return s->ops->notice_list(s->impl, a, org_id, status, before_id, limit, out, n);
+}
+
+store_rc store_notice_get(store *s, arena *a, int64_t org_id, int64_t id, store_notice *out,
+                          store_attempt **attempts, size_t *n)
+{
+    return s->ops->notice_get(s->impl, a, org_id, id, out, attempts, n);
+}
+
+store_rc store_task_done(store *s, int64_t org_id, int64_t id, int64_t now)
+{
+    return s->ops->task_done(s->impl, org_id, id, now);
+}
+
+store_rc store_notice_delivered(store *s, int64_t case_id, int64_t since, int64_t *at)
+{
+    return s->ops->notice_delivered(s->impl, case_id, since, at);
 }

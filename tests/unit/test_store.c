@@ -150,7 +150,7 @@ static void test_open_migrates_once(void **state)
     (void)state;
     char path[128];
     store *s = open_store(2, path, sizeof(path));
-    assert_int_equal(store_schema_latest(), 2);
+    assert_int_equal(store_schema_latest(), 3);
     assert_int_equal(store_schema_version(s), store_schema_latest());
     store_close(s);
 
@@ -160,7 +160,7 @@ static void test_open_migrates_once(void **state)
     assert_int_equal(store_schema_version(s), store_schema_latest());
     store_close(s);
 
-    assert_int_equal(count_rows(path, "SELECT count(*) FROM schema_migrations"), 2);
+    assert_int_equal(count_rows(path, "SELECT count(*) FROM schema_migrations"), 3);
     assert_int_equal(count_rows(path, "SELECT count(*) FROM pragma_journal_mode"
                                       " WHERE journal_mode = 'wal'"),
                      1);
@@ -2002,6 +2002,48 @@ static void fill_deployment(store *s, deployment *d)
          .at = 1700000950},
     };
     assert_int_equal(store_access_record(s, acc, 2), STORE_OK);
+    /* Notifications: a preference, a template, a webhook, an email sent
+     * once and failed, and a task. */
+    store_prefs prefs = {
+        .channels = "email,post", .language = "cy", .frequency = "every", .updated_at = 1700001000};
+    assert_int_equal(store_prefs_set(s, d->case_id, &prefs), STORE_OK);
+    store_template tpl = {.service_id = d->service,
+                          .kind = "public_note",
+                          .language = "cy",
+                          .subject = AWKWARD,
+                          .body = "Diweddariad: {note}",
+                          .updated_at = 1700001000};
+    assert_int_equal(store_template_set(s, &tpl), STORE_OK);
+    store_webhook hook = {.org_id = d->org,
+                          .url = "https://charity.example/hook",
+                          .secret = "whsec_test",
+                          .created_at = 1700001000};
+    assert_int_equal(store_webhook_create(s, &hook), STORE_OK);
+    store_notice notes[2] = {{.org_id = d->org,
+                              .case_id = d->case_id,
+                              .kind = "public_note",
+                              .channel = "email",
+                              .recipient = "pat@example.org",
+                              .subject = AWKWARD,
+                              .body = AWKWARD,
+                              .created_at = 1700001000},
+                             {.org_id = d->org,
+                              .case_id = d->case_id,
+                              .kind = "public_note",
+                              .channel = "post",
+                              .recipient = "Pat\n1 High Street",
+                              .body = "Diweddariad",
+                              .created_at = 1700001000}};
+    assert_int_equal(store_notice_add(s, notes, 2), STORE_OK);
+    static const char *const email_only[] = {"email", NULL};
+    store_notice *claimed;
+    size_t nclaimed;
+    assert_int_equal(store_notice_claim(s, &a, email_only, 1700001001, 60, 10, &claimed, &nclaimed),
+                     STORE_OK);
+    assert_int_equal(nclaimed, 1);
+    assert_int_equal(store_notice_result(s, claimed[0].id, claimed[0].attempts, NOTICE_FAILED,
+                                         "550 mailbox unavailable", 1700001002, 0),
+                     STORE_OK);
     assert_int_equal(store_case_set_secret(s, d->case_id, d->new_secret), STORE_OK);
     arena_free(&a);
 }
@@ -2105,7 +2147,7 @@ static void check_sums(store *src, store *dst, const store_table_sum *copied)
 }
 
 /* The rows fill_deployment makes, table by table, in store_table order. */
-static const int64_t DEPLOYMENT_ROWS[] = {1, 2, 2, 1, 1, 1, 3, 5, 9, 2};
+static const int64_t DEPLOYMENT_ROWS[] = {1, 2, 2, 1, 1, 1, 3, 5, 9, 2, 1, 1, 1, 2, 1};
 
 static void test_copy_round_trip(void **state)
 {
@@ -2141,8 +2183,11 @@ static void test_copy_round_trip(void **state)
 static void test_copy_table_order(void **state)
 {
     (void)state;
-    static const char *const order[] = {"settings", "orgs",    "services", "users",  "sessions",
-                                        "api_keys", "persons", "cases",    "events", "accesses"};
+    static const char *const order[] = {"settings", "orgs",          "services",
+                                        "users",    "sessions",      "api_keys",
+                                        "persons",  "cases",         "events",
+                                        "accesses", "notify_prefs",  "notify_templates",
+                                        "webhooks", "notifications", "notify_attempts"};
     assert_int_equal(store_table_count(), sizeof(order) / sizeof(order[0]));
     for (size_t i = 0; i < store_table_count(); i++)
         assert_string_equal(store_table_name(i), order[i]);
@@ -2262,11 +2307,11 @@ static void test_open_readonly(void **state)
     /* An older schema is refused rather than read with the wrong tables. */
     assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
     assert_int_equal(
-        sqlite3_exec(db, "DELETE FROM schema_migrations WHERE version = 2", NULL, NULL, NULL),
+        sqlite3_exec(db, "DELETE FROM schema_migrations WHERE version = 3", NULL, NULL, NULL),
         SQLITE_OK);
     sqlite3_close(db);
     assert_int_not_equal(store_open_readonly(path, &s, err, sizeof(err)), STORE_OK);
-    assert_non_null(strstr(err, "schema 1"));
+    assert_non_null(strstr(err, "schema 2"));
 }
 
 /* A change to one value, even NULL to an empty text, changes that table's

@@ -47,7 +47,8 @@ static long long pg_exec(const char *sql)
 static void reset_database(void)
 {
     pg_exec("SET client_min_messages = warning;"
-            " DROP TABLE IF EXISTS accesses, events, cases, persons, api_keys, sessions, users,"
+            " DROP TABLE IF EXISTS notify_attempts, notifications, webhooks, notify_templates,"
+            " notify_prefs, accesses, events, cases, persons, api_keys, sessions, users,"
             " services, orgs, settings, schema_migrations CASCADE;"
             " DROP FUNCTION IF EXISTS refuse_access()");
 }
@@ -146,7 +147,7 @@ static void test_open_migrates_once(void **state)
 {
     (void)state;
     store *s = open_store(2);
-    assert_int_equal(store_schema_latest(), 2);
+    assert_int_equal(store_schema_latest(), 3);
     assert_int_equal(store_schema_version(s), store_schema_latest());
     store_close(s);
 
@@ -154,7 +155,7 @@ static void test_open_migrates_once(void **state)
     assert_int_equal(store_open(pg_uri, 3, &s, err, sizeof(err)), STORE_OK);
     assert_int_equal(store_schema_version(s), store_schema_latest());
     store_close(s);
-    assert_int_equal(pg_exec("SELECT count(*) FROM schema_migrations"), 2);
+    assert_int_equal(pg_exec("SELECT count(*) FROM schema_migrations"), 3);
     assert_int_equal(pg_exec("SELECT count(*) FROM information_schema.tables"
                              " WHERE table_name = 'accesses'"),
                      1);
@@ -199,7 +200,7 @@ static void test_open_together(void **state)
         assert_int_equal(store_schema_version(o[i].s), store_schema_latest());
         store_close(o[i].s);
     }
-    assert_int_equal(pg_exec("SELECT count(*) FROM schema_migrations"), 2);
+    assert_int_equal(pg_exec("SELECT count(*) FROM schema_migrations"), 3);
 }
 
 static void test_open_refuses(void **state)
@@ -1589,6 +1590,48 @@ static void fill_deployment(store *s, deployment *d)
          .at = 1700000950},
     };
     assert_int_equal(store_access_record(s, acc, 2), STORE_OK);
+    /* Notifications: a preference, a template, a webhook, an email sent
+     * once and failed, and a task. */
+    store_prefs prefs = {
+        .channels = "email,post", .language = "cy", .frequency = "every", .updated_at = 1700001000};
+    assert_int_equal(store_prefs_set(s, d->case_id, &prefs), STORE_OK);
+    store_template tpl = {.service_id = d->service,
+                          .kind = "public_note",
+                          .language = "cy",
+                          .subject = AWKWARD,
+                          .body = "Diweddariad: {note}",
+                          .updated_at = 1700001000};
+    assert_int_equal(store_template_set(s, &tpl), STORE_OK);
+    store_webhook hook = {.org_id = d->org,
+                          .url = "https://charity.example/hook",
+                          .secret = "whsec_test",
+                          .created_at = 1700001000};
+    assert_int_equal(store_webhook_create(s, &hook), STORE_OK);
+    store_notice notes[2] = {{.org_id = d->org,
+                              .case_id = d->case_id,
+                              .kind = "public_note",
+                              .channel = "email",
+                              .recipient = "pat@example.org",
+                              .subject = AWKWARD,
+                              .body = AWKWARD,
+                              .created_at = 1700001000},
+                             {.org_id = d->org,
+                              .case_id = d->case_id,
+                              .kind = "public_note",
+                              .channel = "post",
+                              .recipient = "Pat\n1 High Street",
+                              .body = "Diweddariad",
+                              .created_at = 1700001000}};
+    assert_int_equal(store_notice_add(s, notes, 2), STORE_OK);
+    static const char *const email_only[] = {"email", NULL};
+    store_notice *claimed;
+    size_t nclaimed;
+    assert_int_equal(store_notice_claim(s, &a, email_only, 1700001001, 60, 10, &claimed, &nclaimed),
+                     STORE_OK);
+    assert_int_equal(nclaimed, 1);
+    assert_int_equal(store_notice_result(s, claimed[0].id, claimed[0].attempts, NOTICE_FAILED,
+                                         "550 mailbox unavailable", 1700001002, 0),
+                     STORE_OK);
     assert_int_equal(store_case_set_secret(s, d->case_id, d->new_secret), STORE_OK);
     arena_free(&a);
 }
@@ -1692,7 +1735,7 @@ static void check_sums(store *src, store *dst, const store_table_sum *copied)
 }
 
 /* The rows fill_deployment makes, table by table, in store_table order. */
-static const int64_t DEPLOYMENT_ROWS[] = {1, 2, 2, 1, 1, 1, 3, 5, 9, 2};
+static const int64_t DEPLOYMENT_ROWS[] = {1, 2, 2, 1, 1, 1, 3, 5, 9, 2, 1, 1, 1, 2, 1};
 
 /* A deployment in a fresh SQLite file under dir (made here); its path. */
 static store *sqlite_deployment(char *dir, size_t dirlen, char *path, size_t len, deployment *d)
