@@ -16,6 +16,9 @@
 #include "cli/demo.h"
 #include "cli/migrate.h"
 #include "domain/validate.h"
+#include "notify/config.h"
+#include "notify/send.h"
+#include "notify/worker.h"
 #include "store/store.h"
 #include "util/log.h"
 #include "util/token.h"
@@ -34,6 +37,7 @@ typedef struct settings {
     bool access_log;
     bool show_officer_names;
     const char *trusted_proxies;
+    notify_config notify;
 } settings;
 
 static const char usage[] =
@@ -71,7 +75,8 @@ static const char usage[] =
     "                            X-Forwarded-For names the client (OPENCASE_TRUSTED_PROXIES)\n"
     "  --show-officer-names      show citizens the names of the staff and systems that read\n"
     "                            their data (OPENCASE_SHOW_OFFICER_NAMES=1)\n"
-    "  -h, --help                show this help\n"
+    "  -h, --help                show this help (and --help-notify: the notification\n"
+    "                            settings)\n"
     "  -V, --version             show the version\n"
     "\n"
     "Roles: administrator, caseworker, analyst.\n";
@@ -160,11 +165,27 @@ static int cmd_serve(const settings *s)
     pthread_sigmask(SIG_BLOCK, &stop, NULL);
     signal(SIGPIPE, SIG_IGN);
 
-    if (open_store(s, (int)s->threads + 1, &st) != 0)
+    notify_worker *notifier = NULL;
+    bool curl_ready = false;
+    if (notify_config_check(&s->notify) != 0)
+        goto out;
+    if (open_store(s, (int)s->threads + 1 + s->notify.workers, &st) != 0)
         goto out;
     if (app_init(&ap, st, s->cookie_secure) != 0)
         goto out;
     app_ready = true;
+    ap.notify = &s->notify;
+    if (send_global_init() != 0) {
+        log_error("msg=\"cannot start libcurl\"");
+        goto out;
+    }
+    curl_ready = true;
+    if (s->notify.workers > 0) {
+        notifier = notify_worker_start(st, &s->notify);
+        if (!notifier)
+            goto out;
+        ap.notifier = notifier;
+    }
     if (s->db_replica) {
         /* A standby that is down at start must not keep the service down:
          * public reads then go to the primary. */
@@ -199,6 +220,9 @@ static int cmd_serve(const settings *s)
     srv = NULL;
     rc = 0;
 out:
+    notify_worker_stop(notifier);
+    if (curl_ready)
+        send_global_cleanup();
     if (app_ready)
         app_free(&ap);
     store_close(replica);
@@ -455,6 +479,8 @@ int main(int argc, char **argv)
     s.access_log = env_flag("OPENCASE_ACCESS_LOG");
     s.show_officer_names = env_flag("OPENCASE_SHOW_OFFICER_NAMES");
     s.trusted_proxies = getenv("OPENCASE_TRUSTED_PROXIES");
+    if (notify_config_init(&s.notify) != 0)
+        return 2;
 
     /* Global options come before the command; the command parses the rest. */
     int i = 1;
@@ -468,6 +494,17 @@ int main(int argc, char **argv)
         if (strcmp(opt, "-V") == 0 || strcmp(opt, "--version") == 0) {
             printf("opencase %s\n", OPENCASE_VERSION);
             return 0;
+        }
+        if (strcmp(opt, "--help-notify") == 0) {
+            fputs(notify_config_usage, stdout);
+            return 0;
+        }
+        int used = notify_config_option(&s.notify, opt, val);
+        if (used < 0)
+            return 2;
+        if (used > 0) {
+            i += used - 1;
+            continue;
         }
         if (strcmp(opt, "--cookie-secure") == 0) {
             s.cookie_secure = true;

@@ -13,6 +13,7 @@
 #include "api/casework.h"
 #include "api/handlers.h"
 #include "api/json.h"
+#include "api/notices.h"
 #include "domain/ref.h"
 #include "domain/validate.h"
 #include "domain/workdays.h"
@@ -223,7 +224,7 @@ static void new_reference(char out[REF_TEXT_LEN + 1])
 
 void cases_create(http_req *req, http_res *res)
 {
-    static const char *const fields[] = {"service", "summary", "person", NULL};
+    static const char *const fields[] = {"service", "summary", "person", "preferences", NULL};
     app *ap = req->ctx;
     const store_principal *who = req->who;
     const char *service_code, *idem, *purpose;
@@ -241,6 +242,16 @@ void cases_create(http_req *req, http_res *res)
         !api_string(res, body, "summary", "summary", true, SUMMARY_MAX, true, &in.summary) ||
         !read_person(req, res, body, &in.person))
         goto out;
+    notice_prefs prefs =
+        notice_default_prefs(in.person.email != NULL, in.person.phone && *in.person.phone);
+    store_prefs stated;
+    const json_t *prefs_obj = json_object_get(body, "preferences");
+    if (prefs_obj && !json_is_null(prefs_obj)) {
+        if (!notices_prefs_read(req, res, prefs_obj, "preferences", &prefs))
+            goto out;
+        stated = notices_prefs_store(&req->a, &prefs, in.now);
+        in.prefs = &stated;
+    }
 
     store_rc rc = store_service_get(ap->store, &req->a, who->org_id, service_code, &svc);
     if (rc == STORE_NOT_FOUND) {
@@ -274,12 +285,28 @@ void cases_create(http_req *req, http_res *res)
     for (int attempt = 0; attempt < REFERENCE_ATTEMPTS && rc == STORE_DUPLICATE; attempt++) {
         new_reference(ref);
         in.reference = ref;
-        rc = store_case_create(ap->store, &req->a, &in, &c, &existed);
+        /* The opening is told like any milestone, in the case's transaction. */
+        store_case draft = {.org_id = in.org_id,
+                            .service_id = in.service_id,
+                            .reference = ref,
+                            .stage = in.stage,
+                            .opened_at = in.now,
+                            .person = in.person};
+        draft.person.id = in.person.name || in.person.email || in.person.phone ||
+                          in.person.address || in.person.postcode;
+        store_notice *notices;
+        rc = notices_build(req, &draft, e, &prefs, NOTICES_OPENED, in.stage, NULL, in.now, &notices,
+                           &in.n_notices);
+        in.notices = notices;
+        if (rc == STORE_OK)
+            rc = store_case_create(ap->store, &req->a, &in, &c, &existed);
     }
     if (rc != STORE_OK) {
         api_store_error(res, rc);
         goto out;
     }
+    if (!existed)
+        notices_written(ap, in.n_notices);
     json_t *out = json_pack("{s:o}", "case", case_json(&c, &e->svc, &e->wf, may_see_person(who)));
     if (existed) {
         api_send(res, 200, out);
@@ -438,12 +465,21 @@ void cases_get(http_req *req, http_res *res)
         access_refused(res);
         return;
     }
+    notice_prefs prefs;
+    bool stated;
+    rc = notices_prefs(ap, &req->a, &c, &prefs, &stated);
+    if (rc != STORE_OK) {
+        api_store_error(res, rc);
+        return;
+    }
     json_t *list = json_array();
     for (size_t i = 0; i < n; i++)
         json_array_append_new(list, event_json(&events[i]));
-    api_send(res, 200,
-             json_pack("{s:o, s:o}", "case", case_json(&c, &e->svc, &e->wf, may_see_person(who)),
-                       "events", list));
+    json_t *out = json_pack("{s:o, s:o}", "case",
+                            case_json(&c, &e->svc, &e->wf, may_see_person(who)), "events", list);
+    if (out && c.person.id && may_see_person(who))
+        json_object_set_new(out, "preferences", notices_prefs_json(&prefs, stated));
+    api_send(res, 200, out);
     http_res_header(res, "Cache-Control", "no-store");
 }
 
@@ -461,7 +497,20 @@ static void append_event(http_req *req, http_res *res, store_case *c, const app_
     ev->case_id = c->id;
     ev->actor = who->name;
     ev->created_at = app_now();
-    store_rc rc = store_event_append_access(ap->store, c->id, ev, closes, seen);
+    notice_prefs prefs;
+    bool stated;
+    store_notice *notices = NULL;
+    store_rc rc = STORE_OK;
+    if (ev->public_) {
+        const char *what = strcmp(ev->type, "public_note") == 0 ? NOTICES_NOTE : NOTICES_STAGE;
+        rc = notices_prefs(ap, &req->a, c, &prefs, &stated);
+        if (rc == STORE_OK)
+            rc = notices_build(req, c, e, &prefs, what, ev->stage, ev->body, ev->created_at,
+                               &notices, &ev->n_notices);
+        ev->notices = notices;
+    }
+    if (rc == STORE_OK)
+        rc = store_event_append_access(ap->store, c->id, ev, closes, seen);
     if (rc == STORE_CONFLICT) {
         api_error(res, 409, "conflict", NULL,
                   "the case changed while this request was made (it is no longer at stage %s "
@@ -473,6 +522,7 @@ static void append_event(http_req *req, http_res *res, store_case *c, const app_
         api_store_error(res, rc);
         return;
     }
+    notices_written(ap, ev->n_notices);
     c->stage = ev->stage;
     c->updated_at = ev->created_at;
     if (closes) {

@@ -372,7 +372,7 @@ typedef struct store_notice {
     const char *subject;   /* may be NULL */
     const char *body;
     /* "pending", "delivered", "failed"; a task (post, phone) is "open", then
-     * "done". Set by the store on insert: "open" for tasks, else "pending". */
+     * "done". On insert, NULL is "open" for post and phone, else "pending". */
     const char *status;
     int attempts;
     int64_t next_at;

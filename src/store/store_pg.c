@@ -2464,7 +2464,8 @@ static store_rc notices_insert(pconn *c, int64_t case_id, const store_notice *no
     static const char sql[] =
         "INSERT INTO notifications (org_id, case_id, webhook_id, kind, channel, recipient,"
         " subject, body, status, next_at, created_at) VALUES ($1, $2, $3, $4, $5::text, $6, $7,"
-        " $8, CASE WHEN $5::text IN ('post', 'phone') THEN 'open' ELSE 'pending' END, $9, $9)";
+        " $8, coalesce($10::text, CASE WHEN $5::text IN ('post', 'phone') THEN 'open'"
+        " ELSE 'pending' END), $9, $9)";
     for (size_t i = 0; i < n; i++) {
         const store_notice *x = &notices[i];
         params p = {0};
@@ -2477,6 +2478,7 @@ static store_rc notices_insert(pconn *c, int64_t case_id, const store_notice *no
         p_text(&p, x->subject);
         p_text(&p, x->body);
         p_int(&p, x->created_at);
+        p_text(&p, x->status);
         store_rc rc = nt_run(c, sql, &p, "write a notification", NULL);
         if (rc != STORE_OK)
             return rc;

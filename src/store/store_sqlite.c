@@ -2521,15 +2521,16 @@ static store_rc notices_insert(conn *c, int64_t case_id, const store_notice *not
     static const char sql[] =
         "INSERT INTO notifications (org_id, case_id, webhook_id, kind, channel, recipient,"
         " subject, body, status, next_at, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8,"
-        " CASE WHEN ?5 IN ('post', 'phone') THEN 'open' ELSE 'pending' END, ?9, ?9)";
+        " coalesce(?10, CASE WHEN ?5 IN ('post', 'phone') THEN 'open' ELSE 'pending' END),"
+        " ?9, ?9)";
     for (size_t i = 0; i < n; i++) {
         const store_notice *x = &notices[i];
         nt_arg args[] = {NT_I(x->org_id),     NT_Z(case_id ? case_id : x->case_id),
                          NT_Z(x->webhook_id), NT_S(x->kind),
                          NT_S(x->channel),    NT_S(x->recipient),
                          NT_S(x->subject),    NT_S(x->body),
-                         NT_I(x->created_at)};
-        store_rc rc = nt_run(c, sql, args, 9, NULL, "write a notification");
+                         NT_I(x->created_at), NT_S(x->status)};
+        store_rc rc = nt_run(c, sql, args, 10, NULL, "write a notification");
         if (rc != STORE_OK)
             return rc;
     }

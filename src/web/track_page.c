@@ -11,6 +11,7 @@
 
 #include "api/app.h"
 #include "api/handlers.h"
+#include "api/notices.h"
 #include "api/track.h"
 #include "domain/validate.h"
 #include "http/form.h"
@@ -222,8 +223,11 @@ static void render_accesses(buf *b, const track_view *v)
     buf_puts(b, "</tbody></table>");
 }
 
+static void render_preferences(buf *b, const page_input *in, const notice_prefs *p);
+
 static void render_timeline(http_res *res, const track_view *v, const page_input *in,
-                            const char *confirmation, const char *error, const char *error_field)
+                            const notice_prefs *prefs, const char *confirmation, const char *error,
+                            const char *error_field)
 {
     buf *b = &res->body;
     char date[32];
@@ -298,6 +302,8 @@ static void render_timeline(http_res *res, const track_view *v, const page_input
     }
     buf_puts(b, "</ol>");
     render_accesses(b, v);
+    if (prefs)
+        render_preferences(b, in, prefs);
 
     if (!v->closed) {
         buf_puts(b, "<h2 class=\"govuk-heading-m\">Send a message to the case officer</h2>"
@@ -334,7 +340,10 @@ static void show(http_req *req, http_res *res, const page_input *in, const track
                  const char *confirmation, const char *error, const char *error_field)
 {
     track_view v;
-    if (track_view_build(req, res, &r->c, &v) != 0) {
+    notice_prefs prefs;
+    bool stated;
+    if (track_view_build(req, res, &r->c, &v) != 0 ||
+        notices_prefs(req->ctx, &req->a, &r->c, &prefs, &stated) != STORE_OK) {
         buf_reset(&res->body);
         res->n_headers = 0;
         page_begin(res, "Sorry, there is a problem with the service");
@@ -343,7 +352,7 @@ static void show(http_req *req, http_res *res, const page_input *in, const track
         page_end(res, 503);
         return;
     }
-    render_timeline(res, &v, in, confirmation, error, error_field);
+    render_timeline(res, &v, in, r->c.person.id ? &prefs : NULL, confirmation, error, error_field);
 }
 
 void page_track_show(http_req *req, http_res *res)
@@ -404,4 +413,89 @@ void page_track_feedback(http_req *req, http_res *res)
         return;
     }
     show(req, res, &in, &r, "Thank you for your feedback.", NULL, NULL);
+}
+
+/* ---- notification preferences ---- */
+
+static void radio(buf *b, const char *name, const char *value, const char *label, bool checked)
+{
+    buf_printf(b,
+               "<div class=\"govuk-radios__item\"><input class=\"govuk-radios__input\" "
+               "type=\"radio\" id=\"%s-%s\" name=\"%s\" value=\"%s\"%s> <label "
+               "class=\"govuk-label govuk-radios__label\" for=\"%s-%s\">%s</label></div>",
+               name, value, name, value, checked ? " checked" : "", name, value, label);
+}
+
+/* The form that changes how the citizen is told; it proves the case with
+ * the same hidden credentials as the message form. */
+static void render_preferences(buf *b, const page_input *in, const notice_prefs *p)
+{
+    static const char *const labels[NOTICE_CHANNEL_COUNT] = {"Email", "Text message (SMS)",
+                                                             "Letter", "Phone call"};
+    buf_puts(b, "<h2 class=\"govuk-heading-m\">How we keep you informed</h2>"
+                "<form method=\"post\" action=\"/track/preferences\" novalidate>");
+    hidden_credentials(b, in);
+    buf_puts(b, "<fieldset class=\"govuk-fieldset\" id=\"channels\"><legend "
+                "class=\"govuk-label\">How should we contact you? Choose none to hear "
+                "nothing.</legend>");
+    for (unsigned i = 0; i < NOTICE_CHANNEL_COUNT; i++) {
+        const char *name = notice_channel_name(1u << i);
+        buf_printf(b,
+                   "<div class=\"govuk-checkboxes__item\"><input class=\"govuk-checkboxes__input\" "
+                   "type=\"checkbox\" id=\"channels-%s\" name=\"channels\" value=\"%s\"%s> "
+                   "<label class=\"govuk-label govuk-checkboxes__label\" "
+                   "for=\"channels-%s\">%s</label></div>",
+                   name, name, p->channels & (1u << i) ? " checked" : "", name, labels[i]);
+    }
+    buf_puts(b, "</fieldset><fieldset class=\"govuk-fieldset\" id=\"language\"><legend "
+                "class=\"govuk-label\">Language</legend>");
+    radio(b, "language", "en", "English", strcmp(p->language, "en") == 0);
+    radio(b, "language", "cy", "Cymraeg (Welsh)", strcmp(p->language, "cy") == 0);
+    buf_puts(b, "</fieldset><fieldset class=\"govuk-fieldset\" id=\"frequency\"><legend "
+                "class=\"govuk-label\">How often</legend>");
+    radio(b, "frequency", "every", "Every update", p->frequency == NOTICE_EVERY);
+    radio(b, "frequency", "milestones", "Only when the case reaches a milestone",
+          p->frequency == NOTICE_MILESTONES);
+    radio(b, "frequency", "none", "Never", p->frequency == NOTICE_NEVER);
+    buf_puts(b, "</fieldset><button type=\"submit\" class=\"govuk-button "
+                "govuk-button--secondary\">Save how we contact you</button></form>");
+}
+
+void page_track_preferences(http_req *req, http_res *res)
+{
+    page_input in;
+    track_result r;
+    if (!read_input(req, res, &in) || !open_case(req, res, &in, &r))
+        return;
+    if (!r.c.person.id) {
+        show(req, res, &in, &r, NULL, "There are no contact details on this case", "channels");
+        return;
+    }
+    notice_prefs p = {.language = notice_language(form_get(&in.f, "language"))};
+    for (size_t i = 0; i < in.f.n; i++) {
+        unsigned bit = 0;
+        if (strcmp(in.f.fields[i].key, "channels") != 0)
+            continue;
+        if (!notice_channels_parse(in.f.fields[i].value, &bit, NULL, 0) ||
+            !notice_channel_name(bit)) {
+            show(req, res, &in, &r, NULL, "Choose email, text message, letter or phone call",
+                 "channels");
+            return;
+        }
+        p.channels |= bit;
+    }
+    if (!p.language) {
+        show(req, res, &in, &r, NULL, "Choose English or Cymraeg", "language");
+        return;
+    }
+    if (!notice_frequency_parse(form_get(&in.f, "frequency"), &p.frequency)) {
+        show(req, res, &in, &r, NULL, "Choose how often we should tell you", "frequency");
+        return;
+    }
+    store_prefs sp = notices_prefs_store(&req->a, &p, app_now());
+    if (store_prefs_set(((app *)req->ctx)->store, r.c.id, &sp) != STORE_OK) {
+        show(req, res, &in, &r, NULL, "Your choices could not be saved. Try again.", "channels");
+        return;
+    }
+    show(req, res, &in, &r, "Your choices have been saved.", NULL, NULL);
 }

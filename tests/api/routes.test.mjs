@@ -33,6 +33,18 @@ const CONTRACT_ROUTES = [
   'POST /track',
   'POST /track/message',
   'POST /track/feedback',
+  'GET /api/v1/services/{code}/templates',
+  'PUT /api/v1/services/{code}/templates/{kind}/{language}',
+  'GET /api/v1/webhooks',
+  'POST /api/v1/webhooks',
+  'DELETE /api/v1/webhooks/{id}',
+  'GET /api/v1/notifications',
+  'GET /api/v1/notifications/{id}',
+  'GET /api/v1/tasks',
+  'POST /api/v1/tasks/{id}/done',
+  'GET /api/v1/track/{ref}/preferences',
+  'PUT /api/v1/track/{ref}/preferences',
+  'POST /track/preferences',
 ];
 
 const METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'];
@@ -49,9 +61,15 @@ describe('routes', () => {
   let s;
   let admin;
   let c;
+  let id;
   before(async () => {
     s = await startServer({ cases: 6 });
     admin = await s.login(USERS.admin);
+    // A subscription before the case, so that opening it makes a notification:
+    // both have an id for the paths that take one. Nothing listens there.
+    const hook = await s.req('POST', '/api/v1/webhooks', { auth: admin, json: { url: 'http://127.0.0.1:9/probe' } });
+    assert.equal(hook.status, 201, hook.text);
+    id = String(hook.body.webhook.id);
     c = await createCase(s, admin, { service: 'parking-permit', summary: 'route probe' });
   });
   after(async () => {
@@ -79,7 +97,8 @@ describe('routes', () => {
   it('the server serves every documented operation', async () => {
     for (const route of documentedRoutes()) {
       const [method, template] = route.split(' ');
-      const p = template.replace('{ref}', c.reference).replace('{code}', 'parking-permit');
+      const p = template.replace('{ref}', c.reference).replace('{code}', 'parking-permit')
+        .replace('{kind}', 'public_note').replace('{language}', 'cy').replace('{id}', id);
       const headers = { 'x-tracking-secret': c.secret, cookie: admin };
       let body;
       const op = doc.paths[template][method.toLowerCase()];
