@@ -14,7 +14,7 @@ sudo=""
 [ "$(id -u)" -eq 0 ] || sudo=sudo
 
 packages=(build-essential meson ninja-build pkg-config python3
-          libmicrohttpd-dev libjansson-dev libsqlite3-dev libpq-dev libsodium-dev libcmocka-dev
+          libmicrohttpd-dev libjansson-dev libsqlite3-dev libpq-dev libsodium-dev libcurl4-openssl-dev libcmocka-dev
           clang libclang-rt-14-dev clang-format clang-tidy cppcheck sqlite3 postgresql)
 missing=()
 for p in "${packages[@]}"; do
