@@ -33,6 +33,35 @@ void send_global_cleanup(void)
     curl_global_cleanup();
 }
 
+struct send_conn {
+    CURL *h; /* reset before each message; its connection cache survives */
+};
+
+send_conn *send_conn_new(void)
+{
+    send_conn *sc = calloc(1, sizeof(*sc));
+    if (sc && !(sc->h = curl_easy_init())) {
+        free(sc);
+        sc = NULL;
+    }
+    return sc;
+}
+
+void send_conn_free(send_conn *sc)
+{
+    if (!sc)
+        return;
+    curl_easy_cleanup(sc->h);
+    free(sc);
+}
+
+/* The thread's handle, made ready for a new message. */
+static CURL *fresh(send_conn *sc)
+{
+    curl_easy_reset(sc->h);
+    return sc->h;
+}
+
 static send_rc say(send_rc rc, char *reason, size_t len, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 
@@ -133,8 +162,8 @@ static bool address_usable(const char *a)
     return a && *a && strlen(a) < 255 && strcspn(a, "\r\n<>, \t\"") == strlen(a) && strchr(a, '@');
 }
 
-static send_rc send_smtp(const notify_config *c, const store_notice *n, int64_t now, char *reason,
-                         size_t len)
+static send_rc send_smtp(const notify_config *c, send_conn *sc, const store_notice *n, int64_t now,
+                         char *reason, size_t len)
 {
     if (!address_usable(n->recipient))
         return say(SEND_FAIL, reason, len, "the email address cannot be used");
@@ -168,9 +197,9 @@ static send_rc send_smtp(const notify_config *c, const store_notice *n, int64_t 
     snprintf(to, sizeof(to), "<%s>", n->recipient);
     upload u = {.data = m.data, .len = m.len};
     send_rc rc = SEND_RETRY;
-    CURL *h = curl_easy_init();
+    CURL *h = fresh(sc);
     struct curl_slist *rcpt = curl_slist_append(NULL, to);
-    if (!h || !rcpt) {
+    if (!rcpt) {
         say(SEND_RETRY, reason, len, "out of memory");
         goto out;
     }
@@ -206,9 +235,9 @@ static send_rc send_smtp(const notify_config *c, const store_notice *n, int64_t 
                  cr == CURLE_OPERATION_TIMEDOUT ? " (timed out)" : "");
     }
 out:
+    /* The handle keeps pointers into this frame until it is reset. */
+    curl_easy_reset(h);
     curl_slist_free_all(rcpt);
-    if (h)
-        curl_easy_cleanup(h);
     buf_free(&m);
     return rc;
 }
@@ -236,7 +265,7 @@ static void excerpt(const buf *answer, char *out, size_t outlen)
 }
 
 /* POSTs body as JSON with `headers` (may be NULL) and classifies the answer. */
-static send_rc http_post(const notify_config *c, const char *what, const char *url,
+static send_rc http_post(const notify_config *c, send_conn *sc, const char *what, const char *url,
                          struct curl_slist *headers, const char *body, size_t body_len,
                          char *reason, size_t len)
 {
@@ -244,9 +273,9 @@ static send_rc http_post(const notify_config *c, const char *what, const char *u
     buf answer;
     buf_init(&answer, ANSWER_MAX);
     send_rc rc;
-    CURL *h = curl_easy_init();
+    CURL *h = fresh(sc);
     struct curl_slist *all = curl_slist_append(headers, "Content-Type: application/json");
-    if (!h || !all) {
+    if (!all) {
         rc = say(SEND_RETRY, reason, len, "out of memory");
         goto out;
     }
@@ -278,15 +307,15 @@ static send_rc http_post(const notify_config *c, const char *what, const char *u
     else
         rc = say(SEND_FAIL, reason, len, "%s refused it with HTTP %ld: %s", what, code, start);
 out:
+    /* The handle keeps pointers into this frame until it is reset. */
+    curl_easy_reset(h);
     curl_slist_free_all(all ? all : headers);
-    if (h)
-        curl_easy_cleanup(h);
     buf_free(&answer);
     return rc;
 }
 
 /* Serialises o (consumed) and POSTs it. */
-static send_rc post_json(const notify_config *c, const char *what, const char *url,
+static send_rc post_json(const notify_config *c, send_conn *sc, const char *what, const char *url,
                          struct curl_slist *headers, json_t *o, char *reason, size_t len)
 {
     char *body = o ? json_dumps(o, JSON_COMPACT) : NULL;
@@ -295,7 +324,7 @@ static send_rc post_json(const notify_config *c, const char *what, const char *u
         curl_slist_free_all(headers);
         return say(SEND_RETRY, reason, len, "out of memory");
     }
-    send_rc rc = http_post(c, what, url, headers, body, strlen(body), reason, len);
+    send_rc rc = http_post(c, sc, what, url, headers, body, strlen(body), reason, len);
     free(body);
     return rc;
 }
@@ -307,8 +336,8 @@ static struct curl_slist *id_header(const store_notice *n)
     return curl_slist_append(NULL, h);
 }
 
-static send_rc send_sms_gateway(const notify_config *c, const store_notice *n, char *reason,
-                                size_t len)
+static send_rc send_sms_gateway(const notify_config *c, send_conn *sc, const store_notice *n,
+                                char *reason, size_t len)
 {
     struct curl_slist *hs = id_header(n);
     if (c->sms_token) {
@@ -318,12 +347,12 @@ static send_rc send_sms_gateway(const notify_config *c, const store_notice *n, c
     }
     json_t *o = json_pack("{s:I, s:s, s:s, s:s?}", "id", (json_int_t)n->id, "to", n->recipient,
                           "body", n->body, "reference", n->reference);
-    return post_json(c, "the SMS gateway", c->sms_url, hs, o, reason, len);
+    return post_json(c, sc, "the SMS gateway", c->sms_url, hs, o, reason, len);
 }
 
 /* POSTs to GOV.UK Notify's /v2/notifications/<kind>. */
-static send_rc send_govuk(const notify_config *c, const char *kind, const store_notice *n,
-                          int64_t now, json_t *o, char *reason, size_t len)
+static send_rc send_govuk(const notify_config *c, send_conn *sc, const char *kind,
+                          const store_notice *n, int64_t now, json_t *o, char *reason, size_t len)
 {
     char jwt[SIGN_JWT_MAX], auth[SIGN_JWT_MAX + 32], url[512], ref[64];
     if (!o)
@@ -337,7 +366,7 @@ static send_rc send_govuk(const notify_config *c, const char *kind, const store_
     snprintf(ref, sizeof(ref), "opencase-%lld", (long long)n->id);
     json_object_set_new(o, "reference", json_string(ref));
     struct curl_slist *hs = curl_slist_append(id_header(n), auth);
-    return post_json(c, "GOV.UK Notify", url, hs, o, reason, len);
+    return post_json(c, sc, "GOV.UK Notify", url, hs, o, reason, len);
 }
 
 static json_t *personalisation(const store_notice *n)
@@ -347,8 +376,8 @@ static json_t *personalisation(const store_notice *n)
 }
 
 /* A postal address "name\nline\n...\npostcode" as Notify's address lines. */
-static send_rc send_letter(const notify_config *c, const store_notice *n, int64_t now, char *reason,
-                           size_t len)
+static send_rc send_letter(const notify_config *c, send_conn *sc, const store_notice *n,
+                           int64_t now, char *reason, size_t len)
 {
     json_t *p = personalisation(n);
     int lines = 0;
@@ -371,13 +400,13 @@ static send_rc send_letter(const notify_config *c, const store_notice *n, int64_
                    "the postal address has fewer than 3 lines (name, address, postcode)");
     }
     return send_govuk(
-        c, "letter", n, now,
+        c, sc, "letter", n, now,
         json_pack("{s:s, s:o}", "template_id", c->govuk_letter_template, "personalisation", p),
         reason, len);
 }
 
-static send_rc send_webhook(const notify_config *c, const store_notice *n, int64_t now,
-                            char *reason, size_t len)
+static send_rc send_webhook(const notify_config *c, send_conn *sc, const store_notice *n,
+                            int64_t now, char *reason, size_t len)
 {
     json_error_t err;
     json_t *o = json_loads(n->body, 0, &err);
@@ -399,35 +428,35 @@ static send_rc send_webhook(const notify_config *c, const store_notice *n, int64
         struct curl_slist *hs = curl_slist_append(id_header(n), h);
         snprintf(h, sizeof(h), "Opencase-Event: %s", n->kind);
         hs = curl_slist_append(hs, h);
-        rc =
-            http_post(c, "the webhook receiver", n->recipient, hs, body, strlen(body), reason, len);
+        rc = http_post(c, sc, "the webhook receiver", n->recipient, hs, body, strlen(body), reason,
+                       len);
     }
     free(body);
     return rc;
 }
 
-send_rc send_notice(const notify_config *c, const store_notice *n, int64_t now, char *reason,
-                    size_t reason_len)
+send_rc send_notice(const notify_config *c, send_conn *sc, const store_notice *n, int64_t now,
+                    char *reason, size_t reason_len)
 {
     reason[0] = '\0';
     const char *ch = n->channel;
     if (strcmp(ch, "webhook") == 0)
-        return send_webhook(c, n, now, reason, reason_len);
+        return send_webhook(c, sc, n, now, reason, reason_len);
     if (strcmp(ch, "email") == 0 && c->govuk_key && c->govuk_email_template)
-        return send_govuk(c, "email", n, now,
+        return send_govuk(c, sc, "email", n, now,
                           json_pack("{s:s, s:s, s:o}", "email_address", n->recipient, "template_id",
                                     c->govuk_email_template, "personalisation", personalisation(n)),
                           reason, reason_len);
     if (strcmp(ch, "email") == 0 && c->smtp_host)
-        return send_smtp(c, n, now, reason, reason_len);
+        return send_smtp(c, sc, n, now, reason, reason_len);
     if (strcmp(ch, "sms") == 0 && c->govuk_key && c->govuk_sms_template)
-        return send_govuk(c, "sms", n, now,
+        return send_govuk(c, sc, "sms", n, now,
                           json_pack("{s:s, s:s, s:o}", "phone_number", n->recipient, "template_id",
                                     c->govuk_sms_template, "personalisation", personalisation(n)),
                           reason, reason_len);
     if (strcmp(ch, "sms") == 0 && c->sms_url)
-        return send_sms_gateway(c, n, reason, reason_len);
+        return send_sms_gateway(c, sc, n, reason, reason_len);
     if (strcmp(ch, "post") == 0 && notify_letters_configured(c))
-        return send_letter(c, n, now, reason, reason_len);
+        return send_letter(c, sc, n, now, reason, reason_len);
     return say(SEND_RETRY, reason, reason_len, "no %s channel is configured", ch);
 }

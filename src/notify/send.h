@@ -32,9 +32,17 @@ typedef enum { SEND_OK, SEND_RETRY, SEND_FAIL } send_rc;
 int send_global_init(void);
 void send_global_cleanup(void);
 
+/* One thread's sender: it keeps connections open between messages, so that
+ * a run of messages to one server pays for one connection (and one
+ * greeting). Not to be shared between threads. */
+typedef struct send_conn send_conn;
+
+send_conn *send_conn_new(void); /* NULL when out of memory */
+void send_conn_free(send_conn *sc);
+
 /* Sends n (as claimed: recipient, subject, body, reference, the webhook's
  * secret) at time now. */
-send_rc send_notice(const notify_config *c, const store_notice *n, int64_t now, char *reason,
-                    size_t reason_len);
+send_rc send_notice(const notify_config *c, send_conn *sc, const store_notice *n, int64_t now,
+                    char *reason, size_t reason_len);
 
 #endif

@@ -74,7 +74,7 @@ static void record(notify_worker *w, const store_notice *n, send_rc sent, const 
 
 /* Claims and sends one batch; the number claimed, or -1 when the store
  * could not be asked. */
-static int run_batch(notify_worker *w)
+static int run_batch(notify_worker *w, send_conn *sc)
 {
     arena a;
     arena_init(&a);
@@ -88,7 +88,7 @@ static int run_batch(notify_worker *w)
         /* A stop leaves the rest to the lease: they are sent after it ends. */
         for (size_t i = 0; i < n && !atomic_load(&w->quit); i++) {
             char reason[512];
-            send_rc sent = send_notice(w->c, &batch[i], now_s(), reason, sizeof(reason));
+            send_rc sent = send_notice(w->c, sc, &batch[i], now_s(), reason, sizeof(reason));
             record(w, &batch[i], sent, sent == SEND_OK ? NULL : reason, now_s());
         }
     }
@@ -99,11 +99,16 @@ static int run_batch(notify_worker *w)
 static void *worker_main(void *arg)
 {
     notify_worker *w = arg;
+    send_conn *sc = send_conn_new();
+    if (!sc) {
+        log_error("msg=\"a delivery thread is out of memory\"");
+        return NULL;
+    }
     pthread_mutex_lock(&w->mu);
     while (!w->stopping) {
         unsigned seen = w->wakes;
         pthread_mutex_unlock(&w->mu);
-        int claimed = run_batch(w);
+        int claimed = run_batch(w, sc);
         pthread_mutex_lock(&w->mu);
         /* A full batch suggests more is waiting: go again at once. */
         if (claimed == BATCH || w->stopping || w->wakes != seen)
@@ -119,6 +124,7 @@ static void *worker_main(void *arg)
         }
     }
     pthread_mutex_unlock(&w->mu);
+    send_conn_free(sc);
     return NULL;
 }
 
