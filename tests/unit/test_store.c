@@ -2344,6 +2344,16 @@ static void test_checksum_sees_changes(void **state)
     store_close(s);
 }
 
+#include "store_outbox.h"
+
+static void test_outbox(void **state)
+{
+    (void)state;
+    store *s = open_store(2, NULL, 0);
+    check_outbox(s);
+    store_close(s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -2380,6 +2390,7 @@ int main(void)
         cmocka_unit_test(test_copy_covers_schema),
         cmocka_unit_test(test_copy_refuses_non_empty),
         cmocka_unit_test(test_open_readonly),
+        cmocka_unit_test(test_outbox),
         cmocka_unit_test(test_checksum_sees_changes),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);

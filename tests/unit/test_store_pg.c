@@ -1860,6 +1860,16 @@ static void test_open_readonly(void **state)
     store_close(w);
 }
 
+#include "store_outbox.h"
+
+static void test_outbox(void **state)
+{
+    (void)state;
+    store *s = open_store(2);
+    check_outbox(s);
+    store_close(s);
+}
+
 int main(void)
 {
     pg_uri = getenv("OPENCASE_TEST_PG");
@@ -1899,6 +1909,7 @@ int main(void)
         cmocka_unit_test(test_copy_from_sqlite),
         cmocka_unit_test(test_copy_refused),
         cmocka_unit_test(test_open_readonly),
+        cmocka_unit_test(test_outbox),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
