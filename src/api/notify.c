@@ -198,8 +198,8 @@ void notify_webhook_create(http_req *req, http_res *res)
     }
     char secret[WEBHOOK_SECRET_CHARS + 8];
     /* "whsec_" marks the string as a signing secret for secret scanners. */
-    memcpy(secret, "whsec_",
-           6); // NOLINT(bugprone-not-null-terminated-result): token_random ends it
+    // NOLINTNEXTLINE(bugprone-not-null-terminated-result): token_random ends it
+    memcpy(secret, "whsec_", 6);
     token_random(secret + 6, WEBHOOK_SECRET_CHARS);
     w.secret = secret;
     store_rc rc = store_webhook_create(ap->store, &w);

@@ -1,6 +1,7 @@
 /* config.c - reading the notification settings from flags and environment. */
 #include "notify/config.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -113,7 +114,7 @@ static void env_name(const char *flag, char *out, size_t outlen)
 {
     size_t j = (size_t)snprintf(out, outlen, "OPENCASE_");
     for (const char *p = flag + 2; *p && j + 1 < outlen; p++)
-        out[j++] = *p == '-' ? '_' : (char)(*p >= 'a' && *p <= 'z' ? *p - 'a' + 'A' : *p);
+        out[j++] = (char)(*p == '-' ? '_' : toupper((unsigned char)*p));
     out[j] = '\0';
 }
 

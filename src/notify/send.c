@@ -104,7 +104,7 @@ static bool ascii_only(const char *s)
 static void put_header_text(buf *b, const char *s)
 {
     for (; *s; s++)
-        buf_putc(b, *s == '\r' || *s == '\n' ? ' ' : *s);
+        buf_putc(b, (char)(*s == '\r' || *s == '\n' ? ' ' : *s));
 }
 
 /* Base64 of s, in lines of 76 characters ending CRLF when `lines`. */
@@ -141,7 +141,8 @@ static void put_subject(buf *b, const char *subject)
             size_t j = 0;
             for (size_t i = 0; i < chunk && j + 1 < sizeof(line); i++)
                 line[j++] =
-                    subject[off + i] == '\r' || subject[off + i] == '\n' ? ' ' : subject[off + i];
+                    (char)(subject[off + i] == '\r' || subject[off + i] == '\n' ? ' '
+                                                                                : subject[off + i]);
             put_base64(b, line, j, false);
             buf_puts(b, "?=");
             off += chunk;
@@ -259,7 +260,7 @@ static void excerpt(const buf *answer, char *out, size_t outlen)
     size_t j = 0;
     for (size_t i = 0; i < answer->len && j + 1 < outlen && j < EXCERPT_MAX; i++) {
         char ch = answer->data[i];
-        out[j++] = ch >= 0x20 && ch < 0x7f ? ch : ' ';
+        out[j++] = (char)(ch >= 0x20 && ch < 0x7f ? ch : ' ');
     }
     out[j] = '\0';
 }
@@ -386,7 +387,7 @@ static send_rc send_letter(const notify_config *c, send_conn *sc, const store_no
         char key[32], line[256];
         size_t k = 0;
         for (size_t i = 0; i < l && k + 1 < sizeof(line); i++)
-            line[k++] = s[i] == '\r' ? ' ' : s[i];
+            line[k++] = (char)(s[i] == '\r' ? ' ' : s[i]);
         line[k] = '\0';
         if (k && strspn(line, " ") != k) {
             snprintf(key, sizeof(key), "address_line_%d", ++lines);
