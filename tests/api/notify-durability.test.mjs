@@ -1,10 +1,14 @@
 // The outbox loses nothing: an SMTP server that is down during a burst of
 // updates gets every message once it is back (none twice within the run, the
 // failed attempts recorded), and opencase killed with SIGKILL in the middle
-// of delivering sends what it had not sent after a restart.
+// of delivering sends what it had not sent after a restart; two instances
+// on one database share the work without sending anything twice.
 import { describe, it, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServer, USERS, createTestService, createCase, addEvent, marker, freePort } from './lib/server.mjs';
+import { mkdtemp } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { Server, startServer, USERS, createTestService, createCase, addEvent, marker, freePort } from './lib/server.mjs';
 import { SmtpSink, until } from './lib/sinks.mjs';
 
 const CASES = 15;
@@ -105,5 +109,30 @@ describe('notification durability', () => {
     await until('every email delivered after the restart', async () => (await emails(s, admin2)).every((n) => n.status === 'delivered'), 120_000);
     const got = new Set(smtp.ids());
     for (const n of all) assert.ok(got.has(String(n.id)), `notification ${n.id} arrived`);
+  });
+
+  it('two instances on one database deliver each notification once', async () => {
+    const smtp = await new SmtpSink({ delayMs: 20 }).start();
+    const s = await startServer({ cases: 2, env: env(smtp.port, { OPENCASE_NOTIFY_WORKERS: '0' }) });
+    cleanup.push(() => s.close(), () => smtp.stop());
+    const admin = await s.login(USERS.admin);
+    const caseworker = await s.login(USERS.caseworker);
+    await createTestService(s, admin, 'dur-svc');
+    // The backlog is written with no one delivering, then two instances
+    // with three threads each compete for it.
+    await burst(s, caseworker, marker('two'));
+    const all = await emails(s, admin);
+    await s.stop();
+    s.env = env(smtp.port, { OPENCASE_NOTIFY_WORKERS: '3' });
+    const other = new Server(await mkdtemp(path.join(os.tmpdir(), 'opencase-test-')), { env: env(smtp.port, { OPENCASE_NOTIFY_WORKERS: '3' }) });
+    other.pgName = null;
+    other.db = s.db;
+    cleanup.push(() => other.close());
+    await Promise.all([s.start(), other.start()]);
+    const admin2 = await s.login(USERS.admin);
+    await until('every email delivered', async () => (await emails(s, admin2)).every((n) => n.status === 'delivered'), 120_000);
+    const ids = smtp.ids();
+    assert.equal(ids.length, all.length, 'each arrives once');
+    assert.deepEqual(new Set(ids), new Set(all.map((n) => String(n.id))));
   });
 });
