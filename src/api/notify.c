@@ -3,12 +3,15 @@
  *
  * Templates and webhooks are an administrator's; the outbox list shows
  * administrators what is pending or failed, and why; any caseworker works
- * through the tasks. Each sees their own organisation's only.
+ * through the tasks. Each sees their own organisation's only. Messages to a
+ * person carry their contact details, so showing them is an access to the
+ * person's data, recorded first like any other (api/casework.h).
  */
 #include <stdlib.h>
 #include <string.h>
 
 #include "api/app.h"
+#include "api/casework.h"
 #include "api/handlers.h"
 #include "api/json.h"
 #include "domain/notice.h"
@@ -262,10 +265,40 @@ static json_t *notice_json(const store_notice *n)
     return o;
 }
 
+/* Records the caller's access, for `purpose`, to the person of each case
+ * among notices[0..n) that a message to a person names (webhooks carry no
+ * personal data); false with a 503 written when it cannot be recorded. */
+static bool record_accesses(http_req *req, http_res *res, const store_notice *notices, size_t n,
+                            const char *action, const char *purpose)
+{
+    app *ap = req->ctx;
+    store_access *accesses = arena_calloc(&req->a, n ? n : 1, sizeof(*accesses));
+    size_t count = 0;
+    if (!accesses) {
+        api_error(res, 500, "internal", NULL, "out of memory");
+        return false;
+    }
+    for (size_t i = 0; i < n; i++) {
+        bool seen = !notices[i].case_id || strcmp(notices[i].channel, "webhook") == 0;
+        for (size_t j = 0; j < count && !seen; j++)
+            seen = accesses[j].case_id == notices[i].case_id;
+        if (!seen && casework_access(req, notices[i].case_id, action, purpose, &accesses[count]))
+            count++;
+    }
+    if (store_access_record(ap->store, accesses, count) != STORE_OK) {
+        casework_access_refused(res);
+        return false;
+    }
+    return true;
+}
+
 /* The organisation's notifications in `status`, a page at a time. */
 static void list_notices(http_req *req, http_res *res, const char *status, const char *key)
 {
     app *ap = req->ctx;
+    const char *purpose;
+    if (!casework_purpose(req, res, &purpose))
+        return;
     const char *limit_text = http_query_get(req, "limit");
     const char *before_text = http_query_get(req, "before");
     long long limit = NOTICE_LIST_DEFAULT, before = 0;
@@ -294,6 +327,8 @@ static void list_notices(http_req *req, http_res *res, const char *status, const
         api_store_error(res, rc);
         return;
     }
+    if (!record_accesses(req, res, list, n, "list", purpose))
+        return;
     json_t *arr = json_array();
     for (size_t i = 0; i < n; i++)
         json_array_append_new(arr, notice_json(&list[i]));
@@ -325,7 +360,8 @@ void notify_notice_get(http_req *req, http_res *res)
     store_notice n;
     store_attempt *attempts;
     size_t count;
-    if (!path_id(res, req->params[0], &id))
+    const char *purpose;
+    if (!path_id(res, req->params[0], &id) || !casework_purpose(req, res, &purpose))
         return;
     store_rc rc = store_notice_get(ap->store, &req->a, org_of(req), id, &n, &attempts, &count);
     if (rc == STORE_NOT_FOUND) {
@@ -337,6 +373,8 @@ void notify_notice_get(http_req *req, http_res *res)
         api_store_error(res, rc);
         return;
     }
+    if (!record_accesses(req, res, &n, 1, "read", purpose))
+        return;
     json_t *list = json_array();
     for (size_t i = 0; i < count; i++)
         json_array_append_new(list, json_pack("{s:o, s:s, s:o}", "at", api_time(attempts[i].at),

@@ -30,13 +30,15 @@ function env(port, extra = {}) {
 
 // Every email notification of the organisation, in any state.
 async function emails(s, auth) {
-  const all = [];
+  // A notification delivered between two of these reads shows in both: the
+  // later state wins.
+  const all = new Map();
   for (const status of ['pending', 'delivered', 'failed']) {
     const r = await s.req('GET', `/api/v1/notifications?status=${status}&limit=200`, { auth });
     assert.equal(r.status, 200, r.text);
-    all.push(...r.body.notifications.filter((n) => n.channel === 'email'));
+    for (const n of r.body.notifications.filter((x) => x.channel === 'email')) all.set(n.id, n);
   }
-  return all;
+  return [...all.values()];
 }
 
 // A burst of updates: CASES cases, each opened and moved to a milestone, all

@@ -32,13 +32,15 @@ function person(tag, extra = {}) {
 
 // Every notification of the organisation for case `reference`, in any state.
 async function outbox(s, auth, reference) {
-  const all = [];
+  // A notification delivered between two of these reads shows in both: the
+  // later state wins.
+  const all = new Map();
   for (const status of ['pending', 'delivered', 'failed']) {
     const r = await s.req('GET', `/api/v1/notifications?status=${status}&limit=200`, { auth });
     assert.equal(r.status, 200, r.text);
-    all.push(...r.body.notifications.filter((n) => n.reference === reference));
+    for (const n of r.body.notifications.filter((x) => x.reference === reference)) all.set(n.id, n);
   }
-  return all;
+  return [...all.values()];
 }
 
 describe('notifications', () => {
@@ -294,8 +296,12 @@ describe('notifications', () => {
 
   it('post and phone become tasks for staff; marking one done records it', async () => {
     const c = await createCase(s, caseworker, { service: 'nt-svc', summary: 'tasks', person: person(marker('k')), preferences: { channels: ['post', 'phone'] } });
-    const r = await s.req('GET', '/api/v1/tasks?limit=200', { auth: caseworker });
+    const r = await s.req('GET', '/api/v1/tasks?limit=200', { auth: caseworker, headers: { 'x-access-purpose': 'letters to post' } });
     assert.equal(r.status, 200, r.text);
+    // The worklist shows the person's address: that read is recorded.
+    const seen = await s.req('GET', `/api/v1/cases/${c.reference}/accesses`, { auth: admin });
+    assert.ok(seen.body.accesses.some((x) => x.action === 'list' && x.purpose === 'letters to post'), seen.text);
+    expectError(await s.req('GET', '/api/v1/tasks', { auth: caseworker, headers: { 'x-access-purpose': '' } }), 400, 'invalid_field', 'X-Access-Purpose');
     const tasks = r.body.tasks.filter((t) => t.reference === c.reference);
     assert.deepEqual(tasks.map((t) => t.channel).sort(), ['phone', 'post']);
     const post = tasks.find((t) => t.channel === 'post');
