@@ -12,7 +12,8 @@ import {
   PG_BASE, Server, USERS, runCli, marker, createTestService, createCase, addEvent, expectError,
 } from './lib/server.mjs';
 
-const TABLES = ['settings', 'orgs', 'services', 'users', 'sessions', 'api_keys', 'persons', 'cases', 'events', 'accesses'];
+const TABLES = ['settings', 'orgs', 'services', 'users', 'sessions', 'api_keys', 'persons', 'cases', 'events', 'accesses',
+  'notify_prefs', 'notify_templates', 'webhooks', 'notifications', 'notify_attempts'];
 const PURPOSE = 'X-Access-Purpose';
 // Text that COPY, the checksums and both databases must carry unchanged.
 const AWKWARD = 'tab\there, line\nbreak, back\\slash, quote\' " and été ✓';
