@@ -88,17 +88,21 @@ store_rc notices_build(http_req *req, const store_case *c, const app_service *e,
     bool milestone = st && st->milestone;
     notice_kind kind = strcmp(event, NOTICES_NOTE) == 0 ? NOTICE_PUBLIC_NOTE : NOTICE_STAGE_REACHED;
     /* A stage change that is neither a milestone nor carries a note is not
-     * public, and nobody outside hears of it. */
-    if (kind == NOTICE_STAGE_REACHED && !milestone && !note)
-        return STORE_OK;
+     * public, and nobody outside hears of it; one that carries a note is, to
+     * the citizen, an update with that note. */
+    if (kind == NOTICE_STAGE_REACHED && !milestone) {
+        if (!note)
+            return STORE_OK;
+        kind = NOTICE_PUBLIC_NOTE;
+    }
 
     store_webhook *hooks;
     size_t nhooks;
     store_rc rc = store_webhook_list(ap->store, &req->a, c->org_id, &hooks, &nhooks);
     if (rc != STORE_OK)
         return rc;
-    bool to_person = c->person.id && prefs->channels &&
-                     notice_wanted(prefs->frequency, kind, milestone || kind == NOTICE_PUBLIC_NOTE);
+    bool to_person =
+        c->person.id && prefs->channels && notice_wanted(prefs->frequency, kind, milestone);
     store_notice *list = arena_calloc(&req->a, NOTICE_CHANNEL_COUNT + nhooks + 1, sizeof(*list));
     if (!list)
         return STORE_ERROR;

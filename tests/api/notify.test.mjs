@@ -226,6 +226,13 @@ describe('notifications', () => {
     assert.equal((await outbox(s, admin, m.reference)).length, 1, 'only the opening milestone');
     await addEvent(s, caseworker, m.reference, { type: 'stage_change', stage: 'assessing' });
     assert.equal((await outbox(s, admin, m.reference)).length, 2);
+    // A hidden stage is told only by its note, as an update, to those who
+    // want every update.
+    const e = await createCase(s, caseworker, { service: 'nt-svc', summary: 'e', person: person(`${tag}e`), preferences: { channels: ['email'], frequency: 'every' } });
+    await addEvent(s, caseworker, e.reference, { type: 'stage_change', stage: 'triage_hidden', note: 'We are checking your papers' });
+    assert.deepEqual((await outbox(s, admin, e.reference)).map((x) => x.kind).sort(), ['public_note', 'stage_reached']);
+    await addEvent(s, caseworker, m.reference, { type: 'stage_change', stage: 'approved', note: 'Approved' });
+    assert.equal((await outbox(s, admin, m.reference)).length, 3, 'a milestone with a note is one message');
     const n = await createCase(s, caseworker, { service: 'nt-svc', summary: 'n', person: person(`${tag}n`), preferences: { channels: ['email'], frequency: 'none' } });
     await addEvent(s, caseworker, n.reference, { type: 'stage_change', stage: 'assessing' });
     assert.equal((await outbox(s, admin, n.reference)).length, 0);
