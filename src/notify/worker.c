@@ -15,8 +15,9 @@
 #include "util/arena.h"
 #include "util/log.h"
 
-/* How many notifications one claim takes: enough to spread a claim's write
- * over several sends, few enough to finish well within the lease. */
+/* How many notifications one claim takes, per channel: enough to spread a
+ * claim's write over several sends, few enough to finish well within the
+ * lease. */
 #define BATCH 8
 #define CHANNELS_MAX 6
 
@@ -72,27 +73,31 @@ static void record(notify_worker *w, const store_notice *n, send_rc sent, const 
                  n->channel, n->attempts);
 }
 
-/* Claims and sends one batch; the number claimed, or -1 when the store
- * could not be asked. */
+/* Claims and sends a batch from each channel in turn; the number claimed,
+ * or -1 when the store could not be asked. */
 static int run_batch(notify_worker *w, send_conn *sc)
 {
-    arena a;
-    arena_init(&a);
-    store_notice *batch;
-    size_t n;
-    int claimed = -1;
-    store_rc rc =
-        store_notice_claim(w->s, &a, w->channels, now_s(), w->c->lease_s, BATCH, &batch, &n);
-    if (rc == STORE_OK) {
-        claimed = (int)n;
+    int claimed = 0;
+    for (size_t c = 0; w->channels[c] && !atomic_load(&w->quit); c++) {
+        arena a;
+        arena_init(&a);
+        store_notice *batch;
+        size_t n;
+        store_rc rc =
+            store_notice_claim(w->s, &a, w->channels[c], now_s(), w->c->lease_s, BATCH, &batch, &n);
+        if (rc != STORE_OK) {
+            arena_free(&a);
+            return -1;
+        }
+        claimed += (int)n;
         /* A stop leaves the rest to the lease: they are sent after it ends. */
         for (size_t i = 0; i < n && !atomic_load(&w->quit); i++) {
             char reason[512];
             send_rc sent = send_notice(w->c, sc, &batch[i], now_s(), reason, sizeof(reason));
             record(w, &batch[i], sent, sent == SEND_OK ? NULL : reason, now_s());
         }
+        arena_free(&a);
     }
-    arena_free(&a);
     return claimed;
 }
 
@@ -110,8 +115,8 @@ static void *worker_main(void *arg)
         pthread_mutex_unlock(&w->mu);
         int claimed = run_batch(w, sc);
         pthread_mutex_lock(&w->mu);
-        /* A full batch suggests more is waiting: go again at once. */
-        if (claimed == BATCH || w->stopping || w->wakes != seen)
+        /* Work found suggests more is waiting: go again at once. */
+        if (claimed > 0 || w->stopping || w->wakes != seen)
             continue;
         struct timespec until;
         clock_gettime(CLOCK_MONOTONIC, &until);

@@ -1,7 +1,7 @@
 /* worker.h - the delivery worker: threads that empty the outbox.
  *
- * Each thread claims a batch of due notifications on the configured
- * channels (store_notice_claim leases them, so several threads and several
+ * Each thread claims a batch of due notifications from each configured
+ * channel in turn (store_notice_claim leases them, so several threads and several
  * instances on one database never take the same row at once), sends them
  * one by one (notify/send.h) and records each attempt's outcome. A failed
  * attempt is retried after an exponential back-off with jitter, up to the

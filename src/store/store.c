@@ -537,10 +537,10 @@ store_rc store_notice_add(store *s, const store_notice *notices, size_t n)
     return s->ops->notice_add(s->impl, notices, n);
 }
 
-store_rc store_notice_claim(store *s, arena *a, const char *const *channels, int64_t now,
-                            int lease_s, int max, store_notice **out, size_t *n)
+store_rc store_notice_claim(store *s, arena *a, const char *channel, int64_t now, int lease_s,
+                            int max, store_notice **out, size_t *n)
 {
-    return s->ops->notice_claim(s->impl, a, channels, now, lease_s, max, out, n);
+    return s->ops->notice_claim(s->impl, a, channel, now, lease_s, max, out, n);
 }
 
 store_rc store_notice_result(store *s, int64_t id, int attempt, store_outcome outcome,

@@ -387,13 +387,14 @@ typedef struct store_notice {
 /* Writes notices[0..n) on their own (a reminder, not an event's). */
 store_rc store_notice_add(store *s, const store_notice *notices, size_t n);
 
-/* Claims up to `max` pending notifications due at `now` on the listed
- * channels, leasing them until now + lease_s: no other caller (in this or
- * another process) claims them before the lease ends, and an expired lease
- * (a crashed worker) makes them claimable again. Each claim counts an
- * attempt; out[i].attempts is the attempt being made. */
-store_rc store_notice_claim(store *s, arena *a, const char *const *channels, int64_t now,
-                            int lease_s, int max, store_notice **out, size_t *n);
+/* Claims up to `max` pending notifications on `channel` due at `now`, the
+ * longest due first, leasing them until now + lease_s: no other caller (in
+ * this or another process) claims them before the lease ends, and an
+ * expired lease (a crashed worker) makes them claimable again. Each claim
+ * counts an attempt; out[i].attempts is the attempt being made. One indexed
+ * look-up, however many notifications wait on other channels. */
+store_rc store_notice_claim(store *s, arena *a, const char *channel, int64_t now, int lease_s,
+                            int max, store_notice **out, size_t *n);
 
 typedef enum { NOTICE_DELIVERED, NOTICE_RETRY, NOTICE_FAILED } store_outcome;
 

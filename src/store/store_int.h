@@ -130,8 +130,8 @@ typedef struct store_ops {
     store_rc (*webhook_list)(void *impl, arena *a, int64_t org_id, store_webhook **out, size_t *n);
     store_rc (*webhook_remove)(void *impl, int64_t org_id, int64_t id);
     store_rc (*notice_add)(void *impl, const store_notice *notices, size_t n);
-    store_rc (*notice_claim)(void *impl, arena *a, const char *const *channels, int64_t now,
-                             int lease_s, int max, store_notice **out, size_t *n);
+    store_rc (*notice_claim)(void *impl, arena *a, const char *channel, int64_t now, int lease_s,
+                             int max, store_notice **out, size_t *n);
     store_rc (*notice_result)(void *impl, int64_t id, int attempt, store_outcome outcome,
                               const char *reason, int64_t now, int64_t next_at);
     store_rc (*notice_list)(void *impl, arena *a, int64_t org_id, const char *status,

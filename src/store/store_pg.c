@@ -2750,36 +2750,26 @@ static store_rc pg_notice_add(void *impl, const store_notice *notices, size_t n)
     return n ? write_run(impl, notice_add_job, &w, true) : STORE_OK;
 }
 
-static store_rc pg_notice_claim(void *impl, arena *a, const char *const *channels, int64_t now,
-                                int lease_s, int max, store_notice **out, size_t *n)
+static store_rc pg_notice_claim(void *impl, arena *a, const char *channel, int64_t now, int lease_s,
+                                int max, store_notice **out, size_t *n)
 {
-    *out = NULL;
-    *n = 0;
-    buf list;
-    buf_init(&list, 256);
-    for (size_t i = 0; channels[i]; i++)
-        buf_printf(&list, "%s%s", i ? "," : "", channels[i]);
-    if (list.failed) {
-        buf_free(&list);
-        return out_of_memory("claim notifications");
-    }
     params p = {0};
     PGresult *res;
+    *out = NULL;
+    *n = 0;
     p_int(&p, now);
-    p_text(&p, list.len ? list.data : "");
+    p_text(&p, channel);
     p_int(&p, now + lease_s);
     p_int(&p, max);
     store_rc rc = nt_read(
         impl,
         "UPDATE notifications n SET lease_until = $3, attempts = n.attempts + 1"
-        " FROM (SELECT id FROM notifications WHERE status = 'pending' AND next_at <= $1"
-        " AND (lease_until IS NULL OR lease_until <= $1)"
-        " AND channel = ANY (string_to_array($2::text, ','))"
-        " ORDER BY next_at, id LIMIT $4 FOR UPDATE SKIP LOCKED) due WHERE n.id = due.id"
+        " FROM (SELECT id FROM notifications WHERE status = 'pending' AND channel = $2"
+        " AND next_at <= $1 AND (lease_until IS NULL OR lease_until <= $1)"
+        " ORDER BY next_at LIMIT $4 FOR UPDATE SKIP LOCKED) due WHERE n.id = due.id"
         " RETURNING " NT_NOTICE_COLUMNS ", (SELECT reference FROM cases WHERE id = n.case_id),"
         " (SELECT secret FROM webhooks WHERE id = n.webhook_id)",
         &p, "claim notifications", &res);
-    buf_free(&list);
     return rc == STORE_OK ? nt_notices(a, res, out, n, "claim notifications") : rc;
 }
 

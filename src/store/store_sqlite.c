@@ -2751,21 +2751,10 @@ static store_rc sqlite_notice_add(void *impl, const store_notice *notices, size_
     return n ? write_run(impl, notice_add_job, &w) : STORE_OK;
 }
 
-/* The channels a worker serves, as one comma-separated parameter. */
-static const char *nt_channel_list(arena *a, const char *const *channels)
-{
-    buf b;
-    buf_init(&b, 256);
-    for (size_t i = 0; channels[i]; i++)
-        buf_printf(&b, "%s%s", i ? "," : "", channels[i]);
-    const char *out = b.failed ? NULL : arena_strdup(a, b.len ? b.data : "");
-    buf_free(&b);
-    return out;
-}
-
+/* Due on channel ?2 at ?1: a range of notifications_due. */
 #define NT_DUE                                                                                     \
-    "status = 'pending' AND next_at <= ?1 AND (lease_until IS NULL OR lease_until <= ?1)"          \
-    " AND instr(',' || ?2 || ',', ',' || channel || ',') > 0"
+    "status = 'pending' AND channel = ?2 AND next_at <= ?1"                                        \
+    " AND (lease_until IS NULL OR lease_until <= ?1)"
 
 typedef struct claim_arg {
     arena *a;
@@ -2781,7 +2770,7 @@ static store_rc claim_job(conn *c, void *arg)
     sqlite3_stmt *st = nt_prepare(
         c,
         "UPDATE notifications SET lease_until = ?3, attempts = attempts + 1"
-        " WHERE id IN (SELECT id FROM notifications WHERE " NT_DUE " ORDER BY next_at, id"
+        " WHERE id IN (SELECT id FROM notifications WHERE " NT_DUE " ORDER BY next_at"
         " LIMIT ?4) RETURNING id, org_id, case_id, webhook_id, kind, channel, recipient,"
         " subject, body, status, attempts, next_at, created_at, delivered_at, last_error,"
         " (SELECT c.reference FROM cases c WHERE c.id = notifications.case_id),"
@@ -2793,16 +2782,13 @@ static store_rc claim_job(conn *c, void *arg)
                    "claim notifications");
 }
 
-static store_rc sqlite_notice_claim(void *impl, arena *a, const char *const *channels, int64_t now,
+static store_rc sqlite_notice_claim(void *impl, arena *a, const char *channel, int64_t now,
                                     int lease_s, int max, store_notice **out, size_t *n)
 {
     *out = NULL;
     *n = 0;
-    const char *list = nt_channel_list(a, channels);
-    if (!list)
-        return out_of_memory("claim notifications");
     /* A read first, so that an idle worker costs no write transaction. */
-    nt_arg probe[] = {NT_I(now), NT_S(list)};
+    nt_arg probe[] = {NT_I(now), NT_S(channel)};
     store_notice *due = NULL;
     size_t ndue = 0;
     store_rc rc = nt_read(impl, a,
@@ -2812,7 +2798,7 @@ static store_rc sqlite_notice_claim(void *impl, arena *a, const char *const *cha
                           "look for due notifications");
     if (rc != STORE_OK || ndue == 0)
         return rc;
-    claim_arg w = {.a = a, .args = {NT_I(now), NT_S(list), NT_I(now + lease_s), NT_I(max)}};
+    claim_arg w = {.a = a, .args = {NT_I(now), NT_S(channel), NT_I(now + lease_s), NT_I(max)}};
     rc = write_run(impl, claim_job, &w);
     if (rc == STORE_OK) {
         *out = w.rows;

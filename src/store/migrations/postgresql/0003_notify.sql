@@ -69,8 +69,9 @@ CREATE TABLE notifications (
     last_error text
 );
 
--- The worker's look-up of due rows.
-CREATE INDEX notifications_due ON notifications (next_at) WHERE status = 'pending';
+-- The worker's look-up of due rows, a channel at a time, so that a backlog
+-- on a channel nobody delivers costs the others nothing.
+CREATE INDEX notifications_due ON notifications (channel, next_at) WHERE status = 'pending';
 -- Administrators' lists by state, newest first.
 CREATE INDEX notifications_org ON notifications (org_id, status, id);
 -- Whether (and when) a case's person was told.
