@@ -5,7 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 packages=(build-essential meson ninja-build pkg-config python3
-          libmicrohttpd-dev libjansson-dev libsqlite3-dev libsodium-dev libpq-dev libxml2-dev)
+          libmicrohttpd-dev libjansson-dev libsqlite3-dev libsodium-dev libpq-dev libxml2-dev libcurl4-openssl-dev)
 missing=()
 for p in "${packages[@]}"; do
     dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")

@@ -15,7 +15,7 @@ sudo=""
 [ "$(id -u)" -eq 0 ] || sudo=sudo
 
 packages=(build-essential meson ninja-build pkg-config python3
-          libmicrohttpd-dev libjansson-dev libsqlite3-dev libpq-dev libsodium-dev libcmocka-dev libxml2-dev
+          libmicrohttpd-dev libjansson-dev libsqlite3-dev libpq-dev libsodium-dev libcmocka-dev libxml2-dev libcurl4-openssl-dev
           clang libclang-rt-14-dev clang-format clang-tidy cppcheck sqlite3 postgresql chromium
           golang-go golang-golang-x-mod-dev)
 missing=()

@@ -19,6 +19,9 @@
 #include "cli/logverify.h"
 #include "cli/migrate.h"
 #include "domain/validate.h"
+#include "notify/config.h"
+#include "notify/send.h"
+#include "notify/worker.h"
 #include "store/store.h"
 #include "util/log.h"
 #include "util/token.h"
@@ -39,6 +42,7 @@ typedef struct settings {
     const char *trusted_proxies;
     const char *log_key;    /* the log's signing key file; NULL: beside the database */
     const char *log_origin; /* the log's name for a new key; NULL: from the listen host */
+    notify_config notify;
 } settings;
 
 static const char usage[] =
@@ -84,7 +88,8 @@ static const char usage[] =
     "                            required for PostgreSQL)\n"
     "  --log-origin NAME         the log's name, fixed when init makes the key\n"
     "                            (OPENCASE_LOG_ORIGIN, default <listen host>/log)\n"
-    "  -h, --help                show this help\n"
+    "  -h, --help                show this help (and --help-notify: the notification\n"
+    "                            settings)\n"
     "  -V, --version             show the version\n"
     "\n"
     "Roles: administrator, caseworker, analyst.\n";
@@ -264,6 +269,8 @@ static int cmd_serve(const settings *s)
     bool app_ready = false;
     http_server *srv = NULL;
     log_signer *signer = NULL;
+    notify_worker *notifier = NULL;
+    bool curl_ready = false;
     int rc = 1;
 
     /* Block the stop signals in every thread; this one waits for them. */
@@ -287,7 +294,9 @@ static int cmd_serve(const settings *s)
         log_warn("msg=\"the clock is read from OPENCASE_TEST_CLOCK_FILE, for tests\"");
     }
 
-    if (open_store(s, (int)s->threads + 1, &st) != 0)
+    if (notify_config_check(&s->notify) != 0)
+        goto out;
+    if (open_store(s, (int)s->threads + 1 + s->notify.workers, &st) != 0)
         goto out;
     if (app_init(&ap, st, s->cookie_secure) != 0)
         goto out;
@@ -307,6 +316,18 @@ static int cmd_serve(const settings *s)
                  "opencase init makes the key\"");
     } else {
         goto out;
+    }
+    ap.notify = &s->notify;
+    if (send_global_init() != 0) {
+        log_error("msg=\"cannot start libcurl\"");
+        goto out;
+    }
+    curl_ready = true;
+    if (s->notify.workers > 0) {
+        notifier = notify_worker_start(st, &s->notify);
+        if (!notifier)
+            goto out;
+        ap.notifier = notifier;
     }
     if (s->db_replica) {
         /* A standby that is down at start must not keep the service down:
@@ -343,6 +364,9 @@ static int cmd_serve(const settings *s)
     rc = 0;
 out:
     log_signer_free(signer);
+    notify_worker_stop(notifier);
+    if (curl_ready)
+        send_global_cleanup();
     if (app_ready)
         app_free(&ap);
     store_close(replica);
@@ -603,6 +627,8 @@ int main(int argc, char **argv)
         s.log_key = env;
     if ((env = getenv("OPENCASE_LOG_ORIGIN")) && *env)
         s.log_origin = env;
+    if (notify_config_init(&s.notify) != 0)
+        return 2;
 
     /* Global options come before the command; the command parses the rest. */
     int i = 1;
@@ -616,6 +642,17 @@ int main(int argc, char **argv)
         if (strcmp(opt, "-V") == 0 || strcmp(opt, "--version") == 0) {
             printf("opencase %s\n", OPENCASE_VERSION);
             return 0;
+        }
+        if (strcmp(opt, "--help-notify") == 0) {
+            fputs(notify_config_usage, stdout);
+            return 0;
+        }
+        int used = notify_config_option(&s.notify, opt, val);
+        if (used < 0)
+            return 2;
+        if (used > 0) {
+            i += used - 1;
+            continue;
         }
         if (strcmp(opt, "--cookie-secure") == 0) {
             s.cookie_secure = true;

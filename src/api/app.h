@@ -74,6 +74,11 @@ typedef struct app {
     /* Citizens see the names of the staff and systems that read their data,
      * not only their organisation and role. Set after app_init. */
     bool show_officer_names;
+    /* Notifications: the settings (NULL: none, so channels that need them
+     * are not offered) and the delivery worker to wake after writing one
+     * (NULL: none runs here). Set after app_init. */
+    const struct notify_config *notify;
+    struct notify_worker *notifier;
 } app;
 
 int app_init(app *a, store *s, bool cookie_secure);

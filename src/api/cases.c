@@ -13,6 +13,7 @@
 #include "api/duties.h"
 #include "api/handlers.h"
 #include "api/json.h"
+#include "api/notices.h"
 #include "domain/ref.h"
 #include "domain/validate.h"
 #include "domain/workdays.h"
@@ -27,8 +28,6 @@
 #define LIST_DEFAULT 50
 #define LIST_MAX 200
 #define REFERENCE_ATTEMPTS 8
-#define PURPOSE_MAX 200
-#define PURPOSE_DEFAULT "case work"
 
 static json_t *person_json(const store_person *p)
 {
@@ -63,69 +62,6 @@ static json_t *event_json(const store_event *ev)
                      ev->rating ? json_integer(ev->rating) : json_null(), "public", ev->public_,
                      "actor", api_str(ev->actor), "created_at", api_time(ev->created_at),
                      "log_index", ev->log_index < 0 ? json_null() : json_integer(ev->log_index));
-}
-
-static bool may_see_person(const store_principal *who)
-{
-    return strcmp(who->role, "analyst") != 0;
-}
-
-/* The number of characters (code points) in valid UTF-8. */
-static size_t utf8_chars(const char *s)
-{
-    size_t n = 0;
-    for (; *s; s++)
-        n += ((unsigned char)*s & 0xc0) != 0x80;
-    return n;
-}
-
-/* The X-Access-Purpose header: why the caller reads people's data, 1 to 200
- * characters of plain text; absent, the purpose is ordinary case work. */
-static bool read_purpose(http_req *req, http_res *res, const char **out)
-{
-    const char *purpose = http_header_get(req, "X-Access-Purpose");
-    *out = PURPOSE_DEFAULT;
-    if (!purpose)
-        return true;
-    size_t n = valid_text(purpose, 4 * PURPOSE_MAX, false) ? utf8_chars(purpose) : 0;
-    if (n < 1 || n > PURPOSE_MAX) {
-        api_error(res, 400, "invalid_field", "X-Access-Purpose",
-                  "the X-Access-Purpose header must be 1 to %d characters of plain text",
-                  PURPOSE_MAX);
-        return false;
-    }
-    *out = purpose;
-    return true;
-}
-
-/* Fills `out` with the caller's access to case_id (0 when the case is still
- * to be made) and returns it, or returns NULL when the caller is not shown
- * people's data. */
-static const store_access *caller_access(http_req *req, int64_t case_id, const char *action,
-                                         const char *purpose, store_access *out)
-{
-    const store_principal *who = req->who;
-    if (!may_see_person(who))
-        return NULL;
-    *out = (store_access){.case_id = case_id,
-                          .reader_org_id = who->org_id,
-                          .user_id = who->user_id,
-                          .key_id = who->key_id,
-                          .reader_name = who->name,
-                          .role = who->role,
-                          .action = action,
-                          .purpose = purpose,
-                          .at = app_now()};
-    return out;
-}
-
-/* The answer when an access could not be recorded: the data stays unshown. */
-static void access_refused(http_res *res)
-{
-    api_error(res, 503, "unavailable", NULL,
-              "this access to the person's data could not be recorded, so it is not shown; "
-              "try again");
-    http_res_header(res, "Retry-After", "1");
 }
 
 /* Loads the caller's organisation's case `ref` (canonical, from casework_reference). */
@@ -243,7 +179,8 @@ static bool read_flags(http_res *res, const json_t *body, bool *enhanced, const 
 
 void cases_create(http_req *req, http_res *res)
 {
-    static const char *const fields[] = {"service", "summary", "person", "enhanced", "team", NULL};
+    static const char *const fields[] = {"service", "summary",     "person", "enhanced",
+                                         "team",    "preferences", NULL};
     app *ap = req->ctx;
     const store_principal *who = req->who;
     const char *service_code, *idem, *purpose;
@@ -255,7 +192,7 @@ void cases_create(http_req *req, http_res *res)
                          .actor_user_id = who->user_id,
                          .actor_key_id = who->key_id,
                          .now = app_now()};
-    if (!read_idempotency_key(req, res, &idem) || !read_purpose(req, res, &purpose))
+    if (!read_idempotency_key(req, res, &idem) || !casework_purpose(req, res, &purpose))
         return;
     json_t *body = api_body_object(req, res, false);
     if (!body)
@@ -268,6 +205,16 @@ void cases_create(http_req *req, http_res *res)
     bool team_given;
     if (!read_flags(res, body, &in.enhanced, &in.team, &team_given))
         goto out;
+    notice_prefs prefs =
+        notice_default_prefs(in.person.email != NULL, in.person.phone && *in.person.phone);
+    store_prefs stated;
+    const json_t *prefs_obj = json_object_get(body, "preferences");
+    if (prefs_obj && !json_is_null(prefs_obj)) {
+        if (!notices_prefs_read(req, res, prefs_obj, "preferences", &prefs))
+            goto out;
+        stated = notices_prefs_store(&req->a, &prefs, in.now);
+        in.prefs = &stated;
+    }
 
     store_rc rc = store_service_get(ap->store, &req->a, who->org_id, service_code, &svc);
     if (rc == STORE_NOT_FOUND) {
@@ -292,7 +239,7 @@ void cases_create(http_req *req, http_res *res)
     in.stage = e->wf.stages[e->wf.initial].code;
     in.secret_hash = hash;
     in.idempotency_key = idem;
-    in.access = caller_access(req, 0, "write", purpose, &access);
+    in.access = casework_access(req, 0, "write", purpose, &access);
     store_duty_new *duties;
     if (!duties_for_stage(req, res, e, in.stage, in.enhanced, in.now, &duties, &in.n_duties))
         goto out;
@@ -305,13 +252,30 @@ void cases_create(http_req *req, http_res *res)
     for (int attempt = 0; attempt < REFERENCE_ATTEMPTS && rc == STORE_DUPLICATE; attempt++) {
         casework_new_reference(ref);
         in.reference = ref;
-        rc = store_case_create(ap->store, &req->a, &in, &c, &existed);
+        /* The opening is told like any milestone, in the case's transaction. */
+        store_case draft = {.org_id = in.org_id,
+                            .service_id = in.service_id,
+                            .reference = ref,
+                            .stage = in.stage,
+                            .opened_at = in.now,
+                            .person = in.person};
+        draft.person.id = in.person.name || in.person.email || in.person.phone ||
+                          in.person.address || in.person.postcode;
+        store_notice *notices;
+        rc = notices_build(req, &draft, e, &prefs, NOTICES_OPENED, in.stage, NULL, in.now, &notices,
+                           &in.n_notices);
+        in.notices = notices;
+        if (rc == STORE_OK)
+            rc = store_case_create(ap->store, &req->a, &in, &c, &existed);
     }
     if (rc != STORE_OK) {
         api_store_error(res, rc);
         goto out;
     }
-    json_t *out = json_pack("{s:o}", "case", case_json(&c, &e->svc, &e->wf, may_see_person(who)));
+    if (!existed)
+        notices_written(ap, in.n_notices);
+    json_t *out =
+        json_pack("{s:o}", "case", case_json(&c, &e->svc, &e->wf, casework_may_see_person(who)));
     if (existed) {
         api_send(res, 200, out);
         http_res_header(res, "Idempotent-Replayed", "true");
@@ -351,7 +315,7 @@ void cases_list(http_req *req, http_res *res)
     long long limit = LIST_DEFAULT;
     store_case_filter f = {.org_id = who->org_id};
     const char *purpose;
-    if (!read_purpose(req, res, &purpose))
+    if (!casework_purpose(req, res, &purpose))
         return;
     f.service_code = http_query_get(req, "service");
     f.stage = http_query_get(req, "stage");
@@ -396,13 +360,14 @@ void cases_list(http_req *req, http_res *res)
             return;
         }
         if (cases[i].person.id &&
-            caller_access(req, cases[i].id, "list", purpose, &accesses[n_accesses]))
+            casework_access(req, cases[i].id, "list", purpose, &accesses[n_accesses]))
             n_accesses++;
-        json_array_append_new(list, case_json(&cases[i], &e->svc, &e->wf, may_see_person(who)));
+        json_array_append_new(list,
+                              case_json(&cases[i], &e->svc, &e->wf, casework_may_see_person(who)));
     }
     if (store_access_record(ap->store, accesses, n_accesses) != STORE_OK) {
         json_decref(list);
-        access_refused(res);
+        casework_access_refused(res);
         return;
     }
     json_t *next = more && n ? json_sprintf("%lld.%lld", (long long)cases[n - 1].opened_at,
@@ -433,7 +398,7 @@ void cases_get(http_req *req, http_res *res)
     char ref[REF_TEXT_LEN + 1];
     const char *purpose;
     store_access access;
-    if (!casework_reference(res, req->params[0], ref) || !read_purpose(req, res, &purpose) ||
+    if (!casework_reference(res, req->params[0], ref) || !casework_purpose(req, res, &purpose) ||
         !load_case(req, res, ref, &c) || !(e = casework_service(req, res, c.service_id)))
         return;
     store_duty *duties;
@@ -445,18 +410,27 @@ void cases_get(http_req *req, http_res *res)
         api_store_error(res, rc);
         return;
     }
-    if (c.person.id && caller_access(req, c.id, "read", purpose, &access) &&
+    if (c.person.id && casework_access(req, c.id, "read", purpose, &access) &&
         store_access_record(ap->store, &access, 1) != STORE_OK) {
-        access_refused(res);
+        casework_access_refused(res);
+        return;
+    }
+    notice_prefs prefs;
+    bool stated;
+    rc = notices_prefs(ap, &req->a, &c, &prefs, &stated);
+    if (rc != STORE_OK) {
+        api_store_error(res, rc);
         return;
     }
     json_t *list = json_array();
     for (size_t i = 0; i < n; i++)
         json_array_append_new(list, event_json(&events[i]));
-    api_send(res, 200,
-             json_pack("{s:o, s:o, s:o}", "case",
-                       case_json(&c, &e->svc, &e->wf, may_see_person(who)), "events", list,
-                       "duties", case_duties_json(e, duties, n_duties)));
+    json_t *out = json_pack("{s:o, s:o, s:o}", "case",
+                            case_json(&c, &e->svc, &e->wf, casework_may_see_person(who)), "events",
+                            list, "duties", case_duties_json(e, duties, n_duties));
+    if (out && c.person.id && casework_may_see_person(who))
+        json_object_set_new(out, "preferences", notices_prefs_json(&prefs, stated));
+    api_send(res, 200, out);
     http_res_header(res, "Cache-Control", "no-store");
 }
 
@@ -470,19 +444,33 @@ static void append_event(http_req *req, http_res *res, store_case *c, const app_
     const store_principal *who = req->who;
     store_access access;
     const store_access *seen =
-        c->person.id ? caller_access(req, c->id, "write", purpose, &access) : NULL;
+        c->person.id ? casework_access(req, c->id, "write", purpose, &access) : NULL;
     ev->case_id = c->id;
     ev->actor = who->name;
     ev->user_id = who->user_id;
     ev->key_id = who->key_id;
     ev->created_at = app_now();
-    /* The duties the move triggers are opened in its transaction. */
+    /* The duties the move triggers are opened in its transaction, and so
+     * are the notifications it causes. */
     store_duty_new *duties = NULL;
     size_t n_duties = 0;
     if (strcmp(ev->type, "stage_change") == 0 &&
         !duties_for_stage(req, res, e, ev->stage, c->enhanced, ev->created_at, &duties, &n_duties))
         return;
-    store_rc rc = store_event_append_duties(ap->store, c->id, ev, closes, seen, duties, n_duties);
+    notice_prefs prefs;
+    bool stated;
+    store_notice *notices = NULL;
+    store_rc rc = STORE_OK;
+    if (ev->public_) {
+        const char *what = strcmp(ev->type, "public_note") == 0 ? NOTICES_NOTE : NOTICES_STAGE;
+        rc = notices_prefs(ap, &req->a, c, &prefs, &stated);
+        if (rc == STORE_OK)
+            rc = notices_build(req, c, e, &prefs, what, ev->stage, ev->body, ev->created_at,
+                               &notices, &ev->n_notices);
+        ev->notices = notices;
+    }
+    if (rc == STORE_OK)
+        rc = store_event_append_duties(ap->store, c->id, ev, closes, seen, duties, n_duties);
     if (rc == STORE_CONFLICT) {
         api_error(res, 409, "conflict", NULL,
                   "the case changed while this request was made (it is no longer at stage %s "
@@ -494,6 +482,7 @@ static void append_event(http_req *req, http_res *res, store_case *c, const app_
         api_store_error(res, rc);
         return;
     }
+    notices_written(ap, ev->n_notices);
     c->stage = ev->stage;
     c->updated_at = ev->created_at;
     if (closes) {
@@ -502,7 +491,7 @@ static void append_event(http_req *req, http_res *res, store_case *c, const app_
     }
     api_send(res, status,
              json_pack("{s:o, s:o}", "event", event_json(ev), "case",
-                       case_json(c, &e->svc, &e->wf, may_see_person(who))));
+                       case_json(c, &e->svc, &e->wf, casework_may_see_person(who))));
 }
 
 /* Checks a move to stage `to` and appends it; `note` is public. */
@@ -550,7 +539,7 @@ void cases_add_event(http_req *req, http_res *res)
     const app_service *e;
     const char *type, *stage, *note, *purpose;
     char ref[REF_TEXT_LEN + 1];
-    if (!casework_reference(res, req->params[0], ref) || !read_purpose(req, res, &purpose))
+    if (!casework_reference(res, req->params[0], ref) || !casework_purpose(req, res, &purpose))
         return;
     json_t *body = api_body_object(req, res, false);
     if (!body)
@@ -600,7 +589,7 @@ void cases_close(http_req *req, http_res *res)
     const app_service *e;
     const char *stage, *note, *purpose;
     char ref[REF_TEXT_LEN + 1];
-    if (!casework_reference(res, req->params[0], ref) || !read_purpose(req, res, &purpose))
+    if (!casework_reference(res, req->params[0], ref) || !casework_purpose(req, res, &purpose))
         return;
     json_t *body = api_body_object(req, res, true);
     if (!body)

@@ -1,4 +1,4 @@
-/* casework.c - reference parsing and service loading shared by handlers. */
+/* casework.c - reference parsing, service loading and access records shared by handlers. */
 #include "api/casework.h"
 
 #include <sodium.h>
@@ -8,6 +8,9 @@
 #include "api/app.h"
 #include "api/json.h"
 #include "domain/validate.h"
+
+#define PURPOSE_MAX 200
+#define PURPOSE_DEFAULT "case work"
 
 bool casework_reference(http_res *res, const char *text, char out[REF_TEXT_LEN + 1])
 {
@@ -84,4 +87,61 @@ bool casework_query_int(http_req *req, http_res *res, const char *name, long lon
     }
     *out = n;
     return true;
+}
+
+bool casework_may_see_person(const store_principal *who)
+{
+    return strcmp(who->role, "analyst") != 0;
+}
+
+/* The number of characters (code points) in valid UTF-8. */
+static size_t utf8_chars(const char *s)
+{
+    size_t n = 0;
+    for (; *s; s++)
+        n += ((unsigned char)*s & 0xc0) != 0x80;
+    return n;
+}
+
+bool casework_purpose(http_req *req, http_res *res, const char **out)
+{
+    const char *purpose = http_header_get(req, "X-Access-Purpose");
+    *out = PURPOSE_DEFAULT;
+    if (!purpose)
+        return true;
+    size_t n = valid_text(purpose, 4 * PURPOSE_MAX, false) ? utf8_chars(purpose) : 0;
+    if (n < 1 || n > PURPOSE_MAX) {
+        api_error(res, 400, "invalid_field", "X-Access-Purpose",
+                  "the X-Access-Purpose header must be 1 to %d characters of plain text",
+                  PURPOSE_MAX);
+        return false;
+    }
+    *out = purpose;
+    return true;
+}
+
+const store_access *casework_access(http_req *req, int64_t case_id, const char *action,
+                                    const char *purpose, store_access *out)
+{
+    const store_principal *who = req->who;
+    if (!casework_may_see_person(who))
+        return NULL;
+    *out = (store_access){.case_id = case_id,
+                          .reader_org_id = who->org_id,
+                          .user_id = who->user_id,
+                          .key_id = who->key_id,
+                          .reader_name = who->name,
+                          .role = who->role,
+                          .action = action,
+                          .purpose = purpose,
+                          .at = app_now()};
+    return out;
+}
+
+void casework_access_refused(http_res *res)
+{
+    api_error(res, 503, "unavailable", NULL,
+              "this access to the person's data could not be recorded, so it is not shown; "
+              "try again");
+    http_res_header(res, "Retry-After", "1");
 }

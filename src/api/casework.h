@@ -33,4 +33,22 @@ bool casework_query_time(http_req *req, http_res *res, const char *name, int64_t
 bool casework_query_int(http_req *req, http_res *res, const char *name, long long min,
                         long long max, long long *out);
 
+/* Every response that carries a person's data is preceded by a durable
+ * access record (store_access); analysts are never shown the person. */
+bool casework_may_see_person(const store_principal *who);
+
+/* The X-Access-Purpose header: why the caller reads people's data, 1 to 200
+ * characters of plain text; absent, the purpose is ordinary case work. On a
+ * bad header writes a 400 and returns false. */
+bool casework_purpose(http_req *req, http_res *res, const char **out);
+
+/* Fills `out` with the caller's access to case_id (0 when the case is still
+ * to be made) and returns it, or returns NULL when the caller is not shown
+ * people's data. */
+const store_access *casework_access(http_req *req, int64_t case_id, const char *action,
+                                    const char *purpose, store_access *out);
+
+/* The answer when an access could not be recorded: the data stays unshown. */
+void casework_access_refused(http_res *res);
+
 #endif

@@ -53,12 +53,28 @@ void o311_token_get(http_req *req, http_res *res);
 void o311_updates_list(http_req *req, http_res *res);
 void o311_update_post(http_req *req, http_res *res);
 
+/* notify.c */
+void notify_templates_list(http_req *req, http_res *res);
+void notify_template_put(http_req *req, http_res *res);
+void notify_webhooks_list(http_req *req, http_res *res);
+void notify_webhook_create(http_req *req, http_res *res);
+void notify_webhook_delete(http_req *req, http_res *res);
+void notify_notices_list(http_req *req, http_res *res);
+void notify_notice_get(http_req *req, http_res *res);
+void notify_tasks_list(http_req *req, http_res *res);
+void notify_task_done(http_req *req, http_res *res);
+
+/* track.c: preferences */
+void track_prefs_get(http_req *req, http_res *res);
+void track_prefs_put(http_req *req, http_res *res);
+
 /* web/track_page.c */
 void page_home(http_req *req, http_res *res);
 void page_track_form(http_req *req, http_res *res);
 void page_track_show(http_req *req, http_res *res);
 void page_track_message(http_req *req, http_res *res);
 void page_track_feedback(http_req *req, http_res *res);
+void page_track_preferences(http_req *req, http_res *res);
 
 /* web/assets.c */
 void assets_get(http_req *req, http_res *res);

@@ -22,6 +22,8 @@ static const char *const case_filters[] = {"service", "stage", "opened_from", "o
 static const char *const asset_query[] = {"v", NULL};
 static const char *const duty_filters[] = {"status", "service", "team", "limit", "cursor", NULL};
 static const char *const compliance_filters[] = {"service", "from", "to", NULL};
+static const char *const notice_filters[] = {"status", "limit", "before", NULL};
+static const char *const page_filters[] = {"limit", "before", NULL};
 #define PAGE ROUTE_QUERY_ANY
 static const char *const inclusion_query[] = {"index", "size", NULL};
 static const char *const consistency_query[] = {"from", "to", NULL};
@@ -55,6 +57,19 @@ static const route routes[] = {
     {HTTP_GET,  "/api/v1/track/{ref}",              track_get,           ACCESS_PUBLIC, NULL},
     {HTTP_POST, "/api/v1/track/{ref}/messages",     track_message,       ACCESS_PUBLIC, NULL},
     {HTTP_POST, "/api/v1/track/{ref}/feedback",     track_feedback,      ACCESS_PUBLIC, NULL},
+    /* notifications */
+    {HTTP_GET,  "/api/v1/services/{code}/templates", notify_templates_list, ACCESS_ADMIN, NULL},
+    {HTTP_PUT,  "/api/v1/services/{code}/templates/{kind}/{language}", notify_template_put, ACCESS_ADMIN, NULL},
+    {HTTP_GET,  "/api/v1/webhooks",                 notify_webhooks_list, ACCESS_ADMIN, NULL},
+    {HTTP_POST, "/api/v1/webhooks",                 notify_webhook_create, ACCESS_ADMIN, NULL},
+    {HTTP_DELETE, "/api/v1/webhooks/{id}",          notify_webhook_delete, ACCESS_ADMIN, NULL},
+    {HTTP_GET,  "/api/v1/notifications",            notify_notices_list, ACCESS_ADMIN, notice_filters},
+    {HTTP_GET,  "/api/v1/notifications/{id}",       notify_notice_get,   ACCESS_ADMIN, NULL},
+    {HTTP_GET,  "/api/v1/tasks",                    notify_tasks_list,   ACCESS_WRITER, page_filters},
+    {HTTP_POST, "/api/v1/tasks/{id}/done",          notify_task_done,    ACCESS_WRITER, NULL},
+    {HTTP_GET,  "/api/v1/track/{ref}/preferences",  track_prefs_get,     ACCESS_PUBLIC, NULL},
+    {HTTP_PUT,  "/api/v1/track/{ref}/preferences",  track_prefs_put,     ACCESS_PUBLIC, NULL},
+    {HTTP_POST, "/track/preferences",               page_track_preferences, ACCESS_PUBLIC, PAGE},
     {HTTP_GET,  "/",                                page_home,           ACCESS_PUBLIC, PAGE},
     {HTTP_GET,  "/assets/{file}",                   assets_get,          ACCESS_PUBLIC, asset_query},
     {HTTP_GET,  "/assets/{dir}/{file}",             assets_get,          ACCESS_PUBLIC, asset_query},

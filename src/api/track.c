@@ -13,6 +13,7 @@
 #include "api/app.h"
 #include "api/handlers.h"
 #include "api/json.h"
+#include "api/notices.h"
 #include "domain/validate.h"
 #include "domain/workdays.h"
 #include "util/jsonw.h"
@@ -550,6 +551,61 @@ void track_feedback(http_req *req, http_res *res)
     }
     api_send(res, 201,
              json_pack("{s:{s:s, s:o}}", "event", "type", "feedback", "at", api_time(app_now())));
+out:
+    json_decref(body);
+}
+
+/* ---- notification preferences ---- */
+
+/* GET /api/v1/track/{ref}/preferences */
+void track_prefs_get(http_req *req, http_res *res)
+{
+    track_result r;
+    notice_prefs p;
+    bool stated;
+    if (!api_track_open(req, res, &r))
+        return;
+    store_rc rc = notices_prefs(req->ctx, &req->a, &r.c, &p, &stated);
+    if (rc != STORE_OK) {
+        api_store_error(res, rc);
+        return;
+    }
+    api_send(res, 200, json_pack("{s:o}", "preferences", notices_prefs_json(&p, stated)));
+    http_res_header(res, "Cache-Control", "no-store");
+}
+
+/* PUT /api/v1/track/{ref}/preferences: members left out keep their values. */
+void track_prefs_put(http_req *req, http_res *res)
+{
+    app *ap = req->ctx;
+    track_result r;
+    notice_prefs p;
+    bool stated;
+    json_t *body = NULL;
+    if (!api_track_open(req, res, &r))
+        return;
+    body = api_body_object(req, res, false);
+    if (!body)
+        return;
+    store_rc rc = notices_prefs(ap, &req->a, &r.c, &p, &stated);
+    if (rc != STORE_OK) {
+        api_store_error(res, rc);
+        goto out;
+    }
+    if (!notices_prefs_read(req, res, body, "", &p))
+        goto out;
+    if (!r.c.person.id) {
+        api_error(res, 409, "conflict", NULL,
+                  "this case has no contact details, so there is no one to notify");
+        goto out;
+    }
+    store_prefs sp = notices_prefs_store(&req->a, &p, app_now());
+    rc = store_prefs_set(ap->store, r.c.id, &sp);
+    if (rc != STORE_OK) {
+        api_store_error(res, rc);
+        goto out;
+    }
+    api_send(res, 200, json_pack("{s:o}", "preferences", notices_prefs_json(&p, true)));
 out:
     json_decref(body);
 }

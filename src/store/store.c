@@ -318,6 +318,38 @@ const store_table store_tables[] = {
      {I, I, I, I, T, I, I, I, I, I, T, I},
      true,
      false},
+    /* 0003: notifications. */
+    {"notify_prefs",
+     5,
+     {"person_id", "channels", "language", "frequency", "updated_at"},
+     {I, T, T, T, I},
+     false,
+     false},
+    {"notify_templates",
+     7,
+     {"id", "service_id", "kind", "language", "subject", "body", "updated_at"},
+     {I, I, T, T, T, T, I},
+     true,
+     false},
+    {"webhooks",
+     6,
+     {"id", "org_id", "url", "secret", "active", "created_at"},
+     {I, I, T, T, I, I},
+     true,
+     false},
+    {"notifications",
+     16,
+     {"id", "org_id", "case_id", "webhook_id", "kind", "channel", "recipient", "subject", "body",
+      "status", "attempts", "next_at", "lease_until", "created_at", "delivered_at", "last_error"},
+     {I, I, I, I, T, T, T, T, T, T, I, I, I, I, I, T},
+     true,
+     false},
+    {"notify_attempts",
+     5,
+     {"id", "notification_id", "at", "outcome", "reason"},
+     {I, I, I, T, T},
+     true,
+     false},
 };
 
 #undef I
@@ -736,4 +768,87 @@ store_rc store_org_calendar_get(store *s, arena *a, int64_t org_id, store_calend
 store_rc store_org_calendar_set(store *s, const store_calendar *c)
 {
     return s->ops->org_calendar_set(s->impl, c);
+}
+
+/* ---- notifications ---- */
+
+store_rc store_prefs_get(store *s, arena *a, int64_t case_id, store_prefs *out)
+{
+    return s->ops->prefs_get(s->impl, a, case_id, out);
+}
+
+store_rc store_prefs_set(store *s, int64_t case_id, const store_prefs *p)
+{
+    return s->ops->prefs_set(s->impl, case_id, p);
+}
+
+store_rc store_template_set(store *s, const store_template *t)
+{
+    return s->ops->template_set(s->impl, t);
+}
+
+store_rc store_template_get(store *s, arena *a, int64_t service_id, const char *kind,
+                            const char *language, store_template *out)
+{
+    return s->ops->template_get(s->impl, a, service_id, kind, language, out);
+}
+
+store_rc store_template_list(store *s, arena *a, int64_t service_id, store_template **out,
+                             size_t *n)
+{
+    return s->ops->template_list(s->impl, a, service_id, out, n);
+}
+
+store_rc store_webhook_create(store *s, store_webhook *w)
+{
+    return s->ops->webhook_create(s->impl, w);
+}
+
+store_rc store_webhook_list(store *s, arena *a, int64_t org_id, store_webhook **out, size_t *n)
+{
+    return s->ops->webhook_list(s->impl, a, org_id, out, n);
+}
+
+store_rc store_webhook_remove(store *s, int64_t org_id, int64_t id)
+{
+    return s->ops->webhook_remove(s->impl, org_id, id);
+}
+
+store_rc store_notice_add(store *s, const store_notice *notices, size_t n)
+{
+    return s->ops->notice_add(s->impl, notices, n);
+}
+
+store_rc store_notice_claim(store *s, arena *a, const char *channel, int64_t now, int lease_s,
+                            int max, store_notice **out, size_t *n)
+{
+    return s->ops->notice_claim(s->impl, a, channel, now, lease_s, max, out, n);
+}
+
+store_rc store_notice_result(store *s, int64_t id, int attempt, store_outcome outcome,
+                             const char *reason, int64_t now, int64_t next_at)
+{
+    return s->ops->notice_result(s->impl, id, attempt, outcome, reason, now, next_at);
+}
+
+store_rc store_notice_list(store *s, arena *a, int64_t org_id, const char *status,
+                           int64_t before_id, int limit, store_notice **out, size_t *n)
+{
+    return s->ops->notice_list(s->impl, a, org_id, status, before_id, limit, out, n);
+}
+
+store_rc store_notice_get(store *s, arena *a, int64_t org_id, int64_t id, store_notice *out,
+                          store_attempt **attempts, size_t *n)
+{
+    return s->ops->notice_get(s->impl, a, org_id, id, out, attempts, n);
+}
+
+store_rc store_task_done(store *s, int64_t org_id, int64_t id, int64_t now)
+{
+    return s->ops->task_done(s->impl, org_id, id, now);
+}
+
+store_rc store_notice_delivered(store *s, int64_t case_id, int64_t since, int64_t *at)
+{
+    return s->ops->notice_delivered(s->impl, case_id, since, at);
 }

@@ -168,6 +168,10 @@ typedef struct store_event {
     int64_t user_id;
     int64_t key_id;
     int64_t log_index; /* set by the append, and read back: its entry in the public log, or -1 */
+    /* Input only: notifications the event causes, written in its
+     * transaction (see store_notice below). */
+    const struct store_notice *notices;
+    size_t n_notices;
 } store_event;
 
 /* One showing of a person's data to a reader, through their case: written
@@ -234,6 +238,12 @@ typedef struct store_case_new {
      * ignored when the case existed, and by store_case_import. */
     const struct store_duty_new *duties;
     size_t n_duties;
+    /* The person's notification preferences and the notifications the
+     * opening causes, written in the case's transaction when the case is
+     * new; NULL / 0 for none. store_case_import ignores them. */
+    const struct store_prefs *prefs;
+    const struct store_notice *notices;
+    size_t n_notices;
 } store_case_new;
 
 store_rc store_case_create(store *s, arena *a, const store_case_new *in, store_case *out,
@@ -576,5 +586,127 @@ typedef struct store_calendar {
 store_rc store_org_calendar_get(store *s, arena *a, int64_t org_id, store_calendar *out);
 /* Replaces the organisation's choice (updated_at is the caller's). */
 store_rc store_org_calendar_set(store *s, const store_calendar *c);
+
+/* ---- notifications ---- */
+
+/* A person's notification preferences (domain/notice.h gives the meaning). */
+typedef struct store_prefs {
+    const char *channels;  /* comma-separated: email, sms, post, phone; "" for none */
+    const char *language;  /* "en" or "cy" */
+    const char *frequency; /* "every", "milestones" or "none" */
+    int64_t updated_at;
+} store_prefs;
+
+/* The preferences of a case's person: STORE_NOT_FOUND when none were stated
+ * (or the case has no person). */
+store_rc store_prefs_get(store *s, arena *a, int64_t case_id, store_prefs *out);
+/* Sets them; STORE_NOT_FOUND when the case has no person. */
+store_rc store_prefs_set(store *s, int64_t case_id, const store_prefs *p);
+
+/* A service's template for a kind ("stage_reached", "public_note",
+ * "duty_reminder") and language; checked by the domain before it is stored. */
+typedef struct store_template {
+    int64_t service_id;
+    const char *kind;
+    const char *language;
+    const char *subject;
+    const char *body;
+    int64_t updated_at;
+} store_template;
+
+/* Creates or replaces (service_id, kind, language). */
+store_rc store_template_set(store *s, const store_template *t);
+store_rc store_template_get(store *s, arena *a, int64_t service_id, const char *kind,
+                            const char *language, store_template *out);
+/* A service's templates by kind, then language. */
+store_rc store_template_list(store *s, arena *a, int64_t service_id, store_template **out,
+                             size_t *n);
+
+/* A system subscribed to an organisation's events. */
+typedef struct store_webhook {
+    int64_t id;
+    int64_t org_id;
+    const char *url;
+    const char *secret; /* the signing secret */
+    int64_t created_at;
+} store_webhook;
+
+/* Sets w->id. */
+store_rc store_webhook_create(store *s, store_webhook *w);
+/* The organisation's active subscriptions, by id. */
+store_rc store_webhook_list(store *s, arena *a, int64_t org_id, store_webhook **out, size_t *n);
+/* Ends a subscription; its undelivered notifications fail with that reason.
+ * STORE_NOT_FOUND when the organisation has no such active subscription. */
+store_rc store_webhook_remove(store *s, int64_t org_id, int64_t id);
+
+/* One notification: a message in the outbox, or a task for staff. */
+typedef struct store_notice {
+    int64_t id;
+    int64_t org_id;
+    int64_t case_id;       /* 0: none */
+    int64_t webhook_id;    /* the subscription, for the "webhook" channel */
+    const char *kind;      /* a template kind, or the webhook's event name */
+    const char *channel;   /* "email", "sms", "post", "phone" or "webhook" */
+    const char *recipient; /* address, number, postal address or URL */
+    const char *subject;   /* may be NULL */
+    const char *body;
+    /* "pending", "delivered", "failed"; a task (post, phone) is "open", then
+     * "done". On insert, NULL is "open" for post and phone, else "pending". */
+    const char *status;
+    int attempts;
+    int64_t next_at;
+    int64_t created_at;
+    int64_t delivered_at; /* 0 until delivered or done */
+    const char *last_error;
+    /* Read back only. */
+    const char *reference; /* the case's, when there is one */
+    const char *secret;    /* the webhook's signing secret, for the worker */
+} store_notice;
+
+/* Writes notices[0..n) on their own (a reminder, not an event's). */
+store_rc store_notice_add(store *s, const store_notice *notices, size_t n);
+
+/* Claims up to `max` pending notifications on `channel` due at `now`, the
+ * longest due first, leasing them until now + lease_s: no other caller (in
+ * this or another process) claims them before the lease ends, and an
+ * expired lease (a crashed worker) makes them claimable again. Each claim
+ * counts an attempt; out[i].attempts is the attempt being made. One indexed
+ * look-up, however many notifications wait on other channels. */
+store_rc store_notice_claim(store *s, arena *a, const char *channel, int64_t now, int lease_s,
+                            int max, store_notice **out, size_t *n);
+
+typedef enum { NOTICE_DELIVERED, NOTICE_RETRY, NOTICE_FAILED } store_outcome;
+
+/* Records the outcome of attempt `attempt` of notification `id` and its
+ * reason (NULL when delivered): delivered and failed are final; a retry is
+ * due again at next_at. STORE_CONFLICT when the lease was lost (the row was
+ * claimed again meanwhile): the attempt is still recorded. */
+store_rc store_notice_result(store *s, int64_t id, int attempt, store_outcome outcome,
+                             const char *reason, int64_t now, int64_t next_at);
+
+/* An organisation's notifications in one state ("pending", "failed",
+ * "delivered", "open" or "done"), newest first, at most `limit`; with
+ * before_id > 0 only those with a smaller id. */
+store_rc store_notice_list(store *s, arena *a, int64_t org_id, const char *status,
+                           int64_t before_id, int limit, store_notice **out, size_t *n);
+
+typedef struct store_attempt {
+    int64_t at;
+    const char *outcome; /* "delivered", "retry" or "failed" */
+    const char *reason;  /* NULL when delivered */
+} store_attempt;
+
+/* One notification of the organisation with its attempts, oldest first. */
+store_rc store_notice_get(store *s, arena *a, int64_t org_id, int64_t id, store_notice *out,
+                          store_attempt **attempts, size_t *n);
+
+/* Marks an open task of the organisation done at `now`; STORE_NOT_FOUND
+ * when there is no such open task. */
+store_rc store_task_done(store *s, int64_t org_id, int64_t id, int64_t now);
+
+/* For update duties: the first time at or after `since` that a notification
+ * to the case's person (any channel but webhooks) was delivered, or its task
+ * done; STORE_NOT_FOUND when none was. */
+store_rc store_notice_delivered(store *s, int64_t case_id, int64_t since, int64_t *at);
 
 #endif

@@ -16,7 +16,7 @@
  * key, by which rows are read. Integer ids are kept by the copy. */
 typedef enum { STORE_COL_INT, STORE_COL_BOOL, STORE_COL_TEXT, STORE_COL_BLOB } store_col_kind;
 
-#define STORE_COLUMNS_MAX 16
+#define STORE_COLUMNS_MAX 20
 
 typedef struct store_table {
     const char *name;
@@ -158,6 +158,29 @@ typedef struct store_ops {
                                 size_t *n);
     store_rc (*org_calendar_get)(void *impl, arena *a, int64_t org_id, store_calendar *out);
     store_rc (*org_calendar_set)(void *impl, const store_calendar *c);
+
+    /* Notifications (store.h, "notifications"). */
+    store_rc (*prefs_get)(void *impl, arena *a, int64_t case_id, store_prefs *out);
+    store_rc (*prefs_set)(void *impl, int64_t case_id, const store_prefs *p);
+    store_rc (*template_set)(void *impl, const store_template *t);
+    store_rc (*template_get)(void *impl, arena *a, int64_t service_id, const char *kind,
+                             const char *language, store_template *out);
+    store_rc (*template_list)(void *impl, arena *a, int64_t service_id, store_template **out,
+                              size_t *n);
+    store_rc (*webhook_create)(void *impl, store_webhook *w);
+    store_rc (*webhook_list)(void *impl, arena *a, int64_t org_id, store_webhook **out, size_t *n);
+    store_rc (*webhook_remove)(void *impl, int64_t org_id, int64_t id);
+    store_rc (*notice_add)(void *impl, const store_notice *notices, size_t n);
+    store_rc (*notice_claim)(void *impl, arena *a, const char *channel, int64_t now, int lease_s,
+                             int max, store_notice **out, size_t *n);
+    store_rc (*notice_result)(void *impl, int64_t id, int attempt, store_outcome outcome,
+                              const char *reason, int64_t now, int64_t next_at);
+    store_rc (*notice_list)(void *impl, arena *a, int64_t org_id, const char *status,
+                            int64_t before_id, int limit, store_notice **out, size_t *n);
+    store_rc (*notice_get)(void *impl, arena *a, int64_t org_id, int64_t id, store_notice *out,
+                           store_attempt **attempts, size_t *n);
+    store_rc (*task_done)(void *impl, int64_t org_id, int64_t id, int64_t now);
+    store_rc (*notice_delivered)(void *impl, int64_t case_id, int64_t since, int64_t *at);
 } store_ops;
 
 /* ---- appending to the public log, inside a backend's transaction ----

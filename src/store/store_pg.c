@@ -41,6 +41,7 @@
 
 #include "embedded.h"
 #include "store/store_int.h"
+#include "util/buf.h"
 #include "util/log.h"
 
 #define LIST_MAX 200
@@ -1631,6 +1632,11 @@ static store_rc insert_open311(pconn *c, int64_t case_id, const store_open311_re
     return exec_write(c, ST_OPEN311_INSERT, &p, "create a case", NULL, NULL);
 }
 
+/* Notifications (below): written in the transaction of the event that
+ * causes them. */
+static store_rc notices_insert(pconn *c, int64_t case_id, const store_notice *notices, size_t n);
+static store_rc prefs_write(pconn *c, int64_t case_id, const store_prefs *pr, int *changed);
+
 typedef struct case_write {
     const store_case_new *in;
     arena *a;
@@ -1701,6 +1707,10 @@ static store_rc case_create_job(pconn *c, void *arg)
             rc = insert_open311(c, case_id, in->open311);
         if (rc == STORE_OK && in->n_duties)
             rc = duties_open(c, case_id, event_id, in->now, in->duties, in->n_duties);
+        if (rc == STORE_OK && in->prefs)
+            rc = prefs_write(c, case_id, in->prefs, NULL);
+        if (rc == STORE_OK)
+            rc = notices_insert(c, case_id, in->notices, in->n_notices);
     }
     if (rc != STORE_OK)
         return rc;
@@ -1927,6 +1937,8 @@ static store_rc event_append_job(pconn *c, void *arg)
         rc = log_access(c, w->case_id, acc, access_id) == STORE_OK ? STORE_OK : STORE_UNAVAILABLE;
     if (rc == STORE_OK)
         rc = duties_on_event(c, w->case_id, ev, w->id, w->duties, w->n_duties);
+    if (rc == STORE_OK)
+        rc = notices_insert(c, w->case_id, ev->notices, ev->n_notices);
     return rc;
 }
 
@@ -3541,6 +3553,577 @@ static store_rc pg_org_calendar_set(void *impl, const store_calendar *c)
     return write_run(impl, calendar_set_job, &w, false);
 }
 
+/* ---- notifications (0003) ----
+ *
+ * Preferences, templates, webhooks and the outbox. These statements are sent
+ * unprepared: none is on a path where a round trip for a plan counts beside
+ * the write's commit. Workers of several instances claim rows with FOR
+ * UPDATE SKIP LOCKED, so that two never take the same row at once. */
+
+/* Runs `sql` with p; *out holds the result (rows or none) for the caller to
+ * clear. */
+static store_rc nt_exec(pconn *c, const char *sql, const params *p, const char *what,
+                        PGresult **out)
+{
+    *out = NULL;
+    PGresult *res = PQexecParams(c->pg, sql, p->n, NULL, p->values, p->lengths, p->formats, 0);
+    ExecStatusType st = PQresultStatus(res);
+    if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {
+        store_rc rc = fail(c, res, what);
+        PQclear(res);
+        return rc;
+    }
+    *out = res;
+    return STORE_OK;
+}
+
+/* A statement without rows of interest; *changed gets the rows changed. */
+static store_rc nt_run(pconn *c, const char *sql, const params *p, const char *what, int *changed)
+{
+    PGresult *res;
+    store_rc rc = nt_exec(c, sql, p, what, &res);
+    if (rc == STORE_OK && changed)
+        *changed = (int)strtol(PQcmdTuples(res), NULL, 10);
+    PQclear(res);
+    return rc;
+}
+
+/* A query on a pooled connection. */
+static store_rc nt_read(pg_store *s, const char *sql, const params *p, const char *what,
+                        PGresult **out)
+{
+    *out = NULL;
+    pconn *c = pool_take(s);
+    if (!c)
+        return STORE_UNAVAILABLE;
+    store_rc rc = nt_exec(c, sql, p, what, out);
+    pool_give(s, c);
+    return rc;
+}
+
+#define NT_NOTICE_COLUMNS                                                                          \
+    "n.id, n.org_id, n.case_id, n.webhook_id, n.kind, n.channel, n.recipient, n.subject, n.body,"  \
+    " n.status, n.attempts, n.next_at, n.created_at, n.delivered_at, n.last_error"
+
+static void nt_read_notice(arena *a, const PGresult *res, int row, store_notice *out, bool *oom)
+{
+    memset(out, 0, sizeof(*out));
+    out->id = col_int(res, row, 0);
+    out->org_id = col_int(res, row, 1);
+    out->case_id = col_int(res, row, 2);
+    out->webhook_id = col_int(res, row, 3);
+    out->kind = col_text(a, res, row, 4, oom);
+    out->channel = col_text(a, res, row, 5, oom);
+    out->recipient = col_text(a, res, row, 6, oom);
+    out->subject = col_text(a, res, row, 7, oom);
+    out->body = col_text(a, res, row, 8, oom);
+    out->status = col_text(a, res, row, 9, oom);
+    out->attempts = (int)col_int(res, row, 10);
+    out->next_at = col_int(res, row, 11);
+    out->created_at = col_int(res, row, 12);
+    out->delivered_at = col_int(res, row, 13);
+    out->last_error = col_text(a, res, row, 14, oom);
+    out->reference = col_text(a, res, row, 15, oom);
+    out->secret = col_text(a, res, row, 16, oom);
+}
+
+/* Every row of res as notices in the arena; clears res. */
+static store_rc nt_notices(arena *a, PGresult *res, store_notice **out, size_t *n, const char *what)
+{
+    int rows = PQntuples(res);
+    store_notice *arr = rows_alloc(a, rows, sizeof(*arr));
+    bool oom = !arr;
+    for (int i = 0; i < rows && !oom; i++)
+        nt_read_notice(a, res, i, &arr[i], &oom);
+    PQclear(res);
+    if (oom)
+        return out_of_memory(what);
+    *out = arr;
+    *n = (size_t)rows;
+    return STORE_OK;
+}
+
+static store_rc notices_insert(pconn *c, int64_t case_id, const store_notice *notices, size_t n)
+{
+    static const char sql[] =
+        "INSERT INTO notifications (org_id, case_id, webhook_id, kind, channel, recipient,"
+        " subject, body, status, next_at, created_at) VALUES ($1, $2, $3, $4, $5::text, $6, $7,"
+        " $8, coalesce($10::text, CASE WHEN $5::text IN ('post', 'phone') THEN 'open'"
+        " ELSE 'pending' END), $9, $9)";
+    for (size_t i = 0; i < n; i++) {
+        const store_notice *x = &notices[i];
+        params p = {0};
+        p_int(&p, x->org_id);
+        p_or_null(&p, case_id ? case_id : x->case_id);
+        p_or_null(&p, x->webhook_id);
+        p_text(&p, x->kind);
+        p_text(&p, x->channel);
+        p_text(&p, x->recipient);
+        p_text(&p, x->subject);
+        p_text(&p, x->body);
+        p_int(&p, x->created_at);
+        p_text(&p, x->status);
+        store_rc rc = nt_run(c, sql, &p, "write a notification", NULL);
+        if (rc != STORE_OK)
+            return rc;
+    }
+    return STORE_OK;
+}
+
+static store_rc prefs_write(pconn *c, int64_t case_id, const store_prefs *pr, int *changed)
+{
+    params p = {0};
+    p_int(&p, case_id);
+    p_text(&p, pr->channels);
+    p_text(&p, pr->language);
+    p_text(&p, pr->frequency);
+    p_int(&p, pr->updated_at);
+    return nt_run(c,
+                  "INSERT INTO notify_prefs (person_id, channels, language, frequency, updated_at)"
+                  " SELECT person_id, $2, $3, $4, $5 FROM cases"
+                  " WHERE id = $1 AND person_id IS NOT NULL"
+                  " ON CONFLICT (person_id) DO UPDATE SET channels = EXCLUDED.channels,"
+                  " language = EXCLUDED.language, frequency = EXCLUDED.frequency,"
+                  " updated_at = EXCLUDED.updated_at",
+                  &p, "write preferences", changed);
+}
+
+static store_rc pg_prefs_get(void *impl, arena *a, int64_t case_id, store_prefs *out)
+{
+    params p = {0};
+    PGresult *res;
+    memset(out, 0, sizeof(*out));
+    p_int(&p, case_id);
+    store_rc rc = nt_read(impl,
+                          "SELECT pr.channels, pr.language, pr.frequency, pr.updated_at"
+                          " FROM cases c JOIN notify_prefs pr ON pr.person_id = c.person_id"
+                          " WHERE c.id = $1",
+                          &p, "read preferences", &res);
+    if (rc != STORE_OK)
+        return rc;
+    bool oom = false;
+    if (PQntuples(res) == 0) {
+        rc = STORE_NOT_FOUND;
+    } else {
+        out->channels = col_text(a, res, 0, 0, &oom);
+        out->language = col_text(a, res, 0, 1, &oom);
+        out->frequency = col_text(a, res, 0, 2, &oom);
+        out->updated_at = col_int(res, 0, 3);
+        if (oom)
+            rc = out_of_memory("read preferences");
+    }
+    PQclear(res);
+    if (rc != STORE_OK)
+        memset(out, 0, sizeof(*out));
+    return rc;
+}
+
+typedef struct prefs_job_arg {
+    int64_t case_id;
+    const store_prefs *p;
+    int changed;
+} prefs_job_arg;
+
+static store_rc prefs_set_job(pconn *c, void *arg)
+{
+    prefs_job_arg *w = arg;
+    return prefs_write(c, w->case_id, w->p, &w->changed);
+}
+
+static store_rc pg_prefs_set(void *impl, int64_t case_id, const store_prefs *pr)
+{
+    prefs_job_arg w = {.case_id = case_id, .p = pr};
+    store_rc rc = write_run(impl, prefs_set_job, &w, false);
+    return rc == STORE_OK && w.changed == 0 ? STORE_NOT_FOUND : rc;
+}
+
+static store_rc template_set_job(pconn *c, void *arg)
+{
+    const store_template *t = arg;
+    params p = {0};
+    p_int(&p, t->service_id);
+    p_text(&p, t->kind);
+    p_text(&p, t->language);
+    p_text(&p, t->subject);
+    p_text(&p, t->body);
+    p_int(&p, t->updated_at);
+    return nt_run(c,
+                  "INSERT INTO notify_templates (service_id, kind, language, subject, body,"
+                  " updated_at) VALUES ($1, $2, $3, $4, $5, $6)"
+                  " ON CONFLICT (service_id, kind, language) DO UPDATE SET"
+                  " subject = EXCLUDED.subject, body = EXCLUDED.body,"
+                  " updated_at = EXCLUDED.updated_at",
+                  &p, "write a template", NULL);
+}
+
+static store_rc pg_template_set(void *impl, const store_template *t)
+{
+    return write_run(impl, template_set_job, (void *)t, false);
+}
+
+#define NT_TEMPLATE_SELECT                                                                         \
+    "SELECT service_id, kind, language, subject, body, updated_at FROM notify_templates"           \
+    " WHERE service_id = $1 "
+
+static store_rc nt_templates(arena *a, PGresult *res, store_template **out, size_t *n)
+{
+    int rows = PQntuples(res);
+    store_template *arr = rows_alloc(a, rows, sizeof(*arr));
+    bool oom = !arr;
+    for (int i = 0; i < rows && !oom; i++) {
+        arr[i].service_id = col_int(res, i, 0);
+        arr[i].kind = col_text(a, res, i, 1, &oom);
+        arr[i].language = col_text(a, res, i, 2, &oom);
+        arr[i].subject = col_text(a, res, i, 3, &oom);
+        arr[i].body = col_text(a, res, i, 4, &oom);
+        arr[i].updated_at = col_int(res, i, 5);
+    }
+    PQclear(res);
+    if (oom)
+        return out_of_memory("read templates");
+    *out = arr;
+    *n = (size_t)rows;
+    return STORE_OK;
+}
+
+static store_rc pg_template_get(void *impl, arena *a, int64_t service_id, const char *kind,
+                                const char *language, store_template *out)
+{
+    params p = {0};
+    PGresult *res;
+    store_template *rows = NULL;
+    size_t n = 0;
+    memset(out, 0, sizeof(*out));
+    p_int(&p, service_id);
+    p_text(&p, kind);
+    p_text(&p, language);
+    store_rc rc = nt_read(impl, NT_TEMPLATE_SELECT "AND kind = $2 AND language = $3", &p,
+                          "read a template", &res);
+    if (rc == STORE_OK)
+        rc = nt_templates(a, res, &rows, &n);
+    if (rc == STORE_OK && n == 0)
+        rc = STORE_NOT_FOUND;
+    if (rc == STORE_OK)
+        *out = rows[0];
+    return rc;
+}
+
+static store_rc pg_template_list(void *impl, arena *a, int64_t service_id, store_template **out,
+                                 size_t *n)
+{
+    params p = {0};
+    PGresult *res;
+    *out = NULL;
+    *n = 0;
+    p_int(&p, service_id);
+    store_rc rc = nt_read(impl, NT_TEMPLATE_SELECT "ORDER BY kind COLLATE \"C\", language", &p,
+                          "list templates", &res);
+    return rc == STORE_OK ? nt_templates(a, res, out, n) : rc;
+}
+
+typedef struct webhook_job_arg {
+    store_webhook *w;
+    int64_t id;
+} webhook_job_arg;
+
+static store_rc webhook_create_job(pconn *c, void *arg)
+{
+    webhook_job_arg *j = arg;
+    params p = {0};
+    PGresult *res;
+    p_int(&p, j->w->org_id);
+    p_text(&p, j->w->url);
+    p_text(&p, j->w->secret);
+    p_int(&p, j->w->created_at);
+    store_rc rc = nt_exec(c,
+                          "INSERT INTO webhooks (org_id, url, secret, created_at)"
+                          " VALUES ($1, $2, $3, $4) RETURNING id",
+                          &p, "add a webhook", &res);
+    if (rc == STORE_OK) {
+        j->id = PQntuples(res) == 1 ? col_int(res, 0, 0) : 0;
+        PQclear(res);
+    }
+    return rc;
+}
+
+static store_rc pg_webhook_create(void *impl, store_webhook *w)
+{
+    webhook_job_arg j = {.w = w};
+    store_rc rc = write_run(impl, webhook_create_job, &j, false);
+    w->id = rc == STORE_OK ? j.id : 0;
+    return rc;
+}
+
+static store_rc pg_webhook_list(void *impl, arena *a, int64_t org_id, store_webhook **out,
+                                size_t *n)
+{
+    params p = {0};
+    PGresult *res;
+    *out = NULL;
+    *n = 0;
+    p_int(&p, org_id);
+    store_rc rc = nt_read(impl,
+                          "SELECT id, org_id, url, secret, created_at FROM webhooks"
+                          " WHERE org_id = $1 AND active = 1 ORDER BY id",
+                          &p, "list webhooks", &res);
+    if (rc != STORE_OK)
+        return rc;
+    int rows = PQntuples(res);
+    store_webhook *arr = rows_alloc(a, rows, sizeof(*arr));
+    bool oom = !arr;
+    for (int i = 0; i < rows && !oom; i++) {
+        arr[i].id = col_int(res, i, 0);
+        arr[i].org_id = col_int(res, i, 1);
+        arr[i].url = col_text(a, res, i, 2, &oom);
+        arr[i].secret = col_text(a, res, i, 3, &oom);
+        arr[i].created_at = col_int(res, i, 4);
+    }
+    PQclear(res);
+    if (oom)
+        return out_of_memory("list webhooks");
+    *out = arr;
+    *n = (size_t)rows;
+    return STORE_OK;
+}
+
+typedef struct webhook_remove_arg {
+    int64_t org_id, id;
+    int changed;
+} webhook_remove_arg;
+
+static store_rc webhook_remove_job(pconn *c, void *arg)
+{
+    webhook_remove_arg *w = arg;
+    params p = {0};
+    p_int(&p, w->org_id);
+    p_int(&p, w->id);
+    store_rc rc = nt_run(c,
+                         "UPDATE webhooks SET active = 0 WHERE org_id = $1 AND id = $2"
+                         " AND active = 1",
+                         &p, "remove a webhook", &w->changed);
+    if (rc != STORE_OK || w->changed == 0)
+        return rc;
+    return nt_run(c,
+                  "UPDATE notifications SET status = 'failed', lease_until = NULL,"
+                  " last_error = 'the subscription was removed' WHERE org_id = $1"
+                  " AND webhook_id = $2 AND status = 'pending'",
+                  &p, "remove a webhook", NULL);
+}
+
+static store_rc pg_webhook_remove(void *impl, int64_t org_id, int64_t id)
+{
+    webhook_remove_arg w = {.org_id = org_id, .id = id};
+    store_rc rc = write_run(impl, webhook_remove_job, &w, true);
+    return rc == STORE_OK && w.changed == 0 ? STORE_NOT_FOUND : rc;
+}
+
+typedef struct notice_add_arg {
+    const store_notice *notices;
+    size_t n;
+} notice_add_arg;
+
+static store_rc notice_add_job(pconn *c, void *arg)
+{
+    notice_add_arg *w = arg;
+    return notices_insert(c, 0, w->notices, w->n);
+}
+
+static store_rc pg_notice_add(void *impl, const store_notice *notices, size_t n)
+{
+    notice_add_arg w = {.notices = notices, .n = n};
+    return n ? write_run(impl, notice_add_job, &w, true) : STORE_OK;
+}
+
+static store_rc pg_notice_claim(void *impl, arena *a, const char *channel, int64_t now, int lease_s,
+                                int max, store_notice **out, size_t *n)
+{
+    params p = {0};
+    PGresult *res;
+    *out = NULL;
+    *n = 0;
+    p_int(&p, now);
+    p_text(&p, channel);
+    p_int(&p, now + lease_s);
+    p_int(&p, max);
+    store_rc rc = nt_read(
+        impl,
+        "UPDATE notifications n SET lease_until = $3, attempts = n.attempts + 1"
+        " FROM (SELECT id FROM notifications WHERE status = 'pending' AND channel = $2"
+        " AND next_at <= $1 AND (lease_until IS NULL OR lease_until <= $1)"
+        " ORDER BY next_at LIMIT $4 FOR UPDATE SKIP LOCKED) due WHERE n.id = due.id"
+        " RETURNING " NT_NOTICE_COLUMNS ", (SELECT reference FROM cases WHERE id = n.case_id),"
+        " (SELECT secret FROM webhooks WHERE id = n.webhook_id)",
+        &p, "claim notifications", &res);
+    return rc == STORE_OK ? nt_notices(a, res, out, n, "claim notifications") : rc;
+}
+
+typedef struct result_arg {
+    int64_t id;
+    int attempt;
+    const char *outcome;
+    const char *reason;
+    int64_t now, next_at;
+    int changed;
+} result_arg;
+
+static store_rc result_job(pconn *c, void *arg)
+{
+    result_arg *w = arg;
+    params a = {0};
+    p_int(&a, w->id);
+    p_int(&a, w->now);
+    p_text(&a, w->outcome);
+    p_text(&a, w->reason);
+    store_rc rc = nt_run(c,
+                         "INSERT INTO notify_attempts (notification_id, at, outcome, reason)"
+                         " VALUES ($1, $2, $3, $4)",
+                         &a, "record a delivery attempt", NULL);
+    if (rc != STORE_OK)
+        return rc;
+    /* Only the holder of the latest claim settles the row; a worker whose
+     * lease ran out and was overtaken leaves it to the newer attempt. */
+    params p = {0};
+    p_int(&p, w->id);
+    p_int(&p, w->attempt);
+    p_text(&p, w->outcome);
+    p_int(&p, w->next_at);
+    p_int(&p, w->now);
+    p_text(&p, w->reason);
+    return nt_run(c,
+                  "UPDATE notifications SET lease_until = NULL, last_error = $6::text,"
+                  " status = CASE $3::text WHEN 'retry' THEN 'pending' ELSE $3::text END,"
+                  " next_at = CASE $3::text WHEN 'retry' THEN $4::bigint ELSE next_at END,"
+                  " delivered_at = CASE $3::text WHEN 'delivered' THEN $5::bigint END"
+                  " WHERE id = $1 AND attempts = $2 AND status = 'pending'",
+                  &p, "settle a notification", &w->changed);
+}
+
+static store_rc pg_notice_result(void *impl, int64_t id, int attempt, store_outcome outcome,
+                                 const char *reason, int64_t now, int64_t next_at)
+{
+    result_arg w = {.id = id,
+                    .attempt = attempt,
+                    .outcome = outcome == NOTICE_DELIVERED ? "delivered"
+                               : outcome == NOTICE_RETRY   ? "retry"
+                                                           : "failed",
+                    .reason = outcome == NOTICE_DELIVERED ? NULL : reason,
+                    .now = now,
+                    .next_at = next_at};
+    store_rc rc = write_run(impl, result_job, &w, true);
+    return rc == STORE_OK && w.changed == 0 ? STORE_CONFLICT : rc;
+}
+
+static store_rc pg_notice_list(void *impl, arena *a, int64_t org_id, const char *status,
+                               int64_t before_id, int limit, store_notice **out, size_t *n)
+{
+    params p = {0};
+    PGresult *res;
+    *out = NULL;
+    *n = 0;
+    p_int(&p, org_id);
+    p_text(&p, status);
+    p_int(&p, before_id);
+    p_int(&p, limit);
+    store_rc rc = nt_read(impl,
+                          "SELECT " NT_NOTICE_COLUMNS ", c.reference, NULL FROM notifications n"
+                          " LEFT JOIN cases c ON c.id = n.case_id"
+                          " WHERE n.org_id = $1 AND n.status = $2"
+                          " AND ($3::bigint = 0 OR n.id < $3::bigint) ORDER BY n.id DESC LIMIT $4",
+                          &p, "list notifications", &res);
+    return rc == STORE_OK ? nt_notices(a, res, out, n, "list notifications") : rc;
+}
+
+static store_rc pg_notice_get(void *impl, arena *a, int64_t org_id, int64_t id, store_notice *out,
+                              store_attempt **attempts, size_t *n)
+{
+    params p = {0};
+    PGresult *res;
+    store_notice *rows = NULL;
+    size_t found = 0;
+    memset(out, 0, sizeof(*out));
+    *attempts = NULL;
+    *n = 0;
+    p_int(&p, org_id);
+    p_int(&p, id);
+    store_rc rc = nt_read(impl,
+                          "SELECT " NT_NOTICE_COLUMNS ", c.reference, NULL FROM notifications n"
+                          " LEFT JOIN cases c ON c.id = n.case_id"
+                          " WHERE n.org_id = $1 AND n.id = $2",
+                          &p, "read a notification", &res);
+    if (rc == STORE_OK)
+        rc = nt_notices(a, res, &rows, &found, "read a notification");
+    if (rc == STORE_OK && found == 0)
+        return STORE_NOT_FOUND;
+    if (rc != STORE_OK)
+        return rc;
+    params q = {0};
+    p_int(&q, id);
+    rc = nt_read(impl,
+                 "SELECT at, outcome, reason FROM notify_attempts WHERE notification_id = $1"
+                 " ORDER BY id",
+                 &q, "read delivery attempts", &res);
+    if (rc != STORE_OK)
+        return rc;
+    int count = PQntuples(res);
+    store_attempt *arr = rows_alloc(a, count, sizeof(*arr));
+    bool oom = !arr;
+    for (int i = 0; i < count && !oom; i++) {
+        arr[i].at = col_int(res, i, 0);
+        arr[i].outcome = col_text(a, res, i, 1, &oom);
+        arr[i].reason = col_text(a, res, i, 2, &oom);
+    }
+    PQclear(res);
+    if (oom)
+        return out_of_memory("read delivery attempts");
+    *out = rows[0];
+    *attempts = arr;
+    *n = (size_t)count;
+    return STORE_OK;
+}
+
+typedef struct task_arg {
+    int64_t org_id, id, now;
+    int changed;
+} task_arg;
+
+static store_rc task_done_job(pconn *c, void *arg)
+{
+    task_arg *w = arg;
+    params p = {0};
+    p_int(&p, w->org_id);
+    p_int(&p, w->id);
+    p_int(&p, w->now);
+    return nt_run(c,
+                  "UPDATE notifications SET status = 'done', delivered_at = $3"
+                  " WHERE org_id = $1 AND id = $2 AND status = 'open'",
+                  &p, "mark a task done", &w->changed);
+}
+
+static store_rc pg_task_done(void *impl, int64_t org_id, int64_t id, int64_t now)
+{
+    task_arg w = {.org_id = org_id, .id = id, .now = now};
+    store_rc rc = write_run(impl, task_done_job, &w, false);
+    return rc == STORE_OK && w.changed == 0 ? STORE_NOT_FOUND : rc;
+}
+
+static store_rc pg_notice_delivered(void *impl, int64_t case_id, int64_t since, int64_t *at)
+{
+    params p = {0};
+    PGresult *res;
+    *at = 0;
+    p_int(&p, case_id);
+    p_int(&p, since);
+    store_rc rc = nt_read(impl,
+                          "SELECT min(delivered_at) FROM notifications WHERE case_id = $1"
+                          " AND channel <> 'webhook' AND delivered_at >= $2",
+                          &p, "read deliveries", &res);
+    if (rc != STORE_OK)
+        return rc;
+    *at = PQntuples(res) == 1 ? col_int(res, 0, 0) : 0;
+    PQclear(res);
+    return *at == 0 ? STORE_NOT_FOUND : STORE_OK;
+}
+
 const store_ops store_pg_ops = {
     .open = pg_open,
     .close = pg_close,
@@ -3599,4 +4182,19 @@ const store_ops store_pg_ops = {
     .duty_compliance = pg_duty_compliance,
     .org_calendar_get = pg_org_calendar_get,
     .org_calendar_set = pg_org_calendar_set,
+    .prefs_get = pg_prefs_get,
+    .prefs_set = pg_prefs_set,
+    .template_set = pg_template_set,
+    .template_get = pg_template_get,
+    .template_list = pg_template_list,
+    .webhook_create = pg_webhook_create,
+    .webhook_list = pg_webhook_list,
+    .webhook_remove = pg_webhook_remove,
+    .notice_add = pg_notice_add,
+    .notice_claim = pg_notice_claim,
+    .notice_result = pg_notice_result,
+    .notice_list = pg_notice_list,
+    .notice_get = pg_notice_get,
+    .task_done = pg_task_done,
+    .notice_delivered = pg_notice_delivered,
 };

@@ -42,6 +42,7 @@
 #include <sqlite3.h>
 
 #include "embedded.h"
+#include "util/buf.h"
 #include "util/log.h"
 
 /* How long a call waits for the database to become free before it answers
@@ -1812,6 +1813,11 @@ static int insert_open311(conn *c, int64_t case_id, const store_open311_request 
     return r;
 }
 
+/* Notifications (below): written in the transaction of the event that
+ * causes them. */
+static store_rc notices_insert(conn *c, int64_t case_id, const store_notice *notices, size_t n);
+static store_rc prefs_write(conn *c, int64_t case_id, const store_prefs *p, int *changes);
+
 typedef struct case_write {
     const store_case_new *in;
     arena *a;
@@ -1863,7 +1869,14 @@ static store_rc case_create_job(conn *c, void *arg)
     }
     if (r != SQLITE_OK)
         return fail(c, r, "create a case");
-    store_rc rc = case_read(c, w->a, ST_CASE_BY_ID, case_id, NULL, 0, w->out);
+    store_rc rc = STORE_OK;
+    if (!w->existed && in->prefs)
+        rc = prefs_write(c, case_id, in->prefs, NULL);
+    if (rc == STORE_OK && !w->existed)
+        rc = notices_insert(c, case_id, in->notices, in->n_notices);
+    if (rc != STORE_OK)
+        return rc;
+    rc = case_read(c, w->a, ST_CASE_BY_ID, case_id, NULL, 0, w->out);
     /* An earlier case found by its key may hold a person this request did
      * not send, so what is recorded follows the case returned. */
     if (rc == STORE_OK && in->access && w->out->person.id)
@@ -2104,6 +2117,8 @@ static store_rc event_append_job(conn *c, void *arg)
     rc = log_event(c, w->case_id, &row, w->id, &w->log_index);
     if (rc == STORE_OK)
         rc = duties_on_event(c, w->case_id, w->ev, w->id, w->duties, w->n_duties);
+    if (rc == STORE_OK)
+        rc = notices_insert(c, w->case_id, w->ev->notices, w->ev->n_notices);
     if (rc != STORE_OK)
         return rc;
     return w->access ? insert_access(c, w->case_id, w->access, NULL) : STORE_OK;
@@ -3432,6 +3447,581 @@ static store_rc sqlite_org_calendar_set(void *impl, const store_calendar *c)
     return write_run(impl, calendar_set_job, &w);
 }
 
+/* ---- notifications (0003) ----
+ *
+ * Preferences, templates, webhooks and the outbox. These statements are
+ * prepared on each use rather than kept per connection: none is on a path
+ * where a prepare counts beside the write's fsync. */
+
+/* One bound value: an integer, an integer that is NULL when 0, or text
+ * (NULL for SQL NULL). */
+typedef struct nt_arg {
+    char kind; /* 'i', 'z' or 's' */
+    int64_t i;
+    const char *s;
+} nt_arg;
+
+#define NT_I(v) ((nt_arg){'i', (v), NULL})
+#define NT_Z(v) ((nt_arg){'z', (v), NULL})
+#define NT_S(v) ((nt_arg){'s', 0, (v)})
+
+/* Prepares `sql` and binds args; NULL (logged, *r set) on failure. */
+static sqlite3_stmt *nt_prepare(conn *c, const char *sql, const nt_arg *args, int nargs, int *r)
+{
+    sqlite3_stmt *st = NULL;
+    *r = sqlite3_prepare_v2(c->db, sql, -1, &st, NULL);
+    if (*r != SQLITE_OK) {
+        log_db(false, "prepare a notification statement", c->db);
+        return NULL;
+    }
+    for (int i = 0; i < nargs && *r == SQLITE_OK; i++) {
+        const nt_arg *a = &args[i];
+        if (a->kind == 's')
+            *r = bind_text(st, i + 1, a->s);
+        else if (a->kind == 'z')
+            *r = bind_or_null(st, i + 1, a->i);
+        else
+            *r = sqlite3_bind_int64(st, i + 1, a->i);
+    }
+    if (*r != SQLITE_OK) {
+        *r = bind_error(c);
+        sqlite3_finalize(st);
+        return NULL;
+    }
+    return st;
+}
+
+/* Runs a statement that returns no rows; *changes gets the rows changed. */
+static store_rc nt_run(conn *c, const char *sql, const nt_arg *args, int nargs, int *changes,
+                       const char *what)
+{
+    int r;
+    sqlite3_stmt *st = nt_prepare(c, sql, args, nargs, &r);
+    if (st) {
+        r = sqlite3_step(st);
+        sqlite3_finalize(st);
+    }
+    if (r != SQLITE_DONE)
+        return fail(c, r, what);
+    if (changes)
+        *changes = sqlite3_changes(c->db);
+    return STORE_OK;
+}
+
+#define NT_NOTICE_COLUMNS                                                                          \
+    "n.id, n.org_id, n.case_id, n.webhook_id, n.kind, n.channel, n.recipient, n.subject, n.body,"  \
+    " n.status, n.attempts, n.next_at, n.created_at, n.delivered_at, n.last_error"
+
+static void nt_read_notice(arena *a, sqlite3_stmt *st, store_notice *out, bool *oom)
+{
+    memset(out, 0, sizeof(*out));
+    out->id = sqlite3_column_int64(st, 0);
+    out->org_id = sqlite3_column_int64(st, 1);
+    out->case_id = sqlite3_column_int64(st, 2);
+    out->webhook_id = sqlite3_column_int64(st, 3);
+    out->kind = col_text(a, st, 4, oom);
+    out->channel = col_text(a, st, 5, oom);
+    out->recipient = col_text(a, st, 6, oom);
+    out->subject = col_text(a, st, 7, oom);
+    out->body = col_text(a, st, 8, oom);
+    out->status = col_text(a, st, 9, oom);
+    out->attempts = sqlite3_column_int(st, 10);
+    out->next_at = sqlite3_column_int64(st, 11);
+    out->created_at = sqlite3_column_int64(st, 12);
+    out->delivered_at = sqlite3_column_int64(st, 13);
+    out->last_error = col_text(a, st, 14, oom);
+    out->reference = col_text(a, st, 15, oom);
+    out->secret = col_text(a, st, 16, oom);
+}
+
+/* Reads every row of a prepared query with `read` into an arena array. */
+typedef void (*nt_reader)(arena *a, sqlite3_stmt *st, void *row, bool *oom);
+
+static store_rc nt_rows(conn *c, arena *a, sqlite3_stmt *st, size_t size, nt_reader read,
+                        void **out, size_t *n, const char *what)
+{
+    void *arr = NULL;
+    size_t cap = 0, count = 0;
+    bool oom = false;
+    int r;
+    while ((r = sqlite3_step(st)) == SQLITE_ROW) {
+        if (!grow(a, &arr, &cap, count, size)) {
+            oom = true;
+            break;
+        }
+        read(a, st, (char *)arr + count * size, &oom);
+        count++;
+        if (oom)
+            break;
+    }
+    sqlite3_finalize(st);
+    if (oom)
+        return out_of_memory(what);
+    if (r != SQLITE_DONE)
+        return fail(c, r, what);
+    *out = arr;
+    *n = count;
+    return STORE_OK;
+}
+
+static void nt_notice_row(arena *a, sqlite3_stmt *st, void *row, bool *oom)
+{
+    nt_read_notice(a, st, row, oom);
+}
+
+/* A read on a pooled connection: prepares, hands the statement to `fn`. */
+static store_rc nt_read(sq_store *s, arena *a, const char *sql, const nt_arg *args, int nargs,
+                        size_t size, nt_reader read, void **out, size_t *n, const char *what)
+{
+    conn *c = pool_take(s);
+    int r;
+    store_rc rc;
+    sqlite3_stmt *st = nt_prepare(c, sql, args, nargs, &r);
+    rc = st ? nt_rows(c, a, st, size, read, out, n, what) : fail(c, r, what);
+    pool_give(s, c);
+    return rc;
+}
+
+/* Inserts notices for case_id (when not 0, it overrides theirs). */
+static store_rc notices_insert(conn *c, int64_t case_id, const store_notice *notices, size_t n)
+{
+    static const char sql[] =
+        "INSERT INTO notifications (org_id, case_id, webhook_id, kind, channel, recipient,"
+        " subject, body, status, next_at, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8,"
+        " coalesce(?10, CASE WHEN ?5 IN ('post', 'phone') THEN 'open' ELSE 'pending' END),"
+        " ?9, ?9)";
+    for (size_t i = 0; i < n; i++) {
+        const store_notice *x = &notices[i];
+        nt_arg args[] = {NT_I(x->org_id),     NT_Z(case_id ? case_id : x->case_id),
+                         NT_Z(x->webhook_id), NT_S(x->kind),
+                         NT_S(x->channel),    NT_S(x->recipient),
+                         NT_S(x->subject),    NT_S(x->body),
+                         NT_I(x->created_at), NT_S(x->status)};
+        store_rc rc = nt_run(c, sql, args, 10, NULL, "write a notification");
+        if (rc != STORE_OK)
+            return rc;
+    }
+    return STORE_OK;
+}
+
+static store_rc prefs_write(conn *c, int64_t case_id, const store_prefs *p, int *changes)
+{
+    nt_arg args[] = {NT_I(case_id), NT_S(p->channels), NT_S(p->language), NT_S(p->frequency),
+                     NT_I(p->updated_at)};
+    return nt_run(c,
+                  "INSERT INTO notify_prefs (person_id, channels, language, frequency, updated_at)"
+                  " SELECT person_id, ?2, ?3, ?4, ?5 FROM cases"
+                  " WHERE id = ?1 AND person_id IS NOT NULL"
+                  " ON CONFLICT (person_id) DO UPDATE SET channels = excluded.channels,"
+                  " language = excluded.language, frequency = excluded.frequency,"
+                  " updated_at = excluded.updated_at",
+                  args, 5, changes, "write preferences");
+}
+
+static void nt_prefs_row(arena *a, sqlite3_stmt *st, void *row, bool *oom)
+{
+    store_prefs *p = row;
+    p->channels = col_text(a, st, 0, oom);
+    p->language = col_text(a, st, 1, oom);
+    p->frequency = col_text(a, st, 2, oom);
+    p->updated_at = sqlite3_column_int64(st, 3);
+}
+
+static store_rc sqlite_prefs_get(void *impl, arena *a, int64_t case_id, store_prefs *out)
+{
+    nt_arg args[] = {NT_I(case_id)};
+    store_prefs *rows = NULL;
+    size_t n = 0;
+    memset(out, 0, sizeof(*out));
+    store_rc rc =
+        nt_read(impl, a,
+                "SELECT p.channels, p.language, p.frequency, p.updated_at FROM cases c"
+                " JOIN notify_prefs p ON p.person_id = c.person_id WHERE c.id = ?1",
+                args, 1, sizeof(*rows), nt_prefs_row, (void **)&rows, &n, "read preferences");
+    if (rc == STORE_OK && n == 0)
+        rc = STORE_NOT_FOUND;
+    if (rc == STORE_OK)
+        *out = rows[0];
+    return rc;
+}
+
+typedef struct prefs_job_arg {
+    int64_t case_id;
+    const store_prefs *p;
+    int changes;
+} prefs_job_arg;
+
+static store_rc prefs_set_job(conn *c, void *arg)
+{
+    prefs_job_arg *w = arg;
+    return prefs_write(c, w->case_id, w->p, &w->changes);
+}
+
+static store_rc sqlite_prefs_set(void *impl, int64_t case_id, const store_prefs *p)
+{
+    prefs_job_arg w = {.case_id = case_id, .p = p};
+    store_rc rc = write_run(impl, prefs_set_job, &w);
+    return rc == STORE_OK && w.changes == 0 ? STORE_NOT_FOUND : rc;
+}
+
+static store_rc template_set_job(conn *c, void *arg)
+{
+    const store_template *t = arg;
+    nt_arg args[] = {NT_I(t->service_id), NT_S(t->kind), NT_S(t->language),
+                     NT_S(t->subject),    NT_S(t->body), NT_I(t->updated_at)};
+    return nt_run(c,
+                  "INSERT INTO notify_templates (service_id, kind, language, subject, body,"
+                  " updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)"
+                  " ON CONFLICT (service_id, kind, language) DO UPDATE SET"
+                  " subject = excluded.subject, body = excluded.body,"
+                  " updated_at = excluded.updated_at",
+                  args, 6, NULL, "write a template");
+}
+
+static store_rc sqlite_template_set(void *impl, const store_template *t)
+{
+    return write_run(impl, template_set_job, (void *)t);
+}
+
+static void nt_template_row(arena *a, sqlite3_stmt *st, void *row, bool *oom)
+{
+    store_template *t = row;
+    t->service_id = sqlite3_column_int64(st, 0);
+    t->kind = col_text(a, st, 1, oom);
+    t->language = col_text(a, st, 2, oom);
+    t->subject = col_text(a, st, 3, oom);
+    t->body = col_text(a, st, 4, oom);
+    t->updated_at = sqlite3_column_int64(st, 5);
+}
+
+#define NT_TEMPLATE_SELECT                                                                         \
+    "SELECT service_id, kind, language, subject, body, updated_at FROM notify_templates"           \
+    " WHERE service_id = ?1 "
+
+static store_rc sqlite_template_get(void *impl, arena *a, int64_t service_id, const char *kind,
+                                    const char *language, store_template *out)
+{
+    nt_arg args[] = {NT_I(service_id), NT_S(kind), NT_S(language)};
+    store_template *rows = NULL;
+    size_t n = 0;
+    memset(out, 0, sizeof(*out));
+    store_rc rc = nt_read(impl, a, NT_TEMPLATE_SELECT "AND kind = ?2 AND language = ?3", args, 3,
+                          sizeof(*rows), nt_template_row, (void **)&rows, &n, "read a template");
+    if (rc == STORE_OK && n == 0)
+        rc = STORE_NOT_FOUND;
+    if (rc == STORE_OK)
+        *out = rows[0];
+    return rc;
+}
+
+static store_rc sqlite_template_list(void *impl, arena *a, int64_t service_id, store_template **out,
+                                     size_t *n)
+{
+    nt_arg args[] = {NT_I(service_id)};
+    *out = NULL;
+    *n = 0;
+    return nt_read(impl, a, NT_TEMPLATE_SELECT "ORDER BY kind, language", args, 1, sizeof(**out),
+                   nt_template_row, (void **)out, n, "list templates");
+}
+
+typedef struct webhook_job_arg {
+    store_webhook *w;
+    int64_t id;
+} webhook_job_arg;
+
+static store_rc webhook_create_job(conn *c, void *arg)
+{
+    webhook_job_arg *j = arg;
+    nt_arg args[] = {NT_I(j->w->org_id), NT_S(j->w->url), NT_S(j->w->secret),
+                     NT_I(j->w->created_at)};
+    store_rc rc = nt_run(c,
+                         "INSERT INTO webhooks (org_id, url, secret, created_at)"
+                         " VALUES (?1, ?2, ?3, ?4)",
+                         args, 4, NULL, "add a webhook");
+    if (rc == STORE_OK)
+        j->id = sqlite3_last_insert_rowid(c->db);
+    return rc;
+}
+
+static store_rc sqlite_webhook_create(void *impl, store_webhook *w)
+{
+    webhook_job_arg j = {.w = w};
+    store_rc rc = write_run(impl, webhook_create_job, &j);
+    w->id = rc == STORE_OK ? j.id : 0;
+    return rc;
+}
+
+static void nt_webhook_row(arena *a, sqlite3_stmt *st, void *row, bool *oom)
+{
+    store_webhook *w = row;
+    w->id = sqlite3_column_int64(st, 0);
+    w->org_id = sqlite3_column_int64(st, 1);
+    w->url = col_text(a, st, 2, oom);
+    w->secret = col_text(a, st, 3, oom);
+    w->created_at = sqlite3_column_int64(st, 4);
+}
+
+static store_rc sqlite_webhook_list(void *impl, arena *a, int64_t org_id, store_webhook **out,
+                                    size_t *n)
+{
+    nt_arg args[] = {NT_I(org_id)};
+    *out = NULL;
+    *n = 0;
+    return nt_read(impl, a,
+                   "SELECT id, org_id, url, secret, created_at FROM webhooks"
+                   " WHERE org_id = ?1 AND active = 1 ORDER BY id",
+                   args, 1, sizeof(**out), nt_webhook_row, (void **)out, n, "list webhooks");
+}
+
+typedef struct webhook_remove_arg {
+    int64_t org_id, id;
+    int changes;
+} webhook_remove_arg;
+
+static store_rc webhook_remove_job(conn *c, void *arg)
+{
+    webhook_remove_arg *w = arg;
+    nt_arg args[] = {NT_I(w->org_id), NT_I(w->id)};
+    store_rc rc =
+        nt_run(c, "UPDATE webhooks SET active = 0 WHERE org_id = ?1 AND id = ?2 AND active = 1",
+               args, 2, &w->changes, "remove a webhook");
+    if (rc != STORE_OK || w->changes == 0)
+        return rc;
+    return nt_run(c,
+                  "UPDATE notifications SET status = 'failed', lease_until = NULL,"
+                  " last_error = 'the subscription was removed' WHERE org_id = ?1"
+                  " AND webhook_id = ?2 AND status = 'pending'",
+                  args, 2, NULL, "remove a webhook");
+}
+
+static store_rc sqlite_webhook_remove(void *impl, int64_t org_id, int64_t id)
+{
+    webhook_remove_arg w = {.org_id = org_id, .id = id};
+    store_rc rc = write_run(impl, webhook_remove_job, &w);
+    return rc == STORE_OK && w.changes == 0 ? STORE_NOT_FOUND : rc;
+}
+
+typedef struct notice_add_arg {
+    const store_notice *notices;
+    size_t n;
+} notice_add_arg;
+
+static store_rc notice_add_job(conn *c, void *arg)
+{
+    notice_add_arg *w = arg;
+    return notices_insert(c, 0, w->notices, w->n);
+}
+
+static store_rc sqlite_notice_add(void *impl, const store_notice *notices, size_t n)
+{
+    notice_add_arg w = {.notices = notices, .n = n};
+    return n ? write_run(impl, notice_add_job, &w) : STORE_OK;
+}
+
+/* Due on channel ?2 at ?1: a range of notifications_due. */
+#define NT_DUE                                                                                     \
+    "status = 'pending' AND channel = ?2 AND next_at <= ?1"                                        \
+    " AND (lease_until IS NULL OR lease_until <= ?1)"
+
+typedef struct claim_arg {
+    arena *a;
+    nt_arg args[4];
+    store_notice *rows;
+    size_t n;
+} claim_arg;
+
+static store_rc claim_job(conn *c, void *arg)
+{
+    claim_arg *w = arg;
+    int r;
+    sqlite3_stmt *st = nt_prepare(
+        c,
+        "UPDATE notifications SET lease_until = ?3, attempts = attempts + 1"
+        " WHERE id IN (SELECT id FROM notifications WHERE " NT_DUE " ORDER BY next_at"
+        " LIMIT ?4) RETURNING id, org_id, case_id, webhook_id, kind, channel, recipient,"
+        " subject, body, status, attempts, next_at, created_at, delivered_at, last_error,"
+        " (SELECT c.reference FROM cases c WHERE c.id = notifications.case_id),"
+        " (SELECT w.secret FROM webhooks w WHERE w.id = notifications.webhook_id)",
+        w->args, 4, &r);
+    if (!st)
+        return fail(c, r, "claim notifications");
+    return nt_rows(c, w->a, st, sizeof(*w->rows), nt_notice_row, (void **)&w->rows, &w->n,
+                   "claim notifications");
+}
+
+static store_rc sqlite_notice_claim(void *impl, arena *a, const char *channel, int64_t now,
+                                    int lease_s, int max, store_notice **out, size_t *n)
+{
+    *out = NULL;
+    *n = 0;
+    /* A read first, so that an idle worker costs no write transaction. */
+    nt_arg probe[] = {NT_I(now), NT_S(channel)};
+    store_notice *due = NULL;
+    size_t ndue = 0;
+    store_rc rc = nt_read(impl, a,
+                          "SELECT " NT_NOTICE_COLUMNS ", NULL, NULL FROM notifications n"
+                          " WHERE " NT_DUE " LIMIT 1",
+                          probe, 2, sizeof(*due), nt_notice_row, (void **)&due, &ndue,
+                          "look for due notifications");
+    if (rc != STORE_OK || ndue == 0)
+        return rc;
+    claim_arg w = {.a = a, .args = {NT_I(now), NT_S(channel), NT_I(now + lease_s), NT_I(max)}};
+    rc = write_run(impl, claim_job, &w);
+    if (rc == STORE_OK) {
+        *out = w.rows;
+        *n = w.n;
+    }
+    return rc;
+}
+
+typedef struct result_arg {
+    int64_t id;
+    int attempt;
+    const char *outcome;
+    const char *reason;
+    int64_t now, next_at;
+    int changes;
+} result_arg;
+
+static store_rc result_job(conn *c, void *arg)
+{
+    result_arg *w = arg;
+    nt_arg attempt[] = {NT_I(w->id), NT_I(w->now), NT_S(w->outcome), NT_S(w->reason)};
+    store_rc rc = nt_run(c,
+                         "INSERT INTO notify_attempts (notification_id, at, outcome, reason)"
+                         " VALUES (?1, ?2, ?3, ?4)",
+                         attempt, 4, NULL, "record a delivery attempt");
+    if (rc != STORE_OK)
+        return rc;
+    /* Only the holder of the latest claim settles the row; a worker whose
+     * lease ran out and was overtaken leaves it to the newer attempt. */
+    nt_arg args[] = {NT_I(w->id),      NT_I(w->attempt), NT_S(w->outcome),
+                     NT_I(w->next_at), NT_I(w->now),     NT_S(w->reason)};
+    return nt_run(c,
+                  "UPDATE notifications SET lease_until = NULL, last_error = ?6,"
+                  " status = CASE ?3 WHEN 'retry' THEN 'pending' ELSE ?3 END,"
+                  " next_at = CASE ?3 WHEN 'retry' THEN ?4 ELSE next_at END,"
+                  " delivered_at = CASE ?3 WHEN 'delivered' THEN ?5 END"
+                  " WHERE id = ?1 AND attempts = ?2 AND status = 'pending'",
+                  args, 6, &w->changes, "settle a notification");
+}
+
+static const char *outcome_name(store_outcome o)
+{
+    return o == NOTICE_DELIVERED ? "delivered" : o == NOTICE_RETRY ? "retry" : "failed";
+}
+
+static store_rc sqlite_notice_result(void *impl, int64_t id, int attempt, store_outcome outcome,
+                                     const char *reason, int64_t now, int64_t next_at)
+{
+    result_arg w = {.id = id,
+                    .attempt = attempt,
+                    .outcome = outcome_name(outcome),
+                    .reason = outcome == NOTICE_DELIVERED ? NULL : reason,
+                    .now = now,
+                    .next_at = next_at};
+    store_rc rc = write_run(impl, result_job, &w);
+    return rc == STORE_OK && w.changes == 0 ? STORE_CONFLICT : rc;
+}
+
+static store_rc sqlite_notice_list(void *impl, arena *a, int64_t org_id, const char *status,
+                                   int64_t before_id, int limit, store_notice **out, size_t *n)
+{
+    nt_arg args[] = {NT_I(org_id), NT_S(status), NT_I(before_id), NT_I(limit)};
+    *out = NULL;
+    *n = 0;
+    return nt_read(impl, a,
+                   "SELECT " NT_NOTICE_COLUMNS ", c.reference, NULL FROM notifications n"
+                   " LEFT JOIN cases c ON c.id = n.case_id WHERE n.org_id = ?1 AND n.status = ?2"
+                   " AND (?3 = 0 OR n.id < ?3) ORDER BY n.id DESC LIMIT ?4",
+                   args, 4, sizeof(**out), nt_notice_row, (void **)out, n, "list notifications");
+}
+
+static void nt_attempt_row(arena *a, sqlite3_stmt *st, void *row, bool *oom)
+{
+    store_attempt *x = row;
+    x->at = sqlite3_column_int64(st, 0);
+    x->outcome = col_text(a, st, 1, oom);
+    x->reason = col_text(a, st, 2, oom);
+}
+
+static store_rc sqlite_notice_get(void *impl, arena *a, int64_t org_id, int64_t id,
+                                  store_notice *out, store_attempt **attempts, size_t *n)
+{
+    nt_arg args[] = {NT_I(org_id), NT_I(id)};
+    store_notice *rows = NULL;
+    size_t found = 0;
+    memset(out, 0, sizeof(*out));
+    *attempts = NULL;
+    *n = 0;
+    store_rc rc = nt_read(impl, a,
+                          "SELECT " NT_NOTICE_COLUMNS ", c.reference, NULL FROM notifications n"
+                          " LEFT JOIN cases c ON c.id = n.case_id"
+                          " WHERE n.org_id = ?1 AND n.id = ?2",
+                          args, 2, sizeof(*rows), nt_notice_row, (void **)&rows, &found,
+                          "read a notification");
+    if (rc == STORE_OK && found == 0)
+        return STORE_NOT_FOUND;
+    nt_arg of[] = {NT_I(id)};
+    if (rc == STORE_OK)
+        rc = nt_read(impl, a,
+                     "SELECT at, outcome, reason FROM notify_attempts"
+                     " WHERE notification_id = ?1 ORDER BY id",
+                     of, 1, sizeof(**attempts), nt_attempt_row, (void **)attempts, n,
+                     "read delivery attempts");
+    if (rc == STORE_OK)
+        *out = rows[0];
+    return rc;
+}
+
+typedef struct task_arg {
+    int64_t org_id, id, now;
+    int changes;
+} task_arg;
+
+static store_rc task_done_job(conn *c, void *arg)
+{
+    task_arg *w = arg;
+    nt_arg args[] = {NT_I(w->org_id), NT_I(w->id), NT_I(w->now)};
+    return nt_run(c,
+                  "UPDATE notifications SET status = 'done', delivered_at = ?3"
+                  " WHERE org_id = ?1 AND id = ?2 AND status = 'open'",
+                  args, 3, &w->changes, "mark a task done");
+}
+
+static store_rc sqlite_task_done(void *impl, int64_t org_id, int64_t id, int64_t now)
+{
+    task_arg w = {.org_id = org_id, .id = id, .now = now};
+    store_rc rc = write_run(impl, task_done_job, &w);
+    return rc == STORE_OK && w.changes == 0 ? STORE_NOT_FOUND : rc;
+}
+
+static void nt_time_row(arena *a, sqlite3_stmt *st, void *row, bool *oom)
+{
+    (void)a;
+    (void)oom;
+    *(int64_t *)row = sqlite3_column_type(st, 0) == SQLITE_NULL ? 0 : sqlite3_column_int64(st, 0);
+}
+
+static store_rc sqlite_notice_delivered(void *impl, int64_t case_id, int64_t since, int64_t *at)
+{
+    nt_arg args[] = {NT_I(case_id), NT_I(since)};
+    arena a;
+    int64_t *rows = NULL;
+    size_t n = 0;
+    *at = 0;
+    arena_init(&a);
+    store_rc rc =
+        nt_read(impl, &a,
+                "SELECT min(delivered_at) FROM notifications WHERE case_id = ?1"
+                " AND channel <> 'webhook' AND delivered_at >= ?2",
+                args, 2, sizeof(*rows), nt_time_row, (void **)&rows, &n, "read deliveries");
+    if (rc == STORE_OK)
+        *at = n ? rows[0] : 0;
+    arena_free(&a);
+    return rc == STORE_OK && *at == 0 ? STORE_NOT_FOUND : rc;
+}
+
 const store_ops store_sqlite_ops = {
     .open = sqlite_open,
     .close = sqlite_close,
@@ -3489,4 +4079,19 @@ const store_ops store_sqlite_ops = {
     .duty_compliance = sqlite_duty_compliance,
     .org_calendar_get = sqlite_org_calendar_get,
     .org_calendar_set = sqlite_org_calendar_set,
+    .prefs_get = sqlite_prefs_get,
+    .prefs_set = sqlite_prefs_set,
+    .template_set = sqlite_template_set,
+    .template_get = sqlite_template_get,
+    .template_list = sqlite_template_list,
+    .webhook_create = sqlite_webhook_create,
+    .webhook_list = sqlite_webhook_list,
+    .webhook_remove = sqlite_webhook_remove,
+    .notice_add = sqlite_notice_add,
+    .notice_claim = sqlite_notice_claim,
+    .notice_result = sqlite_notice_result,
+    .notice_list = sqlite_notice_list,
+    .notice_get = sqlite_notice_get,
+    .task_done = sqlite_task_done,
+    .notice_delivered = sqlite_notice_delivered,
 };

@@ -409,8 +409,10 @@ void page_textarea(http_res *res, const page_field *f)
     buf_puts(b, "</div>");
 }
 
-void page_radios(http_res *res, const page_field *f, const page_choice *choices, size_t n,
-                 bool inline_)
+/* Radios or checkboxes (`kind`), GOV.UK's markup for both; checked[i], or
+ * for radios the field's value, says which are ticked. */
+static void choice_list(http_res *res, const page_field *f, const char *kind,
+                        const page_choice *choices, size_t n, bool inline_, const bool *checked)
 {
     buf *b = &res->body;
     field_start(b, f, NULL, NULL);
@@ -420,26 +422,25 @@ void page_radios(http_res *res, const page_field *f, const page_choice *choices,
     buf_put_html(b, f->label);
     buf_puts(b, "</legend>");
     hint_and_error(b, f);
-    buf_puts(b, inline_ ? "<div class=\"govuk-radios govuk-radios--inline\" "
-                          "data-module=\"govuk-radios\">"
-                        : "<div class=\"govuk-radios\" data-module=\"govuk-radios\">");
+    buf_printf(b, "<div class=\"govuk-%s%s\" data-module=\"govuk-%s\">", kind,
+               inline_ ? " govuk-radios--inline" : "", kind);
     for (size_t i = 0; i < n; i++) {
         /* The first radio carries the field's own id, where errors link. */
         char suffix[32] = "";
         if (i > 0)
             snprintf(suffix, sizeof(suffix), "-%zu", i + 1);
-        buf_puts(b, "<div class=\"govuk-radios__item\"><input class=\"govuk-radios__input\" "
-                    "id=\"");
+        buf_printf(b, "<div class=\"govuk-%s__item\"><input class=\"govuk-%s__input\" id=\"", kind,
+                   kind);
         buf_put_html(b, f->id);
         buf_puts(b, suffix);
         buf_puts(b, "\" name=\"");
         buf_put_html(b, f->id);
-        buf_puts(b, "\" type=\"radio\" value=\"");
+        buf_printf(b, "\" type=\"%s\" value=\"", checked ? "checkbox" : "radio");
         buf_put_html(b, choices[i].value);
         buf_puts(b, "\"");
-        if (f->value && strcmp(f->value, choices[i].value) == 0)
+        if (checked ? checked[i] : f->value && strcmp(f->value, choices[i].value) == 0)
             buf_puts(b, " checked");
-        buf_puts(b, "><label class=\"govuk-label govuk-radios__label\" for=\"");
+        buf_printf(b, "><label class=\"govuk-label govuk-%s__label\" for=\"", kind);
         buf_put_html(b, f->id);
         buf_puts(b, suffix);
         buf_puts(b, "\">");
@@ -447,6 +448,18 @@ void page_radios(http_res *res, const page_field *f, const page_choice *choices,
         buf_puts(b, "</label></div>");
     }
     buf_puts(b, "</div></fieldset></div>");
+}
+
+void page_radios(http_res *res, const page_field *f, const page_choice *choices, size_t n,
+                 bool inline_)
+{
+    choice_list(res, f, "radios", choices, n, inline_, NULL);
+}
+
+void page_checkboxes(http_res *res, const page_field *f, const page_choice *choices, size_t n,
+                     const bool *checked)
+{
+    choice_list(res, f, "checkboxes", choices, n, false, checked);
 }
 
 void page_form_begin(http_res *res, const char *action)

@@ -102,6 +102,9 @@ typedef struct page_choice {
 } page_choice;
 void page_radios(http_res *res, const page_field *f, const page_choice *choices, size_t n,
                  bool inline_);
+/* Checkboxes, all named f->id; checked[i] ticks choices[i]. */
+void page_checkboxes(http_res *res, const page_field *f, const page_choice *choices, size_t n,
+                     const bool *checked);
 
 /* <form method="post" action=`action` novalidate> ... </form> */
 void page_form_begin(http_res *res, const char *action);

@@ -9,6 +9,7 @@
 
 #include "api/app.h"
 #include "api/handlers.h"
+#include "api/notices.h"
 #include "api/track.h"
 #include "domain/validate.h"
 #include "http/form.h"
@@ -199,6 +200,8 @@ static void render_accesses(http_res *res, const track_view *v)
     page_table_end(res);
 }
 
+static void render_preferences(http_res *res, const track_form *in, const notice_prefs *p);
+
 /* The case at a glance: reference, dates, and when it should be done. */
 static void render_summary(http_req *req, http_res *res, const track_view *v)
 {
@@ -266,7 +269,7 @@ typedef struct case_page {
 } case_page;
 
 static void render_case(http_req *req, http_res *res, const track_view *v, const track_form *in,
-                        const case_page *p)
+                        const case_page *p, const notice_prefs *prefs)
 {
     static const page_choice ratings[] = {
         {"1", "1"}, {"2", "2"}, {"3", "3"}, {"4", "4"}, {"5", "5"}};
@@ -281,6 +284,8 @@ static void render_case(http_req *req, http_res *res, const track_view *v, const
     render_summary(req, res, v);
     render_timeline(req, res, v);
     render_accesses(res, v);
+    if (prefs)
+        render_preferences(res, in, prefs);
 
     const char *field = p->error ? p->error_field : "";
     if (!v->closed) {
@@ -324,11 +329,14 @@ static void show(http_req *req, http_res *res, const track_form *in, const track
                  const case_page *p)
 {
     track_view v;
-    if (track_view_build(req, res, r, &v) != 0) {
+    notice_prefs prefs;
+    bool stated;
+    if (track_view_build(req, res, r, &v) != 0 ||
+        notices_prefs(req->ctx, &req->a, &r->c, &prefs, &stated) != STORE_OK) {
         page_unavailable(req, res);
         return;
     }
-    render_case(req, res, &v, in, p);
+    render_case(req, res, &v, in, p, r->c.person.id ? &prefs : NULL);
 }
 
 void page_track_show(http_req *req, http_res *res)
@@ -413,4 +421,86 @@ void page_track_feedback(http_req *req, http_res *res)
         return;
     }
     show(req, res, &in, &r, &(case_page){.confirmation = "Thank you for your feedback."});
+}
+
+/* ---- notification preferences ---- */
+
+/* The form that changes how the citizen is told; it proves the case with
+ * the same hidden credentials as the message form. */
+static void render_preferences(http_res *res, const track_form *in, const notice_prefs *p)
+{
+    static const page_choice channels[NOTICE_CHANNEL_COUNT] = {{"email", "Email"},
+                                                               {"sms", "Text message (SMS)"},
+                                                               {"post", "Letter"},
+                                                               {"phone", "Phone call"}};
+    static const page_choice languages[] = {{"en", "English"}, {"cy", "Cymraeg (Welsh)"}};
+    static const page_choice frequencies[] = {
+        {"every", "Every update"},
+        {"milestones", "Only when the case reaches a milestone"},
+        {"none", "Never"}};
+    bool ticked[NOTICE_CHANNEL_COUNT];
+    for (unsigned i = 0; i < NOTICE_CHANNEL_COUNT; i++)
+        ticked[i] = (p->channels & (1u << i)) != 0;
+    page_heading_m(res, "preferences-heading", "How we keep you informed");
+    page_form_begin(res, "/track/preferences");
+    hidden_credentials(res, in);
+    page_checkboxes(res,
+                    &(page_field){.id = "channels",
+                                  .label = "How should we contact you?",
+                                  .hint = "Choose none to hear nothing."},
+                    channels, NOTICE_CHANNEL_COUNT, ticked);
+    page_radios(res, &(page_field){.id = "language", .label = "Language", .value = p->language},
+                languages, sizeof(languages) / sizeof(languages[0]), true);
+    page_radios(res,
+                &(page_field){.id = "frequency",
+                              .label = "How often",
+                              .value = notice_frequency_name(p->frequency)},
+                frequencies, sizeof(frequencies) / sizeof(frequencies[0]), false);
+    page_button(res, "Save how we contact you");
+    page_form_end(res);
+}
+
+void page_track_preferences(http_req *req, http_res *res)
+{
+    track_form in;
+    track_result r;
+    if (!read_input(req, res, &in) || !open_case(req, res, &in, &r))
+        return;
+    case_page fail = {.error_field = "channels"};
+    if (!r.c.person.id) {
+        fail.error = "There are no contact details on this case";
+        show(req, res, &in, &r, &fail);
+        return;
+    }
+    notice_prefs p = {.language = notice_language(form_get(&in.f, "language"))};
+    for (size_t i = 0; i < in.f.n; i++) {
+        unsigned bit = 0;
+        if (strcmp(in.f.fields[i].key, "channels") != 0)
+            continue;
+        if (!notice_channels_parse(in.f.fields[i].value, &bit, NULL, 0) ||
+            !notice_channel_name(bit)) {
+            fail.error = "Choose email, text message, letter or phone call";
+            show(req, res, &in, &r, &fail);
+            return;
+        }
+        p.channels |= bit;
+    }
+    if (!p.language) {
+        show(req, res, &in, &r,
+             &(case_page){.error = "Choose English or Cymraeg", .error_field = "language"});
+        return;
+    }
+    if (!notice_frequency_parse(form_get(&in.f, "frequency"), &p.frequency)) {
+        show(req, res, &in, &r,
+             &(case_page){.error = "Choose how often we should tell you",
+                          .error_field = "frequency"});
+        return;
+    }
+    store_prefs sp = notices_prefs_store(&req->a, &p, app_now());
+    if (store_prefs_set(((app *)req->ctx)->store, r.c.id, &sp) != STORE_OK) {
+        fail.error = "Your choices could not be saved. Try again.";
+        show(req, res, &in, &r, &fail);
+        return;
+    }
+    show(req, res, &in, &r, &(case_page){.confirmation = "Your choices have been saved."});
 }

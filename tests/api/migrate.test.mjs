@@ -14,7 +14,8 @@ import {
 
 const TABLES = ['settings', 'orgs', 'services', 'users', 'sessions', 'api_keys', 'persons', 'cases', 'events', 'accesses',
   'log_entries', 'log_state', 'log_checkpoints',
-  'open311_requests', 'org_calendars', 'duty_instances'];
+  'open311_requests', 'org_calendars', 'duty_instances',
+  'notify_prefs', 'notify_templates', 'webhooks', 'notifications', 'notify_attempts'];
 const PURPOSE = 'X-Access-Purpose';
 // Text that COPY, the checksums and both databases must carry unchanged.
 const AWKWARD = 'tab\there, line\nbreak, back\\slash, quote\' " and été ✓';

@@ -53,6 +53,18 @@ const CONTRACT_ROUTES = [
   'GET /api/v1/compliance',
   'GET /api/v1/calendar',
   'PUT /api/v1/calendar',
+  'GET /api/v1/services/{code}/templates',
+  'PUT /api/v1/services/{code}/templates/{kind}/{language}',
+  'GET /api/v1/webhooks',
+  'POST /api/v1/webhooks',
+  'DELETE /api/v1/webhooks/{id}',
+  'GET /api/v1/notifications',
+  'GET /api/v1/notifications/{id}',
+  'GET /api/v1/tasks',
+  'POST /api/v1/tasks/{id}/done',
+  'GET /api/v1/track/{ref}/preferences',
+  'PUT /api/v1/track/{ref}/preferences',
+  'POST /track/preferences',
 ];
 
 const METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'];
@@ -69,9 +81,15 @@ describe('routes', () => {
   let s;
   let admin;
   let c;
+  let id;
   before(async () => {
     s = await startServer({ cases: 6 });
     admin = await s.login(USERS.admin);
+    // A subscription before the case, so that opening it makes a notification:
+    // both have an id for the paths that take one. Nothing listens there.
+    const hook = await s.req('POST', '/api/v1/webhooks', { auth: admin, json: { url: 'http://127.0.0.1:9/probe' } });
+    assert.equal(hook.status, 201, hook.text);
+    id = String(hook.body.webhook.id);
     c = await createCase(s, admin, { service: 'parking-permit', summary: 'route probe' });
   });
   after(async () => {
@@ -100,7 +118,9 @@ describe('routes', () => {
     for (const route of documentedRoutes()) {
       const [method, template] = route.split(' ');
       const p = template.replace('{ref}', c.reference).replace('{code}', 'parking-permit')
-        .replace('{id}', c.reference).replace('{token}', 'probe').replace('{format}', 'xml');
+        .replace('{kind}', 'public_note').replace('{language}', 'cy')
+        .replace('{id}', template.startsWith('/open311/') ? c.reference : id)
+        .replace('{token}', 'probe').replace('{format}', 'xml');
       const headers = { 'x-tracking-secret': c.secret, cookie: admin };
       let body;
       const op = doc.paths[template][method.toLowerCase()];

@@ -22,6 +22,9 @@
 #include "store/store.h"
 #include "util/arena.h"
 
+/* Room for the sums of every table a copy covers (store_table_count()). */
+#define TABLES_MAX 64
+
 static const char *pg_uri;
 
 /* Runs SQL on a connection of the test's own; returns the first column of
@@ -47,7 +50,8 @@ static long long pg_exec(const char *sql)
 static void reset_database(void)
 {
     pg_exec("SET client_min_messages = warning;"
-            " DROP TABLE IF EXISTS duty_instances, org_calendars, open311_requests, log_entries, "
+            " DROP TABLE IF EXISTS notify_attempts, notifications, webhooks, notify_templates, "
+            "notify_prefs, duty_instances, org_calendars, open311_requests, log_entries, "
             "log_state, log_checkpoints, "
             "accesses, events,"
             " cases, persons, api_keys, sessions, users, services, orgs, settings,"
@@ -149,7 +153,7 @@ static void test_open_migrates_once(void **state)
 {
     (void)state;
     store *s = open_store(2);
-    assert_int_equal(store_schema_latest(), 5);
+    assert_int_equal(store_schema_latest(), 6);
     assert_int_equal(store_schema_version(s), store_schema_latest());
     store_close(s);
 
@@ -1665,6 +1669,47 @@ static void fill_deployment(store *s, deployment *d)
          .at = 1700000950},
     };
     assert_int_equal(store_access_record(s, acc, 2), STORE_OK);
+    /* Notifications: a preference, a template, a webhook, an email sent
+     * once and failed, and a task. */
+    store_prefs prefs = {
+        .channels = "email,post", .language = "cy", .frequency = "every", .updated_at = 1700001000};
+    assert_int_equal(store_prefs_set(s, d->case_id, &prefs), STORE_OK);
+    store_template tpl = {.service_id = d->service,
+                          .kind = "public_note",
+                          .language = "cy",
+                          .subject = AWKWARD,
+                          .body = "Diweddariad: {note}",
+                          .updated_at = 1700001000};
+    assert_int_equal(store_template_set(s, &tpl), STORE_OK);
+    store_webhook hook = {.org_id = d->org,
+                          .url = "https://charity.example/hook",
+                          .secret = "whsec_test",
+                          .created_at = 1700001000};
+    assert_int_equal(store_webhook_create(s, &hook), STORE_OK);
+    store_notice notes[2] = {{.org_id = d->org,
+                              .case_id = d->case_id,
+                              .kind = "public_note",
+                              .channel = "email",
+                              .recipient = "pat@example.org",
+                              .subject = AWKWARD,
+                              .body = AWKWARD,
+                              .created_at = 1700001000},
+                             {.org_id = d->org,
+                              .case_id = d->case_id,
+                              .kind = "public_note",
+                              .channel = "post",
+                              .recipient = "Pat\n1 High Street",
+                              .body = "Diweddariad",
+                              .created_at = 1700001000}};
+    assert_int_equal(store_notice_add(s, notes, 2), STORE_OK);
+    store_notice *claimed;
+    size_t nclaimed;
+    assert_int_equal(store_notice_claim(s, &a, "email", 1700001001, 60, 10, &claimed, &nclaimed),
+                     STORE_OK);
+    assert_int_equal(nclaimed, 1);
+    assert_int_equal(store_notice_result(s, claimed[0].id, claimed[0].attempts, NOTICE_FAILED,
+                                         "550 mailbox unavailable", 1700001002, 0),
+                     STORE_OK);
     assert_int_equal(store_case_set_secret(s, d->case_id, d->new_secret), STORE_OK);
     arena_free(&a);
 }
@@ -1768,7 +1813,8 @@ static void check_sums(store *src, store *dst, const store_table_sum *copied)
 }
 
 /* The rows fill_deployment makes, table by table, in store_table order. */
-static const int64_t DEPLOYMENT_ROWS[] = {1, 2, 2, 1, 1, 1, 3, 5, 9, 2, 11, 1, 0, 1, 1, 2};
+static const int64_t DEPLOYMENT_ROWS[] = {1, 2, 2, 1, 1, 1, 3, 5, 9, 2, 11,
+                                          1, 0, 1, 1, 2, 1, 1, 1, 2, 1};
 
 /* A deployment in a fresh SQLite file under dir (made here); its path. */
 static store *sqlite_deployment(char *dir, size_t dirlen, char *path, size_t len, deployment *d)
@@ -1841,7 +1887,7 @@ static void test_copy_refused(void **state)
     store *dst = open_store(1);
     int64_t id;
     assert_int_equal(store_org_create(dst, "west", "West", &id), STORE_OK);
-    store_table_sum sums[16];
+    store_table_sum sums[TABLES_MAX];
     assert_int_equal(store_copy(src, dst, sums, err, sizeof(err)), STORE_CONFLICT);
     assert_non_null(strstr(err, "not empty"));
     assert_non_null(strstr(err, "orgs"));
@@ -1887,7 +1933,7 @@ static void test_open_readonly(void **state)
     int64_t id = 0;
     assert_int_not_equal(store_org_create(s, "north", "North", &id), STORE_OK);
     assert_int_equal(store_org_create(w, "north", "North", &id), STORE_OK);
-    store_table_sum sums[16];
+    store_table_sum sums[TABLES_MAX];
     assert_int_equal(store_checksum(s, sums, err, sizeof(err)), STORE_OK);
     assert_int_equal(sums[1].rows, 1);
     store_close(s);
@@ -2044,6 +2090,15 @@ static void test_duties(void **state)
     assert_int_equal(store_org_calendar_get(s, &a, other, &cal), STORE_NOT_FOUND);
 
     arena_free(&a);
+}
+
+#include "store_outbox.h"
+
+static void test_outbox(void **state)
+{
+    (void)state;
+    store *s = open_store(2);
+    check_outbox(s);
     store_close(s);
 }
 
@@ -2088,6 +2143,7 @@ int main(void)
         cmocka_unit_test(test_copy_refused),
         cmocka_unit_test(test_open_readonly),
         cmocka_unit_test(test_duties),
+        cmocka_unit_test(test_outbox),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,0 +1,195 @@
+/* store_outbox.h - the outbox's contract (store.h, "notifications"), checked
+ * the same way on each backend: included by test_store.c and
+ * test_store_pg.c after their make_org, case_input and create_case. */
+#ifndef OC_TEST_STORE_OUTBOX_H
+#define OC_TEST_STORE_OUTBOX_H
+
+#define OUTBOX_T0 1800000000
+
+/* Notifications written with the case and with an event, in their
+ * transactions; claims leased and fenced by attempt; outcomes recorded;
+ * tasks; webhooks removed; the delivery time duties read. */
+static void check_outbox(store *s)
+{
+    arena a;
+    arena_init(&a);
+    int64_t service, other_service;
+    int64_t org = make_org(s, "outbox", "bins", &service);
+    int64_t other = make_org(s, "elsewhere", "roads", &other_service);
+    unsigned char hash[32] = {1};
+
+    store_prefs prefs = {
+        .channels = "email,phone", .language = "cy", .frequency = "every", .updated_at = OUTBOX_T0};
+    store_notice opened[2] = {{.org_id = org,
+                               .kind = "stage_reached",
+                               .channel = "email",
+                               .recipient = "a@example.org",
+                               .subject = "S",
+                               .body = "B",
+                               .created_at = OUTBOX_T0},
+                              {.org_id = org,
+                               .kind = "stage_reached",
+                               .channel = "phone",
+                               .recipient = "A\n0161",
+                               .body = "B",
+                               .created_at = OUTBOX_T0}};
+    store_case_new in = case_input(org, service, "OUT-0001", hash, OUTBOX_T0);
+    in.person = (store_person){.name = "A", .email = "a@example.org", .phone = "0161"};
+    in.prefs = &prefs;
+    in.notices = opened;
+    in.n_notices = 2;
+    store_case c = create_case(s, &a, &in);
+
+    store_prefs got;
+    assert_int_equal(store_prefs_get(s, &a, c.id, &got), STORE_OK);
+    assert_string_equal(got.channels, "email,phone");
+    assert_string_equal(got.language, "cy");
+
+    /* A case without a person has no preferences to hold. */
+    store_case_new bare = case_input(org, service, "OUT-0002", hash, OUTBOX_T0);
+    store_case b = create_case(s, &a, &bare);
+    assert_int_equal(store_prefs_get(s, &a, b.id, &got), STORE_NOT_FOUND);
+    assert_int_equal(store_prefs_set(s, b.id, &prefs), STORE_NOT_FOUND);
+
+    /* The phone call is a task, not for the worker. */
+    store_notice *rows;
+    size_t n;
+    assert_int_equal(store_notice_list(s, &a, org, "open", 0, 10, &rows, &n), STORE_OK);
+    assert_int_equal(n, 1);
+    assert_string_equal(rows[0].channel, "phone");
+    assert_string_equal(rows[0].reference, "OUT-0001");
+    int64_t task = rows[0].id;
+
+    /* Claimed once: a second claim within the lease finds nothing. */
+    assert_int_equal(store_notice_claim(s, &a, "email", OUTBOX_T0, 30, 10, &rows, &n), STORE_OK);
+    assert_int_equal(n, 1);
+    store_notice first = rows[0];
+    assert_int_equal(first.attempts, 1);
+    assert_string_equal(first.reference, "OUT-0001");
+    assert_int_equal(store_notice_claim(s, &a, "email", OUTBOX_T0 + 29, 30, 10, &rows, &n),
+                     STORE_OK);
+    assert_int_equal(n, 0);
+    /* The lease runs out (a crashed worker): claimed again, a new attempt. */
+    assert_int_equal(store_notice_claim(s, &a, "email", OUTBOX_T0 + 30, 30, 10, &rows, &n),
+                     STORE_OK);
+    assert_int_equal(n, 1);
+    assert_int_equal(rows[0].id, first.id);
+    assert_int_equal(rows[0].attempts, 2);
+    /* The first worker's late answer is recorded but settles nothing. */
+    assert_int_equal(store_notice_result(s, first.id, 1, NOTICE_DELIVERED, NULL, OUTBOX_T0 + 31, 0),
+                     STORE_CONFLICT);
+    assert_int_equal(store_notice_result(s, first.id, 2, NOTICE_RETRY, "SMTP: timed out",
+                                         OUTBOX_T0 + 32, OUTBOX_T0 + 40),
+                     STORE_OK);
+    /* Not due before its time; a claim on another channel never sees it. */
+    assert_int_equal(store_notice_claim(s, &a, "email", OUTBOX_T0 + 39, 30, 10, &rows, &n),
+                     STORE_OK);
+    assert_int_equal(n, 0);
+    assert_int_equal(store_notice_claim(s, &a, "sms", OUTBOX_T0 + 40, 30, 10, &rows, &n), STORE_OK);
+    assert_int_equal(n, 0);
+    assert_int_equal(store_notice_delivered(s, c.id, OUTBOX_T0, &got.updated_at), STORE_NOT_FOUND);
+    assert_int_equal(store_notice_claim(s, &a, "email", OUTBOX_T0 + 40, 30, 10, &rows, &n),
+                     STORE_OK);
+    assert_int_equal(n, 1);
+    assert_int_equal(
+        store_notice_result(s, first.id, 3, NOTICE_DELIVERED, "ignored", OUTBOX_T0 + 41, 0),
+        STORE_OK);
+
+    store_notice one;
+    store_attempt *attempts;
+    assert_int_equal(store_notice_get(s, &a, org, first.id, &one, &attempts, &n), STORE_OK);
+    assert_string_equal(one.status, "delivered");
+    assert_int_equal(one.delivered_at, OUTBOX_T0 + 41);
+    assert_null(one.last_error);
+    assert_int_equal(n, 3);
+    assert_string_equal(attempts[0].outcome, "delivered");
+    assert_string_equal(attempts[1].outcome, "retry");
+    assert_string_equal(attempts[1].reason, "SMTP: timed out");
+    assert_string_equal(attempts[2].outcome, "delivered");
+    assert_null(attempts[2].reason);
+    assert_int_equal(store_notice_get(s, &a, other, first.id, &one, &attempts, &n),
+                     STORE_NOT_FOUND);
+
+    /* The duty hook: delivered at or after a time. */
+    int64_t at = 0;
+    assert_int_equal(store_notice_delivered(s, c.id, OUTBOX_T0, &at), STORE_OK);
+    assert_int_equal(at, OUTBOX_T0 + 41);
+    assert_int_equal(store_notice_delivered(s, c.id, OUTBOX_T0 + 42, &at), STORE_NOT_FOUND);
+
+    /* A task done counts as delivered, once, by its own organisation. */
+    assert_int_equal(store_task_done(s, other, task, OUTBOX_T0 + 50), STORE_NOT_FOUND);
+    assert_int_equal(store_task_done(s, org, task, OUTBOX_T0 + 50), STORE_OK);
+    assert_int_equal(store_task_done(s, org, task, OUTBOX_T0 + 51), STORE_NOT_FOUND);
+    assert_int_equal(store_notice_delivered(s, c.id, OUTBOX_T0 + 42, &at), STORE_OK);
+    assert_int_equal(at, OUTBOX_T0 + 50);
+
+    /* An event's notifications are written with it; a failure is final. */
+    store_webhook hook = {
+        .org_id = org, .url = "https://x.example/h", .secret = "k", .created_at = OUTBOX_T0};
+    assert_int_equal(store_webhook_create(s, &hook), STORE_OK);
+    store_notice note[1] = {{.org_id = org,
+                             .webhook_id = hook.id,
+                             .kind = "case.public_note",
+                             .channel = "webhook",
+                             .recipient = hook.url,
+                             .body = "{}",
+                             .created_at = OUTBOX_T0 + 60}};
+    store_event ev = {.type = "public_note",
+                      .body = "N",
+                      .public_ = true,
+                      .actor = "W",
+                      .created_at = OUTBOX_T0 + 60,
+                      .notices = note,
+                      .n_notices = 1};
+    assert_int_equal(store_event_append(s, c.id, &ev, false), STORE_OK);
+    assert_int_equal(store_notice_claim(s, &a, "webhook", OUTBOX_T0 + 60, 30, 10, &rows, &n),
+                     STORE_OK);
+    assert_int_equal(n, 1);
+    assert_string_equal(rows[0].secret, "k");
+    assert_int_equal(rows[0].case_id, c.id);
+    assert_int_equal(
+        store_notice_result(s, rows[0].id, 1, NOTICE_FAILED, "HTTP 410", OUTBOX_T0 + 61, 0),
+        STORE_OK);
+    assert_int_equal(store_notice_list(s, &a, org, "failed", 0, 10, &rows, &n), STORE_OK);
+    assert_int_equal(n, 1);
+    assert_string_equal(rows[0].last_error, "HTTP 410");
+    /* Webhook deliveries do not count as telling the person. */
+    assert_int_equal(store_notice_delivered(s, c.id, OUTBOX_T0 + 51, &at), STORE_NOT_FOUND);
+
+    /* Removing a subscription fails what it still had to send. */
+    store_notice later = note[0];
+    later.created_at = OUTBOX_T0 + 70;
+    assert_int_equal(store_notice_add(s, &later, 1), STORE_OK);
+    assert_int_equal(store_webhook_remove(s, other, hook.id), STORE_NOT_FOUND);
+    assert_int_equal(store_webhook_remove(s, org, hook.id), STORE_OK);
+    assert_int_equal(store_webhook_remove(s, org, hook.id), STORE_NOT_FOUND);
+    store_webhook *hooks;
+    assert_int_equal(store_webhook_list(s, &a, org, &hooks, &n), STORE_OK);
+    assert_int_equal(n, 0);
+    assert_int_equal(store_notice_list(s, &a, org, "failed", 0, 10, &rows, &n), STORE_OK);
+    assert_int_equal(n, 2);
+    assert_string_equal(rows[0].last_error, "the subscription was removed");
+    assert_int_equal(store_notice_list(s, &a, org, "pending", 0, 10, &rows, &n), STORE_OK);
+    assert_int_equal(n, 0);
+
+    /* Templates: one per kind and language, replaced in place. */
+    store_template t = {.service_id = service,
+                        .kind = "public_note",
+                        .language = "cy",
+                        .subject = "S1",
+                        .body = "B1",
+                        .updated_at = OUTBOX_T0};
+    assert_int_equal(store_template_set(s, &t), STORE_OK);
+    t.subject = "S2";
+    assert_int_equal(store_template_set(s, &t), STORE_OK);
+    store_template tg;
+    assert_int_equal(store_template_get(s, &a, service, "public_note", "cy", &tg), STORE_OK);
+    assert_string_equal(tg.subject, "S2");
+    assert_int_equal(store_template_get(s, &a, service, "public_note", "en", &tg), STORE_NOT_FOUND);
+    store_template *ts;
+    assert_int_equal(store_template_list(s, &a, service, &ts, &n), STORE_OK);
+    assert_int_equal(n, 1);
+    arena_free(&a);
+}
+
+#endif
