@@ -206,21 +206,6 @@ static bool read_idempotency_key(http_req *req, http_res *res, const char **out)
     return true;
 }
 
-static void new_reference(char out[REF_TEXT_LEN + 1])
-{
-    uint64_t value;
-    do {
-        unsigned char bytes[5];
-        randombytes_buf(bytes, sizeof(bytes));
-        uint64_t bits = 0;
-        for (size_t i = 0; i < sizeof(bytes); i++)
-            bits = bits << 8 | bytes[i];
-        if (ref_from_random(bits, &value))
-            break;
-    } while (1);
-    ref_format(value, out);
-}
-
 void cases_create(http_req *req, http_res *res)
 {
     static const char *const fields[] = {"service", "summary", "person", NULL};
@@ -272,7 +257,7 @@ void cases_create(http_req *req, http_res *res)
     rc = STORE_DUPLICATE;
     /* 40-bit references collide rarely; a collision just draws again. */
     for (int attempt = 0; attempt < REFERENCE_ATTEMPTS && rc == STORE_DUPLICATE; attempt++) {
-        new_reference(ref);
+        casework_new_reference(ref);
         in.reference = ref;
         rc = store_case_create(ap->store, &req->a, &in, &c, &existed);
     }

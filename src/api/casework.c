@@ -1,6 +1,7 @@
 /* casework.c - reference parsing and service loading shared by handlers. */
 #include "api/casework.h"
 
+#include <sodium.h>
 #include <string.h>
 
 #include "api/app.h"
@@ -33,4 +34,19 @@ const char *casework_stage_name(const workflow *wf, const char *code)
 {
     const wf_stage *st = code ? workflow_stage(wf, code) : NULL;
     return st ? st->name : code;
+}
+
+void casework_new_reference(char out[REF_TEXT_LEN + 1])
+{
+    uint64_t value;
+    do {
+        unsigned char bytes[5];
+        randombytes_buf(bytes, sizeof(bytes));
+        uint64_t bits = 0;
+        for (size_t i = 0; i < sizeof(bytes); i++)
+            bits = bits << 8 | bytes[i];
+        if (ref_from_random(bits, &value))
+            break;
+    } while (1);
+    ref_format(value, out);
 }

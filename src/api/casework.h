@@ -21,4 +21,8 @@ const app_service *casework_service(http_req *req, http_res *res, int64_t servic
 /* The name of a stage, or its code when the workflow no longer has it. */
 const char *casework_stage_name(const workflow *wf, const char *code);
 
+/* A new random reference (a case's, or an answer's receipt), in canonical
+ * form; unique with high probability, so a store DUPLICATE means draw again. */
+void casework_new_reference(char out[REF_TEXT_LEN + 1]);
+
 #endif

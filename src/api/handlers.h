@@ -45,6 +45,20 @@ void page_track_feedback(http_req *req, http_res *res);
 /* web/page.c */
 void page_stylesheet(http_req *req, http_res *res);
 
+/* appeals.c: appeals for witnesses */
+void appeals_list(http_req *req, http_res *res);
+void appeals_create(http_req *req, http_res *res);
+void appeals_get(http_req *req, http_res *res);
+void appeals_update(http_req *req, http_res *res);
+void appeals_publish(http_req *req, http_res *res);
+void appeals_close(http_req *req, http_res *res);
+void appeals_answers(http_req *req, http_res *res);
+void public_appeals_list(http_req *req, http_res *res);
+void public_appeals_geojson(http_req *req, http_res *res);
+void public_appeal_get(http_req *req, http_res *res);
+void public_answer_create(http_req *req, http_res *res);
+void public_receipt_get(http_req *req, http_res *res);
+
 /* routes.c */
 void health_get(http_req *req, http_res *res);
 void openapi_get(http_req *req, http_res *res);

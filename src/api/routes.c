@@ -20,6 +20,11 @@
 static const char *const case_filters[] = {"service", "stage", "opened_from", "opened_to", "q",
                                            "limit", "cursor", NULL};
 #define PAGE ROUTE_QUERY_ANY
+/* appeals for witnesses */
+static const char *const appeal_staff_filters[] = {"status", "limit", "cursor", NULL};
+static const char *const appeal_answer_filters[] = {"limit", "cursor", NULL};
+static const char *const appeal_search[] = {"bbox", "near", "radius", "org", "category", "since",
+                                            "until", "cursor", "limit", NULL};
 
 static const route routes[] = {
     /* method    pattern                            handler              who            query */
@@ -49,6 +54,19 @@ static const route routes[] = {
     {HTTP_POST, "/track",                           page_track_show,     ACCESS_PUBLIC, PAGE},
     {HTTP_POST, "/track/message",                   page_track_message,  ACCESS_PUBLIC, PAGE},
     {HTTP_POST, "/track/feedback",                  page_track_feedback, ACCESS_PUBLIC, PAGE},
+    /* appeals for witnesses */
+    {HTTP_GET,  "/api/v1/appeals",                  appeals_list,        ACCESS_STAFF,  appeal_staff_filters},
+    {HTTP_POST, "/api/v1/appeals",                  appeals_create,      ACCESS_WRITER, NULL},
+    {HTTP_GET,  "/api/v1/appeals/{id}",             appeals_get,         ACCESS_STAFF,  NULL},
+    {HTTP_PUT,  "/api/v1/appeals/{id}",             appeals_update,      ACCESS_WRITER, NULL},
+    {HTTP_POST, "/api/v1/appeals/{id}/publish",     appeals_publish,     ACCESS_WRITER, NULL},
+    {HTTP_POST, "/api/v1/appeals/{id}/close",       appeals_close,       ACCESS_WRITER, NULL},
+    {HTTP_GET,  "/api/v1/appeals/{id}/answers",     appeals_answers,     ACCESS_WRITER, appeal_answer_filters},
+    {HTTP_GET,  "/api/v1/public/appeals",           public_appeals_list, ACCESS_PUBLIC, appeal_search},
+    {HTTP_GET,  "/api/v1/public/appeals.geojson",   public_appeals_geojson, ACCESS_PUBLIC, appeal_search},
+    {HTTP_GET,  "/api/v1/public/appeals/{id}",      public_appeal_get,   ACCESS_PUBLIC, NULL},
+    {HTTP_POST, "/api/v1/public/appeals/{id}/answers", public_answer_create, ACCESS_PUBLIC, NULL},
+    {HTTP_GET,  "/api/v1/public/receipts/{receipt}", public_receipt_get, ACCESS_PUBLIC, NULL},
 };
 /* clang-format on */
 

@@ -16,7 +16,7 @@
  * key, by which rows are read. Integer ids are kept by the copy. */
 typedef enum { STORE_COL_INT, STORE_COL_BOOL, STORE_COL_TEXT, STORE_COL_BLOB } store_col_kind;
 
-#define STORE_COLUMNS_MAX 16
+#define STORE_COLUMNS_MAX 24
 
 typedef struct store_table {
     const char *name;
@@ -117,6 +117,25 @@ typedef struct store_ops {
     store_rc (*load_table)(void *tx, const store_table *t);
     store_rc (*load_row)(void *tx, const store_value *row);
     store_rc (*load_end)(void *tx, bool commit);
+
+    /* appeals for witnesses */
+    store_rc (*appeal_create)(void *impl, store_appeal *a);
+    store_rc (*appeal_update)(void *impl, store_appeal *a);
+    store_rc (*appeal_get)(void *impl, arena *a, int64_t org_id, int64_t id, store_appeal *out);
+    store_rc (*appeal_public_get)(void *impl, arena *a, int64_t id, store_appeal *out);
+    store_rc (*appeal_transition)(void *impl, int64_t org_id, int64_t id, const char *from,
+                                  const char *to, const char *outcome, store_event *ev);
+    store_rc (*appeal_staff_list)(void *impl, arena *a, const store_appeal_staff_filter *f,
+                                  store_appeal **out, size_t *n, bool *more);
+    store_rc (*appeal_search)(void *impl, arena *a, const store_appeal_search_filter *f,
+                              store_appeal **out, size_t *n, bool *more);
+    store_rc (*answer_create)(void *impl, store_answer *ans, store_event *ev);
+    store_rc (*answer_list)(void *impl, arena *a, int64_t org_id, int64_t appeal_id,
+                            int64_t before_id, int limit, const store_access *reader,
+                            store_answer **out, size_t *n, bool *more);
+    store_rc (*answer_by_receipt)(void *impl, arena *a, const char *receipt, store_answer *out);
+    store_rc (*answer_reads)(void *impl, arena *a, int64_t answer_id, store_access **out,
+                             size_t *n);
 } store_ops;
 
 extern const store_ops store_sqlite_ops;

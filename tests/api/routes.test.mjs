@@ -33,6 +33,19 @@ const CONTRACT_ROUTES = [
   'POST /track',
   'POST /track/message',
   'POST /track/feedback',
+  // appeals for witnesses
+  'GET /api/v1/appeals',
+  'POST /api/v1/appeals',
+  'GET /api/v1/appeals/{id}',
+  'PUT /api/v1/appeals/{id}',
+  'POST /api/v1/appeals/{id}/publish',
+  'POST /api/v1/appeals/{id}/close',
+  'GET /api/v1/appeals/{id}/answers',
+  'GET /api/v1/public/appeals',
+  'GET /api/v1/public/appeals.geojson',
+  'GET /api/v1/public/appeals/{id}',
+  'POST /api/v1/public/appeals/{id}/answers',
+  'GET /api/v1/public/receipts/{receipt}',
 ];
 
 const METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'];

@@ -47,8 +47,9 @@ static long long pg_exec(const char *sql)
 static void reset_database(void)
 {
     pg_exec("SET client_min_messages = warning;"
-            " DROP TABLE IF EXISTS accesses, events, cases, persons, api_keys, sessions, users,"
-            " services, orgs, settings, schema_migrations CASCADE;"
+            " DROP TABLE IF EXISTS appeal_answer_reads, appeal_answers, appeals, accesses, events,"
+            " cases, persons, api_keys, sessions, users, services, orgs, settings,"
+            " schema_migrations CASCADE;"
             " DROP FUNCTION IF EXISTS refuse_access()");
 }
 
@@ -146,7 +147,7 @@ static void test_open_migrates_once(void **state)
 {
     (void)state;
     store *s = open_store(2);
-    assert_int_equal(store_schema_latest(), 2);
+    assert_int_equal(store_schema_latest(), 3);
     assert_int_equal(store_schema_version(s), store_schema_latest());
     store_close(s);
 
@@ -154,7 +155,7 @@ static void test_open_migrates_once(void **state)
     assert_int_equal(store_open(pg_uri, 3, &s, err, sizeof(err)), STORE_OK);
     assert_int_equal(store_schema_version(s), store_schema_latest());
     store_close(s);
-    assert_int_equal(pg_exec("SELECT count(*) FROM schema_migrations"), 2);
+    assert_int_equal(pg_exec("SELECT count(*) FROM schema_migrations"), 3);
     assert_int_equal(pg_exec("SELECT count(*) FROM information_schema.tables"
                              " WHERE table_name = 'accesses'"),
                      1);
@@ -199,7 +200,7 @@ static void test_open_together(void **state)
         assert_int_equal(store_schema_version(o[i].s), store_schema_latest());
         store_close(o[i].s);
     }
-    assert_int_equal(pg_exec("SELECT count(*) FROM schema_migrations"), 2);
+    assert_int_equal(pg_exec("SELECT count(*) FROM schema_migrations"), 3);
 }
 
 static void test_open_refuses(void **state)
@@ -1692,7 +1693,7 @@ static void check_sums(store *src, store *dst, const store_table_sum *copied)
 }
 
 /* The rows fill_deployment makes, table by table, in store_table order. */
-static const int64_t DEPLOYMENT_ROWS[] = {1, 2, 2, 1, 1, 1, 3, 5, 9, 2};
+static const int64_t DEPLOYMENT_ROWS[] = {1, 2, 2, 1, 1, 1, 3, 5, 9, 2, 0, 0, 0};
 
 /* A deployment in a fresh SQLite file under dir (made here); its path. */
 static store *sqlite_deployment(char *dir, size_t dirlen, char *path, size_t len, deployment *d)
