@@ -72,6 +72,10 @@ typedef struct app {
     /* Citizens see the names of the staff and systems that read their data,
      * not only their organisation and role. Set after app_init. */
     bool show_officer_names;
+    /* The appeals map's tile server: a URL template with {z}, {x} and {y}
+     * (or "none" for no tiles), and its attribution. Set after app_init. */
+    const char *map_tiles;
+    const char *map_attribution;
 } app;
 
 int app_init(app *a, store *s, bool cookie_secure);

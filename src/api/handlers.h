@@ -59,6 +59,13 @@ void public_appeal_get(http_req *req, http_res *res);
 void public_answer_create(http_req *req, http_res *res);
 void public_receipt_get(http_req *req, http_res *res);
 
+/* web/appeals_page.c: the public appeal pages */
+void page_appeals_list(http_req *req, http_res *res);
+void page_appeal_show(http_req *req, http_res *res);
+void page_appeal_answer(http_req *req, http_res *res);
+void page_receipt_form(http_req *req, http_res *res);
+void page_receipt_show(http_req *req, http_res *res);
+
 /* routes.c */
 void health_get(http_req *req, http_res *res);
 void openapi_get(http_req *req, http_res *res);

@@ -67,6 +67,11 @@ static const route routes[] = {
     {HTTP_GET,  "/api/v1/public/appeals/{id}",      public_appeal_get,   ACCESS_PUBLIC, NULL},
     {HTTP_POST, "/api/v1/public/appeals/{id}/answers", public_answer_create, ACCESS_PUBLIC, NULL},
     {HTTP_GET,  "/api/v1/public/receipts/{receipt}", public_receipt_get, ACCESS_PUBLIC, NULL},
+    {HTTP_GET,  "/appeals",                         page_appeals_list,   ACCESS_PUBLIC, PAGE},
+    {HTTP_GET,  "/appeals/receipt",                 page_receipt_form,   ACCESS_PUBLIC, PAGE},
+    {HTTP_POST, "/appeals/receipt",                 page_receipt_show,   ACCESS_PUBLIC, PAGE},
+    {HTTP_GET,  "/appeals/{id}",                    page_appeal_show,    ACCESS_PUBLIC, PAGE},
+    {HTTP_POST, "/appeals/{id}",                    page_appeal_answer,  ACCESS_PUBLIC, PAGE},
 };
 /* clang-format on */
 

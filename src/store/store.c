@@ -553,3 +553,8 @@ store_rc store_answer_reads(store *s, arena *a, int64_t answer_id, store_access 
 {
     return s->ops->answer_reads(s->impl, a, answer_id, out, n);
 }
+
+store_rc store_appeal_orgs(store *s, arena *a, store_org **out, size_t *n)
+{
+    return s->ops->appeal_orgs(s->impl, a, out, n);
+}

@@ -383,7 +383,7 @@ typedef struct store_appeal_search_filter {
     int64_t published_to;   /* exclusive; 0: unbounded */
     int64_t before_published_at;
     int64_t before_id; /* 0: the first page */
-    int limit;         /* 1..500 */
+    int limit;         /* 1..2000 */
 } store_appeal_search_filter;
 
 store_rc store_appeal_search(store *s, arena *a, const store_appeal_search_filter *f,
@@ -428,6 +428,10 @@ store_rc store_answer_list(store *s, arena *a, int64_t org_id, int64_t appeal_id
 
 /* The answer with this receipt, with its appeal's title; no person. */
 store_rc store_answer_by_receipt(store *s, arena *a, const char *receipt, store_answer *out);
+
+/* Every organisation, by name: what the public list of appeals can be
+ * filtered by. */
+store_rc store_appeal_orgs(store *s, arena *a, store_org **out, size_t *n);
 
 /* The reads of a named answer, newest first, as access records (case_id 0,
  * action "read"), with the reader's organisation's name. */

@@ -136,6 +136,7 @@ typedef struct store_ops {
     store_rc (*answer_by_receipt)(void *impl, arena *a, const char *receipt, store_answer *out);
     store_rc (*answer_reads)(void *impl, arena *a, int64_t answer_id, store_access **out,
                              size_t *n);
+    store_rc (*appeal_orgs)(void *impl, arena *a, store_org **out, size_t *n);
 } store_ops;
 
 extern const store_ops store_sqlite_ops;

@@ -2387,6 +2387,7 @@ enum {
     AP_READ_INSERT,
     AP_BY_RECEIPT,
     AP_READS,
+    AP_ORGS,
     AP_COUNT
 };
 _Static_assert(AP_COUNT <= APPEAL_STATEMENTS, "too many appeal statements");
@@ -2476,6 +2477,7 @@ static const char *const appeal_sql[AP_COUNT] = {
                  " r.reader_name, r.role, 'read', r.purpose, r.at FROM appeal_answer_reads r"
                  " JOIN orgs o ON o.id = r.reader_org_id WHERE r.answer_id = $1::bigint"
                  " ORDER BY r.at DESC, r.id DESC",
+    [AP_ORGS] = "SELECT id, slug, name FROM orgs ORDER BY name, id",
 };
 
 static void answer_sql(int id, char *out, size_t len)
@@ -3068,6 +3070,31 @@ static store_rc pg_answer_reads(void *impl, arena *a, int64_t answer_id, store_a
     return STORE_OK;
 }
 
+static store_rc pg_appeal_orgs(void *impl, arena *a, store_org **out, size_t *n)
+{
+    *out = NULL;
+    *n = 0;
+    params p = {0};
+    PGresult *res = NULL;
+    store_rc rc = ap_read_pooled(impl, AP_ORGS, &p, "list organisations", &res);
+    if (rc != STORE_OK)
+        return rc;
+    int rows = PQntuples(res);
+    store_org *arr = rows_alloc(a, rows, sizeof(*arr));
+    bool oom = !arr;
+    for (int i = 0; i < rows && !oom; i++) {
+        arr[i].id = col_int(res, i, 0);
+        arr[i].slug = col_text(a, res, i, 1, &oom);
+        arr[i].name = col_text(a, res, i, 2, &oom);
+    }
+    PQclear(res);
+    if (oom)
+        return out_of_memory("list organisations");
+    *out = rows ? arr : NULL;
+    *n = (size_t)rows;
+    return STORE_OK;
+}
+
 const store_ops store_pg_ops = {
     .open = pg_open,
     .close = pg_close,
@@ -3118,4 +3145,5 @@ const store_ops store_pg_ops = {
     .answer_list = pg_answer_list,
     .answer_by_receipt = pg_answer_by_receipt,
     .answer_reads = pg_answer_reads,
+    .appeal_orgs = pg_appeal_orgs,
 };

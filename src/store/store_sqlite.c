@@ -2395,6 +2395,7 @@ enum {
     AP_READ_INSERT,
     AP_BY_RECEIPT,
     AP_READS,
+    AP_ORGS,
     AP_COUNT
 };
 _Static_assert(AP_COUNT <= APPEAL_STATEMENTS, "too many appeal statements");
@@ -2477,6 +2478,7 @@ static const char *const appeal_sql[AP_COUNT] = {
                  " r.reader_name, r.role, 'read', r.purpose, r.at FROM appeal_answer_reads r"
                  " CROSS JOIN orgs o ON o.id = r.reader_org_id WHERE r.answer_id = ?1"
                  " ORDER BY r.at DESC, r.id DESC",
+    [AP_ORGS] = "SELECT id, slug, name FROM orgs ORDER BY name, id",
 };
 
 /* The answer statements share their columns: the staff list with the
@@ -3068,6 +3070,45 @@ out:
     return rc;
 }
 
+static store_rc sqlite_appeal_orgs(void *impl, arena *a, store_org **out, size_t *n)
+{
+    sq_store *s = impl;
+    *out = NULL;
+    *n = 0;
+    store_org *arr = NULL;
+    size_t cap = 0, count = 0;
+    conn *c = pool_take(s);
+    store_rc rc = STORE_ERROR;
+    sqlite3_stmt *st = ap_stmt(c, AP_ORGS);
+    if (!st)
+        goto out;
+    int r;
+    bool oom = false;
+    while ((r = sqlite3_step(st)) == SQLITE_ROW) {
+        if (!grow(a, (void **)&arr, &cap, count, sizeof(*arr))) {
+            oom = true;
+            break;
+        }
+        arr[count].id = sqlite3_column_int64(st, 0);
+        arr[count].slug = col_text(a, st, 1, &oom);
+        arr[count].name = col_text(a, st, 2, &oom);
+        count++;
+        if (oom)
+            break;
+    }
+    rc = oom                ? out_of_memory("list organisations")
+         : r != SQLITE_DONE ? fail(c, r, "list organisations")
+                            : STORE_OK;
+out:
+    stmt_done(st);
+    pool_give(s, c);
+    if (rc == STORE_OK) {
+        *out = arr;
+        *n = count;
+    }
+    return rc;
+}
+
 const store_ops store_sqlite_ops = {
     .open = sqlite_open,
     .close = sqlite_close,
@@ -3118,4 +3159,5 @@ const store_ops store_sqlite_ops = {
     .answer_list = sqlite_answer_list,
     .answer_by_receipt = sqlite_answer_by_receipt,
     .answer_reads = sqlite_answer_reads,
+    .appeal_orgs = sqlite_appeal_orgs,
 };

@@ -466,6 +466,125 @@ describe('appeals for witnesses', () => {
     });
   });
 
+  describe('pages, without JavaScript', () => {
+    let appeal;
+    before(async () => {
+      appeal = await publishedAt(caseworker, nsCase, 52.2, -1.5, { title: 'Pages & <things> appeal' });
+    });
+    const form = (p, fields, cookie) => fetch(s.url(p), {
+      method: 'POST',
+      redirect: 'manual',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', ...(cookie ? { cookie } : {}) },
+      body: new URLSearchParams(fields),
+    }).then(async (r) => {
+      const text = await r.text();
+      publicTexts.push(text);
+      return { status: r.status, text };
+    });
+    // The appeal's page: its form token and the form cookie it is bound to.
+    async function openForm(id) {
+      const r = await fetch(s.url(`/appeals/${id}`));
+      const text = await r.text();
+      publicTexts.push(text);
+      assert.equal(r.status, 200, text.slice(0, 300));
+      const cookie = /^(opencase_form=[^;]+)/.exec(r.headers.get('set-cookie') || '');
+      assert.ok(cookie, 'the page sets the form cookie');
+      assert.match(r.headers.get('set-cookie'), /HttpOnly/);
+      assert.match(r.headers.get('set-cookie'), /SameSite=Strict/);
+      const token = /name="form_token" value="([0-9a-f]{64})"/.exec(text);
+      assert.ok(token, 'the form carries a token');
+      return { cookie: cookie[1], token: token[1], text };
+    }
+
+    it('lists published appeals with filters and pages, escaped', async () => {
+      const r = await page('/appeals?bbox=-1.6,52.1,-1.4,52.3');
+      assert.equal(r.status, 200, r.text.slice(0, 300));
+      assert.match(r.headers.get('content-type'), /^text\/html/);
+      assert.ok(r.text.includes(`href="/appeals/${appeal.id}"`));
+      assert.ok(r.text.includes('Pages &amp; &lt;things&gt; appeal'));
+      assert.ok(!r.text.includes('<things>'));
+      assert.match(r.text, /<select[^>]+name="category"/);
+      assert.match(r.text, /data-geojson="\/api\/v1\/public\/appeals.geojson\?bbox=-1.6,52.1,-1.4,52.3"/);
+      const none = await page('/appeals?bbox=-1.6,52.1,-1.4,52.3&category=robbery');
+      assert.ok(!none.text.includes(`href="/appeals/${appeal.id}"`));
+      assert.match(none.text, /no open appeals/);
+      const paged = await page('/appeals?limit=1');
+      assert.match(paged.text, /rel="next" href="\/appeals\?cursor=\d+\.\d+"/);
+      const bad = await page('/appeals?bbox=2,0,1,1');
+      assert.equal(bad.status, 400);
+      assert.match(bad.text, /govuk-error-summary/);
+      assert.match(bad.text, /inverted/);
+    });
+
+    it('shows an appeal, and nothing for a draft', async () => {
+      const r = await page(`/appeals/${appeal.id}`);
+      assert.equal(r.status, 200);
+      assert.match(r.text, /<h1[^>]*>Pages &amp; &lt;things&gt; appeal<\/h1>/);
+      assert.match(r.text, /Northshire Council/);
+      assert.match(r.text, /Crimestoppers/);
+      const draft = await createAppeal(caseworker, appealBody(nsCase));
+      assert.equal((await page(`/appeals/${draft.id}`)).status, 404);
+      assert.equal((await page('/appeals/nothing')).status, 404);
+    });
+
+    it('refuses an answer without the form cookie or with the wrong token', async () => {
+      const { cookie, token } = await openForm(appeal.id);
+      const fields = { form_token: token, saw: 'Forged', anonymous: 'yes' };
+      assert.equal((await form(`/appeals/${appeal.id}`, fields)).status, 403);
+      assert.equal((await form(`/appeals/${appeal.id}`, { ...fields, form_token: '0'.repeat(64) }, cookie)).status, 403);
+      const other = await openForm(appeal.id);
+      assert.equal((await form(`/appeals/${appeal.id}`, { ...fields, form_token: other.token }, cookie)).status, 403,
+        'a token from another browser does not fit this cookie');
+      const list = await s.req('GET', `/api/v1/appeals/${appeal.id}/answers`, { auth: caseworker });
+      assert.ok(list.body.answers.every((a) => a.saw !== 'Forged'));
+    });
+
+    it('answers anonymously and by name, and shows mistakes again, escaped', async () => {
+      const { cookie, token } = await openForm(appeal.id);
+      const wrong = await form(`/appeals/${appeal.id}`, { form_token: token, saw: '', when: '<script>alert(1)</script>', anonymous: 'yes' }, cookie);
+      assert.equal(wrong.status, 400);
+      assert.match(wrong.text, /govuk-error-summary/);
+      assert.match(wrong.text, /href="#saw"/);
+      assert.ok(wrong.text.includes('&lt;script&gt;alert(1)&lt;/script&gt;'));
+      assert.ok(!wrong.text.includes('<script>alert(1)'));
+
+      const anon = await form(`/appeals/${appeal.id}`, { form_token: token, saw: 'A red car', anonymous: 'yes' }, cookie);
+      assert.equal(anon.status, 201, anon.text.slice(0, 500));
+      assert.match(anon.text, /Your answer has been sent/);
+      assert.match(anon.text, /id="receipt">[0-9A-Z]{4}-[0-9A-Z]{4}-.</);
+      assert.ok(!/id="secret"/.test(anon.text));
+
+      const named = await form(`/appeals/${appeal.id}`, {
+        form_token: token, saw: 'Two people', when: 'Friday night', lat: '52.2001', lon: '-1.5002',
+        anonymous: 'no', name: 'Page Witness', email: 'page@example.org', preferred: 'email',
+      }, cookie);
+      assert.equal(named.status, 201, named.text.slice(0, 500));
+      const receipt = /id="receipt">([^<]+)</.exec(named.text)[1];
+      const secret = /id="secret"[^>]*>([^<]+)</.exec(named.text)[1];
+
+      const before = await form('/appeals/receipt', { receipt, secret });
+      assert.equal(before.status, 200, before.text.slice(0, 300));
+      assert.match(before.text, /has not read it yet/);
+      const read = await s.req('GET', `/api/v1/appeals/${appeal.id}/answers`, { auth: caseworker, headers: { 'x-access-purpose': 'Calling witnesses back' } });
+      const mine = read.body.answers.find((a) => a.receipt === receipt);
+      assert.deepEqual(mine.location, { lat: 52.2001, lon: -1.5002 });
+      assert.equal(mine.contact.name, 'Page Witness');
+      const after = await form('/appeals/receipt', { receipt, secret });
+      assert.match(after.text, /Received by the investigating team/);
+      assert.match(after.text, /Calling witnesses back/);
+      assert.equal((await form('/appeals/receipt', { receipt, secret: 'WRONG' })).status, 404);
+      assert.equal((await form('/appeals/receipt', { receipt: 'nonsense!', secret })).status, 400);
+      assert.equal((await page('/appeals/receipt')).status, 200);
+
+      const noChoice = await form(`/appeals/${appeal.id}`, { form_token: token, saw: 'x' }, cookie);
+      assert.equal(noChoice.status, 400);
+      assert.match(noChoice.text, /stay anonymous/);
+      const badPlace = await form(`/appeals/${appeal.id}`, { form_token: token, saw: 'x', anonymous: 'yes', lat: '95', lon: '0' }, cookie);
+      assert.equal(badPlace.status, 400);
+      assert.match(badPlace.text, /latitude/);
+    });
+  });
+
   it('never shows the true location in any public response, page or feed', async () => {
     assert.ok(planted, 'the planted appeal exists');
     // Every public way to reach the planted appeal, once more.
@@ -475,9 +594,12 @@ describe('appeals for witnesses', () => {
     await pub('GET', `/api/v1/public/appeals?near=${TRUE_LAT},${TRUE_LON}&radius=100000`);
     await pub('GET', `/api/v1/public/appeals.geojson?near=${TRUE_LAT},${TRUE_LON}&radius=2000`);
     await pub('GET', '/api/v1/public/appeals?org=northshire&category=burglary&limit=200');
-    for (const p of ['/appeals', `/appeals/${planted.id}`, '/appeals?bbox=-2,50.5,-1.5,51']) {
+    for (const p of ['/appeals?limit=200', `/appeals/${planted.id}`, '/appeals?bbox=-2,50.5,-1.5,51',
+      // Pages echo their query in the filters, so the point asked near is
+      // not the planted one itself.
+      '/appeals?near=50.718,-1.875&radius=3000']) {
       const r = await page(p);
-      if (r.status !== 404) assert.equal(r.status, 200, `${p}: ${r.text.slice(0, 200)}`);
+      assert.equal(r.status, 200, `${p}: ${r.text.slice(0, 200)}`);
     }
     const all = publicTexts.join('\n');
     assert.ok(all.includes(`"id":${planted.id}`), 'the scan saw the planted appeal');

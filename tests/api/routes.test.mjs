@@ -46,6 +46,11 @@ const CONTRACT_ROUTES = [
   'GET /api/v1/public/appeals/{id}',
   'POST /api/v1/public/appeals/{id}/answers',
   'GET /api/v1/public/receipts/{receipt}',
+  'GET /appeals',
+  'GET /appeals/{id}',
+  'POST /appeals/{id}',
+  'GET /appeals/receipt',
+  'POST /appeals/receipt',
 ];
 
 const METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'];
@@ -62,10 +67,25 @@ describe('routes', () => {
   let s;
   let admin;
   let c;
+  let appealId;
+  let receipt;
   before(async () => {
     s = await startServer({ cases: 6 });
     admin = await s.login(USERS.admin);
     c = await createCase(s, admin, { service: 'parking-permit', summary: 'route probe' });
+    // A published appeal for the appeal routes, on a case of its own.
+    const other = await createCase(s, admin, { service: 'parking-permit', summary: 'appeal probe' });
+    const draft = await s.req('POST', '/api/v1/appeals', { auth: admin, json: {
+      case: other.reference, title: 'Probe', description: 'Probe', category: 'other',
+      occurred_from: '2026-11-01T10:00:00Z', contact: 'Call 101', expires_at: '2099-01-01T00:00:00Z',
+      location: { lat: 51, lon: -1 }, public_location: { precision: 'exact' } } });
+    assert.equal(draft.status, 201, draft.text);
+    appealId = String(draft.body.appeal.id);
+    assert.equal((await s.req('POST', `/api/v1/appeals/${appealId}/publish`, { auth: admin })).status, 200);
+    const answer = await s.req('POST', `/api/v1/public/appeals/${appealId}/answers`, { json: {
+      saw: 'Probe', anonymous: false, contact: { email: 'probe@example.org', preferred: 'email' } } });
+    assert.equal(answer.status, 201, answer.text);
+    receipt = answer.body;
   });
   after(async () => {
     await s?.close();
@@ -92,8 +112,9 @@ describe('routes', () => {
   it('the server serves every documented operation', async () => {
     for (const route of documentedRoutes()) {
       const [method, template] = route.split(' ');
-      const p = template.replace('{ref}', c.reference).replace('{code}', 'parking-permit');
-      const headers = { 'x-tracking-secret': c.secret, cookie: admin };
+      const p = template.replace('{ref}', c.reference).replace('{code}', 'parking-permit')
+        .replace('{id}', appealId).replace('{receipt}', receipt.receipt);
+      const headers = { 'x-tracking-secret': c.secret, 'x-receipt-secret': receipt.receipt_secret, cookie: admin };
       let body;
       const op = doc.paths[template][method.toLowerCase()];
       const media = op.requestBody ? Object.keys(op.requestBody.content)[0] : null;
@@ -120,7 +141,8 @@ describe('routes', () => {
   it('other methods on a documented path answer 405 with Allow', async () => {
     for (const [template, item] of Object.entries(doc.paths)) {
       const allowed = METHODS.filter((m) => item[m.toLowerCase()]);
-      const p = template.replace('{ref}', c.reference).replace('{code}', 'parking-permit');
+      const p = template.replace('{ref}', c.reference).replace('{code}', 'parking-permit')
+        .replace('{id}', appealId).replace('{receipt}', receipt.receipt);
       for (const m of METHODS.filter((x) => !allowed.includes(x))) {
         const r = await s.req(m, p, { auth: admin });
         // The JSON API answers in JSON; the pages may answer in HTML.
