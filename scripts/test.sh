@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The test command: installs what the tests need, then builds and runs the
-# unit tests and the black-box API suite, first on a normal build and again
+# unit tests, the black-box API suite and the browser tests (Chromium,
+# headless) on a normal build, the unit tests and the API suite again
 # under AddressSanitizer and UndefinedBehaviorSanitizer, runs the API suite
 # and the PostgreSQL store's tests once more against a throwaway PostgreSQL
 # cluster, and finally gives each fuzz target a short run. Stops at the first
@@ -15,7 +16,7 @@ sudo=""
 
 packages=(build-essential meson ninja-build pkg-config python3
           libmicrohttpd-dev libjansson-dev libsqlite3-dev libpq-dev libsodium-dev libcmocka-dev
-          clang libclang-rt-14-dev clang-format clang-tidy cppcheck sqlite3 postgresql)
+          clang libclang-rt-14-dev clang-format clang-tidy cppcheck sqlite3 postgresql chromium)
 missing=()
 for p in "${packages[@]}"; do
     dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
@@ -36,7 +37,9 @@ if [ "$node_major" -lt 18 ]; then
     echo "node 18 or newer is needed (found $(node --version))" >&2
     exit 1
 fi
-if [ ! -d node_modules ]; then
+# The build embeds GOV.UK Frontend and Leaflet from node_modules/, so it is
+# brought up to date with the lock file first.
+if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
     step "npm ci"
     npm ci --no-audit --no-fund
 fi
@@ -57,6 +60,9 @@ meson test -C build --print-errorlogs
 
 step "API tests"
 api_suite build/opencase
+
+step "browser tests (Chromium, headless)"
+OPENCASE_BIN=build/opencase node --test tests/browser/*.test.mjs
 
 step "sanitizer build (address, undefined)"
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1

@@ -42,8 +42,8 @@ void page_track_show(http_req *req, http_res *res);
 void page_track_message(http_req *req, http_res *res);
 void page_track_feedback(http_req *req, http_res *res);
 
-/* web/page.c */
-void page_stylesheet(http_req *req, http_res *res);
+/* web/assets.c */
+void assets_get(http_req *req, http_res *res);
 
 /* appeals.c: appeals for witnesses */
 void appeals_list(http_req *req, http_res *res);

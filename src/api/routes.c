@@ -19,6 +19,7 @@
 /* clang-format off */
 static const char *const case_filters[] = {"service", "stage", "opened_from", "opened_to", "q",
                                            "limit", "cursor", NULL};
+static const char *const asset_query[] = {"v", NULL};
 #define PAGE ROUTE_QUERY_ANY
 /* appeals for witnesses */
 static const char *const appeal_staff_filters[] = {"status", "limit", "cursor", NULL};
@@ -49,7 +50,9 @@ static const route routes[] = {
     {HTTP_POST, "/api/v1/track/{ref}/messages",     track_message,       ACCESS_PUBLIC, NULL},
     {HTTP_POST, "/api/v1/track/{ref}/feedback",     track_feedback,      ACCESS_PUBLIC, NULL},
     {HTTP_GET,  "/",                                page_home,           ACCESS_PUBLIC, PAGE},
-    {HTTP_GET,  "/assets/opencase.css",             page_stylesheet,     ACCESS_PUBLIC, PAGE},
+    {HTTP_GET,  "/assets/{file}",                   assets_get,          ACCESS_PUBLIC, asset_query},
+    {HTTP_GET,  "/assets/{dir}/{file}",             assets_get,          ACCESS_PUBLIC, asset_query},
+    {HTTP_GET,  "/assets/{dir}/{sub}/{file}",       assets_get,          ACCESS_PUBLIC, asset_query},
     {HTTP_GET,  "/track",                           page_track_form,     ACCESS_PUBLIC, PAGE},
     {HTTP_POST, "/track",                           page_track_show,     ACCESS_PUBLIC, PAGE},
     {HTTP_POST, "/track/message",                   page_track_message,  ACCESS_PUBLIC, PAGE},

@@ -74,6 +74,12 @@ bool http_query_each(http_req *req, bool (*fn)(void *cls, const char *key, const
  * NULL when absent. */
 const char *http_cookie_get(arena *a, const char *header, const char *name);
 
+/* Decodes %XX escapes in place, as the server does to request paths and
+ * query values, and returns the new length. %00 is left as written: a NUL
+ * would cut the string short, so that "/assets/a.css%00.png" would be read
+ * as "/assets/a.css". */
+size_t http_unescape(char *s);
+
 /* Adds a response header (strings must outlive the request: use req->a). */
 void http_res_header(http_res *res, const char *name, const char *value);
 

@@ -5,9 +5,7 @@
  * prove the case again; knowing them is also what stops cross-site posts.
  */
 #include <string.h>
-#include <stdio.h>
 #include <strings.h>
-#include <time.h>
 
 #include "api/app.h"
 #include "api/handlers.h"
@@ -18,52 +16,46 @@
 
 #define MESSAGE_MAX 2000
 
-typedef struct page_input {
+typedef struct track_form {
     form f;
     const char *reference;
     track_credential cred;
-} page_input;
+} track_form;
 
-/* Dates as GOV.UK writes them: "16 November 2026". */
-static void date_text(int64_t t, char *out, size_t outlen)
+/* The look-up form; `error` (about `field`, "reference" or "secret") is shown
+ * in the summary and beside its field. */
+static void render_form(http_req *req, http_res *res, int status, const char *error,
+                        const char *field, const char *reference)
 {
-    static const char *const months[] = {"January",   "February", "March",    "April",
-                                         "May",       "June",     "July",     "August",
-                                         "September", "October",  "November", "December"};
-    time_t tt = (time_t)t;
-    struct tm tm;
-    if (!gmtime_r(&tt, &tm)) {
-        format_date(t, out, outlen);
-        return;
-    }
-    snprintf(out, outlen, "%d %s %d", tm.tm_mday, months[tm.tm_mon], tm.tm_year + 1900);
-}
-
-/* The form, with `error` (and the field it concerns) shown above it. */
-static void render_form(http_res *res, int status, const char *error, const char *field,
-                        const char *reference)
-{
-    buf *b = &res->body;
-    page_begin(res, error ? "Error: Track your case" : "Track your case");
-    if (error)
-        page_error_summary(res, error, field);
-    page_heading(res, "Track your case");
+    page_error e = {field, error};
+    page_opts opts = {.section = PAGE_TRACKING, .error = error != NULL};
+    page_begin(req, res, "Track your case", &opts);
+    page_error_summary(res, &e, error ? 1 : 0);
+    page_heading(res, NULL, "Track your case");
     page_paragraph(res, "Enter the reference you were given and either your tracking secret or "
                         "the postcode on your case.");
-    buf_puts(b, "<form method=\"post\" action=\"/track\" novalidate>"
-                "<div class=\"govuk-form-group\"><label class=\"govuk-label\" for=\"reference\">"
-                "Case reference</label><div class=\"govuk-hint\" id=\"reference-hint\">For "
-                "example, K7QM-2XPD-C</div><input class=\"govuk-input\" id=\"reference\" "
-                "name=\"reference\" type=\"text\" autocomplete=\"off\" spellcheck=\"false\" "
-                "aria-describedby=\"reference-hint\" value=\"");
-    buf_put_html(b, reference ? reference : "");
-    buf_puts(b, "\"></div><div class=\"govuk-form-group\"><label class=\"govuk-label\" "
-                "for=\"secret\">Tracking secret</label><input class=\"govuk-input\" id=\"secret\" "
-                "name=\"secret\" type=\"password\" autocomplete=\"off\" spellcheck=\"false\"></div>"
-                "<div class=\"govuk-form-group\"><label class=\"govuk-label\" for=\"postcode\">"
-                "Or the postcode on your case</label><input class=\"govuk-input\" id=\"postcode\" "
-                "name=\"postcode\" type=\"text\" autocomplete=\"postal-code\"></div>"
-                "<button type=\"submit\" class=\"govuk-button\">Show my case</button></form>");
+    page_form_begin(res, "/track");
+    bool on_reference = error && strcmp(field, "reference") == 0;
+    page_input(res, &(page_field){.id = "reference",
+                                  .label = "Case reference",
+                                  .hint = "For example, K7QM-2XPD-C",
+                                  .value = reference,
+                                  .error = on_reference ? error : NULL,
+                                  .width = "govuk-input--width-10",
+                                  .no_spellcheck = true});
+    page_input(res, &(page_field){.id = "secret",
+                                  .label = "Tracking secret",
+                                  .hint = "It was given to you with your reference",
+                                  .error = error && !on_reference ? error : NULL,
+                                  .type = "password",
+                                  .width = "govuk-input--width-20",
+                                  .no_spellcheck = true});
+    page_input(res, &(page_field){.id = "postcode",
+                                  .label = "Or the postcode on your case",
+                                  .autocomplete = "postal-code",
+                                  .width = "govuk-input--width-10"});
+    page_button(res, "Show my case");
+    page_form_end(res);
     page_end(res, status);
 }
 
@@ -77,24 +69,25 @@ void page_home(http_req *req, http_res *res)
 void page_track_form(http_req *req, http_res *res)
 {
     (void)req;
-    render_form(res, 200, NULL, NULL, NULL);
+    render_form(req, res, 200, NULL, NULL, NULL);
 }
 
 /* Reads the posted form; false (with the page written) when it is unusable. */
-static bool read_input(http_req *req, http_res *res, page_input *in)
+static bool read_input(http_req *req, http_res *res, track_form *in)
 {
     const char *ct = http_header_get(req, "Content-Type");
     memset(in, 0, sizeof(*in));
     if (req->body_too_large || !ct ||
         strncasecmp(ct, "application/x-www-form-urlencoded", 33) != 0 ||
         form_parse(&req->a, req->body.data ? req->body.data : "", req->body.len, &in->f) != 0) {
-        render_form(res, 400, "The form could not be read. Please try again.", "reference", NULL);
+        render_form(req, res, 400, "The form could not be read. Please try again.", "reference",
+                    NULL);
         return false;
     }
     for (size_t i = 0; i < in->f.n; i++)
         if (strlen(in->f.fields[i].value) != in->f.fields[i].value_len) {
-            render_form(res, 400, "The form contains characters that are not allowed.", "reference",
-                        NULL);
+            render_form(req, res, 400, "The form contains characters that are not allowed.",
+                        "reference", NULL);
             return false;
         }
     in->reference = form_get(&in->f, "reference");
@@ -105,11 +98,11 @@ static bool read_input(http_req *req, http_res *res, page_input *in)
     if (in->cred.postcode && !*in->cred.postcode)
         in->cred.postcode = NULL;
     if (!in->reference || !*in->reference) {
-        render_form(res, 400, "Enter your case reference", "reference", NULL);
+        render_form(req, res, 400, "Enter your case reference", "reference", NULL);
         return false;
     }
     if (strlen(in->reference) > 64 || !valid_text(in->reference, 64, false)) {
-        render_form(res, 400, "Enter the reference as it was given to you, like K7QM-2XPD-C",
+        render_form(req, res, 400, "Enter the reference as it was given to you, like K7QM-2XPD-C",
                     "reference", NULL);
         return false;
     }
@@ -117,26 +110,26 @@ static bool read_input(http_req *req, http_res *res, page_input *in)
 }
 
 /* Opens the case named by the form; false (with the page written) on failure. */
-static bool open_case(http_req *req, http_res *res, const page_input *in, track_result *r)
+static bool open_case(http_req *req, http_res *res, const track_form *in, track_result *r)
 {
     switch (track_open(req, in->reference, &in->cred, r)) {
     case TRACK_OK:
         return true;
     case TRACK_BAD_REFERENCE:
-        render_form(res, 400, ref_error_message(r->why), "reference", in->reference);
+        render_form(req, res, 400, ref_error_message(r->why), "reference", in->reference);
         return false;
     case TRACK_NO_CREDENTIAL:
-        render_form(res, 400, "Enter your tracking secret or the postcode on your case", "secret",
-                    in->reference);
+        render_form(req, res, 400, "Enter your tracking secret or the postcode on your case",
+                    "secret", in->reference);
         return false;
     case TRACK_NOT_FOUND:
-        render_form(res, 404,
+        render_form(req, res, 404,
                     "No case matches that reference and tracking secret or postcode. Check "
                     "them and try again.",
                     "reference", in->reference);
         return false;
     case TRACK_LIMITED:
-        render_form(res, 429,
+        render_form(req, res, 429,
                     "There have been too many attempts. Wait an hour and try again, or contact "
                     "the organisation dealing with your case.",
                     "reference", in->reference);
@@ -145,27 +138,17 @@ static bool open_case(http_req *req, http_res *res, const page_input *in, track_
     case TRACK_UNAVAILABLE:
         break;
     }
-    page_begin(res, "Sorry, there is a problem with the service");
-    page_heading(res, "Sorry, there is a problem with the service");
-    page_paragraph(res, "Try again in a few minutes.");
-    page_end(res, 503);
+    page_unavailable(req, res);
     return false;
 }
 
-static void hidden_credentials(buf *b, const page_input *in)
+static void hidden_credentials(http_res *res, const track_form *in)
 {
-    buf_puts(b, "<input type=\"hidden\" name=\"reference\" value=\"");
-    buf_put_html(b, in->reference);
-    buf_puts(b, "\">");
-    if (in->cred.secret) {
-        buf_puts(b, "<input type=\"hidden\" name=\"secret\" value=\"");
-        buf_put_html(b, in->cred.secret);
-        buf_puts(b, "\">");
-    } else if (in->cred.postcode) {
-        buf_puts(b, "<input type=\"hidden\" name=\"postcode\" value=\"");
-        buf_put_html(b, in->cred.postcode);
-        buf_puts(b, "\">");
-    }
+    page_hidden(res, "reference", in->reference);
+    if (in->cred.secret)
+        page_hidden(res, "secret", in->cred.secret);
+    else if (in->cred.postcode)
+        page_hidden(res, "postcode", in->cred.postcode);
 }
 
 /* A role as the citizen reads it. */
@@ -179,203 +162,215 @@ static const char *role_text(const char *role)
     return role;
 }
 
-static void td(buf *b, const char *text)
-{
-    buf_puts(b, "<td class=\"govuk-table__cell\">");
-    buf_put_html(b, text);
-    buf_puts(b, "</td>");
-}
-
 /* Who has been shown the citizen's data, newest first, as a GOV.UK table. */
-static void render_accesses(buf *b, const track_view *v)
+static void render_accesses(http_res *res, const track_view *v)
 {
-    char date[32];
-    buf_puts(b, "<h2 class=\"govuk-heading-m\" id=\"accesses\">Who has looked at your "
-                "information</h2>");
+    static const char *const with_officer[] = {"Date", "Organisation", "Role", "Officer", "Reason"};
+    static const char *const without_officer[] = {"Date", "Organisation", "Role", "Reason"};
+    page_heading_m(res, "accesses", "Who has looked at your information");
     if (v->n_accesses == 0) {
-        buf_puts(b, "<p class=\"govuk-body\">No one has looked at your personal information "
-                    "yet.</p>");
+        page_paragraph(res, "No one has looked at your personal information yet.");
         return;
     }
-    buf_puts(b, "<table class=\"govuk-table\"><caption class=\"govuk-table__caption\">Each time "
-                "staff or a system were shown your personal information, and why</caption>"
-                "<thead class=\"govuk-table__head\"><tr class=\"govuk-table__row\">"
-                "<th scope=\"col\" class=\"govuk-table__header\">Date</th>"
-                "<th scope=\"col\" class=\"govuk-table__header\">Organisation</th>"
-                "<th scope=\"col\" class=\"govuk-table__header\">Role</th>");
-    if (v->officers_shown)
-        buf_puts(b, "<th scope=\"col\" class=\"govuk-table__header\">Officer</th>");
-    buf_puts(b, "<th scope=\"col\" class=\"govuk-table__header\">Reason</th></tr></thead>"
-                "<tbody class=\"govuk-table__body\">");
+    page_table_begin(res,
+                     "Each time staff or a system were shown your personal information, and why",
+                     v->officers_shown ? with_officer : without_officer, v->officers_shown ? 5 : 4);
     for (size_t i = 0; i < v->n_accesses; i++) {
         const track_access *x = &v->accesses[i];
-        date_text(x->at, date, sizeof(date));
-        buf_puts(b, "<tr class=\"govuk-table__row\">");
-        td(b, date);
-        td(b, x->organisation);
-        td(b, role_text(x->role));
+        char date[PAGE_DATE_MAX];
+        page_date(x->at, date);
+        const char *cells[5];
+        size_t n = 0;
+        cells[n++] = date;
+        cells[n++] = x->organisation;
+        cells[n++] = role_text(x->role);
         if (v->officers_shown)
-            td(b, x->officer);
-        td(b, x->purpose);
-        buf_puts(b, "</tr>");
+            cells[n++] = x->officer;
+        cells[n++] = x->purpose;
+        page_table_row(res, cells, n);
     }
-    buf_puts(b, "</tbody></table>");
+    page_table_end(res);
 }
 
-static void render_timeline(http_res *res, const track_view *v, const page_input *in,
-                            const char *confirmation, const char *error, const char *error_field)
+/* The case at a glance: reference, dates, and when it should be done. */
+static void render_summary(http_req *req, http_res *res, const track_view *v)
 {
-    buf *b = &res->body;
-    char date[32];
-    page_begin(res, "Your case");
-    if (error)
-        page_error_summary(res, error, error_field);
-    if (confirmation) {
-        buf_puts(b, "<div class=\"govuk-panel\" role=\"status\">");
-        buf_put_html(b, confirmation);
-        buf_puts(b, "</div>");
-    }
-    buf_puts(b, "<span class=\"govuk-caption-l\">");
-    buf_put_html(b, v->org_name);
-    buf_puts(b, " &middot; ");
-    buf_put_html(b, v->service_name);
-    buf_puts(b, "</span>");
-    page_heading(res, v->stage_name);
-
-    buf_puts(b, "<dl class=\"govuk-summary-list\"><dt>Reference</dt><dd>");
-    buf_put_html(b, v->reference);
-    buf_puts(b, "</dd><dt>Opened</dt><dd>");
-    date_text(v->opened_at, date, sizeof(date));
-    buf_put_html(b, date);
+    char date[PAGE_DATE_MAX];
+    page_summary_begin(res);
+    page_summary_row(res, "Reference", v->reference);
+    page_date(v->opened_at, date);
+    page_summary_row(res, "Opened", date);
     if (v->closed) {
-        buf_puts(b, "</dd><dt>Closed</dt><dd>");
-        date_text(v->closed_at, date, sizeof(date));
-        buf_put_html(b, date);
+        page_date(v->closed_at, date);
+        page_summary_row(res, "Closed", date);
     } else {
-        buf_puts(b, "</dd><dt>Expected completion</dt><dd>");
+        const char *expected = v->expected.reason;
         if (v->expected.available) {
-            char lo[32], hi[32];
-            date_text(v->opened_at + v->expected.median_s, date, sizeof(date));
-            date_text(v->opened_at + v->expected.low_s, lo, sizeof(lo));
-            date_text(v->opened_at + v->expected.high_s, hi, sizeof(hi));
-            buf_puts(b, "Around ");
-            buf_put_html(b, date);
-            buf_puts(b, " (most similar cases finish between ");
-            buf_put_html(b, lo);
-            buf_puts(b, " and ");
-            buf_put_html(b, hi);
-            buf_printf(b, "; based on %zu cases)", v->expected.sample);
-        } else {
-            buf_put_html(b, v->expected.reason);
+            char lo[PAGE_DATE_MAX], hi[PAGE_DATE_MAX];
+            page_date(v->opened_at + v->expected.median_s, date);
+            page_date(v->opened_at + v->expected.low_s, lo);
+            page_date(v->opened_at + v->expected.high_s, hi);
+            expected = arena_printf(&req->a,
+                                    "Around %s (most similar cases finish between %s and %s; "
+                                    "based on %zu cases)",
+                                    date, lo, hi, v->expected.sample);
         }
-        buf_puts(b, "</dd><dt>Target date</dt><dd>");
-        date_text(v->target_date, date, sizeof(date));
-        buf_put_html(b, date);
+        page_summary_row(res, "Expected completion", expected);
+        page_date(v->target_date, date);
+        page_summary_row(res, "Target date", date);
     }
-    buf_puts(b, "</dd></dl><h2 class=\"govuk-heading-m\">What has happened</h2>"
-                "<ol class=\"app-timeline\" reversed>");
+    page_summary_end(res);
+}
+
+/* What has happened, newest first. */
+static void render_timeline(http_req *req, http_res *res, const track_view *v)
+{
+    page_heading_m(res, "timeline", "What has happened");
+    page_timeline_begin(res);
     for (size_t i = v->n_timeline; i-- > 0;) {
         const track_entry *t = &v->timeline[i];
-        buf_puts(b, "<li><span class=\"app-timeline__title\">");
+        const char *title;
         if (strcmp(t->type, "milestone") == 0)
-            buf_put_html(b, t->stage_name);
+            title = t->stage_name;
         else if (strcmp(t->type, "update") == 0)
-            buf_puts(b, "Update");
+            title = "Update";
         else if (strcmp(t->type, "message") == 0)
-            buf_puts(b, "Your message");
+            title = "Your message";
         else
-            buf_printf(b, "Your feedback: %d out of 5", t->rating);
-        buf_puts(b, "</span><span class=\"app-timeline__date\">");
-        date_text(t->at, date, sizeof(date));
-        buf_put_html(b, date);
-        buf_puts(b, "</span>");
-        if (t->note) {
-            buf_puts(b, "<p class=\"govuk-body\">");
-            buf_put_html(b, t->note);
-            buf_puts(b, "</p>");
-        }
-        buf_puts(b, "</li>");
+            title = arena_printf(&req->a, "Your feedback: %d out of 5", t->rating);
+        page_timeline_item(res, title, t->at, t->note);
     }
-    buf_puts(b, "</ol>");
-    render_accesses(b, v);
-
-    if (!v->closed) {
-        buf_puts(b, "<h2 class=\"govuk-heading-m\">Send a message to the case officer</h2>"
-                    "<form method=\"post\" action=\"/track/message\" novalidate>");
-        hidden_credentials(b, in);
-        buf_puts(b, "<div class=\"govuk-form-group\"><label class=\"govuk-label\" "
-                    "for=\"message\">Your message</label><textarea class=\"govuk-textarea\" "
-                    "id=\"message\" name=\"message\" rows=\"5\" maxlength=\"2000\"></textarea>"
-                    "</div><button type=\"submit\" class=\"govuk-button\">Send message</button>"
-                    "</form>");
-    } else if (!v->feedback_given) {
-        buf_puts(b, "<h2 class=\"govuk-heading-m\">Tell us how we did</h2>"
-                    "<form method=\"post\" action=\"/track/feedback\" novalidate>");
-        hidden_credentials(b, in);
-        buf_puts(b, "<fieldset class=\"govuk-fieldset\" id=\"rating\"><legend "
-                    "class=\"govuk-label\">How satisfied are you, from 1 (very dissatisfied) to "
-                    "5 (very satisfied)?</legend>");
-        for (int i = 1; i <= 5; i++)
-            buf_printf(b,
-                       "<div class=\"govuk-radios__item\"><input type=\"radio\" id=\"rating-%d\" "
-                       "name=\"rating\" value=\"%d\"> <label for=\"rating-%d\">%d</label></div>",
-                       i, i, i, i);
-        buf_puts(b, "</fieldset><div class=\"govuk-form-group\"><label class=\"govuk-label\" "
-                    "for=\"comment\">Comments (optional)</label><textarea class=\"govuk-textarea\" "
-                    "id=\"comment\" name=\"comment\" rows=\"4\" maxlength=\"2000\"></textarea>"
-                    "</div><button type=\"submit\" class=\"govuk-button\">Send feedback</button>"
-                    "</form>");
-    }
-    page_end(res, error ? 400 : 200);
+    page_timeline_end(res);
 }
 
-/* Opens the case from the form and renders its timeline with a message. */
-static void show(http_req *req, http_res *res, const page_input *in, const track_result *r,
-                 const char *confirmation, const char *error, const char *error_field)
+/* The case page. `error` concerns `error_field` of the message or feedback
+ * form, whose values (`message`, `rating`, `comment`) are shown again. */
+typedef struct case_page {
+    const char *confirmation;
+    const char *error;
+    const char *error_field;
+    const char *message;
+    const char *rating;
+    const char *comment;
+} case_page;
+
+static void render_case(http_req *req, http_res *res, const track_view *v, const track_form *in,
+                        const case_page *p)
+{
+    static const page_choice ratings[] = {
+        {"1", "1"}, {"2", "2"}, {"3", "3"}, {"4", "4"}, {"5", "5"}};
+    page_error e = {p->error_field, p->error};
+    page_opts opts = {.section = PAGE_TRACKING, .error = p->error != NULL};
+    page_begin(req, res, "Your case", &opts);
+    page_error_summary(res, &e, p->error ? 1 : 0);
+    if (p->confirmation)
+        page_success_banner(res, p->confirmation);
+    page_heading(res, arena_printf(&req->a, "%s \u00b7 %s", v->org_name, v->service_name),
+                 v->stage_name);
+    render_summary(req, res, v);
+    render_timeline(req, res, v);
+    render_accesses(res, v);
+
+    const char *field = p->error ? p->error_field : "";
+    if (!v->closed) {
+        page_heading_m(res, "message-heading", "Send a message to the case officer");
+        page_form_begin(res, "/track/message");
+        hidden_credentials(res, in);
+        page_textarea(res, &(page_field){.id = "message",
+                                         .label = "Your message",
+                                         .hint = "Do not include bank details or passwords",
+                                         .value = p->message,
+                                         .error = strcmp(field, "message") == 0 ? p->error : NULL,
+                                         .rows = 5,
+                                         .maxlength = MESSAGE_MAX});
+        page_button(res, "Send message");
+        page_form_end(res);
+    } else if (!v->feedback_given) {
+        page_heading_m(res, "feedback-heading", "Tell us how we did");
+        page_form_begin(res, "/track/feedback");
+        hidden_credentials(res, in);
+        page_radios(res,
+                    &(page_field){.id = "rating",
+                                  .label = "How satisfied are you, from 1 (very dissatisfied) to 5 "
+                                           "(very satisfied)?",
+                                  .value = p->rating,
+                                  .error = strcmp(field, "rating") == 0 ? p->error : NULL},
+                    ratings, sizeof(ratings) / sizeof(ratings[0]), true);
+        page_textarea(res, &(page_field){.id = "comment",
+                                         .label = "Comments (optional)",
+                                         .value = p->comment,
+                                         .error = strcmp(field, "comment") == 0 ? p->error : NULL,
+                                         .rows = 4,
+                                         .maxlength = MESSAGE_MAX});
+        page_button(res, "Send feedback");
+        page_form_end(res);
+    }
+    page_end(res, p->error ? 400 : 200);
+}
+
+/* Builds the citizen's view of the case and renders it. */
+static void show(http_req *req, http_res *res, const track_form *in, const track_result *r,
+                 const case_page *p)
 {
     track_view v;
     if (track_view_build(req, res, &r->c, &v) != 0) {
-        buf_reset(&res->body);
-        res->n_headers = 0;
-        page_begin(res, "Sorry, there is a problem with the service");
-        page_heading(res, "Sorry, there is a problem with the service");
-        page_paragraph(res, "Try again in a few minutes.");
-        page_end(res, 503);
+        page_unavailable(req, res);
         return;
     }
-    render_timeline(res, &v, in, confirmation, error, error_field);
+    render_case(req, res, &v, in, p);
 }
 
 void page_track_show(http_req *req, http_res *res)
 {
-    page_input in;
+    track_form in;
     track_result r;
     if (!read_input(req, res, &in) || !open_case(req, res, &in, &r))
         return;
-    show(req, res, &in, &r, NULL, NULL, NULL);
+    show(req, res, &in, &r, &(case_page){0});
+}
+
+/* What is wrong with a message or comment the citizen wrote, or NULL. */
+static const char *text_problem(const char *text, const char *what, const char *empty)
+{
+    if (!text || !*text)
+        return empty;
+    if (strlen(text) > MESSAGE_MAX)
+        return strcmp(what, "message") == 0 ? "Your message must be 2000 characters or fewer"
+                                            : "Comments must be 2000 characters or fewer";
+    if (!valid_text(text, MESSAGE_MAX, true))
+        return strcmp(what, "message") == 0
+                   ? "Your message contains characters that cannot be sent; type it again"
+                   : "Comments contain characters that cannot be sent; type them again";
+    return NULL;
 }
 
 void page_track_message(http_req *req, http_res *res)
 {
-    page_input in;
+    track_form in;
     track_result r;
     if (!read_input(req, res, &in) || !open_case(req, res, &in, &r))
         return;
     const char *text = form_get(&in.f, "message");
-    if (!text || !*text || !valid_text(text, MESSAGE_MAX, true)) {
-        show(req, res, &in, &r, NULL, "Enter a message of up to 2000 characters", "message");
+    const char *problem = text_problem(text, "message", "Enter your message");
+    if (problem) {
+        show(req, res, &in, &r,
+             &(case_page){.error = problem, .error_field = "message", .message = text});
         return;
     }
     if (track_add_message(req, &r.c, text) != STORE_OK) {
-        show(req, res, &in, &r, NULL, "Your message could not be sent. Try again.", "message");
+        show(req, res, &in, &r,
+             &(case_page){.error = "Your message could not be sent. Try again.",
+                          .error_field = "message",
+                          .message = text});
         return;
     }
-    show(req, res, &in, &r, "Your message has been sent to the case officer.", NULL, NULL);
+    show(req, res, &in, &r,
+         &(case_page){.confirmation = "Your message has been sent to the case officer."});
 }
 
 void page_track_feedback(http_req *req, http_res *res)
 {
-    page_input in;
+    track_form in;
     track_result r;
     if (!read_input(req, res, &in) || !open_case(req, res, &in, &r))
         return;
@@ -383,25 +378,28 @@ void page_track_feedback(http_req *req, http_res *res)
     const char *comment = form_get(&in.f, "comment");
     if (comment && !*comment)
         comment = NULL;
+    case_page p = {.error_field = "rating", .rating = rating, .comment = comment};
     if (!rating || strlen(rating) != 1 || rating[0] < '1' || rating[0] > '5') {
-        show(req, res, &in, &r, NULL, "Choose a rating from 1 to 5", "rating");
+        p.error = "Choose a rating from 1 to 5";
+        show(req, res, &in, &r, &p);
         return;
     }
-    if (comment && !valid_text(comment, MESSAGE_MAX, true)) {
-        show(req, res, &in, &r, NULL, "Comments can be up to 2000 characters", "comment");
+    if (comment && (p.error = text_problem(comment, "comment", NULL))) {
+        p.error_field = "comment";
+        show(req, res, &in, &r, &p);
         return;
     }
     store_rc rc = track_add_feedback(req, &r.c, rating[0] - '0', comment);
     if (rc == STORE_CONFLICT) {
-        show(req, res, &in, &r, NULL,
-             r.c.closed_at ? "Feedback has already been given for this case"
-                           : "Feedback can be given once the case is closed",
-             "rating");
+        p.error = r.c.closed_at ? "Feedback has already been given for this case"
+                                : "Feedback can be given once the case is closed";
+        show(req, res, &in, &r, &p);
         return;
     }
     if (rc != STORE_OK) {
-        show(req, res, &in, &r, NULL, "Your feedback could not be sent. Try again.", "rating");
+        p.error = "Your feedback could not be sent. Try again.";
+        show(req, res, &in, &r, &p);
         return;
     }
-    show(req, res, &in, &r, "Thank you for your feedback.", NULL, NULL);
+    show(req, res, &in, &r, &(case_page){.confirmation = "Thank you for your feedback."});
 }

@@ -237,6 +237,11 @@ describe('a read replica', () => {
     // now is on the primary alone.
     const standbyDb = `${standbyBase}/${primary.pgName}`;
     await psql(standbyDb, 'SELECT pg_wal_replay_pause()');
+    // Pausing is only requested here; replay stops at its next check.
+    await pollUntil('the standby paused replay', async () => {
+      const { stdout } = await run(pgTool('psql'), ['-X', '-A', '-t', '-d', standbyDb, '-c', 'SELECT pg_get_wal_replay_pause_state()'], { timeout: 30_000 });
+      return { ok: stdout.trim() === 'paused', why: stdout.trim() };
+    });
     try {
       const note = marker('note');
       const added = await send(primary, 'POST', `/api/v1/cases/${c.reference}/events`, { auth: staff, json: { type: 'public_note', note } });
