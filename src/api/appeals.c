@@ -733,10 +733,12 @@ void appeals_answers(http_req *req, http_res *res)
 
 /* A date or date-time query parameter; a bare date as `until` means the end
  * of that day. */
+static const char *query_param(http_req *req, const char *name);
+
 static bool query_date(http_req *req, const char *name, bool end_of_day, int64_t *out,
                        appeals_bad *bad)
 {
-    const char *v = http_query_get(req, name);
+    const char *v = query_param(req, name);
     long long t;
     *out = 0;
     if (!v)
@@ -758,20 +760,24 @@ static bool geo_bad(appeals_bad *bad, const char *field, const char *what, geo_r
     return false;
 }
 
+/* A query parameter, or NULL when it is absent or empty: the list page's
+ * filter form sends every field, filled in or not. */
+static const char *query_param(http_req *req, const char *name)
+{
+    const char *v = http_query_get(req, name);
+    return v && *v ? v : NULL;
+}
+
 bool appeals_query(http_req *req, store_appeal_search_filter *f, int limit_default, int limit_max,
                    appeals_bad *bad)
 {
     app *ap = req->ctx;
-    const char *bbox = http_query_get(req, "bbox"), *near = http_query_get(req, "near");
-    const char *radius = http_query_get(req, "radius"), *org = http_query_get(req, "org");
+    const char *bbox = query_param(req, "bbox"), *near = query_param(req, "near");
+    const char *radius = query_param(req, "radius"), *org = query_param(req, "org");
     memset(f, 0, sizeof(*f));
     memset(bad, 0, sizeof(*bad));
     f->now = app_now();
-    f->category = http_query_get(req, "category");
-    if (f->category && !*f->category)
-        f->category = NULL;
-    if (org && !*org)
-        org = NULL;
+    f->category = query_param(req, "category");
     if (bbox && near) {
         bad->field = "near";
         snprintf(bad->message, sizeof(bad->message),

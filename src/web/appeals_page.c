@@ -69,6 +69,7 @@ static page_opts opts_for(http_req *req, bool error, bool map)
     if (map) {
         o.assets = map_assets;
         o.img_src = tile_origin(&req->a, ap->map_tiles);
+        o.img_data = true;
     }
     return o;
 }
@@ -144,8 +145,8 @@ static void sorry(http_req *req, http_res *res, int status, const char *title, c
  * there is none. Values are percent-encoded; the caller escapes for HTML. */
 static const char *query_without(http_req *req, const char *drop)
 {
-    static const char *const keys[] = {"bbox",     "near",  "radius", "org",
-                                       "category", "since", "until",  NULL};
+    static const char *const keys[] = {"bbox",  "near",  "radius", "org", "category",
+                                       "since", "until", "limit",  NULL};
     buf q;
     buf_init(&q, 4096);
     for (const char *const *k = keys; *k; k++) {
@@ -348,10 +349,13 @@ void page_appeals_list(http_req *req, http_res *res)
                         "If you saw or heard something, you can tell them, with your name or "
                         "anonymously.");
     const char *query = query_without(req, NULL);
-    map_element(
-        req, res,
-        arena_printf(&req->a, "/api/v1/public/appeals.geojson%s%s", query[0] ? "?" : "", query),
-        NULL);
+    /* The map shows every appeal of a valid query, not the list's page of it. */
+    const char *feed = query_without(req, "limit");
+    if (ok)
+        map_element(
+            req, res,
+            arena_printf(&req->a, "/api/v1/public/appeals.geojson%s%s", feed[0] ? "?" : "", feed),
+            NULL);
     render_filters(req, res, orgs, n_orgs, ok ? NULL : &bad);
     page_heading_m(res, "results", "Appeals");
     if (ok && n == 0)

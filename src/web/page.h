@@ -41,6 +41,9 @@ typedef struct page_opts {
      * ("https://tile.example.org"), or NULL. Ignored unless it is one plain
      * source without spaces, commas, semicolons or quotes. */
     const char *img_src;
+    /* Images from data: URLs too: Leaflet blanks the tiles it removes with
+     * one. */
+    bool img_data;
 } page_opts;
 
 /* Starts a page titled "`title` - <service>" (NULL opts: the tracking

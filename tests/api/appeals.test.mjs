@@ -509,7 +509,7 @@ describe('appeals for witnesses', () => {
       assert.ok(!none.text.includes(`href="/appeals/${appeal.id}"`));
       assert.match(none.text, /no open appeals/);
       const paged = await page('/appeals?limit=1');
-      assert.match(paged.text, /rel="next" href="\/appeals\?cursor=\d+\.\d+"/);
+      assert.match(paged.text, /rel="next" href="\/appeals\?limit=1&amp;cursor=\d+\.\d+"/);
       const bad = await page('/appeals?bbox=2,0,1,1');
       assert.equal(bad.status, 400);
       assert.match(bad.text, /govuk-error-summary/);

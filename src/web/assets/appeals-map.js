@@ -27,7 +27,7 @@
   function makeMap(el, label) {
     el.setAttribute('role', 'region');
     el.setAttribute('aria-label', label);
-    var map = L.map(el, { scrollWheelZoom: false });
+    var map = L.map(el, { scrollWheelZoom: false, maxZoom: 19 });
     var tiles = el.getAttribute('data-tiles');
     if (tiles && tiles !== 'none') {
       L.tileLayer(tiles, {
