@@ -34,8 +34,8 @@
 #define ANSWERS_MAX 200
 #define DAY_S 86400
 
-/* Answers count whether or not they succeed in reaching the case, so that
- * the limit bounds what one address can make staff read. */
+/* Every answer recorded counts, so that the limit bounds what one address
+ * can make staff read; failed look-ups of receipts count as for tracking. */
 static const ratelimit_rule answers_per_client = {"appeal-answer", 10, 60 * 60};
 static const ratelimit_rule receipts_per_client = {"appeal-receipt", 20, 15 * 60};
 

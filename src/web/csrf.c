@@ -2,6 +2,7 @@
 #include "web/csrf.h"
 
 #include <sodium.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "util/token.h"
@@ -33,8 +34,7 @@ static void token_of(const unsigned char key[32], const char *cookie, char out[T
     unsigned char hash[TOKEN_HASH_BYTES];
     char tagged[COOKIE_CHARS + 8];
     /* Tagged, so that the token is no other keyed hash the server makes. */
-    memcpy(tagged, "FORM", 4);
-    memcpy(tagged + 4, cookie, COOKIE_CHARS + 1);
+    snprintf(tagged, sizeof(tagged), "FORM%s", cookie);
     token_hash(key, tagged, hash);
     sodium_bin2hex(out, TOKEN_HEX + 1, hash, sizeof(hash));
 }

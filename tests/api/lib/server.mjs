@@ -83,6 +83,9 @@ export function runCli(args, { input, env } = {}) {
     child.stderr.on('data', (d) => { stderr += d; });
     child.on('error', reject);
     child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr }));
+    // A command that fails fast exits before reading its input; the broken
+    // pipe that leaves is no news (its exit code and output are).
+    child.stdin.on('error', () => {});
     child.stdin.end(input ?? '');
   });
 }
