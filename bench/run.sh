@@ -12,7 +12,9 @@
 #    durable writes: for SQLite the same writes made directly
 #    (bench/sqlite_baseline.c), for PostgreSQL one-row INSERTs of an event row
 #    with pgbench, synchronous_commit on: what HTTP, JSON, authentication and
-#    the workflow cost on top of the commit.
+#    the workflow cost on top of the commit. On PostgreSQL the server makes
+#    them with one thread per client, as pgbench has one connection per
+#    client (see bench_postgresql).
 # c) The server's peak resident memory.
 #
 # Everything runs on 127.0.0.1 in a temporary directory that is removed on
@@ -196,12 +198,14 @@ load_data() {
     [[ -n "$API_KEY" ]] || die "cannot create an API key"
 }
 
+# Starts the server with THREADS worker threads, or as many as the third
+# argument says.
 start_server() {
-    local db=$1 dir=$2
+    local db=$1 dir=$2 threads=${3:-$THREADS}
     PORT=$(spare_port)
-    log "starting opencase on 127.0.0.1:$PORT with $THREADS threads"
-    OPENCASE_THREADS=$THREADS "$BIN" --db "$db" --listen "127.0.0.1:$PORT" serve \
-        >"$dir/server.log" 2>&1 &
+    log "starting opencase on 127.0.0.1:$PORT with $threads threads"
+    OPENCASE_THREADS=$threads "$BIN" --db "$db" --listen "127.0.0.1:$PORT" serve \
+        >>"$dir/server.log" 2>&1 &
     SERVER_PID=$!
     wait_http "http://127.0.0.1:$PORT/healthz" "$SERVER_PID" || {
         cat "$dir/server.log" >&2
@@ -278,12 +282,22 @@ measure_lookups() {
 }
 
 # b) through the API, then c) read before the server stops; sets peak_kib, anon_kib.
+# With a database and a number of threads, the server is first restarted with
+# that many threads; peak_kib is then the higher peak of the two servers.
 measure_events() {
-    local dir=$1 out=$2
+    local dir=$1 out=$2 db=${3:-} threads=${4:-}
+    local first_peak=0
+    if [[ -n "$db" ]]; then
+        first_peak=$(awk '/^VmHWM:/ { print $2 }' "/proc/$SERVER_PID/status")
+        stop_pid "$SERVER_PID"
+        SERVER_PID=""
+        start_server "$db" "$dir" "$threads"
+    fi
     log "b) stage changes through the API, ${SECONDS_PER_RUN}s ($n_investigating cases available)"
     run_wrk "$out/wrk-events.txt" "$EVENT_CONNECTIONS" "$BENCH/events.lua" "$BASE" \
         "$dir/investigating.txt" "$WRK_THREADS" "$API_KEY"
     peak_kib=$(awk '/^VmHWM:/ { print $2 }' "/proc/$SERVER_PID/status")
+    [[ "$first_peak" -gt "$peak_kib" ]] && peak_kib=$first_peak
     anon_kib=$(awk '/^RssAnon:/ { print $2 }' "/proc/$SERVER_PID/status")
     stop_pid "$SERVER_PID"
     SERVER_PID=""
@@ -450,6 +464,25 @@ bench_postgresql() {
     [[ -x "$PG_BIN/pgbench" ]] || die "$PG_BIN/pgbench is missing (package postgresql-15)"
     [[ "$(stat -c %d "$PG_DIR/data")" == "$(stat -c %d "$WORK")" ]] ||
         die "the PostgreSQL data directory is not on the same file system as $WORK"
+    # The cluster pg.sh makes for the tests keeps PostgreSQL's default buffer
+    # cache of 128 MB, a fraction of the database measured here: every
+    # look-up would copy pages in from the kernel's cache, while the SQLite
+    # server maps its whole file. Like a server set up for the load, and like
+    # SQLite, the cluster gets a quarter of the memory for its buffers, as
+    # PostgreSQL's documentation advises for a dedicated server; pgbench's
+    # baselines run on the same cluster.
+    local buffers_mib
+    buffers_mib=$(awk '/^MemTotal:/ { printf "%d", $2 / 4096 }' /proc/meminfo)
+    [[ "$buffers_mib" -ge 128 ]] || buffers_mib=128
+    psql_run "$base_uri/postgres" "ALTER SYSTEM SET shared_buffers = '${buffers_mib}MB'" ||
+        die "cannot set shared_buffers"
+    local as_owner=()
+    [[ $EUID -eq 0 ]] && as_owner=(runuser -u postgres --)
+    "${as_owner[@]}" "$PG_BIN/pg_ctl" -D "$PG_DIR/data" -l "$PG_DIR/log" -w -t 60 restart \
+        >>"$dir/pg.log" 2>&1 || {
+        cat "$dir/pg.log" >&2
+        die "the PostgreSQL cluster did not restart"
+    }
 
     psql_run "$base_uri/postgres" "CREATE DATABASE $PG_DBNAME" || die "cannot create the database"
     local uri=$base_uri/$PG_DBNAME
@@ -467,7 +500,13 @@ bench_postgresql() {
     # dirty pages nor a checkpoint owed for the load.
     psql_run "$uri" "CHECKPOINT"
     sync
-    measure_events "$dir" "$out"
+    # Like for like with pgbench's INSERTs: each of its clients has a
+    # connection with a transaction in flight, while a server thread waits for
+    # its commit and so has at most one; with fewer threads than clients, the
+    # server could never have as many commits in flight, to be flushed
+    # together, as pgbench has. So the writes are made by a server with one
+    # thread (and so one pooled connection) per client.
+    measure_events "$dir" "$out" "$uri" "$EVENT_CONNECTIONS"
 
     # The store's own limits, on the same cluster and data, with the server stopped.
     local lo hi count
@@ -517,7 +556,7 @@ EOF
     track_rps=$(field "$(result_line "$out/wrk-track.txt")" rps)
     select_tps=$(field "$select_res" tps)
     {
-        echo "== PostgreSQL $version =="
+        echo "== PostgreSQL $version, shared_buffers ${buffers_mib} MiB =="
         echo "data: $CASES cases, 5 events each, loaded in ${load_seconds}s; database ${db_mib} MiB"
         echo
         api_rows "$out"
@@ -536,9 +575,11 @@ EOF
         echo "   look-ups/s to it."
         echo "b) baseline: pgbench, $EVENT_CONNECTIONS clients, prepared statements, one INSERT per"
         echo "   transaction into a copy of the events table (indexes, checks and reference"
-        echo "   to cases included), synchronous_commit on, fsync on."
-        echo "c) VmHWM and RssAnon of the opencase process at the end of the runs; the"
-        echo "   PostgreSQL server's processes are not counted."
+        echo "   to cases included), synchronous_commit on, fsync on. opencase made its"
+        echo "   stage changes with $EVENT_CONNECTIONS threads, one per client as pgbench has."
+        echo "c) VmHWM of the opencase process, the higher of its two runs' ($THREADS and"
+        echo "   $EVENT_CONNECTIONS threads), and RssAnon at the end; the PostgreSQL server's"
+        echo "   processes are not counted."
         exhausted_note
     } >"$WORK/summary-postgresql.txt"
     stop_postgresql

@@ -5,13 +5,15 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 packages=(build-essential meson ninja-build pkg-config python3
-          libmicrohttpd-dev libjansson-dev libsqlite3-dev libsodium-dev libpq-dev)
+          libmicrohttpd-dev libjansson-dev libsqlite3-dev libsodium-dev libpq-dev libxml2-dev)
 missing=()
 for p in "${packages[@]}"; do
     dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
 done
 # Node builds the stylesheet and brings GOV.UK Frontend and Leaflet, which
 # the binary embeds; it may come from another Debian source that bundles npm.
+# No package needs an install script (the Sass compiler's optional file
+# watcher would build one).
 if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
     missing+=(nodejs npm)
 fi
@@ -22,7 +24,7 @@ if [ ${#missing[@]} -gt 0 ]; then
     DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y "${missing[@]}"
 fi
 if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
-    npm ci --no-audit --no-fund
+    npm ci --ignore-scripts --no-audit --no-fund
 fi
 
 [ -d build-release ] || meson setup build-release --buildtype=release -Dtests=disabled

@@ -15,8 +15,9 @@ sudo=""
 [ "$(id -u)" -eq 0 ] || sudo=sudo
 
 packages=(build-essential meson ninja-build pkg-config python3
-          libmicrohttpd-dev libjansson-dev libsqlite3-dev libpq-dev libsodium-dev libcmocka-dev
-          clang libclang-rt-14-dev clang-format clang-tidy cppcheck sqlite3 postgresql chromium)
+          libmicrohttpd-dev libjansson-dev libsqlite3-dev libpq-dev libsodium-dev libcmocka-dev libxml2-dev
+          clang libclang-rt-14-dev clang-format clang-tidy cppcheck sqlite3 postgresql chromium
+          golang-go golang-golang-x-mod-dev)
 missing=()
 for p in "${packages[@]}"; do
     dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
@@ -38,10 +39,11 @@ if [ "$node_major" -lt 18 ]; then
     exit 1
 fi
 # The build embeds GOV.UK Frontend and Leaflet from node_modules/, so it is
-# brought up to date with the lock file first.
+# brought up to date with the lock file first. No package needs an install
+# script (the Sass compiler's optional file watcher would build one).
 if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
     step "npm ci"
-    npm ci --no-audit --no-fund
+    npm ci --ignore-scripts --no-audit --no-fund
 fi
 
 api_suite() {

@@ -13,7 +13,10 @@
 #include <unistd.h>
 
 #include "api/app.h"
+#include "api/log_signer.h"
 #include "cli/demo.h"
+#include "cli/logkey.h"
+#include "cli/logverify.h"
 #include "cli/migrate.h"
 #include "domain/validate.h"
 #include "store/store.h"
@@ -34,6 +37,8 @@ typedef struct settings {
     bool access_log;
     bool show_officer_names;
     const char *trusted_proxies;
+    const char *log_key;         /* the log's signing key file; NULL: beside the database */
+    const char *log_origin;      /* the log's name for a new key; NULL: from the listen host */
     const char *map_tiles;       /* the appeals map's tile URL template, or "none" */
     const char *map_attribution; /* and the credit its tiles need */
 } settings;
@@ -60,6 +65,9 @@ static const char usage[] =
     "                            OPENCASE_PASSWORD or the first line of standard input\n"
     "  key create --org SLUG --label LABEL [--role ROLE]\n"
     "                            create an API key for a system and print it once\n"
+    "  log key                   print the public log's verifier key (name+hash+base64)\n"
+    "  log verify                check the latest checkpoint, every stored hash and a\n"
+    "                            sample of proofs against the log's entries\n"
     "  migrate-store --from PATH --to URI\n"
     "                            copy a deployment into an empty PostgreSQL database and\n"
     "                            verify it by row counts and checksums\n"
@@ -79,6 +87,11 @@ static const char usage[] =
     "                            X-Forwarded-For names the client (OPENCASE_TRUSTED_PROXIES)\n"
     "  --show-officer-names      show citizens the names of the staff and systems that read\n"
     "                            their data (OPENCASE_SHOW_OFFICER_NAMES=1)\n"
+    "  --log-key PATH            the public log's signing key, made by init and readable\n"
+    "                            by its owner only (OPENCASE_LOG_KEY, default <db>.logkey;\n"
+    "                            required for PostgreSQL)\n"
+    "  --log-origin NAME         the log's name, fixed when init makes the key\n"
+    "                            (OPENCASE_LOG_ORIGIN, default <listen host>/log)\n"
     "  --map-tiles URL           tile server of the appeals map, with {z}, {x} and {y}, or\n"
     "                            none (OPENCASE_MAP_TILES, default OpenStreetMap's tiles)\n"
     "  --map-attribution TEXT    the credit the tiles need (OPENCASE_MAP_ATTRIBUTION,\n"
@@ -159,6 +172,62 @@ static int open_store(const settings *s, int pool, store **out)
     return 0;
 }
 
+/* The signing key file's path, from the setting or beside the database. */
+static int log_key_path(const settings *s, char *out, size_t len)
+{
+    if (s->log_key) {
+        if (strlen(s->log_key) >= len) {
+            fprintf(stderr, "opencase: the --log-key path is too long\n");
+            return -1;
+        }
+        memcpy(out, s->log_key, strlen(s->log_key) + 1);
+        return 0;
+    }
+    if (!logkey_default_path(s->db, out, len))
+        return -1;
+    return 0;
+}
+
+/* Makes the log's signing key unless there is one. */
+static int init_log_key(const settings *s)
+{
+    char path[LOGKEY_PATH_MAX], origin[NOTE_NAME_MAX + 1], err[512];
+    if (log_key_path(s, path, sizeof(path)) != 0) {
+        printf("no log signing key made: name its file with --log-key (OPENCASE_LOG_KEY) to "
+               "sign the public log\n");
+        return 0;
+    }
+    if (s->log_origin)
+        snprintf(origin, sizeof(origin), "%s", s->log_origin);
+    else
+        logkey_default_origin(s->host, origin, sizeof(origin));
+    switch (logkey_create(path, origin, err, sizeof(err))) {
+    case LOGKEY_OK:
+        printf("created the log's signing key %s for the log %s\n", path, origin);
+        return 0;
+    case LOGKEY_EXISTS:
+        return 0;
+    default:
+        fprintf(stderr, "opencase: cannot create the log's signing key: %s\n", err);
+        return -1;
+    }
+}
+
+static int load_log_key(const settings *s, note_signer *key, logkey_rc *why)
+{
+    char path[LOGKEY_PATH_MAX], err[512];
+    if (log_key_path(s, path, sizeof(path)) != 0) {
+        *why = LOGKEY_MISSING;
+        return -1;
+    }
+    *why = logkey_load(path, key, err, sizeof(err));
+    if (*why == LOGKEY_OK)
+        return 0;
+    if (*why != LOGKEY_MISSING)
+        fprintf(stderr, "opencase: %s\n", err);
+    return -1;
+}
+
 static int cmd_init(const settings *s)
 {
     store *st;
@@ -169,7 +238,51 @@ static int cmd_init(const settings *s)
     if (rc == 0)
         printf("database %s is at schema version %d\n", s->db, store_schema_version(st));
     store_close(st);
+    if (rc == 0 && init_log_key(s) != 0)
+        rc = 1;
     return rc;
+}
+
+static int cmd_log(const settings *s, int argc, char **argv)
+{
+    if (argc != 2 || (strcmp(argv[1], "key") != 0 && strcmp(argv[1], "verify") != 0)) {
+        fprintf(stderr, "Usage: opencase log key | opencase log verify\n");
+        return 2;
+    }
+    note_signer key;
+    note_verifier verifier;
+    logkey_rc why;
+    if (load_log_key(s, &key, &why) != 0) {
+        if (why == LOGKEY_MISSING)
+            fprintf(stderr, "opencase: there is no log signing key; opencase init makes one "
+                            "(with --log-key for PostgreSQL)\n");
+        return 1;
+    }
+    note_verifier_from_signer(&key, &verifier);
+    note_signer_wipe(&key);
+    if (strcmp(argv[1], "key") == 0) {
+        char text[NOTE_VERIFIER_TEXT_MAX];
+        if (note_verifier_format(&verifier, text, sizeof(text)) != NOTE_OK)
+            return 1;
+        printf("%s\n", text);
+        return 0;
+    }
+    store *st;
+    char err[256];
+    if (store_open_readonly(s->db, &st, err, sizeof(err)) != STORE_OK) {
+        fprintf(stderr, "opencase: cannot open the database %s: %s\n", s->db, err);
+        return 1;
+    }
+    int rc = log_verify(st, &verifier, stdout, stderr);
+    store_close(st);
+    return rc;
+}
+
+/* Whether the server listens only where no one else can reach it. */
+static bool loopback(const char *host)
+{
+    return strcmp(host, "localhost") == 0 || strcmp(host, "::1") == 0 ||
+           strncmp(host, "127.", 4) == 0;
 }
 
 static int cmd_serve(const settings *s)
@@ -178,6 +291,7 @@ static int cmd_serve(const settings *s)
     app ap;
     bool app_ready = false;
     http_server *srv = NULL;
+    log_signer *signer = NULL;
     int rc = 1;
 
     /* Block the stop signals in every thread; this one waits for them. */
@@ -188,11 +302,40 @@ static int cmd_serve(const settings *s)
     pthread_sigmask(SIG_BLOCK, &stop, NULL);
     signal(SIGPIPE, SIG_IGN);
 
+    /* The black-box tests move time on to see duties fall due; a server
+     * anyone could reach must never run on a clock someone can edit. */
+    const char *test_clock = getenv("OPENCASE_TEST_CLOCK_FILE");
+    if (test_clock && *test_clock) {
+        if (!loopback(s->host)) {
+            fprintf(stderr, "opencase: OPENCASE_TEST_CLOCK_FILE is for tests only and is "
+                            "refused unless --listen is a loopback address\n");
+            goto out;
+        }
+        app_use_test_clock(test_clock);
+        log_warn("msg=\"the clock is read from OPENCASE_TEST_CLOCK_FILE, for tests\"");
+    }
+
     if (open_store(s, (int)s->threads + 1, &st) != 0)
         goto out;
     if (app_init(&ap, st, s->cookie_secure) != 0)
         goto out;
     app_ready = true;
+    /* Without a key the log still grows, but nothing is signed. */
+    note_signer key;
+    logkey_rc key_rc;
+    if (load_log_key(s, &key, &key_rc) == 0) {
+        signer = log_signer_new(st, &key);
+        note_signer_wipe(&key);
+        if (!signer || !log_signer_start(signer)) {
+            log_error("msg=\"cannot start the checkpoint signer\"");
+            goto out;
+        }
+    } else if (key_rc == LOGKEY_MISSING) {
+        log_warn("msg=\"no log signing key: the public log's checkpoints are not signed; "
+                 "opencase init makes the key\"");
+    } else {
+        goto out;
+    }
     if (s->db_replica) {
         /* A standby that is down at start must not keep the service down:
          * public reads then go to the primary. */
@@ -229,6 +372,7 @@ static int cmd_serve(const settings *s)
     srv = NULL;
     rc = 0;
 out:
+    log_signer_free(signer);
     if (app_ready)
         app_free(&ap);
     store_close(replica);
@@ -490,6 +634,10 @@ int main(int argc, char **argv)
     s.access_log = env_flag("OPENCASE_ACCESS_LOG");
     s.show_officer_names = env_flag("OPENCASE_SHOW_OFFICER_NAMES");
     s.trusted_proxies = getenv("OPENCASE_TRUSTED_PROXIES");
+    if ((env = getenv("OPENCASE_LOG_KEY")) && *env)
+        s.log_key = env;
+    if ((env = getenv("OPENCASE_LOG_ORIGIN")) && *env)
+        s.log_origin = env;
     if ((env = getenv("OPENCASE_MAP_TILES")) && *env)
         s.map_tiles = env;
     if ((env = getenv("OPENCASE_MAP_ATTRIBUTION")) && *env)
@@ -522,7 +670,8 @@ int main(int argc, char **argv)
         }
         if (!val || (strcmp(opt, "--db") != 0 && strcmp(opt, "--db-replica") != 0 &&
                      strcmp(opt, "--listen") != 0 && strcmp(opt, "--threads") != 0 &&
-                     strcmp(opt, "--trusted-proxies") != 0 && strcmp(opt, "--map-tiles") != 0 &&
+                     strcmp(opt, "--trusted-proxies") != 0 && strcmp(opt, "--log-key") != 0 &&
+                     strcmp(opt, "--log-origin") != 0 && strcmp(opt, "--map-tiles") != 0 &&
                      strcmp(opt, "--map-attribution") != 0)) {
             fprintf(stderr, "opencase: unknown option %s (see opencase --help)\n", opt);
             return 2;
@@ -534,6 +683,10 @@ int main(int argc, char **argv)
             s.db_replica = *val ? val : NULL;
         } else if (strcmp(opt, "--trusted-proxies") == 0) {
             s.trusted_proxies = val;
+        } else if (strcmp(opt, "--log-key") == 0) {
+            s.log_key = val;
+        } else if (strcmp(opt, "--log-origin") == 0) {
+            s.log_origin = val;
         } else if (strcmp(opt, "--map-tiles") == 0) {
             s.map_tiles = val;
         } else if (strcmp(opt, "--map-attribution") == 0) {
@@ -573,6 +726,8 @@ int main(int argc, char **argv)
         return cmd_user(&s, sub_argc, sub_argv);
     if (strcmp(cmd, "key") == 0)
         return cmd_key(&s, sub_argc, sub_argv);
+    if (strcmp(cmd, "log") == 0)
+        return cmd_log(&s, sub_argc, sub_argv);
     if (strcmp(cmd, "migrate-store") == 0)
         return migrate_store_main(sub_argc, sub_argv);
     fprintf(stderr, "opencase: unknown command %s (see opencase --help)\n", cmd);

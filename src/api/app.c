@@ -53,8 +53,26 @@ void app_free(app *a)
     memset(a, 0, sizeof(*a));
 }
 
+static const char *test_clock_path;
+
+void app_use_test_clock(const char *path)
+{
+    test_clock_path = path;
+}
+
 int64_t app_now(void)
 {
+    if (test_clock_path) {
+        char text[32] = "";
+        FILE *f = fopen(test_clock_path, "r");
+        bool got = f && fgets(text, sizeof(text), f) != NULL;
+        if (f)
+            fclose(f);
+        char *end = text;
+        long long t = got ? strtoll(text, &end, 10) : 0;
+        if (end != text && t > 0)
+            return (int64_t)t;
+    }
     return (int64_t)time(NULL);
 }
 
@@ -209,11 +227,17 @@ static store_rc service_load(app *ap, int64_t service_id, bool public_read, app_
     e->from_replica = app_read_on_replica(&rd);
     if (rc == STORE_OK) {
         json_t *def = json_loads(e->svc.workflow_json, 0, NULL);
+        json_t *duties = json_loads(e->svc.duties_json ? e->svc.duties_json : "[]", 0, NULL);
         wf_error err;
+        duty_error derr;
         if (!def || workflow_parse(&e->mem, def, &e->wf, &err) != 0) {
             log_error("msg=\"stored workflow is invalid\" service_id=%lld", (long long)service_id);
             rc = STORE_ERROR;
+        } else if (!duties || duty_parse(&e->mem, duties, &e->wf, &e->duties, &derr) != 0) {
+            log_error("msg=\"stored duties are invalid\" service_id=%lld", (long long)service_id);
+            rc = STORE_ERROR;
         }
+        json_decref(duties);
         json_decref(def);
     }
     if (rc != STORE_OK) {

@@ -13,6 +13,7 @@
 #include <stdint.h>
 
 #include "http/http.h"
+#include "domain/duty.h"
 #include "domain/workflow.h"
 #include "http/ratelimit.h"
 #include "store/store.h"
@@ -51,6 +52,7 @@ typedef struct app_service {
     bool from_replica; /* may lag the primary: public readers only */
     store_service svc;
     workflow wf;
+    duty_list duties;
     const char *org_name;
 } app_service;
 
@@ -84,8 +86,15 @@ void app_free(app *a);
 /* The route table's dispatcher (http_dispatch_fn). */
 void app_dispatch(void *ctx, http_req *req, http_res *res);
 
-/* Seconds since the epoch. */
+/* Seconds since the epoch: the system's clock, or the test clock. */
 int64_t app_now(void);
+
+/* Reads the time from the file at `path` (decimal seconds since the epoch)
+ * whenever app_now is called, so that black-box tests can move time on; a
+ * file that cannot be read gives the system's clock. Only for tests: the
+ * server refuses it unless it listens on a loopback address. Call before
+ * serving; `path` must outlive the server. */
+void app_use_test_clock(const char *path);
 
 /* Where one read goes. A public read starts on the replica, when there is
  * one and it has not just failed, and falls back to the primary:

@@ -463,6 +463,8 @@ static void transition(http_req *req, http_res *res, appeal_action action, const
         .body = publish ? arena_printf(&req->a, "Appeal %lld published: %s", (long long)id, a.title)
                         : arena_printf(&req->a, "Appeal %lld closed: %s", (long long)id, outcome),
         .actor = who->name,
+        .user_id = who->user_id,
+        .key_id = who->key_id,
         .created_at = now,
     };
     store_rc rc = store_appeal_transition(ap->store, who->org_id, id, a.status,

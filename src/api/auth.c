@@ -35,30 +35,37 @@ bool auth_role_allows(const char *role, int level)
     }
 }
 
+auth_rc auth_api_key(http_req *req, const char *key, store_principal *out)
+{
+    app *ap = req->ctx;
+    unsigned char hash[TOKEN_HASH_BYTES];
+    if (strlen(key) == 0 || strlen(key) > 256)
+        return AUTH_INVALID;
+    token_hash(ap->key, key, hash);
+    store_rc rc = store_key_get(ap->store, &req->a, hash, out);
+    if (rc == STORE_OK)
+        return AUTH_OK;
+    return rc == STORE_NOT_FOUND ? AUTH_INVALID : AUTH_UNAVAILABLE;
+}
+
 auth_rc auth_resolve(http_req *req, store_principal *out, bool *by_cookie)
 {
     app *ap = req->ctx;
     unsigned char hash[TOKEN_HASH_BYTES];
-    store_rc rc;
     const char *authz = http_header_get(req, "Authorization");
     *by_cookie = false;
-    if (authz) {
-        if (strncasecmp(authz, "Bearer ", 7) != 0 || strlen(authz + 7) == 0 ||
-            strlen(authz + 7) > 256)
-            return AUTH_INVALID;
-        token_hash(ap->key, authz + 7, hash);
-        rc = store_key_get(ap->store, &req->a, hash, out);
-    } else {
-        const char *cookies = http_header_get(req, "Cookie");
-        const char *token = cookies ? http_cookie_get(&req->a, cookies, SESSION_COOKIE) : NULL;
-        if (!token || !*token)
-            return AUTH_NONE;
-        if (strlen(token) > 256)
-            return AUTH_INVALID;
-        *by_cookie = true;
-        token_hash(ap->key, token, hash);
-        rc = store_session_get(ap->store, &req->a, hash, app_now(), out);
-    }
+    if (authz)
+        return strncasecmp(authz, "Bearer ", 7) == 0 ? auth_api_key(req, authz + 7, out)
+                                                     : AUTH_INVALID;
+    const char *cookies = http_header_get(req, "Cookie");
+    const char *token = cookies ? http_cookie_get(&req->a, cookies, SESSION_COOKIE) : NULL;
+    if (!token || !*token)
+        return AUTH_NONE;
+    if (strlen(token) > 256)
+        return AUTH_INVALID;
+    *by_cookie = true;
+    token_hash(ap->key, token, hash);
+    store_rc rc = store_session_get(ap->store, &req->a, hash, app_now(), out);
     if (rc == STORE_OK)
         return AUTH_OK;
     if (rc == STORE_NOT_FOUND)

@@ -23,6 +23,10 @@ typedef enum {
  * *by_cookie tells which, since only cookie callers need CSRF checks. */
 auth_rc auth_resolve(http_req *req, store_principal *out, bool *by_cookie);
 
+/* Resolves an API key given by other means than the Authorization header
+ * (Open311 sends it as the api_key parameter). */
+auth_rc auth_api_key(http_req *req, const char *key, store_principal *out);
+
 /* Whether `role` meets access level `level` (see app.h). */
 bool auth_role_allows(const char *role, int level);
 

@@ -5,12 +5,12 @@
  * role, when and why. When the record cannot be written the data is not
  * shown: the response is 503, so that no read goes unrecorded.
  */
-#include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "api/app.h"
 #include "api/casework.h"
+#include "api/duties.h"
 #include "api/handlers.h"
 #include "api/json.h"
 #include "domain/ref.h"
@@ -46,6 +46,10 @@ static json_t *case_json(const store_case *c, const store_service *svc, const wo
                           "opened_at", api_time(c->opened_at), "updated_at",
                           api_time(c->updated_at), "closed_at", api_time(c->closed_at),
                           "target_date", api_date(workdays_add(c->opened_at, svc->target_days)));
+    if (o) {
+        json_object_set_new(o, "enhanced", json_boolean(c->enhanced));
+        json_object_set_new(o, "team", api_str(c->team));
+    }
     if (o && with_person)
         json_object_set_new(o, "person", person_json(&c->person));
     return o;
@@ -53,11 +57,12 @@ static json_t *case_json(const store_case *c, const store_service *svc, const wo
 
 static json_t *event_json(const store_event *ev)
 {
-    return json_pack("{s:I, s:s, s:o, s:o, s:o, s:o, s:b, s:o, s:o}", "id", (json_int_t)ev->id,
+    return json_pack("{s:I, s:s, s:o, s:o, s:o, s:o, s:b, s:o, s:o, s:o}", "id", (json_int_t)ev->id,
                      "type", ev->type, "stage", api_str(ev->stage), "from_stage",
                      api_str(ev->from_stage), "note", api_str(ev->body), "rating",
                      ev->rating ? json_integer(ev->rating) : json_null(), "public", ev->public_,
-                     "actor", api_str(ev->actor), "created_at", api_time(ev->created_at));
+                     "actor", api_str(ev->actor), "created_at", api_time(ev->created_at),
+                     "log_index", ev->log_index < 0 ? json_null() : json_integer(ev->log_index));
 }
 
 static bool may_see_person(const store_principal *who)
@@ -206,16 +211,50 @@ static bool read_idempotency_key(http_req *req, http_res *res, const char **out)
     return true;
 }
 
+/* The optional flags a case carries for its duties: `enhanced`, a boolean,
+ * and `team`, a code or null. Members absent leave *enhanced and *team as
+ * they are, and *team_given false. */
+static bool read_flags(http_res *res, const json_t *body, bool *enhanced, const char **team,
+                       bool *team_given)
+{
+    json_t *v = json_object_get(body, "enhanced");
+    if (v && !json_is_null(v)) {
+        if (!json_is_boolean(v)) {
+            api_error(res, 400, "invalid_field", "enhanced", "enhanced must be true or false");
+            return false;
+        }
+        *enhanced = json_is_true(v);
+    }
+    *team_given = json_object_get(body, "team") != NULL;
+    if (!*team_given)
+        return true;
+    const char *t;
+    if (!api_string(res, body, "team", "team", false, 40, false, &t))
+        return false;
+    if (t && !valid_code(t, 40)) {
+        api_error(res, 400, "invalid_field", "team",
+                  "team must be 1 to 40 lower-case letters, digits, '-' or '_', starting with a "
+                  "letter or digit");
+        return false;
+    }
+    *team = t;
+    return true;
+}
+
 void cases_create(http_req *req, http_res *res)
 {
-    static const char *const fields[] = {"service", "summary", "person", NULL};
+    static const char *const fields[] = {"service", "summary", "person", "enhanced", "team", NULL};
     app *ap = req->ctx;
     const store_principal *who = req->who;
     const char *service_code, *idem, *purpose;
     store_service svc;
     const app_service *e;
     store_access access;
-    store_case_new in = {.org_id = who->org_id, .actor = who->name, .now = app_now()};
+    store_case_new in = {.org_id = who->org_id,
+                         .actor = who->name,
+                         .actor_user_id = who->user_id,
+                         .actor_key_id = who->key_id,
+                         .now = app_now()};
     if (!read_idempotency_key(req, res, &idem) || !read_purpose(req, res, &purpose))
         return;
     json_t *body = api_body_object(req, res, false);
@@ -225,6 +264,9 @@ void cases_create(http_req *req, http_res *res)
         !api_string(res, body, "service", "service", true, 40, false, &service_code) ||
         !api_string(res, body, "summary", "summary", true, SUMMARY_MAX, true, &in.summary) ||
         !read_person(req, res, body, &in.person))
+        goto out;
+    bool team_given;
+    if (!read_flags(res, body, &in.enhanced, &in.team, &team_given))
         goto out;
 
     store_rc rc = store_service_get(ap->store, &req->a, who->org_id, service_code, &svc);
@@ -251,6 +293,10 @@ void cases_create(http_req *req, http_res *res)
     in.secret_hash = hash;
     in.idempotency_key = idem;
     in.access = caller_access(req, 0, "write", purpose, &access);
+    store_duty_new *duties;
+    if (!duties_for_stage(req, res, e, in.stage, in.enhanced, in.now, &duties, &in.n_duties))
+        goto out;
+    in.duties = duties;
 
     store_case c;
     bool existed = false;
@@ -277,39 +323,6 @@ void cases_create(http_req *req, http_res *res)
     http_res_header(res, "Cache-Control", "no-store");
 out:
     json_decref(body);
-}
-
-static bool query_time(http_req *req, http_res *res, const char *name, int64_t *out)
-{
-    const char *v = http_query_get(req, name);
-    long long t;
-    *out = 0;
-    if (!v)
-        return true;
-    if (!parse_datetime(v, &t)) {
-        api_error(res, 400, "invalid_parameter", name,
-                  "%s must be a date (2026-11-23) or a date-time (2026-11-23T10:00:00Z)", name);
-        return false;
-    }
-    *out = t;
-    return true;
-}
-
-static bool query_int(http_req *req, http_res *res, const char *name, long long min, long long max,
-                      long long *out)
-{
-    const char *v = http_query_get(req, name);
-    if (!v)
-        return true;
-    char *end;
-    long long n = strtoll(v, &end, 10);
-    if (!*v || *end || n < min || n > max) {
-        api_error(res, 400, "invalid_parameter", name,
-                  "%s must be a whole number from %lld to %lld", name, min, max);
-        return false;
-    }
-    *out = n;
-    return true;
 }
 
 /* The cursor is "<opened_at>.<id>" of the last case of the previous page. */
@@ -353,9 +366,9 @@ void cases_list(http_req *req, http_res *res)
         api_error(res, 400, "invalid_parameter", "q", "q must be 1 to 200 characters of text");
         return;
     }
-    if (!query_time(req, res, "opened_from", &f.opened_from) ||
-        !query_time(req, res, "opened_to", &f.opened_to) ||
-        !query_int(req, res, "limit", 1, LIST_MAX, &limit) || !query_cursor(req, res, &f))
+    if (!casework_query_time(req, res, "opened_from", &f.opened_from) ||
+        !casework_query_time(req, res, "opened_to", &f.opened_to) ||
+        !casework_query_int(req, res, "limit", 1, LIST_MAX, &limit) || !query_cursor(req, res, &f))
         return;
     f.limit = (int)limit;
 
@@ -399,6 +412,16 @@ void cases_list(http_req *req, http_res *res)
     http_res_header(res, "Cache-Control", "no-store");
 }
 
+static json_t *case_duties_json(const app_service *e, const store_duty *duties, size_t n)
+{
+    int64_t now = app_now();
+    json_t *list = json_array();
+    for (size_t i = 0; i < n; i++)
+        json_array_append_new(
+            list, duties_instance_json(&duties[i], duty_find(&e->duties, duties[i].duty), now));
+    return list;
+}
+
 void cases_get(http_req *req, http_res *res)
 {
     app *ap = req->ctx;
@@ -413,7 +436,11 @@ void cases_get(http_req *req, http_res *res)
     if (!casework_reference(res, req->params[0], ref) || !read_purpose(req, res, &purpose) ||
         !load_case(req, res, ref, &c) || !(e = casework_service(req, res, c.service_id)))
         return;
+    store_duty *duties;
+    size_t n_duties;
     store_rc rc = store_case_events(ap->store, &req->a, c.id, false, &events, &n);
+    if (rc == STORE_OK)
+        rc = store_case_duties(ap->store, &req->a, c.id, &duties, &n_duties);
     if (rc != STORE_OK) {
         api_store_error(res, rc);
         return;
@@ -427,8 +454,9 @@ void cases_get(http_req *req, http_res *res)
     for (size_t i = 0; i < n; i++)
         json_array_append_new(list, event_json(&events[i]));
     api_send(res, 200,
-             json_pack("{s:o, s:o}", "case", case_json(&c, &e->svc, &e->wf, may_see_person(who)),
-                       "events", list));
+             json_pack("{s:o, s:o, s:o}", "case",
+                       case_json(&c, &e->svc, &e->wf, may_see_person(who)), "events", list,
+                       "duties", case_duties_json(e, duties, n_duties)));
     http_res_header(res, "Cache-Control", "no-store");
 }
 
@@ -445,8 +473,16 @@ static void append_event(http_req *req, http_res *res, store_case *c, const app_
         c->person.id ? caller_access(req, c->id, "write", purpose, &access) : NULL;
     ev->case_id = c->id;
     ev->actor = who->name;
+    ev->user_id = who->user_id;
+    ev->key_id = who->key_id;
     ev->created_at = app_now();
-    store_rc rc = store_event_append_access(ap->store, c->id, ev, closes, seen);
+    /* The duties the move triggers are opened in its transaction. */
+    store_duty_new *duties = NULL;
+    size_t n_duties = 0;
+    if (strcmp(ev->type, "stage_change") == 0 &&
+        !duties_for_stage(req, res, e, ev->stage, c->enhanced, ev->created_at, &duties, &n_duties))
+        return;
+    store_rc rc = store_event_append_duties(ap->store, c->id, ev, closes, seen, duties, n_duties);
     if (rc == STORE_CONFLICT) {
         api_error(res, 409, "conflict", NULL,
                   "the case changed while this request was made (it is no longer at stage %s "
@@ -665,12 +701,74 @@ void cases_accesses(http_req *req, http_res *res)
     json_t *list = json_array();
     for (size_t i = 0; i < n; i++) {
         const store_access *x = &accesses[i];
-        json_array_append_new(list, json_pack("{s:o, s:s, s:s, s:s, s:s, s:s, s:s}", "at",
-                                              api_time(x->at), "action", x->action, "organisation",
-                                              x->reader_org_name, "role", x->role, "purpose",
-                                              x->purpose, "officer", x->reader_name, "officer_kind",
-                                              x->user_id ? "user" : "key"));
+        json_array_append_new(
+            list, json_pack("{s:o, s:s, s:s, s:s, s:s, s:s, s:s, s:o}", "at", api_time(x->at),
+                            "action", x->action, "organisation", x->reader_org_name, "role",
+                            x->role, "purpose", x->purpose, "officer", x->reader_name,
+                            "officer_kind", x->user_id ? "user" : "key", "log_index",
+                            x->log_index < 0 ? json_null() : json_integer(x->log_index)));
     }
     api_send(res, 200, json_pack("{s:o}", "accesses", list));
     http_res_header(res, "Cache-Control", "no-store");
+}
+
+/* Changes a case's enhanced flag or team. Duties still due are re-timed to
+ * the working days the new flag allows, counted from when they were
+ * triggered, in the same transaction; met and missed duties keep their
+ * outcome. The answer carries the case without its person, and its duties,
+ * so no access is recorded. */
+void cases_update(http_req *req, http_res *res)
+{
+    static const char *const fields[] = {"enhanced", "team", NULL};
+    app *ap = req->ctx;
+    store_case c;
+    const app_service *e;
+    char ref[REF_TEXT_LEN + 1];
+    store_duty *duties;
+    size_t n_duties;
+    store_duty_retime *retimes;
+    size_t n_retimes;
+    if (!casework_reference(res, req->params[0], ref))
+        return;
+    json_t *body = api_body_object(req, res, false);
+    if (!body)
+        return;
+    if (!api_only_fields(res, body, "", fields))
+        goto out;
+    if (json_object_size(body) == 0) {
+        api_error(res, 400, "missing_field", NULL, "give enhanced, team or both");
+        goto out;
+    }
+    if (!load_case(req, res, ref, &c) || !(e = casework_service(req, res, c.service_id)))
+        goto out;
+    bool enhanced = c.enhanced, team_given;
+    const char *team = c.team;
+    if (!read_flags(res, body, &enhanced, &team, &team_given))
+        goto out;
+    int64_t now = app_now();
+    store_rc rc = store_case_duties(ap->store, &req->a, c.id, &duties, &n_duties);
+    if (rc != STORE_OK) {
+        api_store_error(res, rc);
+        goto out;
+    }
+    if (!duties_retime(req, res, e, duties, n_duties, enhanced, now, &retimes, &n_retimes))
+        goto out;
+    rc = store_case_set_flags(ap->store, c.id, enhanced, team, retimes, n_retimes, now);
+    if (rc == STORE_OK)
+        rc = load_case(req, res, ref, &c) ? STORE_OK : STORE_ERROR;
+    else
+        api_store_error(res, rc);
+    if (rc != STORE_OK)
+        goto out;
+    rc = store_case_duties(ap->store, &req->a, c.id, &duties, &n_duties);
+    if (rc != STORE_OK) {
+        api_store_error(res, rc);
+        goto out;
+    }
+    api_send(res, 200,
+             json_pack("{s:o, s:o}", "case", case_json(&c, &e->svc, &e->wf, false), "duties",
+                       case_duties_json(e, duties, n_duties)));
+    http_res_header(res, "Cache-Control", "no-store");
+out:
+    json_decref(body);
 }

@@ -2,10 +2,12 @@
 #include "api/casework.h"
 
 #include <sodium.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "api/app.h"
 #include "api/json.h"
+#include "domain/validate.h"
 
 bool casework_reference(http_res *res, const char *text, char out[REF_TEXT_LEN + 1])
 {
@@ -49,4 +51,37 @@ void casework_new_reference(char out[REF_TEXT_LEN + 1])
             break;
     } while (1);
     ref_format(value, out);
+}
+
+bool casework_query_time(http_req *req, http_res *res, const char *name, int64_t *out)
+{
+    const char *v = http_query_get(req, name);
+    long long t;
+    *out = 0;
+    if (!v)
+        return true;
+    if (!parse_datetime(v, &t)) {
+        api_error(res, 400, "invalid_parameter", name,
+                  "%s must be a date (2026-11-23) or a date-time (2026-11-23T10:00:00Z)", name);
+        return false;
+    }
+    *out = t;
+    return true;
+}
+
+bool casework_query_int(http_req *req, http_res *res, const char *name, long long min,
+                        long long max, long long *out)
+{
+    const char *v = http_query_get(req, name);
+    if (!v)
+        return true;
+    char *end;
+    long long n = strtoll(v, &end, 10);
+    if (!*v || *end || n < min || n > max) {
+        api_error(res, 400, "invalid_parameter", name,
+                  "%s must be a whole number from %lld to %lld", name, min, max);
+        return false;
+    }
+    *out = n;
+    return true;
 }

@@ -21,8 +21,16 @@ const app_service *casework_service(http_req *req, http_res *res, int64_t servic
 /* The name of a stage, or its code when the workflow no longer has it. */
 const char *casework_stage_name(const workflow *wf, const char *code);
 
-/* A new random reference (a case's, or an answer's receipt), in canonical
- * form; unique with high probability, so a store DUPLICATE means draw again. */
+/* A new random reference in canonical form (letters and digits only). */
 void casework_new_reference(char out[REF_TEXT_LEN + 1]);
+
+/* The query parameter `name` as a date or date-time (0 when absent); false
+ * with a 400 written when it is neither. */
+bool casework_query_time(http_req *req, http_res *res, const char *name, int64_t *out);
+
+/* The query parameter `name` as a whole number in [min, max], left as it is
+ * when absent; false with a 400 written otherwise. */
+bool casework_query_int(http_req *req, http_res *res, const char *name, long long min,
+                        long long max, long long *out);
 
 #endif

@@ -29,11 +29,29 @@ void cases_add_event(http_req *req, http_res *res);
 void cases_close(http_req *req, http_res *res);
 void cases_new_secret(http_req *req, http_res *res);
 void cases_accesses(http_req *req, http_res *res);
+void cases_update(http_req *req, http_res *res);
+
+/* duties.c */
+void calendar_get(http_req *req, http_res *res);
+void calendar_put(http_req *req, http_res *res);
+void duties_list(http_req *req, http_res *res);
+void compliance_get(http_req *req, http_res *res);
 
 /* track.c */
 void track_get(http_req *req, http_res *res);
 void track_message(http_req *req, http_res *res);
 void track_feedback(http_req *req, http_res *res);
+
+/* open311.c */
+void o311_discovery(http_req *req, http_res *res);
+void o311_services(http_req *req, http_res *res);
+void o311_service_definition(http_req *req, http_res *res);
+void o311_requests_list(http_req *req, http_res *res);
+void o311_request_post(http_req *req, http_res *res);
+void o311_request_get(http_req *req, http_res *res);
+void o311_token_get(http_req *req, http_res *res);
+void o311_updates_list(http_req *req, http_res *res);
+void o311_update_post(http_req *req, http_res *res);
 
 /* web/track_page.c */
 void page_home(http_req *req, http_res *res);
@@ -45,6 +63,12 @@ void page_track_feedback(http_req *req, http_res *res);
 /* web/assets.c */
 void assets_get(http_req *req, http_res *res);
 
+/* log.c */
+void log_checkpoint_get(http_req *req, http_res *res);
+void log_tile_get(http_req *req, http_res *res);
+void log_inclusion_get(http_req *req, http_res *res);
+void log_consistency_get(http_req *req, http_res *res);
+void log_entries_get(http_req *req, http_res *res);
 /* appeals.c: appeals for witnesses */
 void appeals_list(http_req *req, http_res *res);
 void appeals_create(http_req *req, http_res *res);

@@ -20,7 +20,12 @@
 static const char *const case_filters[] = {"service", "stage", "opened_from", "opened_to", "q",
                                            "limit", "cursor", NULL};
 static const char *const asset_query[] = {"v", NULL};
+static const char *const duty_filters[] = {"status", "service", "team", "limit", "cursor", NULL};
+static const char *const compliance_filters[] = {"service", "from", "to", NULL};
 #define PAGE ROUTE_QUERY_ANY
+static const char *const inclusion_query[] = {"index", "size", NULL};
+static const char *const consistency_query[] = {"from", "to", NULL};
+static const char *const feed_query[] = {"cursor", "limit", NULL};
 /* appeals for witnesses */
 static const char *const appeal_staff_filters[] = {"status", "limit", "cursor", NULL};
 static const char *const appeal_answer_filters[] = {"limit", "cursor", NULL};
@@ -46,6 +51,12 @@ static const route routes[] = {
     {HTTP_POST, "/api/v1/cases/{ref}/close",        cases_close,         ACCESS_WRITER, NULL},
     {HTTP_POST, "/api/v1/cases/{ref}/secret",       cases_new_secret,    ACCESS_WRITER, NULL},
     {HTTP_GET,  "/api/v1/cases/{ref}/accesses",     cases_accesses,      ACCESS_STAFF,  NULL},
+    /* update duties */
+    {HTTP_PATCH, "/api/v1/cases/{ref}",             cases_update,        ACCESS_WRITER, NULL},
+    {HTTP_GET,  "/api/v1/duties",                   duties_list,         ACCESS_STAFF,  duty_filters},
+    {HTTP_GET,  "/api/v1/compliance",               compliance_get,      ACCESS_STAFF,  compliance_filters},
+    {HTTP_GET,  "/api/v1/calendar",                 calendar_get,        ACCESS_STAFF,  NULL},
+    {HTTP_PUT,  "/api/v1/calendar",                 calendar_put,        ACCESS_ADMIN,  NULL},
     {HTTP_GET,  "/api/v1/track/{ref}",              track_get,           ACCESS_PUBLIC, NULL},
     {HTTP_POST, "/api/v1/track/{ref}/messages",     track_message,       ACCESS_PUBLIC, NULL},
     {HTTP_POST, "/api/v1/track/{ref}/feedback",     track_feedback,      ACCESS_PUBLIC, NULL},
@@ -57,6 +68,23 @@ static const route routes[] = {
     {HTTP_POST, "/track",                           page_track_show,     ACCESS_PUBLIC, PAGE},
     {HTTP_POST, "/track/message",                   page_track_message,  ACCESS_PUBLIC, PAGE},
     {HTTP_POST, "/track/feedback",                  page_track_feedback, ACCESS_PUBLIC, PAGE},
+    /* The public log */
+    {HTTP_GET,  "/log/checkpoint",                  log_checkpoint_get,  ACCESS_PUBLIC, NULL},
+    {HTTP_GET,  "/log/tile/{tile*}",                log_tile_get,        ACCESS_PUBLIC, NULL},
+    {HTTP_GET,  "/log/proof/inclusion",             log_inclusion_get,   ACCESS_PUBLIC, inclusion_query},
+    {HTTP_GET,  "/log/proof/consistency",           log_consistency_get, ACCESS_PUBLIC, consistency_query},
+    {HTTP_GET,  "/log/entries",                     log_entries_get,     ACCESS_PUBLIC, feed_query},
+    /* Open311 GeoReport v2: api_key and jurisdiction_id are parameters, checked by the
+     * handlers; clients add parameters of their own, so none is refused. */
+    {HTTP_GET,  "/open311/v2/discovery.{format}",   o311_discovery,      ACCESS_PUBLIC, PAGE},
+    {HTTP_GET,  "/open311/v2/services.{format}",    o311_services,       ACCESS_PUBLIC, PAGE},
+    {HTTP_GET,  "/open311/v2/services/{code}",      o311_service_definition, ACCESS_PUBLIC, PAGE},
+    {HTTP_GET,  "/open311/v2/requests.{format}",    o311_requests_list,  ACCESS_PUBLIC, PAGE},
+    {HTTP_POST, "/open311/v2/requests.{format}",    o311_request_post,   ACCESS_PUBLIC, PAGE},
+    {HTTP_GET,  "/open311/v2/requests/{id}",        o311_request_get,    ACCESS_PUBLIC, PAGE},
+    {HTTP_GET,  "/open311/v2/tokens/{token}",       o311_token_get,      ACCESS_PUBLIC, PAGE},
+    {HTTP_GET,  "/open311/v2/servicerequestupdates.{format}", o311_updates_list, ACCESS_PUBLIC, PAGE},
+    {HTTP_POST, "/open311/v2/servicerequestupdates.{format}", o311_update_post, ACCESS_PUBLIC, PAGE},
     /* appeals for witnesses */
     {HTTP_GET,  "/api/v1/appeals",                  appeals_list,        ACCESS_STAFF,  appeal_staff_filters},
     {HTTP_POST, "/api/v1/appeals",                  appeals_create,      ACCESS_WRITER, NULL},

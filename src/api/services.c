@@ -1,9 +1,12 @@
 /* services.c - an organisation's services and their workflows. */
+#include <stdlib.h>
 #include <string.h>
 
 #include "api/app.h"
 #include "api/handlers.h"
 #include "api/json.h"
+#include "domain/open311.h"
+#include "domain/duty.h"
 #include "domain/validate.h"
 #include "domain/workflow.h"
 
@@ -14,10 +17,25 @@
 static json_t *service_json(const store_service *svc)
 {
     json_t *wf = json_loads(svc->workflow_json, 0, NULL);
-    return json_pack("{s:s, s:s, s:o, s:i, s:o, s:o, s:o}", "code", svc->code, "name", svc->name,
-                     "description", api_str(svc->description), "target_days", svc->target_days,
-                     "workflow", wf ? wf : json_null(), "created_at", api_time(svc->created_at),
-                     "updated_at", api_time(svc->updated_at));
+    json_t *o311 = svc->open311_json ? json_loads(svc->open311_json, 0, NULL) : NULL;
+    json_t *duties = json_loads(svc->duties_json ? svc->duties_json : "[]", 0, NULL);
+    return json_pack("{s:s, s:s, s:o, s:i, s:o, s:o, s:o, s:o, s:o}", "code", svc->code, "name",
+                     svc->name, "description", api_str(svc->description), "target_days",
+                     svc->target_days, "workflow", wf ? wf : json_null(), "open311",
+                     o311 ? o311 : json_null(), "duties", duties ? duties : json_array(),
+                     "created_at", api_time(svc->created_at), "updated_at",
+                     api_time(svc->updated_at));
+}
+
+/* The JSON text of a definition as stored: compact, keys sorted. */
+static const char *stored_json(http_req *req, http_res *res, const json_t *def)
+{
+    char *text = json_dumps(def, JSON_COMPACT | JSON_SORT_KEYS);
+    const char *copy = text ? arena_strdup(&req->a, text) : NULL;
+    free(text);
+    if (!copy)
+        api_error(res, 500, "internal", NULL, "out of memory");
+    return copy;
 }
 
 void services_list(http_req *req, http_res *res)
@@ -83,23 +101,43 @@ static bool read_service(http_req *req, http_res *res, const json_t *body, store
         api_error(res, 400, "invalid_field", err.field, "%s", err.message);
         return false;
     }
-    char *text = json_dumps(def, JSON_COMPACT | JSON_SORT_KEYS);
-    if (!text) {
-        api_error(res, 500, "internal", NULL, "out of memory");
+    /* Open311 metadata and duties refer to the workflow's stages, so they are
+     * checked against the workflow they are stored with. */
+    const json_t *o311 = json_object_get(body, "open311");
+    svc->open311_json = NULL;
+    if (o311 && !json_is_null(o311)) {
+        o311_service meta;
+        if (o311_service_parse(&req->a, o311, &wf, &meta, &err) != 0) {
+            api_error(res, 400, "invalid_field", err.field, "%s", err.message);
+            return false;
+        }
+        svc->open311_json = stored_json(req, res, o311);
+        if (!svc->open311_json)
+            return false;
+    }
+    /* Duties name the workflow's stages, so they are checked against it;
+     * absent, the service has none. */
+    json_t *duties = json_object_get(body, "duties");
+    duty_list list;
+    duty_error derr;
+    if (duties && !json_is_null(duties) && duty_parse(&req->a, duties, &wf, &list, &derr) != 0) {
+        api_error(res, 400, "invalid_field", derr.field, "%s", derr.message);
         return false;
     }
-    svc->workflow_json = arena_strdup(&req->a, text);
-    free(text);
+    svc->workflow_json = stored_json(req, res, def);
+    if (!svc->workflow_json)
+        return false;
+    svc->duties_json = duties && !json_is_null(duties) ? stored_json(req, res, duties) : "[]";
     svc->name = name;
     svc->description = description;
     svc->target_days = (int)target;
-    return svc->workflow_json != NULL;
+    return svc->duties_json != NULL;
 }
 
 void services_create(http_req *req, http_res *res)
 {
-    static const char *const fields[] = {"code",        "name",     "description",
-                                         "target_days", "workflow", NULL};
+    static const char *const fields[] = {"code",     "name",    "description", "target_days",
+                                         "workflow", "open311", "duties",      NULL};
     app *ap = req->ctx;
     const store_principal *who = req->who;
     store_service svc = {.org_id = who->org_id};
@@ -135,7 +173,8 @@ out:
 
 void services_update(http_req *req, http_res *res)
 {
-    static const char *const fields[] = {"name", "description", "target_days", "workflow", NULL};
+    static const char *const fields[] = {"name",    "description", "target_days", "workflow",
+                                         "open311", "duties",      NULL};
     app *ap = req->ctx;
     const store_principal *who = req->who;
     store_service svc;

@@ -88,16 +88,28 @@ track_rc track_open(http_req *req, const char *reference, const track_credential
      * look-up counts as failed: it may have been opened moments ago. */
     app_reader rd;
     store_rc rc;
-    app_read_begin(ap, public_read(req), &rd);
+    bool reading = public_read(req);
+    store_tracking t;
+    app_read_begin(ap, reading, &rd);
     do
-        rc = store_case_get(rd.s, &req->a, 0, ref, &out->c);
+        rc = reading ? store_case_tracking(rd.s, &req->a, ref, &t)
+                     : store_case_get(rd.s, &req->a, 0, ref, &out->c);
     while (app_read_again(&rd, rc));
+    if (reading && rc == STORE_OK) {
+        out->c = t.c;
+        out->have_timeline = true;
+        out->from_replica = app_read_on_replica(&rd);
+        out->events = t.events;
+        out->n_events = t.n_events;
+        out->accesses = t.accesses;
+        out->n_accesses = t.n_accesses;
+    }
     if (rc != STORE_OK && rc != STORE_NOT_FOUND)
         return TRACK_UNAVAILABLE;
     if (rc == STORE_NOT_FOUND || !credential_matches(ap, &out->c, cred)) {
         ratelimit_fail(ap->limits, &per_client, req->client, now);
         ratelimit_fail(ap->limits, &per_reference, ref, now);
-        memset(&out->c, 0, sizeof(out->c));
+        memset(out, 0, sizeof(*out));
         return TRACK_NOT_FOUND;
     }
     return TRACK_OK;
@@ -117,22 +129,25 @@ static void estimate_for(int64_t *sorted, size_t n, int64_t elapsed, estimate *e
                     "reliable date can be given.";
 }
 
-/* The accesses to the case's person, as the citizen may see them. */
-static int track_accesses_load(http_req *req, http_res *res, const store_case *c, bool replica,
+/* The accesses to the case's person, as the citizen may see them: those read
+ * with the case, or else read now. */
+static int track_accesses_load(http_req *req, http_res *res, const track_result *r, bool replica,
                                track_view *v)
 {
     app *ap = req->ctx;
-    store_access *rows;
-    size_t n;
-    app_reader rd;
-    store_rc rc;
-    app_read_begin(ap, replica, &rd);
-    do
-        rc = store_case_accesses(rd.s, &req->a, c->id, &rows, &n);
-    while (app_read_again(&rd, rc));
-    if (rc != STORE_OK) {
-        api_store_error(res, rc == STORE_NOT_FOUND ? STORE_ERROR : rc);
-        return -1;
+    store_access *rows = r->accesses;
+    size_t n = r->n_accesses;
+    if (!r->have_timeline) {
+        app_reader rd;
+        store_rc rc;
+        app_read_begin(ap, replica, &rd);
+        do
+            rc = store_case_accesses(rd.s, &req->a, r->c.id, &rows, &n);
+        while (app_read_again(&rd, rc));
+        if (rc != STORE_OK) {
+            api_store_error(res, rc == STORE_NOT_FOUND ? STORE_ERROR : rc);
+            return -1;
+        }
     }
     v->officers_shown = ap->show_officer_names;
     v->accesses = arena_calloc(&req->a, n ? n : 1, sizeof(track_access));
@@ -147,18 +162,20 @@ static int track_accesses_load(http_req *req, http_res *res, const store_case *c
         t->role = rows[i].role;
         t->purpose = rows[i].purpose;
         t->officer = v->officers_shown ? rows[i].reader_name : NULL;
+        t->log_index = rows[i].log_index;
     }
     v->n_accesses = n;
     return 0;
 }
 
-int track_view_build(http_req *req, http_res *res, const store_case *c, track_view *v)
+int track_view_build(http_req *req, http_res *res, const track_result *r, track_view *v)
 {
     app *ap = req->ctx;
-    store_event *events;
-    size_t n;
+    const store_case *c = &r->c;
+    store_event *events = r->events;
+    size_t n = r->n_events;
     const app_service *e;
-    bool replica = public_read(req);
+    bool replica = r->have_timeline ? r->from_replica : public_read(req);
     memset(v, 0, sizeof(*v));
     store_rc rc = app_service_read(ap, &req->a, c->service_id, replica, &e);
     if (rc != STORE_OK) {
@@ -169,20 +186,26 @@ int track_view_build(http_req *req, http_res *res, const store_case *c, track_vi
     /* Every case has its "opened" event, so none means the case came from the
      * primary and has not reached the replica yet: the rest of the view is
      * read from the primary too. */
-    app_reader rd;
-    app_read_begin(ap, replica, &rd);
-    do {
-        rc = store_case_events(rd.s, &req->a, c->id, true, &events, &n);
-        if (rc == STORE_OK && n == 0 && app_read_on_replica(&rd))
-            rc = STORE_NOT_FOUND;
-    } while (app_read_again(&rd, rc));
-    replica = app_read_on_replica(&rd);
-    if (rc != STORE_OK) {
-        api_store_error(res, rc == STORE_NOT_FOUND ? STORE_ERROR : rc);
-        return -1;
+    if (!r->have_timeline) {
+        app_reader rd;
+        app_read_begin(ap, replica, &rd);
+        do {
+            rc = store_case_events(rd.s, &req->a, c->id, true, &events, &n);
+            if (rc == STORE_OK && n == 0 && app_read_on_replica(&rd))
+                rc = STORE_NOT_FOUND;
+        } while (app_read_again(&rd, rc));
+        replica = app_read_on_replica(&rd);
+        if (rc != STORE_OK) {
+            api_store_error(res, rc == STORE_NOT_FOUND ? STORE_ERROR : rc);
+            return -1;
+        }
     }
 
     v->reference = c->reference;
+    uint8_t log_key[TLOG_KEY_SIZE];
+    tlog_log_key(ap->key, log_key);
+    tlog_case_pseudonym(log_key, c->reference, v->pseudonym);
+    sodium_memzero(log_key, sizeof(log_key));
     v->org_name = e->org_name;
     v->service_code = e->svc.code;
     v->service_name = e->svc.name;
@@ -202,6 +225,7 @@ int track_view_build(http_req *req, http_res *res, const store_case *c, track_vi
         bool moved = strcmp(ev->type, "opened") == 0 || strcmp(ev->type, "stage_change") == 0;
         track_entry *t = &v->timeline[v->n_timeline];
         t->at = ev->created_at;
+        t->log_index = ev->log_index;
         if (moved && st && st->milestone) {
             v->stage = st->code;
             v->stage_name = st->name;
@@ -228,7 +252,7 @@ int track_view_build(http_req *req, http_res *res, const store_case *c, track_vi
         }
         v->n_timeline++;
     }
-    if (track_accesses_load(req, res, c, replica, v) != 0)
+    if (track_accesses_load(req, res, r, replica, v) != 0)
         return -1;
     if (!v->stage) {
         const wf_stage *first = &wf->stages[wf->initial];
@@ -266,6 +290,17 @@ static void jw_time(jsonw *w, int64_t t, bool date_only)
 }
 
 /* "key": {"code": ..., "name": ...} */
+/* "log_index": the entry's index in the public log, or null for a row
+ * older than the log. */
+static void jw_log_index(jsonw *w, int64_t index)
+{
+    jw_key(w, "log_index");
+    if (index < 0)
+        jw_null(w);
+    else
+        jw_int(w, (long long)index);
+}
+
 static void jw_code_and_name(jsonw *w, const char *key, const char *code, const char *name)
 {
     jw_key(w, key);
@@ -284,6 +319,8 @@ void track_view_write(const track_view *v, buf *b)
     jw_object_begin(&w);
     jw_key(&w, "reference");
     jw_string(&w, v->reference);
+    jw_key(&w, "log_pseudonym");
+    jw_string(&w, v->pseudonym);
     jw_key(&w, "organisation");
     jw_object_begin(&w);
     jw_key(&w, "name");
@@ -338,6 +375,7 @@ void track_view_write(const track_view *v, buf *b)
             jw_key(&w, "rating");
             jw_int(&w, t->rating);
         }
+        jw_log_index(&w, t->log_index);
         jw_object_end(&w);
     }
     jw_array_end(&w);
@@ -357,6 +395,7 @@ void track_view_write(const track_view *v, buf *b)
         jw_string(&w, x->purpose);
         jw_key(&w, "officer");
         jw_string(&w, x->officer);
+        jw_log_index(&w, x->log_index);
         jw_object_end(&w);
     }
     jw_array_end(&w);
@@ -449,7 +488,7 @@ void track_get(http_req *req, http_res *res)
 {
     track_result r;
     track_view v;
-    if (!api_track_open(req, res, &r) || track_view_build(req, res, &r.c, &v) != 0)
+    if (!api_track_open(req, res, &r) || track_view_build(req, res, &r, &v) != 0)
         return;
     res->status = 200;
     res->content_type = "application/json";

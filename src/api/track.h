@@ -18,6 +18,7 @@
 #include "http/http.h"
 #include "util/buf.h"
 #include "store/store.h"
+#include "tlog/entry.h"
 
 typedef struct track_credential {
     const char *secret;
@@ -38,6 +39,15 @@ typedef struct track_result {
     store_case c;
     ref_rc why;
     unsigned retry_after;
+    /* A look-up that only reads (the API's GET, the page's POST /track) reads
+     * the case's public events and accesses with it, in one store call, for
+     * track_view_build; a citizen's write reads them after writing. */
+    bool have_timeline;
+    bool from_replica;
+    store_event *events;
+    size_t n_events;
+    store_access *accesses;
+    size_t n_accesses;
 } track_result;
 
 track_rc track_open(http_req *req, const char *reference, const track_credential *cred,
@@ -50,6 +60,7 @@ typedef struct track_entry {
     const char *stage_name;
     const char *note;
     int rating;
+    int64_t log_index; /* the event's entry in the public log, or -1 */
 } track_entry;
 
 /* One showing of the citizen's data to staff or a system. */
@@ -59,10 +70,12 @@ typedef struct track_access {
     const char *role;
     const char *purpose;
     const char *officer; /* the reader's name, or NULL unless the deployment shows names */
+    int64_t log_index;   /* the access's entry in the public log, or -1 */
 } track_access;
 
 typedef struct track_view {
     const char *reference;
+    char pseudonym[TLOG_PSEUDONYM_MAX]; /* the case's name in the public log */
     const char *org_name;
     const char *service_code;
     const char *service_name;
@@ -82,7 +95,7 @@ typedef struct track_view {
 } track_view;
 
 /* 0, or -1 with the error response written. */
-int track_view_build(http_req *req, http_res *res, const store_case *c, track_view *v);
+int track_view_build(http_req *req, http_res *res, const track_result *r, track_view *v);
 
 /* Writes the view as the API's JSON into b. */
 void track_view_write(const track_view *v, buf *b);

@@ -22,6 +22,8 @@
 #include <time.h>
 
 #include "domain/ref.h"
+#include "domain/open311.h"
+#include "domain/duty.h"
 #include "domain/workflow.h"
 #include "embedded.h"
 #include "util/token.h"
@@ -334,6 +336,7 @@ static int ensure_service(store *s, arena *a, demo_service *svc, const json_t *d
                           const json_t *wf_def, const char *where, FILE *out)
 {
     store_service row = {.org_id = svc->org->id, .code = svc->code};
+    const json_t *duties = json_object_get(def, "duties");
     double target;
     if (get_string(def, "name", where, &row.name) ||
         get_string(def, "description", where, &row.description) ||
@@ -344,8 +347,24 @@ static int ensure_service(store *s, arena *a, demo_service *svc, const json_t *d
     if (!wf_text)
         return bad(where, "cannot serialise the workflow");
     row.workflow_json = wf_text;
+    const json_t *o311 = json_object_get(def, "open311");
+    char *o311_text = o311 ? json_dumps(o311, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
+    if (o311 && !o311_text) {
+        free(wf_text);
+        return bad(where, "cannot serialise the Open311 metadata");
+    }
+    row.open311_json = o311_text;
+    char *duties_text = duties ? json_dumps(duties, JSON_COMPACT) : NULL;
+    if (duties && !duties_text) {
+        free(wf_text);
+        free(o311_text);
+        return bad(where, "cannot serialise the duties");
+    }
+    row.duties_json = duties_text;
     store_rc rc = store_service_create(s, &row);
+    free(duties_text);
     free(wf_text);
+    free(o311_text);
     svc->id = row.id;
     svc->generate = true;
     if (rc == STORE_DUPLICATE) {
@@ -384,6 +403,22 @@ static int load_service(store *s, arena *a, demo_data *d, demo_org *org, const j
         char w[260];
         field_name(w, sizeof(w), "%s.%s", where, err.field);
         return bad(w, err.message);
+    }
+    const json_t *o311 = json_object_get(def, "open311");
+    o311_service meta;
+    if (o311 && o311_service_parse(a, o311, &svc->wf, &meta, &err) != 0) {
+        char w[260];
+        field_name(w, sizeof(w), "%s.%s", where, err.field);
+        return bad(w, err.message);
+    }
+    /* The demo's duties are checked as an administrator's would be. */
+    const json_t *duties = json_object_get(def, "duties");
+    duty_list list;
+    duty_error derr;
+    if (duties && duty_parse(a, duties, &svc->wf, &list, &derr) != 0) {
+        char w[260];
+        field_name(w, sizeof(w), "%s.%s", where, derr.field);
+        return bad(w, derr.message);
     }
     if (load_simulation(a, def, where, svc) || ensure_service(s, a, svc, def, wf_def, where, out))
         return -1;

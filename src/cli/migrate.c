@@ -37,13 +37,13 @@ static bool is_postgresql(const char *uri)
 static bool report(const store_table_sum *src, const store_table_sum *dst, size_t n)
 {
     bool same = true;
-    printf("%-10s %10s %10s  %-64s\n", "table", "source", "target", "sha256");
+    printf("%-16s %10s %10s  %-64s\n", "table", "source", "target", "sha256");
     for (size_t i = 0; i < n; i++) {
         bool ok = src[i].rows == dst[i].rows &&
                   sodium_memcmp(src[i].sha256, dst[i].sha256, sizeof(src[i].sha256)) == 0;
         char hex[65];
         sodium_bin2hex(hex, sizeof(hex), src[i].sha256, sizeof(src[i].sha256));
-        printf("%-10s %10lld %10lld  %s%s\n", store_table_name(i), (long long)src[i].rows,
+        printf("%-16s %10lld %10lld  %s%s\n", store_table_name(i), (long long)src[i].rows,
                (long long)dst[i].rows, hex, ok ? "" : "  MISMATCH");
         if (!ok) {
             char other[65];

@@ -505,3 +505,22 @@ void format_date(long long t, char *out, size_t outlen)
     }
     copy_out(out, outlen, text, 10);
 }
+
+bool parse_decimal(const char *s, uint64_t max, uint64_t *out)
+{
+    uint64_t n = 0;
+    size_t len = strlen(s);
+    *out = 0;
+    if (len == 0 || len > 20 || (s[0] == '0' && len > 1))
+        return false;
+    for (size_t i = 0; i < len; i++) {
+        unsigned d = (unsigned)(s[i] - '0');
+        if (d > 9 || n > (UINT64_MAX - d) / 10)
+            return false;
+        n = n * 10 + d;
+    }
+    if (n > max)
+        return false;
+    *out = n;
+    return true;
+}

@@ -8,6 +8,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 /* Well-formed UTF-8 of at most `max_bytes` bytes, no NUL and no control
  * characters (tab and newline allowed only when `multiline`). */
@@ -30,6 +31,11 @@ bool postcode_normalise(const char *in, char *out, size_t outlen);
  * with an optional fraction and a Z or +hh:mm offset) to seconds since the
  * epoch. False on anything else, including impossible dates. */
 bool parse_datetime(const char *s, long long *out);
+
+/* A whole number in plain decimal, as a query parameter gives it: 1 to 20
+ * digits, no sign, spaces or leading zeros ("0" itself is fine), at most
+ * `max`. False (*out = 0) on anything else, overflow included. */
+bool parse_decimal(const char *s, uint64_t max, uint64_t *out);
 
 /* Formats seconds since the epoch as "2026-11-23T10:00:00Z". out >= 21 bytes. */
 void format_datetime(long long t, char *out, size_t outlen);

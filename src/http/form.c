@@ -9,6 +9,7 @@
 
 #include <stdbool.h>
 #include <string.h>
+#include <strings.h>
 
 static int form_hex(unsigned char c)
 {
@@ -80,6 +81,167 @@ int form_parse(arena *a, const char *data, size_t len, form *out)
         out->n++;
     }
     return 0;
+
+fail:
+    out->n = 0;
+    return -1;
+}
+
+#define BOUNDARY_MAX 70
+
+/* The boundary parameter of a multipart Content-Type, quoted or not. */
+static bool form_boundary(const char *ct, char out[BOUNDARY_MAX + 1])
+{
+    const char *p = ct;
+    while ((p = strchr(p, ';')) != NULL) {
+        p++;
+        p += strspn(p, " \t");
+        if (strncasecmp(p, "boundary=", 9) != 0)
+            continue;
+        p += 9;
+        bool quoted = *p == '"';
+        p += quoted;
+        size_t n = quoted ? strcspn(p, "\"") : strcspn(p, " \t;");
+        if (n == 0 || n > BOUNDARY_MAX || (quoted && p[n] != '"'))
+            return false;
+        memcpy(out, p, n);
+        out[n] = '\0';
+        return true;
+    }
+    return false;
+}
+
+/* The value of parameter `name` in a Content-Disposition header's value
+ * (between hdr and end), copied into the arena; NULL when absent. *bad is
+ * set when it is malformed. */
+static const char *form_disposition_param(arena *a, const char *hdr, const char *end,
+                                          const char *name, bool *bad)
+{
+    size_t name_len = strlen(name);
+    const char *p = hdr;
+    while (p < end) {
+        const char *semi = memchr(p, ';', (size_t)(end - p));
+        if (!semi)
+            return NULL;
+        p = semi + 1;
+        while (p < end && (*p == ' ' || *p == '\t'))
+            p++;
+        if ((size_t)(end - p) <= name_len || strncasecmp(p, name, name_len) != 0 ||
+            p[name_len] != '=')
+            continue;
+        p += name_len + 1;
+        if (p < end && *p == '"') {
+            const char *close = memchr(p + 1, '"', (size_t)(end - p - 1));
+            if (!close) {
+                *bad = true;
+                return NULL;
+            }
+            return arena_strndup(a, p + 1, (size_t)(close - p - 1));
+        }
+        const char *stop = p;
+        while (stop < end && *stop != ';' && *stop != ' ' && *stop != '\t')
+            stop++;
+        return arena_strndup(a, p, (size_t)(stop - p));
+    }
+    return NULL;
+}
+
+/* Skips one line break (CRLF or LF) at *p; false when there is none. */
+static bool form_newline(const char **p, const char *end)
+{
+    if (*p < end && **p == '\n') {
+        (*p)++;
+        return true;
+    }
+    if (end - *p >= 2 && (*p)[0] == '\r' && (*p)[1] == '\n') {
+        *p += 2;
+        return true;
+    }
+    return false;
+}
+
+/* Reads a part's headers up to the blank line, keeping the field name and
+ * whether it is a file. */
+static bool form_part_headers(arena *a, const char **p, const char *end, const char **name,
+                              bool *is_file)
+{
+    *name = NULL;
+    *is_file = false;
+    while (*p < end) {
+        const char *line = *p;
+        const char *nl = memchr(line, '\n', (size_t)(end - line));
+        if (!nl)
+            return false;
+        const char *line_end = nl > line && nl[-1] == '\r' ? nl - 1 : nl;
+        *p = nl + 1;
+        if (line_end == line)
+            return *name != NULL;
+        static const char cd[] = "Content-Disposition:";
+        if ((size_t)(line_end - line) < sizeof(cd) - 1 ||
+            strncasecmp(line, cd, sizeof(cd) - 1) != 0)
+            continue;
+        bool bad = false;
+        *name = form_disposition_param(a, line, line_end, "name", &bad);
+        *is_file = form_disposition_param(a, line, line_end, "filename", &bad) != NULL;
+        if (bad || (*name && (**name == '\0' || strlen(*name) > 200)))
+            return false;
+    }
+    return false;
+}
+
+int form_parse_multipart(arena *a, const char *content_type, const char *data, size_t len,
+                         form *out)
+{
+    char boundary[BOUNDARY_MAX + 1], delim[BOUNDARY_MAX + 5];
+    const char *end = data + len;
+    out->n = 0;
+    if (!content_type || !form_boundary(content_type, boundary))
+        goto fail;
+    size_t blen = strlen(boundary);
+    /* Each part ends where a line break and "--boundary" begin. */
+    delim[0] = '\n';
+    delim[1] = delim[2] = '-';
+    memcpy(delim + 3, boundary, blen);
+    size_t dlen = blen + 3;
+
+    const char *p;
+    if (len >= dlen - 1 && memcmp(data, delim + 1, dlen - 1) == 0) {
+        p = data + dlen - 1;
+    } else {
+        const char *first = memmem(data, len, delim, dlen);
+        if (!first)
+            goto fail;
+        p = first + dlen;
+    }
+    for (;;) {
+        if (end - p >= 2 && p[0] == '-' && p[1] == '-')
+            return 0;
+        while (p < end && (*p == ' ' || *p == '\t'))
+            p++;
+        if (!form_newline(&p, end))
+            goto fail;
+        const char *name;
+        bool is_file;
+        if (!form_part_headers(a, &p, end, &name, &is_file))
+            goto fail;
+        const char *next = memmem(p, (size_t)(end - p), delim, dlen);
+        if (!next)
+            goto fail;
+        const char *value_end = next > p && next[-1] == '\r' ? next - 1 : next;
+        if (!is_file) {
+            if (out->n == FORM_MAX_FIELDS)
+                goto fail;
+            size_t vlen = (size_t)(value_end - p);
+            char *value = arena_strndup(a, p, vlen);
+            if (!value)
+                goto fail;
+            out->fields[out->n].key = name;
+            out->fields[out->n].value = value;
+            out->fields[out->n].value_len = vlen;
+            out->n++;
+        }
+        p = next + dlen;
+    }
 
 fail:
     out->n = 0;

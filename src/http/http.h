@@ -58,6 +58,10 @@ typedef struct http_res {
     int status;
     const char *content_type;
     buf body;
+    /* A body that lives as long as the program (a compiled-in file), sent
+     * without copying instead of `body` when not NULL. */
+    const char *static_body;
+    size_t static_len;
     http_header headers[HTTP_MAX_HEADERS];
     size_t n_headers;
 } http_res;

@@ -12,6 +12,9 @@ static bool match_pattern(const char *pattern, const char *path, http_req *req)
         if (*p == '{') {
             const char *close = strchr(p, '}');
             const char *end = strchr(s, '/');
+            /* A final "{name*}" takes the rest of the path, slashes and all. */
+            if (close && close > p + 1 && close[-1] == '*' && close[1] == '\0')
+                end = NULL;
             size_t len = end ? (size_t)(end - s) : strlen(s);
             if (!close || len == 0 || n >= HTTP_MAX_PARAMS)
                 return false;

@@ -1,8 +1,8 @@
 /* router.h - matching a request against a table of routes.
  *
  * A route is a method mask, a path pattern whose `{name}` segments capture
- * one path segment each, a handler and an access level the application
- * interprets. The table is plain data (see api/routes.c).
+ * one path segment each (a final `{name*}` captures the rest of the path), a handler and an access
+ * level the application interprets. The table is plain data (see api/routes.c).
  */
 #ifndef OC_ROUTER_H
 #define OC_ROUTER_H

@@ -225,9 +225,17 @@ static size_t on_unescape(void *cls, struct MHD_Connection *conn, char *s)
 static enum MHD_Result send_response(http_server *srv, http_req *req, http_res *res)
 {
     size_t len = 0;
-    char *body = buf_steal(&res->body, &len);
-    struct MHD_Response *r = MHD_create_response_from_buffer(
-        len, body ? body : (char *)"", body ? MHD_RESPMEM_MUST_FREE : MHD_RESPMEM_PERSISTENT);
+    char *body = NULL;
+    struct MHD_Response *r;
+    if (res->static_body) {
+        /* MHD only reads a persistent buffer, though its parameter is not const. */
+        r = MHD_create_response_from_buffer(res->static_len, (void *)res->static_body,
+                                            MHD_RESPMEM_PERSISTENT);
+    } else {
+        body = buf_steal(&res->body, &len);
+        r = MHD_create_response_from_buffer(len, body ? body : (char *)"",
+                                            body ? MHD_RESPMEM_MUST_FREE : MHD_RESPMEM_PERSISTENT);
+    }
     if (!r) {
         free(body);
         return MHD_NO;
@@ -289,6 +297,7 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn, const c
         res.status = 500;
         res.content_type = "application/json";
         res.n_headers = 0;
+        res.static_body = NULL;
         buf_puts(&res.body, "{\"error\":{\"code\":\"internal\",\"message\":\"the response could "
                             "not be built\",\"field\":null}}");
     }

@@ -211,6 +211,21 @@ store_rc store_case_accesses(store *s, arena *a, int64_t case_id, store_access *
     return s->ops->case_accesses(s->impl, a, case_id, out, n);
 }
 
+store_rc store_case_tracking(store *s, arena *a, const char *reference, store_tracking *out)
+{
+    if (s->ops->case_tracking)
+        return s->ops->case_tracking(s->impl, a, reference, out);
+    memset(out, 0, sizeof(*out));
+    store_rc rc = s->ops->case_get(s->impl, a, 0, reference, &out->c);
+    if (rc == STORE_OK)
+        rc = s->ops->case_events(s->impl, a, out->c.id, true, &out->events, &out->n_events);
+    if (rc == STORE_OK)
+        rc = s->ops->case_accesses(s->impl, a, out->c.id, &out->accesses, &out->n_accesses);
+    if (rc != STORE_OK)
+        memset(out, 0, sizeof(*out));
+    return rc;
+}
+
 store_rc store_case_import(store *s, const store_case_new *cases, const store_event *const *events,
                            const size_t *n_events, const int64_t *closed_at, size_t n)
 {
@@ -224,16 +239,16 @@ store_rc store_case_import(store *s, const store_case_new *cases, const store_ev
 #define T STORE_COL_TEXT
 #define X STORE_COL_BLOB
 
-/* Every table of migrations 0001 to 0003; a table a later migration adds
+/* Every table of the migrations; a table a later migration adds
  * must be added here, or copies refuse to start. */
 const store_table store_tables[] = {
     {"settings", 2, {"key", "value"}, {T, X}, false, true},
     {"orgs", 4, {"id", "slug", "name", "created_at"}, {I, T, T, I}, true, false},
     {"services",
-     9,
+     11,
      {"id", "org_id", "code", "name", "description", "workflow_json", "target_days", "created_at",
-      "updated_at"},
-     {I, I, T, T, T, T, I, I, I},
+      "updated_at", "open311_json", "duties_json"},
+     {I, I, T, T, T, T, I, I, I, T, T},
      true,
      false},
     {"users",
@@ -256,27 +271,54 @@ const store_table store_tables[] = {
      true,
      false},
     {"cases",
-     12,
+     14,
      {"id", "org_id", "service_id", "reference", "stage", "summary", "secret_hash", "person_id",
-      "opened_at", "updated_at", "closed_at", "idempotency_key"},
-     {I, I, I, T, T, T, X, I, I, I, I, T},
+      "opened_at", "updated_at", "closed_at", "idempotency_key", "enhanced", "team"},
+     {I, I, I, T, T, T, X, I, I, I, I, T, B, T},
      true,
      false},
     {"events",
-     10,
+     11,
      {"id", "case_id", "type", "from_stage", "stage", "body", "rating", "public", "actor",
-      "created_at"},
-     {I, I, T, T, T, T, I, B, T, I},
+      "created_at", "log_index"},
+     {I, I, T, T, T, T, I, B, T, I, I},
      true,
      false},
     {"accesses",
-     11,
+     12,
      {"id", "case_id", "case_org_id", "reader_org_id", "user_id", "key_id", "reader_name", "role",
-      "action", "purpose", "at"},
-     {I, I, I, I, I, I, T, T, T, T, I},
+      "action", "purpose", "at", "log_index"},
+     {I, I, I, I, I, I, T, T, T, T, I, I},
      true,
      false},
-    /* appeals for witnesses (0003); their map index is derived, see below */
+    /* The public log (0003): its counter starts at 0 in every new database,
+     * and is replaced by the source's. */
+    {"log_entries", 3, {"idx", "entry", "hashes"}, {I, X, X}, false, false},
+    {"log_state", 2, {"id", "size"}, {I, I}, false, true},
+    {"log_checkpoints", 3, {"size", "note", "signed_at"}, {I, T, I}, false, false},
+    /* Open311 */
+    {"open311_requests",
+     11,
+     {"case_id", "token", "description", "lat", "long", "address_string", "address_id", "media_url",
+      "attributes_json", "device_id", "account_id"},
+     {I, T, T, T, T, T, T, T, T, T, T},
+     false,
+     false},
+    /* update duties (0003) */
+    {"org_calendars",
+     4,
+     {"org_id", "calendar", "holidays", "updated_at"},
+     {I, T, T, I},
+     false,
+     false},
+    {"duty_instances",
+     12,
+     {"id", "case_id", "org_id", "service_id", "duty", "event_id", "triggered_at", "days", "due_at",
+      "met_at", "met_by", "met_event_id"},
+     {I, I, I, I, T, I, I, I, I, I, T, I},
+     true,
+     false},
+    /* appeals for witnesses (0006); their map index is derived, see below */
     {"appeals",
      23,
      {"id",          "org_id",       "case_id",           "status",
@@ -489,6 +531,246 @@ store_rc store_checksum(store *s, store_table_sum *sums, char *err, size_t errle
         err[0] = '\0';
     memset(sums, 0, store_tables_count * sizeof(*sums));
     return read_all(s, NULL, NULL, sums, err, errlen);
+}
+
+/* ---- the public log ----
+ *
+ * Which hashes a root, a proof or a tile needs depends on sizes and indexes
+ * alone, never on hash values. So each is computed twice: first with a
+ * reader that only notes what is asked for, then, once the backend has read
+ * all of those in one go, with a reader that answers from them. A proof is
+ * one round trip to the database however deep the tree. */
+
+/* Room for a tile (256 hashes) or a root and a proof (64 + 65). */
+#define LOG_NODES_MAX 256
+
+typedef struct log_nodes {
+    size_t n;
+    bool overflow;
+    unsigned levels[LOG_NODES_MAX];
+    uint64_t indexes[LOG_NODES_MAX];
+    merkle_hash hashes[LOG_NODES_MAX];
+} log_nodes;
+
+static int note_node(void *arg, unsigned level, uint64_t index, merkle_hash *out)
+{
+    log_nodes *ns = arg;
+    memset(out, 0, sizeof(*out));
+    for (size_t i = 0; i < ns->n; i++)
+        if (ns->levels[i] == level && ns->indexes[i] == index)
+            return 0;
+    if (ns->n == LOG_NODES_MAX) {
+        ns->overflow = true;
+        return -1;
+    }
+    ns->levels[ns->n] = level;
+    ns->indexes[ns->n++] = index;
+    return 0;
+}
+
+static int read_node(void *arg, unsigned level, uint64_t index, merkle_hash *out)
+{
+    const log_nodes *ns = arg;
+    for (size_t i = 0; i < ns->n; i++) {
+        if (ns->levels[i] == level && ns->indexes[i] == index) {
+            *out = ns->hashes[i];
+            return 0;
+        }
+    }
+    return -1;
+}
+
+/* What to compute with the nodes: a root, a proof or a tile. */
+typedef struct log_query {
+    enum { Q_ROOT, Q_INCLUSION, Q_CONSISTENCY, Q_TILE } what;
+    uint64_t a, b; /* size; index and size; m and n */
+    const tile *t;
+    merkle_hash *hashes; /* the root, or the proof */
+    size_t *len;
+    buf *out;
+} log_query;
+
+static int query_run(const log_query *q, const merkle_reader *r)
+{
+    switch (q->what) {
+    case Q_ROOT:
+        return merkle_root(r, q->a, q->hashes) == MERKLE_OK ? 0 : -1;
+    case Q_INCLUSION:
+        return merkle_inclusion_proof(r, q->a, q->b, q->hashes, q->len) == MERKLE_OK ? 0 : -1;
+    case Q_CONSISTENCY:
+        return merkle_consistency_proof(r, q->a, q->b, q->hashes, q->len) == MERKLE_OK ? 0 : -1;
+    case Q_TILE:
+        return tile_hashes(r, q->t, q->out) == TILE_OK ? 0 : -1;
+    }
+    return -1;
+}
+
+/* Runs q over the stored hashes, after checking that the log holds `need`
+ * entries. */
+static store_rc log_query_run(store *s, const log_query *q, uint64_t need)
+{
+    uint64_t size = 0;
+    store_rc rc = s->ops->log_size(s->impl, &size);
+    if (rc != STORE_OK)
+        return rc;
+    if (need > size)
+        return STORE_NOT_FOUND;
+    log_nodes *ns = calloc(1, sizeof(*ns));
+    if (!ns)
+        return STORE_ERROR;
+    merkle_reader noting = {.hash_at = note_node, .ctx = ns};
+    merkle_reader reading = {.hash_at = read_node, .ctx = ns};
+    size_t mark = q->out ? q->out->len : 0;
+    rc = STORE_ERROR;
+    if (query_run(q, &noting) == 0 && !ns->overflow) {
+        if (q->out) {
+            q->out->len = mark;
+            q->out->failed = false;
+        }
+        rc = ns->n ? s->ops->log_nodes(s->impl, ns->n, ns->levels, ns->indexes, ns->hashes)
+                   : STORE_OK;
+        if (rc == STORE_OK && query_run(q, &reading) != 0)
+            rc = STORE_ERROR;
+    } else if (!ns->overflow) {
+        rc = STORE_NOT_FOUND; /* sizes or indexes out of range */
+    }
+    free(ns);
+    return rc;
+}
+
+store_rc store_log_size(store *s, uint64_t *size)
+{
+    return s->ops->log_size(s->impl, size);
+}
+
+store_rc store_log_root(store *s, uint64_t size, merkle_hash *root)
+{
+    log_query q = {.what = Q_ROOT, .a = size, .hashes = root};
+    return log_query_run(s, &q, size);
+}
+
+store_rc store_log_inclusion(store *s, uint64_t index, uint64_t size, merkle_hash *proof,
+                             size_t *len)
+{
+    *len = 0;
+    log_query q = {.what = Q_INCLUSION, .a = index, .b = size, .hashes = proof, .len = len};
+    return log_query_run(s, &q, size);
+}
+
+store_rc store_log_consistency(store *s, uint64_t m, uint64_t n, merkle_hash *proof, size_t *len)
+{
+    *len = 0;
+    log_query q = {.what = Q_CONSISTENCY, .a = m, .b = n, .hashes = proof, .len = len};
+    return log_query_run(s, &q, n);
+}
+
+store_rc store_log_tile(store *s, const tile *t, buf *out)
+{
+    if (t->entries || t->level >= TILE_LEVELS || t->width == 0 || t->width > TILE_WIDTH)
+        return STORE_NOT_FOUND;
+    /* The tile's last hash is complete once its last leaf is in. */
+    unsigned shift = TILE_HEIGHT * t->level;
+    if (shift + 1 >= 64 || t->index > (UINT64_MAX >> shift) / TILE_WIDTH - 1)
+        return STORE_NOT_FOUND;
+    uint64_t last = t->index * TILE_WIDTH + t->width; /* subtrees at the tile's level */
+    log_query q = {.what = Q_TILE, .t = t, .out = out};
+    return log_query_run(s, &q, last << shift);
+}
+
+store_rc store_log_entries(store *s, arena *a, uint64_t from, size_t limit, store_log_row **out,
+                           size_t *n)
+{
+    return s->ops->log_entries(s->impl, a, from, limit, out, n);
+}
+
+store_rc store_log_import(store *s, const tlog_entry *entries, size_t n, uint64_t *first_index)
+{
+    return s->ops->log_import(s->impl, entries, n, first_index);
+}
+
+store_rc store_log_checkpoint_put(store *s, uint64_t size, const char *note, int64_t at)
+{
+    return s->ops->log_checkpoint_put(s->impl, size, note, at);
+}
+
+store_rc store_log_checkpoint_get(store *s, arena *a, uint64_t at_most, uint64_t *size,
+                                  const char **note)
+{
+    return s->ops->log_checkpoint_get(s->impl, a, at_most, size, note);
+}
+
+/* ---- Open311 ---- */
+
+store_rc store_org_sole(store *s, arena *a, store_org *out)
+{
+    return s->ops->org_sole(s->impl, a, out);
+}
+
+store_rc store_open311_cases(store *s, arena *a, const store_open311_filter *f,
+                             store_open311_case **out, size_t *n)
+{
+    return s->ops->open311_cases(s->impl, a, f, out, n);
+}
+
+store_rc store_open311_case_get(store *s, arena *a, int64_t org_id, const char *reference,
+                                const char *token, store_open311_case *out)
+{
+    return s->ops->open311_case_get(s->impl, a, org_id, reference, token, out);
+}
+
+store_rc store_open311_updates(store *s, arena *a, int64_t org_id, const char *service_ids_json,
+                               int64_t from, int64_t to, int limit, store_open311_update **out,
+                               size_t *n)
+{
+    return s->ops->open311_updates(s->impl, a, org_id, service_ids_json, from, to, limit, out, n);
+}
+
+/* ---- update duties ---- */
+
+store_rc store_event_append_duties(store *s, int64_t case_id, store_event *ev, bool closes,
+                                   const store_access *access, const store_duty_new *duties,
+                                   size_t n)
+{
+    return s->ops->event_append_duties(s->impl, case_id, ev, closes, access, duties, n);
+}
+
+store_rc store_case_duties(store *s, arena *a, int64_t case_id, store_duty **out, size_t *n)
+{
+    return s->ops->case_duties(s->impl, a, case_id, out, n);
+}
+
+store_rc store_case_set_flags(store *s, int64_t case_id, bool enhanced, const char *team,
+                              const store_duty_retime *retimes, size_t n, int64_t at)
+{
+    return s->ops->case_set_flags(s->impl, case_id, enhanced, team, retimes, n, at);
+}
+
+store_rc store_duty_met_by_delivery(store *s, int64_t case_id, int64_t event_id, int64_t at)
+{
+    return s->ops->duty_met_by_delivery(s->impl, case_id, event_id, at);
+}
+
+store_rc store_duty_worklist(store *s, arena *a, const store_duty_filter *f, store_duty **out,
+                             size_t *n, bool *more)
+{
+    return s->ops->duty_worklist(s->impl, a, f, out, n, more);
+}
+
+store_rc store_duty_compliance(store *s, arena *a, int64_t org_id, const char *service_code,
+                               int64_t from, int64_t to, int64_t now, store_duty_count **out,
+                               size_t *n)
+{
+    return s->ops->duty_compliance(s->impl, a, org_id, service_code, from, to, now, out, n);
+}
+
+store_rc store_org_calendar_get(store *s, arena *a, int64_t org_id, store_calendar *out)
+{
+    return s->ops->org_calendar_get(s->impl, a, org_id, out);
+}
+
+store_rc store_org_calendar_set(store *s, const store_calendar *c)
+{
+    return s->ops->org_calendar_set(s->impl, c);
 }
 
 /* ---- appeals for witnesses ---- */

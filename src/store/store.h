@@ -21,6 +21,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "tlog/entry.h"
+#include "tlog/merkle.h"
+#include "tlog/tile.h"
 #include "util/arena.h"
 
 typedef enum {
@@ -67,14 +70,18 @@ typedef struct store_service {
     const char *name;
     const char *description;
     const char *workflow_json; /* validated by the domain before it is stored */
+    const char *duties_json;   /* the same; NULL is stored as no duties, "[]" */
     int target_days;           /* working days, end to end */
     int64_t created_at;
     int64_t updated_at;
+    /* Open311 metadata, validated by domain/open311.h before it is stored;
+     * NULL when the service is not offered through Open311. */
+    const char *open311_json;
 } store_service;
 
 /* Creates a service (id, created_at, updated_at are set). */
 store_rc store_service_create(store *s, store_service *svc);
-/* Updates name, description, workflow and target of (org_id, code). */
+/* Updates name, description, workflow, duties and target of (org_id, code). */
 store_rc store_service_update(store *s, const store_service *svc);
 store_rc store_service_get(store *s, arena *a, int64_t org_id, const char *code,
                            store_service *out);
@@ -139,6 +146,8 @@ typedef struct store_case {
     int64_t opened_at;
     int64_t updated_at;
     int64_t closed_at; /* 0 while open */
+    bool enhanced;     /* the victim is entitled to the shorter duties */
+    const char *team;  /* the team working the case, or NULL */
     store_person person;
 } store_case;
 
@@ -154,6 +163,11 @@ typedef struct store_event {
     bool public_;           /* shown on the citizen's timeline */
     const char *actor;      /* staff name, key label or "citizen" */
     int64_t created_at;
+    /* Who did it, for the public log's pseudonym: a staff user or an API
+     * key (0 for the citizen or the platform). Written, never read back. */
+    int64_t user_id;
+    int64_t key_id;
+    int64_t log_index; /* set by the append, and read back: its entry in the public log, or -1 */
 } store_event;
 
 /* One showing of a person's data to a reader, through their case: written
@@ -173,7 +187,23 @@ typedef struct store_access {
     const char *action;          /* "read", "list" or "write" (a write's response) */
     const char *purpose;         /* 1..200 characters */
     int64_t at;
+    int64_t log_index; /* read back: the access's entry in the public log, or -1 */
 } store_access;
+
+/* What a request posted through Open311 carries besides the case; every
+ * field but token and attributes_json may be NULL. */
+typedef struct store_open311_request {
+    const char *token; /* unique across the deployment */
+    const char *description;
+    const char *lat; /* validated decimal text */
+    const char *lon;
+    const char *address_string;
+    const char *address_id;
+    const char *media_url;
+    const char *attributes_json; /* an object: attribute code -> string or array */
+    const char *device_id;
+    const char *account_id;
+} store_open311_request;
 
 /* A new case. `idempotency_key` may be NULL; when set and already used by the
  * same organisation, no case is made and the earlier case is returned with
@@ -190,9 +220,20 @@ typedef struct store_case_new {
     const unsigned char *secret_hash; /* 32 bytes */
     const char *idempotency_key;
     const char *actor;
+    int64_t actor_user_id; /* who opened it, for the public log: a user, */
+    int64_t actor_key_id;  /* or an API key, or neither (0, 0) */
     store_person person;
     int64_t now;
     const store_access *access; /* NULL: none; store_case_import ignores it */
+    /* Written with a new case (not with an earlier one found by its key);
+     * NULL: none. store_case_import ignores it. */
+    const store_open311_request *open311;
+    bool enhanced;
+    const char *team; /* NULL: none */
+    /* Duties the initial stage triggers, opened with the "opened" event;
+     * ignored when the case existed, and by store_case_import. */
+    const struct store_duty_new *duties;
+    size_t n_duties;
 } store_case_new;
 
 store_rc store_case_create(store *s, arena *a, const store_case_new *in, store_case *out,
@@ -228,7 +269,8 @@ store_rc store_case_list(store *s, arena *a, const store_case_filter *f, store_c
 /* Appends an event to a case. When ev->type is "stage_change", the case moves
  * from ev->from_stage to ev->stage only if it is still at ev->from_stage
  * (STORE_CONFLICT otherwise), and `closes` sets closed_at = ev->created_at.
- * Sets ev->id. */
+ * A public stage change or public note meets, in the same transaction, every
+ * duty of the case still unmet (see store_event_append_duties). Sets ev->id. */
 store_rc store_event_append(store *s, int64_t case_id, store_event *ev, bool closes);
 /* The same, recording `access` (its case_id is ignored) in the event's
  * transaction: both are written or neither is. STORE_UNAVAILABLE when only
@@ -255,6 +297,22 @@ store_rc store_access_record(store *s, store_access *accesses, size_t n);
 /* The accesses of a case, newest first (by time, then by id), with the
  * reader's organisation's name; one indexed query. */
 store_rc store_case_accesses(store *s, arena *a, int64_t case_id, store_access **out, size_t *n);
+
+/* ---- public tracking ---- */
+
+/* What a public look-up reads: the case (as store_case_get with org_id ==
+ * 0), its public events oldest first (store_case_events) and its accesses
+ * newest first (store_case_accesses), in one call, so that a backend with a
+ * network between it and the data can fetch them in one round trip. */
+typedef struct store_tracking {
+    store_case c;
+    store_event *events;
+    size_t n_events;
+    store_access *accesses;
+    size_t n_accesses;
+} store_tracking;
+
+store_rc store_case_tracking(store *s, arena *a, const char *reference, store_tracking *out);
 
 /* Bulk import for demo data, benchmarks and migrations: writes whole cases
  * with their events in one transaction. Each case's events are in
@@ -298,6 +356,226 @@ store_rc store_copy(store *from, store *to, store_table_sum *sums, char *err, si
 /* The sums of every table of `s`, read in one snapshot. */
 store_rc store_checksum(store *s, store_table_sum *sums, char *err, size_t errlen);
 
+/* ---- the public log ----
+ *
+ * Every write above that records a transaction appends its entries to the
+ * public log (tlog/entry.h) in its own transaction: the opened event, each
+ * event, each access. Entries get consecutive indexes in commit order, across
+ * every instance sharing the database. Node hashes of the Merkle tree are
+ * stored as entries are appended, so the reads below cost a few indexed
+ * reads whatever the log's size.
+ */
+
+/* The number of entries committed. */
+store_rc store_log_size(store *s, uint64_t *size);
+
+/* The root of the first `size` entries (size <= the log's size). */
+store_rc store_log_root(store *s, uint64_t size, merkle_hash *root);
+/* Proofs from the stored hashes (merkle.h); STORE_NOT_FOUND when a size is
+ * beyond the log. proof needs room for MERKLE_PROOF_MAX hashes. */
+store_rc store_log_inclusion(store *s, uint64_t index, uint64_t size, merkle_hash *proof,
+                             size_t *len);
+store_rc store_log_consistency(store *s, uint64_t m, uint64_t n, merkle_hash *proof, size_t *len);
+/* Appends the hashes of hash tile t, which must exist in the log as it is
+ * (tile_width of the log's size at least t->width); STORE_NOT_FOUND if not. */
+store_rc store_log_tile(store *s, const tile *t, buf *out);
+
+typedef struct store_log_row {
+    uint64_t index;
+    const uint8_t *entry; /* the canonical JSON, not NUL-terminated */
+    size_t entry_len;
+    const uint8_t *hashes; /* the leaf hash, then the subtrees it completed */
+    size_t nhashes;        /* 32-byte hashes at `hashes`, at least 1 */
+} store_log_row;
+
+/* Up to `limit` entries from index `from` on, in order. */
+store_rc store_log_entries(store *s, arena *a, uint64_t from, size_t limit, store_log_row **out,
+                           size_t *n);
+
+/* Appends entries[0..n) in one transaction of their own: for bulk loads
+ * (benchmarks, imports) and for writes that have nothing else to record.
+ * Sets first_index to the first one's index when not NULL. */
+store_rc store_log_import(store *s, const tlog_entry *entries, size_t n, uint64_t *first_index);
+
+/* Signed checkpoints (a signed note's text), one per tree size. Saving a size
+ * already saved keeps the first (signatures are deterministic, so instances
+ * with the same key sign the same note). */
+store_rc store_log_checkpoint_put(store *s, uint64_t size, const char *note, int64_t at);
+/* The checkpoint of the largest size <= at_most; STORE_NOT_FOUND if none. */
+store_rc store_log_checkpoint_get(store *s, arena *a, uint64_t at_most, uint64_t *size,
+                                  const char **note);
+
+/* ---- Open311 ---- */
+
+/* The only organisation of the deployment: STORE_NOT_FOUND when there is
+ * none, STORE_CONFLICT when there are several. */
+store_rc store_org_sole(store *s, arena *a, store_org *out);
+
+/* A case as Open311 shows it: no personal data. `has_request` tells whether
+ * it was posted through Open311 and `request` holds what was posted. */
+typedef struct store_open311_case {
+    int64_t id;
+    int64_t service_id;
+    const char *reference;
+    const char *stage;
+    int64_t opened_at;
+    int64_t updated_at;
+    int64_t closed_at;
+    bool has_request;
+    store_open311_request request;
+} store_open311_case;
+
+typedef struct store_open311_filter {
+    int64_t org_id;
+    /* A JSON array of "<service id>:<stage code>" strings: only cases of
+     * those services at those stages. */
+    const char *service_stages_json;
+    int64_t opened_from; /* inclusive */
+    int64_t opened_to;   /* exclusive */
+    int limit;           /* 1..STORE_OPEN311_MAX */
+} store_open311_filter;
+
+#define STORE_OPEN311_MAX 1000
+
+/* Most recently opened first (ties by id). */
+store_rc store_open311_cases(store *s, arena *a, const store_open311_filter *f,
+                             store_open311_case **out, size_t *n);
+/* The organisation's case by its reference, or by the token of its Open311
+ * request when `token` is not NULL (reference is then ignored). */
+store_rc store_open311_case_get(store *s, arena *a, int64_t org_id, const char *reference,
+                                const char *token, store_open311_case *out);
+
+/* A public event of a case as the request-updates extension shows it. */
+typedef struct store_open311_update {
+    int64_t id;
+    int64_t service_id;
+    const char *reference;
+    const char *type; /* "stage_change" or "public_note" */
+    const char *stage;
+    const char *body; /* may be NULL */
+    int64_t created_at;
+} store_open311_update;
+
+/* The public stage changes and notes of the organisation's cases of the
+ * services in `service_ids_json` (a JSON array of ids) made in [from, to),
+ * oldest first (ties by id), at most `limit` (1..STORE_OPEN311_MAX). */
+store_rc store_open311_updates(store *s, arena *a, int64_t org_id, const char *service_ids_json,
+                               int64_t from, int64_t to, int limit, store_open311_update **out,
+                               size_t *n);
+
+/* ---- update duties ---- */
+
+/* A duty instance to open: its code, the working days it allows and when it
+ * falls due, worked out by the domain (duty.h). */
+typedef struct store_duty_new {
+    const char *duty;
+    int days;
+    int64_t due_at;
+} store_duty_new;
+
+/* An instance of a service's duty on a case. */
+typedef struct store_duty {
+    int64_t id;
+    int64_t case_id;
+    const char *reference; /* the case's */
+    int64_t service_id;
+    const char *service_code; /* the case's service */
+    const char *team;         /* the case's team, or NULL */
+    bool enhanced;            /* the case's flag, as it is now */
+    const char *duty;
+    int64_t event_id; /* the move that triggered it */
+    int64_t triggered_at;
+    int days;
+    int64_t due_at;
+    int64_t met_at;       /* 0 while unmet */
+    const char *met_by;   /* "update" or "delivery"; NULL while unmet */
+    int64_t met_event_id; /* the update, or the event whose notification was delivered */
+} store_duty;
+
+/* store_event_append_access, opening duties[0..n) triggered by the event in
+ * its transaction (each with the event's id and time, and the case's
+ * organisation and service). Before they are opened, a public stage change
+ * or public note meets every unmet duty of the case, at ev->created_at, as
+ * met by "update": so the move that triggers a duty never meets it itself. */
+store_rc store_event_append_duties(store *s, int64_t case_id, store_event *ev, bool closes,
+                                   const store_access *access, const store_duty_new *duties,
+                                   size_t n);
+
+/* A case's duty instances, oldest first. */
+store_rc store_case_duties(store *s, arena *a, int64_t case_id, store_duty **out, size_t *n);
+
+/* A new due time for an unmet instance, after the case's flag changed. */
+typedef struct store_duty_retime {
+    int64_t id;
+    int days;
+    int64_t due_at;
+} store_duty_retime;
+
+/* Sets the case's enhanced flag and team (NULL: none) and, in the same
+ * transaction, re-times the instances of retimes[0..n) of this case that are
+ * still unmet. STORE_NOT_FOUND when there is no such case. */
+store_rc store_case_set_flags(store *s, int64_t case_id, bool enhanced, const char *team,
+                              const store_duty_retime *retimes, size_t n, int64_t at);
+
+/* A notification about event `event_id` of the case was delivered at `at`:
+ * meets, as by "delivery", every unmet duty of the case triggered by that
+ * event or an earlier one. Backends also offer this inside another write's
+ * transaction (duties_meet in store_sqlite.c and store_pg.c) for the outbox
+ * to call when it records a delivery. */
+store_rc store_duty_met_by_delivery(store *s, int64_t case_id, int64_t event_id, int64_t at);
+
+/* Which unmet duties a worklist shows, at `now`. */
+typedef enum {
+    STORE_DUTIES_OPEN,   /* every unmet duty */
+    STORE_DUTIES_DUE,    /* unmet, due time not passed */
+    STORE_DUTIES_MISSED, /* unmet, due time passed */
+} store_duty_which;
+
+typedef struct store_duty_filter {
+    int64_t org_id;           /* required */
+    const char *service_code; /* NULL: any */
+    const char *team;         /* NULL: any */
+    store_duty_which which;
+    int64_t now;
+    /* The cursor: only duties after (due_at, id) = (after_due_at, after_id)
+     * in the list's order; after_id == 0 is the first page. */
+    int64_t after_due_at;
+    int64_t after_id;
+    int limit; /* 1..200 */
+} store_duty_filter;
+
+/* Unmet duties, soonest due first (ties by id); *more when another page
+ * exists after the last row. */
+store_rc store_duty_worklist(store *s, arena *a, const store_duty_filter *f, store_duty **out,
+                             size_t *n, bool *more);
+
+/* Duties of one service that fell due in a window, by outcome. */
+typedef struct store_duty_count {
+    const char *service_code;
+    int64_t met;      /* met_at <= due_at */
+    int64_t met_late; /* met_at > due_at */
+    int64_t missed;   /* unmet */
+} store_duty_count;
+
+/* For each service of the organisation (or only `service_code` when not
+ * NULL) with duties due in [from, to) and before `now`, their counts; by
+ * service code. */
+store_rc store_duty_compliance(store *s, arena *a, int64_t org_id, const char *service_code,
+                               int64_t from, int64_t to, int64_t now, store_duty_count **out,
+                               size_t *n);
+
+/* An organisation's choice of bank-holiday calendar. */
+typedef struct store_calendar {
+    int64_t org_id;
+    const char *calendar; /* the name of one that ships, or "custom" */
+    const char *holidays; /* the text of a custom calendar; NULL otherwise */
+    int64_t updated_at;
+} store_calendar;
+
+/* STORE_NOT_FOUND when the organisation has not chosen one. */
+store_rc store_org_calendar_get(store *s, arena *a, int64_t org_id, store_calendar *out);
+/* Replaces the organisation's choice (updated_at is the caller's). */
+store_rc store_org_calendar_set(store *s, const store_calendar *c);
 /* ---- appeals for witnesses ---- */
 
 /* An appeal. The true location (true_lat, true_lon) is restricted to the

@@ -92,10 +92,23 @@ typedef struct store_ops {
 
     store_rc (*access_record)(void *impl, store_access *accesses, size_t n);
     store_rc (*case_accesses)(void *impl, arena *a, int64_t case_id, store_access **out, size_t *n);
+    /* Optional: without it, store_case_tracking makes the three calls it
+     * stands for. */
+    store_rc (*case_tracking)(void *impl, arena *a, const char *reference, store_tracking *out);
 
     store_rc (*case_import)(void *impl, const store_case_new *cases,
                             const store_event *const *events, const size_t *n_events,
                             const int64_t *closed_at, size_t n);
+
+    /* Open311 */
+    store_rc (*org_sole)(void *impl, arena *a, store_org *out);
+    store_rc (*open311_cases)(void *impl, arena *a, const store_open311_filter *f,
+                              store_open311_case **out, size_t *n);
+    store_rc (*open311_case_get)(void *impl, arena *a, int64_t org_id, const char *reference,
+                                 const char *token, store_open311_case *out);
+    store_rc (*open311_updates)(void *impl, arena *a, int64_t org_id, const char *service_ids_json,
+                                int64_t from, int64_t to, int limit, store_open311_update **out,
+                                size_t *n);
 
     /* Copying (store_copy): open_readonly opens one connection without
      * migrating. read_begin starts a read-only snapshot on a connection of
@@ -118,6 +131,33 @@ typedef struct store_ops {
     store_rc (*load_row)(void *tx, const store_value *row);
     store_rc (*load_end)(void *tx, bool commit);
 
+    /* The public log (store.h). log_nodes reads the hashes of n complete
+     * subtrees (levels[i], indexes[i]) into out[i]; STORE_NOT_FOUND when one
+     * is not stored. */
+    store_rc (*log_size)(void *impl, uint64_t *size);
+    store_rc (*log_nodes)(void *impl, size_t n, const unsigned *levels, const uint64_t *indexes,
+                          merkle_hash *out);
+    store_rc (*log_entries)(void *impl, arena *a, uint64_t from, size_t limit, store_log_row **out,
+                            size_t *n);
+    store_rc (*log_import)(void *impl, const tlog_entry *entries, size_t n, uint64_t *first_index);
+    store_rc (*log_checkpoint_put)(void *impl, uint64_t size, const char *note, int64_t at);
+    store_rc (*log_checkpoint_get)(void *impl, arena *a, uint64_t at_most, uint64_t *size,
+                                   const char **note);
+    /* Update duties. */
+    store_rc (*event_append_duties)(void *impl, int64_t case_id, store_event *ev, bool closes,
+                                    const store_access *access, const store_duty_new *duties,
+                                    size_t n);
+    store_rc (*case_duties)(void *impl, arena *a, int64_t case_id, store_duty **out, size_t *n);
+    store_rc (*case_set_flags)(void *impl, int64_t case_id, bool enhanced, const char *team,
+                               const store_duty_retime *retimes, size_t n, int64_t at);
+    store_rc (*duty_met_by_delivery)(void *impl, int64_t case_id, int64_t event_id, int64_t at);
+    store_rc (*duty_worklist)(void *impl, arena *a, const store_duty_filter *f, store_duty **out,
+                              size_t *n, bool *more);
+    store_rc (*duty_compliance)(void *impl, arena *a, int64_t org_id, const char *service_code,
+                                int64_t from, int64_t to, int64_t now, store_duty_count **out,
+                                size_t *n);
+    store_rc (*org_calendar_get)(void *impl, arena *a, int64_t org_id, store_calendar *out);
+    store_rc (*org_calendar_set)(void *impl, const store_calendar *c);
     /* appeals for witnesses */
     store_rc (*appeal_create)(void *impl, store_appeal *a);
     store_rc (*appeal_update)(void *impl, store_appeal *a);
@@ -138,6 +178,42 @@ typedef struct store_ops {
                              size_t *n);
     store_rc (*appeal_orgs)(void *impl, arena *a, store_org **out, size_t *n);
 } store_ops;
+
+/* ---- appending to the public log, inside a backend's transaction ----
+ *
+ * The one way anything is appended. A backend's write job that records a
+ * transaction fills a tlog_entry and calls its backend's append (in
+ * store_sqlite.c and store_pg.c: log_append(conn, entry, &index), and
+ * log_case_append(conn, case_id, entry, &index), which first fills the
+ * entry's organisation, service and case from the case row), as the LAST
+ * statements touching shared rows in its transaction: on PostgreSQL the
+ * append locks the log's counter until commit, and a transaction holding it
+ * must not then wait for another's row lock. Both land here, with the
+ * backend's statements as a log_io on the transaction's connection. */
+typedef struct log_io {
+    void *conn;
+    /* Takes the next index: increments the stored size in the transaction. */
+    store_rc (*reserve)(void *conn, uint64_t *index);
+    /* merkle_reader.hash_at over the stored rows, in the same transaction. */
+    int (*hash_at)(void *conn, unsigned level, uint64_t index, merkle_hash *out);
+    /* Why hash_at failed: STORE_UNAVAILABLE when the connection was lost, so
+     * the caller answers 503 rather than 500. NULL: always STORE_ERROR. */
+    store_rc (*read_failure)(void *conn);
+    store_rc (*insert)(void *conn, uint64_t index, const void *entry, size_t len,
+                       const merkle_hash *hashes, size_t nhashes);
+} log_io;
+
+/* Encodes e with the log's pseudonym key and appends it; sets *index. A
+ * malformed entry (tlog_entry_encode refused it) is STORE_ERROR, logged. */
+store_rc log_append_with(const log_io *io, const uint8_t key[TLOG_KEY_SIZE], const tlog_entry *e,
+                         uint64_t *index);
+
+/* The entry of a case event: kind, time, actor and stages from ev; the
+ * organisation, service and case are the caller's to fill. False for an
+ * event type the log does not know. */
+bool log_event_entry(const store_event *ev, int64_t org_id, tlog_entry *e);
+/* The entry of an access record, the same way. */
+void log_access_entry(const store_access *acc, tlog_entry *e);
 
 extern const store_ops store_sqlite_ops;
 extern const store_ops store_pg_ops;

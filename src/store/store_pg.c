@@ -4,8 +4,9 @@
  * connection, runs its statements (one transaction for a write of several
  * statements, autocommit for one) and gives the connection back. Each
  * connection prepares a statement the first time it needs it and keeps it,
- * so that the hot look-ups cost one round trip. Parameters are always bound,
- * never spliced into SQL.
+ * so that the hot look-ups cost one round trip; the public look-up sends its
+ * three statements together (libpq's pipeline mode), so it costs one too.
+ * Parameters are always bound, never spliced into SQL.
  *
  * Durability is the server's: synchronous_commit is left as it is (on by
  * default), so a COMMIT returns once the WAL is flushed, and the server
@@ -48,6 +49,8 @@
 #define MIGRATION_LOCK 0x6f70656e63617365LL
 /* The most parameters one statement binds. */
 #define PARAMS_MAX 24
+/* The most statements one pipeline sends. */
+#define PIPELINE_MAX 4
 /* How much COPY data the bulk import gathers before sending it. */
 #define COPY_CHUNK (256 * 1024)
 
@@ -76,9 +79,8 @@ enum {
     ST_CASE_BY_IDEMPOTENCY,
     ST_CASE_BY_ID,
     ST_CASE_BY_REF,
-    ST_CASE_EXISTS,
-    ST_CASE_MOVE,
-    ST_CASE_TOUCH,
+    ST_EVENT_MOVE,
+    ST_EVENT_ADD,
     ST_CASE_SET_SECRET,
     ST_EVENTS_ALL,
     ST_EVENTS_PUBLIC,
@@ -86,6 +88,36 @@ enum {
     ST_DURATIONS,
     ST_ACCESS_INSERT,
     ST_ACCESSES_OF_CASE,
+    ST_LOG_RESERVE,
+    ST_LOG_HASHES,
+    ST_LOG_INSERT,
+    ST_LOG_CASE,
+    ST_LOG_EVENT_INDEX,
+    ST_LOG_ACCESS_INDEX,
+    ST_LOG_SIZE,
+    ST_LOG_NODES,
+    ST_LOG_ENTRIES,
+    ST_LOG_CHECKPOINT_PUT,
+    ST_LOG_CHECKPOINT_GET,
+    ST_TRACK_EVENTS,
+    ST_TRACK_ACCESSES,
+    /* Open311 */
+    ST_ORG_SOLE,
+    ST_OPEN311_INSERT,
+    ST_OPEN311_CASES,
+    ST_OPEN311_BY_REF,
+    ST_OPEN311_BY_TOKEN,
+    ST_OPEN311_UPDATES,
+    /* update duties */
+    ST_DUTY_INSERT,
+    ST_DUTY_MEET,
+    ST_DUTY_OF_CASE,
+    ST_DUTY_RETIME,
+    ST_CASE_SET_FLAGS,
+    ST_DUTY_WORKLIST,
+    ST_DUTY_COMPLIANCE,
+    ST_CALENDAR_GET,
+    ST_CALENDAR_SET,
     ST_FIXED_COUNT
 };
 
@@ -102,19 +134,50 @@ enum {
 #define ST_COUNT (ST_FIXED_COUNT + LIST_VARIANTS)
 
 #define SERVICE_COLUMNS                                                                            \
-    "id, org_id, code, name, description, workflow_json, target_days, created_at, updated_at"
+    "id, org_id, code, name, description, workflow_json, target_days, created_at, updated_at,"     \
+    " open311_json, duties_json"
 
 /* The columns read_case() expects, cases first, then the service code and
  * the person. */
 #define CASE_SELECT                                                                                \
     "SELECT c.id, c.org_id, c.service_id, s.code, c.reference, c.stage, c.summary,"                \
     " c.secret_hash, c.opened_at, c.updated_at, c.closed_at, p.id, p.name, p.email, p.phone,"      \
-    " p.address, p.postcode FROM cases c JOIN services s ON s.id = c.service_id"                   \
+    " p.address, p.postcode, c.enhanced, c.team"                                                   \
+    " FROM cases c JOIN services s ON s.id = c.service_id"                                         \
     " LEFT JOIN persons p ON p.id = c.person_id "
 
+/* The columns read_duty() expects. */
+#define DUTY_SELECT                                                                                \
+    "SELECT d.id, d.case_id, c.reference, s.code, c.team, c.enhanced, d.duty, d.event_id,"         \
+    " d.triggered_at, d.days, d.due_at, d.met_at, d.met_by, d.met_event_id, d.service_id"          \
+    " FROM duty_instances d JOIN cases c ON c.id = d.case_id"                                      \
+    " JOIN services s ON s.id = c.service_id "
+
 #define EVENT_SELECT                                                                               \
-    "SELECT id, case_id, type, from_stage, stage, body, rating, public, actor, created_at"         \
-    " FROM events WHERE case_id = $1 "
+    "SELECT id, case_id, type, from_stage, stage, body, rating, public, actor, created_at,"        \
+    " log_index FROM events WHERE case_id = $1 "
+
+/* The statement of an event write, around the UPDATE of its case. Parameters:
+ * $1 the case, $2 the time, $3 the stage it moves from, $4 to $8 the event's
+ * type, body, rating, public flag and actor, $9 to $16 the access's reader
+ * organisation, user, key, name, role, action, purpose and time. */
+#define EVENT_WRITE(case_update)                                                                   \
+    "WITH c AS (" case_update " RETURNING id, org_id, stage),"                                     \
+    " e AS (INSERT INTO events (case_id, type, from_stage, stage, body, rating, public, actor,"    \
+    " created_at) SELECT id, $4::text, $3::text, stage, $5::text, $6::integer, $7::boolean,"       \
+    " $8::text, $2::bigint FROM c RETURNING id),"                                                  \
+    " a AS (INSERT INTO accesses (case_id, case_org_id, reader_org_id, user_id, key_id,"           \
+    " reader_name, role, action, purpose, at) SELECT id, org_id, $9::bigint, $10::bigint,"         \
+    " $11::bigint, $12::text, $13::text, $14::text, $15::text, $16::bigint FROM c"                 \
+    " WHERE $9::bigint IS NOT NULL RETURNING id)"                                                  \
+    " SELECT (SELECT id FROM e), EXISTS (SELECT 1 FROM cases WHERE id = $1), (SELECT id FROM a)"
+
+/* The columns read_open311_case() expects. */
+#define OPEN311_SELECT                                                                             \
+    "SELECT c.id, c.service_id, c.reference, c.stage, c.opened_at, c.updated_at, c.closed_at,"     \
+    " r.case_id, r.token, r.description, r.lat, r.long, r.address_string, r.address_id,"           \
+    " r.media_url, r.attributes_json, r.device_id, r.account_id"                                   \
+    " FROM cases c LEFT JOIN open311_requests r ON r.case_id = c.id "
 
 static const char *const fixed_sql[ST_FIXED_COUNT] = {
     [ST_SETTING_INSERT] = "INSERT INTO settings (key, value) VALUES ($1, $2)"
@@ -124,10 +187,11 @@ static const char *const fixed_sql[ST_FIXED_COUNT] = {
     [ST_ORG_BY_SLUG] = "SELECT id, slug, name FROM orgs WHERE slug = $1",
     [ST_ORG_BY_ID] = "SELECT id, slug, name FROM orgs WHERE id = $1",
     [ST_SERVICE_INSERT] = "INSERT INTO services (org_id, code, name, description, workflow_json,"
-                          " target_days, created_at, updated_at)"
-                          " VALUES ($1, $2, $3, $4, $5, $6, $7, $7) RETURNING id",
+                          " target_days, created_at, updated_at, open311_json, duties_json)"
+                          " VALUES ($1, $2, $3, $4, $5, $6, $7, $7, $8, $9) RETURNING id",
     [ST_SERVICE_UPDATE] = "UPDATE services SET name = $3, description = $4, workflow_json = $5,"
-                          " target_days = $6, updated_at = $7 WHERE org_id = $1 AND code = $2",
+                          " target_days = $6, updated_at = $7, open311_json = $8, duties_json = $9"
+                          " WHERE org_id = $1 AND code = $2",
     [ST_SERVICE_GET] = "SELECT " SERVICE_COLUMNS " FROM services WHERE org_id = $1 AND code = $2",
     [ST_SERVICE_BY_ID] = "SELECT " SERVICE_COLUMNS " FROM services WHERE id = $1",
     /* COLLATE "C": the byte order SQLite sorts by, whatever the database's
@@ -150,16 +214,29 @@ static const char *const fixed_sql[ST_FIXED_COUNT] = {
     [ST_KEY_GET] = "SELECT org_id, id, role, label FROM api_keys WHERE key_hash = $1",
     [ST_PERSON_INSERT] = "INSERT INTO persons (name, email, phone, address, postcode)"
                          " VALUES ($1, $2, $3, $4, $5) RETURNING id",
-    [ST_CASE_INSERT] = "INSERT INTO cases (org_id, service_id, reference, stage, summary,"
-                       " secret_hash, person_id, opened_at, updated_at, closed_at, idempotency_key)"
-                       " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8, NULL, $9) RETURNING id",
+    [ST_CASE_INSERT] =
+        "INSERT INTO cases (org_id, service_id, reference, stage, summary,"
+        " secret_hash, person_id, opened_at, updated_at, closed_at, idempotency_key,"
+        " enhanced, team)"
+        " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8, NULL, $9, $10, $11) RETURNING id",
     [ST_CASE_BY_IDEMPOTENCY] = "SELECT id FROM cases WHERE org_id = $1 AND idempotency_key = $2",
     [ST_CASE_BY_ID] = CASE_SELECT "WHERE c.id = $1",
     [ST_CASE_BY_REF] = CASE_SELECT "WHERE c.reference = $1 AND ($2::bigint = 0 OR c.org_id = $2)",
-    [ST_CASE_EXISTS] = "SELECT 1 FROM cases WHERE id = $1",
-    [ST_CASE_MOVE] = "UPDATE cases SET stage = $2, updated_at = greatest(updated_at, $3),"
-                     " closed_at = $4 WHERE id = $1 AND stage = $5 AND closed_at IS NULL",
-    [ST_CASE_TOUCH] = "UPDATE cases SET updated_at = greatest(updated_at, $2) WHERE id = $1",
+    /* An event and the access it shows, with the change to its case, in one
+     * statement, so in one round trip and one commit. The case's row is
+     * changed first (for a stage change, only while it is still at $3 and
+     * open: a compare-and-set, which READ COMMITTED re-checks on the row a
+     * concurrent writer left); the event and the access are inserted only
+     * for the row changed, and record the case's stage and organisation as
+     * that row has them. No access is recorded when $9 is NULL. The answer:
+     * the event's id (NULL when no row changed), and whether the case
+     * exists. */
+    [ST_EVENT_MOVE] = EVENT_WRITE("UPDATE cases SET stage = $17::text,"
+                                  " updated_at = greatest(updated_at, $2::bigint),"
+                                  " closed_at = $18::bigint"
+                                  " WHERE id = $1 AND stage = $3::text AND closed_at IS NULL"),
+    [ST_EVENT_ADD] =
+        EVENT_WRITE("UPDATE cases SET updated_at = greatest(updated_at, $2::bigint) WHERE id = $1"),
     [ST_CASE_SET_SECRET] = "UPDATE cases SET secret_hash = $2 WHERE id = $1",
     [ST_EVENTS_ALL] = EVENT_SELECT "ORDER BY id",
     [ST_EVENTS_PUBLIC] = EVENT_SELECT "AND public ORDER BY id",
@@ -180,20 +257,103 @@ static const char *const fixed_sql[ST_FIXED_COUNT] = {
                          " SELECT id, org_id, $2::bigint, $3::bigint, $4::bigint, $5::text,"
                          " $6::text, $7::text, $8::text, $9::bigint FROM cases WHERE id = $1"
                          " RETURNING id",
-    [ST_ACCESSES_OF_CASE] = "SELECT a.id, a.case_id, a.case_org_id, a.reader_org_id, o.name,"
-                            " a.user_id, a.key_id, a.reader_name, a.role, a.action, a.purpose,"
-                            " a.at FROM accesses a JOIN orgs o ON o.id = a.reader_org_id"
-                            " WHERE a.case_id = $1 ORDER BY a.at DESC, a.id DESC",
+    [ST_ACCESSES_OF_CASE] =
+        "SELECT a.id, a.case_id, a.case_org_id, a.reader_org_id, o.name,"
+        " a.user_id, a.key_id, a.reader_name, a.role, a.action, a.purpose,"
+        " a.at, a.log_index FROM accesses a JOIN orgs o ON o.id = a.reader_org_id"
+        " WHERE a.case_id = $1 ORDER BY a.at DESC, a.id DESC",
+    /* The public log: see migrations/postgresql/0003_log.sql. */
+    [ST_LOG_RESERVE] = "UPDATE log_state SET size = size + 1 WHERE id = 1 RETURNING size - 1",
+    [ST_LOG_HASHES] = "SELECT hashes FROM log_entries WHERE idx = $1",
+    [ST_LOG_INSERT] = "INSERT INTO log_entries (idx, entry, hashes) VALUES ($1, $2, $3)",
+    [ST_LOG_CASE] = "SELECT c.reference, o.slug, s.code, c.org_id FROM cases c"
+                    " JOIN orgs o ON o.id = c.org_id JOIN services s ON s.id = c.service_id"
+                    " WHERE c.id = $1",
+    [ST_LOG_EVENT_INDEX] = "UPDATE events SET log_index = $2 WHERE id = $1",
+    [ST_LOG_ACCESS_INDEX] = "UPDATE accesses SET log_index = $2 WHERE id = $1",
+    [ST_LOG_SIZE] = "SELECT size FROM log_state WHERE id = 1",
+    [ST_LOG_NODES] = "SELECT idx, hashes FROM log_entries WHERE idx = ANY ($1::bigint[])",
+    [ST_LOG_ENTRIES] = "SELECT idx, entry, hashes FROM log_entries WHERE idx >= $1"
+                       " ORDER BY idx LIMIT $2",
+    [ST_LOG_CHECKPOINT_PUT] = "INSERT INTO log_checkpoints (size, note, signed_at)"
+                              " VALUES ($1, $2, $3) ON CONFLICT (size) DO NOTHING",
+    [ST_LOG_CHECKPOINT_GET] = "SELECT size, note FROM log_checkpoints WHERE size <= $1"
+                              " ORDER BY size DESC LIMIT 1",
+    /* A public look-up sends these two with ST_CASE_BY_REF in one round
+     * trip, so they find the case by its reference too. */
+    [ST_TRACK_EVENTS] = "SELECT id, case_id, type, from_stage, stage, body, rating, public, actor,"
+                        " created_at, log_index FROM events"
+                        " WHERE case_id = (SELECT id FROM cases WHERE reference = $1) AND public"
+                        " ORDER BY id",
+    [ST_TRACK_ACCESSES] = "SELECT a.id, a.case_id, a.case_org_id, a.reader_org_id, o.name,"
+                          " a.user_id, a.key_id, a.reader_name, a.role, a.action, a.purpose,"
+                          " a.at, a.log_index FROM accesses a JOIN orgs o ON o.id = a.reader_org_id"
+                          " WHERE a.case_id = (SELECT id FROM cases WHERE reference = $1)"
+                          " ORDER BY a.at DESC, a.id DESC",
+    /* Open311 */
+    [ST_ORG_SOLE] = "SELECT id, slug, name FROM orgs ORDER BY id LIMIT 2",
+    [ST_OPEN311_INSERT] = "INSERT INTO open311_requests (case_id, token, description, lat, long,"
+                          " address_string, address_id, media_url, attributes_json, device_id,"
+                          " account_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+    [ST_OPEN311_CASES] =
+        OPEN311_SELECT "WHERE c.org_id = $1 AND c.opened_at >= $2 AND c.opened_at < $3"
+                       " AND (c.service_id::text || ':' || c.stage) IN"
+                       " (SELECT jsonb_array_elements_text($4::jsonb))"
+                       " ORDER BY c.opened_at DESC, c.id DESC LIMIT $5",
+    [ST_OPEN311_BY_REF] = OPEN311_SELECT "WHERE c.reference = $1 AND c.org_id = $2",
+    [ST_OPEN311_BY_TOKEN] = OPEN311_SELECT "WHERE r.token = $1 AND c.org_id = $2",
+    [ST_OPEN311_UPDATES] =
+        "SELECT e.id, c.service_id, c.reference, e.type, e.stage, e.body, e.created_at"
+        " FROM events e JOIN cases c ON c.id = e.case_id"
+        " WHERE e.public AND e.type IN ('stage_change', 'public_note')"
+        " AND e.created_at >= $2 AND e.created_at < $3 AND c.org_id = $1"
+        " AND c.service_id IN (SELECT jsonb_array_elements_text($4::jsonb)::bigint)"
+        " ORDER BY e.created_at, e.id LIMIT $5",
+    /* ---- update duties ---- */
+    /* The organisation and service come from the case, not the caller. */
+    [ST_DUTY_INSERT] = "INSERT INTO duty_instances (case_id, org_id, service_id, duty, event_id,"
+                       " triggered_at, days, due_at)"
+                       " SELECT id, org_id, service_id, $2::text, $3::bigint, $4::bigint,"
+                       " $5::integer, $6::bigint FROM cases WHERE id = $1",
+    [ST_DUTY_MEET] = "UPDATE duty_instances SET met_at = $3, met_by = $4, met_event_id = $5"
+                     " WHERE case_id = $1 AND met_at IS NULL AND event_id <= $2",
+    [ST_DUTY_OF_CASE] = DUTY_SELECT "WHERE d.case_id = $1 ORDER BY d.id",
+    [ST_DUTY_RETIME] = "UPDATE duty_instances SET days = $3, due_at = $4"
+                       " WHERE id = $1 AND case_id = $2 AND met_at IS NULL",
+    [ST_CASE_SET_FLAGS] = "UPDATE cases SET enhanced = $2, team = $3,"
+                          " updated_at = greatest(updated_at, $4) WHERE id = $1",
+    [ST_DUTY_WORKLIST] = DUTY_SELECT "WHERE d.org_id = $1 AND d.met_at IS NULL"
+                                     " AND (d.due_at, d.id) > ($2::bigint, $3::bigint)"
+                                     " AND ($4::text IS NULL OR s.code = $4)"
+                                     " AND ($5::text IS NULL OR c.team = $5)"
+                                     " AND ($6::integer <> 1 OR d.due_at >= $7::bigint)"
+                                     " AND ($6::integer <> 2 OR d.due_at < $7::bigint)"
+                                     " ORDER BY d.due_at, d.id LIMIT $8",
+    [ST_DUTY_COMPLIANCE] = "SELECT s.code,"
+                           " count(*) FILTER (WHERE d.met_at IS NOT NULL AND d.met_at <= d.due_at),"
+                           " count(*) FILTER (WHERE d.met_at IS NOT NULL AND d.met_at > d.due_at),"
+                           " count(*) FILTER (WHERE d.met_at IS NULL)"
+                           " FROM duty_instances d JOIN services s ON s.id = d.service_id"
+                           " WHERE d.org_id = $1 AND d.due_at >= $2 AND d.due_at < $3"
+                           " AND d.due_at < $4 AND ($5::text IS NULL OR s.code = $5)"
+                           " GROUP BY s.code ORDER BY s.code COLLATE \"C\"",
+    [ST_CALENDAR_GET] = "SELECT org_id, calendar, holidays, updated_at FROM org_calendars"
+                        " WHERE org_id = $1",
+    [ST_CALENDAR_SET] = "INSERT INTO org_calendars (org_id, calendar, holidays, updated_at)"
+                        " VALUES ($1, $2, $3, $4) ON CONFLICT (org_id) DO UPDATE SET"
+                        " calendar = excluded.calendar, holidays = excluded.holidays,"
+                        " updated_at = excluded.updated_at",
 };
 
 /* Room for the appeals' statements, which live in a block of their own. */
-#define APPEAL_STATEMENTS 16
+#define APPEAL_STATEMENTS 24
 
 typedef struct pconn {
     PGconn *pg;
     bool prepared[ST_COUNT];
     bool appeal_prepared[APPEAL_STATEMENTS];
-    bool broken; /* failed: reset before its next use */
+    bool broken;            /* failed: reset before its next use */
+    const uint8_t *log_key; /* the store's key for the log's pseudonyms */
 } pconn;
 
 typedef struct pg_store {
@@ -206,6 +366,7 @@ typedef struct pg_store {
     int version;
     unsigned char key[32];
     bool have_key;
+    uint8_t log_key[TLOG_KEY_SIZE]; /* derived from key at open */
 } pg_store;
 
 /* Parameters in libpq's form: integers as decimal text, hashes as binary. */
@@ -381,26 +542,96 @@ static void list_sql(unsigned mask, char *out, size_t len)
              filters);
 }
 
+/* Prepares statement `id` on the connection unless it already is, and
+ * writes its name into `name`. False, with the failed result (NULL when
+ * libpq is out of memory) in *failed for the caller to clear, when it
+ * cannot be prepared. */
+static bool prepare_st(pconn *c, int id, int nparams, char name[16], PGresult **failed)
+{
+    *failed = NULL;
+    snprintf(name, 16, "s%d", id);
+    if (c->prepared[id])
+        return true;
+    char list[1024];
+    const char *sql = list;
+    if (id < ST_FIXED_COUNT)
+        sql = fixed_sql[id];
+    else
+        list_sql((unsigned)(id - ST_FIXED_COUNT), list, sizeof(list));
+    PGresult *res = PQprepare(c->pg, name, sql, nparams, NULL);
+    if (PQresultStatus(res) != PGRES_COMMAND_OK) {
+        *failed = res;
+        return false;
+    }
+    PQclear(res);
+    c->prepared[id] = true;
+    return true;
+}
+
 /* Runs statement `id` on the connection, preparing it on first use. The
  * result is the caller's to clear; NULL only when libpq is out of memory. */
 static PGresult *exec_st(pconn *c, int id, const params *p)
 {
     char name[16];
-    snprintf(name, sizeof(name), "s%d", id);
-    if (!c->prepared[id]) {
-        char list[1024];
-        const char *sql = list;
-        if (id < ST_FIXED_COUNT)
-            sql = fixed_sql[id];
-        else
-            list_sql((unsigned)(id - ST_FIXED_COUNT), list, sizeof(list));
-        PGresult *res = PQprepare(c->pg, name, sql, p->n, NULL);
-        if (PQresultStatus(res) != PGRES_COMMAND_OK)
-            return res;
-        PQclear(res);
-        c->prepared[id] = true;
-    }
+    PGresult *failed = NULL;
+    if (!prepare_st(c, id, p->n, name, &failed))
+        return failed;
     return PQexecPrepared(c->pg, name, p->n, p->values, p->lengths, p->formats, 0);
+}
+
+/* Runs the n statements ids[] with their parameters ps[] in one round trip
+ * (libpq's pipeline mode, one sync at the end), preparing first those the
+ * connection lacks. On STORE_OK, out[0..n) hold their results, to be cleared
+ * by the caller; on failure nothing is left in out. */
+static store_rc exec_pipeline(pconn *c, const int *ids, const params *const *ps, int n,
+                              const char *what, PGresult **out)
+{
+    char names[PIPELINE_MAX][16];
+    for (int i = 0; i < n; i++) {
+        out[i] = NULL;
+        PGresult *failed = NULL;
+        if (!prepare_st(c, ids[i], ps[i]->n, names[i], &failed)) {
+            store_rc rc = fail(c, failed, what);
+            PQclear(failed);
+            return rc;
+        }
+    }
+    if (PQenterPipelineMode(c->pg) != 1)
+        return fail(c, NULL, what);
+    bool sent = true;
+    for (int i = 0; i < n && sent; i++)
+        sent = PQsendQueryPrepared(c->pg, names[i], ps[i]->n, ps[i]->values, ps[i]->lengths,
+                                   ps[i]->formats, 0) == 1;
+    sent = sent && PQpipelineSync(c->pg) == 1;
+    /* Each statement's result is followed by a NULL, and the sync by its
+     * own result; a statement after a failed one is answered as aborted. */
+    bool complete = sent;
+    for (int i = 0; i < n && complete; i++) {
+        out[i] = PQgetResult(c->pg);
+        PGresult *extra = out[i] ? PQgetResult(c->pg) : NULL;
+        complete = out[i] && !extra;
+        PQclear(extra);
+    }
+    PGresult *sync = complete ? PQgetResult(c->pg) : NULL;
+    complete = complete && PQresultStatus(sync) == PGRES_PIPELINE_SYNC;
+    PQclear(sync);
+    complete = complete && PQexitPipelineMode(c->pg) == 1;
+    store_rc rc = STORE_OK;
+    for (int i = 0; i < n && rc == STORE_OK && complete; i++)
+        if (PQresultStatus(out[i]) != PGRES_TUPLES_OK)
+            rc = fail(c, out[i], what);
+    if (!complete) {
+        /* Whatever is left unread makes the connection unusable: it is
+         * reset (which leaves pipeline mode) before its next use. */
+        rc = fail(c, NULL, what);
+        c->broken = true;
+    }
+    if (rc != STORE_OK)
+        for (int i = 0; i < n; i++) {
+            PQclear(out[i]);
+            out[i] = NULL;
+        }
+    return rc;
 }
 
 /* Runs a statement that returns no rows, or one row of interest (RETURNING),
@@ -495,6 +726,8 @@ static void read_service(arena *a, const PGresult *res, int row, store_service *
     out->target_days = (int)col_int(res, row, 6);
     out->created_at = col_int(res, row, 7);
     out->updated_at = col_int(res, row, 8);
+    out->open311_json = col_text(a, res, row, 9, oom);
+    out->duties_json = col_text(a, res, row, 10, oom);
 }
 
 /* Reads a row of CASE_SELECT. */
@@ -518,6 +751,8 @@ static void read_case(arena *a, const PGresult *res, int row, store_case *out, b
     out->person.phone = col_text(a, res, row, 14, oom);
     out->person.address = col_text(a, res, row, 15, oom);
     out->person.postcode = col_text(a, res, row, 16, oom);
+    out->enhanced = PQgetvalue(res, row, 17)[0] == 't';
+    out->team = col_text(a, res, row, 18, oom);
 }
 
 static void read_event(arena *a, const PGresult *res, int row, store_event *out, bool *oom)
@@ -532,6 +767,7 @@ static void read_event(arena *a, const PGresult *res, int row, store_event *out,
     out->public_ = PQgetvalue(res, row, 7)[0] == 't';
     out->actor = col_text(a, res, row, 8, oom);
     out->created_at = col_int(res, row, 9);
+    out->log_index = PQgetisnull(res, row, 10) ? -1 : col_int(res, row, 10);
 }
 
 static void read_access(arena *a, const PGresult *res, int row, store_access *out, bool *oom)
@@ -548,6 +784,7 @@ static void read_access(arena *a, const PGresult *res, int row, store_access *ou
     out->action = col_text(a, res, row, 9, oom);
     out->purpose = col_text(a, res, row, 10, oom);
     out->at = col_int(res, row, 11);
+    out->log_index = PQgetisnull(res, row, 12) ? -1 : col_int(res, row, 12);
 }
 
 /* ---- the pool ---- */
@@ -747,6 +984,8 @@ static store_rc conn_open(pconn *c, const char *uri, char *err, size_t errlen)
 }
 
 static void pg_close(void *impl);
+static store_rc pg_secret_key(void *impl, unsigned char key[32]);
+static store_rc log_key_load(pg_store *s);
 
 static store_rc pg_open(const char *uri, int pool_size, void **out, char *err, size_t errlen)
 {
@@ -786,6 +1025,10 @@ static store_rc pg_open(const char *uri, int pool_size, void **out, char *err, s
         if (rc == STORE_OK)
             s->idle[s->nidle++] = &s->conns[i];
     }
+    /* Every write may append to the public log, whose pseudonyms need the
+     * deployment's key: made now, before any write needs it. */
+    if (rc == STORE_OK && (rc = log_key_load(s)) != STORE_OK)
+        set_err(err, errlen, "cannot read or create the deployment's secret key", NULL);
     if (rc != STORE_OK) {
         pg_close(s);
         return rc;
@@ -986,6 +1229,8 @@ static void bind_service(params *p, const service_write *w)
     p_text(p, svc->workflow_json);
     p_int(p, svc->target_days);
     p_int(p, w->now);
+    p_text(p, svc->open311_json);
+    p_text(p, svc->duties_json ? svc->duties_json : "[]");
 }
 
 static store_rc service_create_job(pconn *c, void *arg)
@@ -1264,6 +1509,17 @@ static store_rc pg_key_get(void *impl, arena *a, const unsigned char hash[32], s
 
 /* ---- cases ---- */
 
+/* The public log's entries for an event and an access, in the caller's
+ * transaction (defined with the log, at the end of this file). */
+static store_rc log_event(pconn *c, int64_t case_id, const store_event *ev, int64_t event_id,
+                          int64_t *logged);
+static store_rc log_access(pconn *c, int64_t case_id, const store_access *acc, int64_t access_id);
+/* Update duties, written in the transactions of the cases' events. */
+static store_rc duties_open(pconn *c, int64_t case_id, int64_t event_id, int64_t at,
+                            const store_duty_new *duties, size_t n);
+static store_rc duties_on_event(pconn *c, int64_t case_id, const store_event *ev, int64_t event_id,
+                                const store_duty_new *duties, size_t n);
+
 static bool has_person(const store_person *p)
 {
     return p->name || p->email || p->phone || p->address || p->postcode;
@@ -1324,7 +1580,7 @@ static store_rc insert_access(pconn *c, int64_t case_id, const store_access *acc
         return STORE_NOT_FOUND;
     if (id)
         *id = row_id;
-    return STORE_OK;
+    return log_access(c, case_id, acc, row_id) == STORE_OK ? STORE_OK : STORE_UNAVAILABLE;
 }
 
 /* Reads one case by a statement of CASE_SELECT. */
@@ -1362,6 +1618,24 @@ static store_rc find_idempotent(pconn *c, int64_t org_id, const char *key, int64
     return STORE_OK;
 }
 
+/* Inserts what an Open311 request carries besides case_id. */
+static store_rc insert_open311(pconn *c, int64_t case_id, const store_open311_request *o)
+{
+    params p = {0};
+    p_int(&p, case_id);
+    p_text(&p, o->token);
+    p_text(&p, o->description);
+    p_text(&p, o->lat);
+    p_text(&p, o->lon);
+    p_text(&p, o->address_string);
+    p_text(&p, o->address_id);
+    p_text(&p, o->media_url);
+    p_text(&p, o->attributes_json);
+    p_text(&p, o->device_id);
+    p_text(&p, o->account_id);
+    return exec_write(c, ST_OPEN311_INSERT, &p, "create a case", NULL, NULL);
+}
+
 typedef struct case_write {
     const store_case_new *in;
     arena *a;
@@ -1383,6 +1657,8 @@ static store_rc insert_case(pconn *c, const store_case_new *in, int64_t person_i
     p_or_null(&p, person_id);
     p_int(&p, in->now);
     p_text(&p, in->idempotency_key);
+    p_bool(&p, in->enhanced);
+    p_text(&p, in->team);
     PGresult *res = exec_st(c, ST_CASE_INSERT, &p);
     store_rc rc = STORE_OK;
     if (PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1) {
@@ -1418,9 +1694,18 @@ static store_rc case_create_job(pconn *c, void *arg)
                               .stage = in->stage,
                               .public_ = true,
                               .actor = in->actor,
-                              .created_at = in->now};
+                              .created_at = in->now,
+                              .user_id = in->actor_user_id,
+                              .key_id = in->actor_key_id};
+        int64_t event_id = 0;
         if (rc == STORE_OK)
-            rc = insert_event(c, case_id, &opened, NULL);
+            rc = insert_event(c, case_id, &opened, &event_id);
+        if (rc == STORE_OK)
+            rc = log_event(c, case_id, &opened, event_id, NULL);
+        if (rc == STORE_OK && in->open311)
+            rc = insert_open311(c, case_id, in->open311);
+        if (rc == STORE_OK && in->n_duties)
+            rc = duties_open(c, case_id, event_id, in->now, in->duties, in->n_duties);
     }
     if (rc != STORE_OK)
         return rc;
@@ -1565,76 +1850,94 @@ static store_rc pg_case_list(void *impl, arena *a, const store_case_filter *f, s
     return STORE_OK;
 }
 
-/* Moves the case for a stage change; STORE_CONFLICT when it is no longer at
- * ev->from_stage or is closed, STORE_NOT_FOUND when there is no such case. */
-static store_rc case_move(pconn *c, int64_t case_id, const store_event *ev, bool closes)
-{
-    params p = {0};
-    p_int(&p, case_id);
-    p_text(&p, ev->stage);
-    p_int(&p, ev->created_at);
-    if (closes)
-        p_int(&p, ev->created_at);
-    else
-        p_text(&p, NULL);
-    p_text(&p, ev->from_stage);
-    int changed = 0;
-    store_rc rc = exec_write(c, ST_CASE_MOVE, &p, "change a case's stage", NULL, &changed);
-    if (rc != STORE_OK || changed == 1)
-        return rc;
-
-    params q = {0};
-    p_int(&q, case_id);
-    PGresult *res = NULL;
-    rc = exec_read(c, ST_CASE_EXISTS, &q, "change a case's stage", &res);
-    if (rc != STORE_OK)
-        return rc;
-    rc = PQntuples(res) > 0 ? STORE_CONFLICT : STORE_NOT_FOUND;
-    PQclear(res);
-    return rc;
-}
-
-/* Marks the case as updated by another kind of event; STORE_NOT_FOUND when
- * there is no such case. */
-static store_rc case_touch(pconn *c, int64_t case_id, int64_t at)
-{
-    params p = {0};
-    p_int(&p, case_id);
-    p_int(&p, at);
-    int changed = 0;
-    store_rc rc = exec_write(c, ST_CASE_TOUCH, &p, "update a case", NULL, &changed);
-    return rc == STORE_OK && changed != 1 ? STORE_NOT_FOUND : rc;
-}
-
 typedef struct event_write {
     int64_t case_id;
     const store_event *ev;
     bool stage_change;
     bool closes;
     const store_access *access;
+    const store_duty_new *duties;
+    size_t n_duties;
     int64_t id;
+    int64_t log_index;
 } event_write;
 
+/* The event, its case's change and its access are one statement
+ * (EVENT_WRITE); their log entries follow in the same transaction. Other
+ * events than a stage change record the stage the case is at, whatever the
+ * caller last saw. STORE_CONFLICT when a stage change found the case no
+ * longer at ev->from_stage or closed, STORE_NOT_FOUND when there is no such
+ * case. */
 static store_rc event_append_job(pconn *c, void *arg)
 {
     event_write *w = arg;
-    store_rc rc = w->stage_change ? case_move(c, w->case_id, w->ev, w->closes)
-                                  : case_touch(c, w->case_id, w->ev->created_at);
+    const store_event *ev = w->ev;
+    const store_access *acc = w->access;
+    int64_t access_id = 0;
+    params p = {0};
+    p_int(&p, w->case_id);
+    p_int(&p, ev->created_at);
+    p_text(&p, ev->from_stage);
+    p_text(&p, ev->type);
+    p_text(&p, ev->body);
+    p_int(&p, ev->rating);
+    p_bool(&p, ev->public_);
+    p_text(&p, ev->actor);
+    if (acc) {
+        p_int(&p, acc->reader_org_id);
+        p_or_null(&p, acc->user_id);
+        p_or_null(&p, acc->key_id);
+        p_text(&p, acc->reader_name);
+        p_text(&p, acc->role);
+        p_text(&p, acc->action);
+        p_text(&p, acc->purpose);
+        p_int(&p, acc->at);
+    } else {
+        for (int i = 0; i < 8; i++)
+            p_text(&p, NULL);
+    }
+    if (w->stage_change) {
+        p_text(&p, ev->stage);
+        p_or_null(&p, w->closes ? ev->created_at : 0);
+    }
+    PGresult *res = NULL;
+    store_rc rc =
+        exec_read(c, w->stage_change ? ST_EVENT_MOVE : ST_EVENT_ADD, &p, "append an event", &res);
+    /* The access is written by the event's statement, so a failure of its
+     * own cannot be told apart from the event's: either is answered as
+     * store.h promises for an access that could not be written. */
+    if (rc == STORE_ERROR && acc)
+        return STORE_UNAVAILABLE;
     if (rc != STORE_OK)
         return rc;
-    /* Other events record the stage the case is at, whatever the caller
-     * last saw. */
-    store_event row = *w->ev;
+    if (PQntuples(res) != 1) {
+        log_error("msg=\"store: appending an event returned no row\"");
+        rc = STORE_ERROR;
+    } else if (PQgetisnull(res, 0, 0)) {
+        rc = w->stage_change && PQgetvalue(res, 0, 1)[0] == 't' ? STORE_CONFLICT : STORE_NOT_FOUND;
+    } else {
+        w->id = col_int(res, 0, 0);
+        access_id = PQgetisnull(res, 0, 2) ? 0 : col_int(res, 0, 2);
+    }
+    PQclear(res);
+    if (rc != STORE_OK)
+        return rc;
+    /* The log's entries go in the same transaction, after the rows they
+     * describe. Other events record the stage the case is at. */
+    store_event row = *ev;
     if (!w->stage_change)
         row.stage = NULL;
-    rc = insert_event(c, w->case_id, &row, &w->id);
-    if (rc != STORE_OK)
-        return rc;
-    return w->access ? insert_access(c, w->case_id, w->access, NULL) : STORE_OK;
+    rc = log_event(c, w->case_id, &row, w->id, &w->log_index);
+    if (rc == STORE_OK && acc)
+        rc = log_access(c, w->case_id, acc, access_id) == STORE_OK ? STORE_OK : STORE_UNAVAILABLE;
+    if (rc == STORE_OK)
+        rc = duties_on_event(c, w->case_id, ev, w->id, w->duties, w->n_duties);
+    return rc;
 }
 
-static store_rc pg_event_append_access(void *impl, int64_t case_id, store_event *ev, bool closes,
-                                       const store_access *access)
+static store_rc pg_event_append_duties(void *impl, int64_t case_id, store_event *ev, bool closes,
+                                       const store_access *access, const store_duty_new *duties,
+                                       size_t n)
 {
     ev->id = 0;
     bool stage_change = ev->type && strcmp(ev->type, "stage_change") == 0;
@@ -1647,11 +1950,22 @@ static store_rc pg_event_append_access(void *impl, int64_t case_id, store_event 
                      .ev = ev,
                      .stage_change = stage_change,
                      .closes = closes,
-                     .access = access};
+                     .access = access,
+                     .duties = duties,
+                     .n_duties = n};
     store_rc rc = write_run(impl, event_append_job, &w, true);
-    if (rc == STORE_OK)
+    ev->log_index = -1;
+    if (rc == STORE_OK) {
         ev->id = w.id;
+        ev->log_index = w.log_index;
+    }
     return rc;
+}
+
+static store_rc pg_event_append_access(void *impl, int64_t case_id, store_event *ev, bool closes,
+                                       const store_access *access)
+{
+    return pg_event_append_duties(impl, case_id, ev, closes, access, NULL, 0);
 }
 
 static store_rc pg_event_append(void *impl, int64_t case_id, store_event *ev, bool closes)
@@ -1730,7 +2044,8 @@ static store_rc pg_access_record(void *impl, store_access *accesses, size_t n)
     if (n == 0)
         return STORE_OK;
     access_write w = {.accesses = accesses, .n = n};
-    store_rc rc = write_run(impl, access_record_job, &w, n > 1);
+    /* Always a transaction: each access appends to the log as well. */
+    store_rc rc = write_run(impl, access_record_job, &w, true);
     /* A failed transaction may have set ids of rows it then rolled back. */
     if (rc != STORE_OK) {
         for (size_t i = 0; i < n; i++)
@@ -1763,6 +2078,57 @@ static store_rc pg_case_accesses(void *impl, arena *a, int64_t case_id, store_ac
     *out = rows ? arr : NULL;
     *n = (size_t)rows;
     return STORE_OK;
+}
+
+/* ---- public tracking ---- */
+
+/* The case, its public events and its accesses: three statements sent in
+ * one round trip. */
+static store_rc pg_case_tracking(void *impl, arena *a, const char *reference, store_tracking *out)
+{
+    pg_store *s = impl;
+    memset(out, 0, sizeof(*out));
+    params by_ref = {0};
+    p_text(&by_ref, reference);
+    p_int(&by_ref, 0);
+    params ref_only = {0};
+    p_text(&ref_only, reference);
+    const int ids[] = {ST_CASE_BY_REF, ST_TRACK_EVENTS, ST_TRACK_ACCESSES};
+    const params *const ps[] = {&by_ref, &ref_only, &ref_only};
+    PGresult *res[3] = {NULL, NULL, NULL};
+    pconn *c = pool_take(s);
+    if (!c)
+        return STORE_UNAVAILABLE;
+    store_rc rc = exec_pipeline(c, ids, ps, 3, "read a case for tracking", res);
+    pool_give(s, c);
+    if (rc != STORE_OK)
+        return rc;
+    if (PQntuples(res[0]) == 0) {
+        rc = STORE_NOT_FOUND;
+    } else {
+        bool oom = false;
+        read_case(a, res[0], 0, &out->c, &oom);
+        int n_events = PQntuples(res[1]);
+        int n_accesses = PQntuples(res[2]);
+        store_event *events = rows_alloc(a, n_events, sizeof(*events));
+        store_access *accesses = rows_alloc(a, n_accesses, sizeof(*accesses));
+        oom = oom || !events || !accesses;
+        for (int i = 0; i < n_events && !oom; i++)
+            read_event(a, res[1], i, &events[i], &oom);
+        for (int i = 0; i < n_accesses && !oom; i++)
+            read_access(a, res[2], i, &accesses[i], &oom);
+        out->events = n_events ? events : NULL;
+        out->n_events = (size_t)n_events;
+        out->accesses = n_accesses ? accesses : NULL;
+        out->n_accesses = (size_t)n_accesses;
+        if (oom)
+            rc = out_of_memory("read a case for tracking");
+    }
+    for (int i = 0; i < 3; i++)
+        PQclear(res[i]);
+    if (rc != STORE_OK)
+        memset(out, 0, sizeof(*out));
+    return rc;
 }
 
 /* ---- bulk import ---- */
@@ -2357,9 +2723,827 @@ static store_rc pg_load_end(void *tx, bool commit)
     if (commit && rc == STORE_OK)
         rc = exec_plain(x->c, "COMMIT", "commit a copy");
     pool_give(x->s, x->c);
+    /* The copy replaced the secret key this store had made. */
+    if (commit && rc == STORE_OK)
+        rc = log_key_load(x->s);
     free(x->o.buf);
     free(x);
     return rc;
+}
+
+/* ---- the public log ---- */
+
+/* (Re)reads the deployment's secret key and derives the log's key from it,
+ * for every connection. */
+static store_rc log_key_load(pg_store *s)
+{
+    unsigned char secret[32];
+    bool found = false;
+    pthread_mutex_lock(&s->mu);
+    s->have_key = false;
+    pthread_mutex_unlock(&s->mu);
+    /* Read first: only a database without a key is written to, so that a
+     * read-only standby opens too. */
+    params p = {0};
+    p_text(&p, "secret_key");
+    PGresult *res = NULL;
+    store_rc rc = read_one(s, ST_SETTING_GET, &p, "read the secret key", &res);
+    if (rc == STORE_OK) {
+        found = col_hash(res, 0, 0, secret);
+        PQclear(res);
+    }
+    if (rc != STORE_OK && rc != STORE_NOT_FOUND)
+        return rc;
+    rc = found ? STORE_OK : pg_secret_key(s, secret);
+    if (rc == STORE_OK) {
+        tlog_log_key(secret, s->log_key);
+        for (int i = 0; i < s->nconns; i++)
+            s->conns[i].log_key = s->log_key;
+    }
+    sodium_memzero(secret, sizeof(secret));
+    return rc;
+}
+
+static void p_bytes(params *p, const void *v, size_t len)
+{
+    p->values[p->n] = v;
+    p->lengths[p->n] = (int)len;
+    p->formats[p->n] = 1;
+    p->n++;
+}
+
+/* A bytea column, unescaped into the arena; NULL (with *oom set when the
+ * copy failed) otherwise. */
+static uint8_t *col_bytes(arena *a, const PGresult *res, int row, int col, size_t *len, bool *oom)
+{
+    *len = 0;
+    if (PQgetisnull(res, row, col))
+        return NULL;
+    size_t n = 0;
+    unsigned char *raw = PQunescapeBytea((const unsigned char *)PQgetvalue(res, row, col), &n);
+    uint8_t *copy = raw ? arena_alloc(a, n + 1) : NULL;
+    if (copy) {
+        memcpy(copy, raw, n);
+        *len = n;
+    } else {
+        *oom = true;
+    }
+    if (raw)
+        PQfreemem(raw);
+    return copy;
+}
+
+/* Copies the hash at `level` from a row's hashes column; false when the row
+ * holds no such level. */
+static bool col_node(const PGresult *res, int row, int col, unsigned level, merkle_hash *out)
+{
+    if (PQgetisnull(res, row, col))
+        return false;
+    size_t n = 0;
+    unsigned char *raw = PQunescapeBytea((const unsigned char *)PQgetvalue(res, row, col), &n);
+    bool ok = raw && n >= ((size_t)level + 1) * MERKLE_HASH_SIZE;
+    if (ok)
+        memcpy(out->b, raw + (size_t)level * MERKLE_HASH_SIZE, MERKLE_HASH_SIZE);
+    if (raw)
+        PQfreemem(raw);
+    return ok;
+}
+
+static store_rc pg_log_reserve(void *arg, uint64_t *index)
+{
+    pconn *c = arg;
+    params p = {0};
+    int64_t at = 0;
+    int changed = 0;
+    store_rc rc = exec_write(c, ST_LOG_RESERVE, &p, "take a log index", &at, &changed);
+    if (rc == STORE_OK && changed != 1) {
+        log_error("msg=\"store: the log's counter row is missing\"");
+        rc = STORE_ERROR;
+    }
+    *index = rc == STORE_OK ? (uint64_t)at : 0;
+    return rc;
+}
+
+/* The row whose leaf completed node (level, index). */
+static uint64_t node_row(unsigned level, uint64_t index)
+{
+    return ((index + 1) << level) - 1;
+}
+
+static int pg_log_hash_at(void *arg, unsigned level, uint64_t index, merkle_hash *out)
+{
+    pconn *c = arg;
+    params p = {0};
+    p_int(&p, (int64_t)node_row(level, index));
+    PGresult *res = NULL;
+    if (exec_read(c, ST_LOG_HASHES, &p, "read the log's hashes", &res) != STORE_OK)
+        return -1;
+    int ok = PQntuples(res) == 1 && col_node(res, 0, 0, level, out) ? 0 : -1;
+    PQclear(res);
+    return ok;
+}
+
+static store_rc pg_log_read_failure(void *arg)
+{
+    const pconn *c = arg;
+    return PQstatus(c->pg) == CONNECTION_OK ? STORE_ERROR : STORE_UNAVAILABLE;
+}
+
+static store_rc pg_log_insert(void *arg, uint64_t index, const void *entry, size_t len,
+                              const merkle_hash *hashes, size_t nhashes)
+{
+    pconn *c = arg;
+    params p = {0};
+    p_int(&p, (int64_t)index);
+    p_bytes(&p, entry, len);
+    p_bytes(&p, hashes, nhashes * sizeof(*hashes));
+    return exec_write(c, ST_LOG_INSERT, &p, "append to the log", NULL, NULL);
+}
+
+/* Appends e in the connection's transaction: the one way this backend
+ * writes to the log (store_int.h). */
+static store_rc log_append(pconn *c, const tlog_entry *e, uint64_t *index)
+{
+    log_io io = {.conn = c,
+                 .reserve = pg_log_reserve,
+                 .hash_at = pg_log_hash_at,
+                 .read_failure = pg_log_read_failure,
+                 .insert = pg_log_insert};
+    return log_append_with(&io, c->log_key, e, index);
+}
+
+/* A code read from a row, copied so that it outlives the result; empty
+ * (which the encoder refuses) when it is too long to be one. */
+static void copy_code(const PGresult *res, int row, int col, char out[TLOG_CODE_MAX + 1])
+{
+    size_t n = PQgetisnull(res, row, col) ? 0 : (size_t)PQgetlength(res, row, col);
+    if (n > TLOG_CODE_MAX)
+        n = 0;
+    if (n)
+        memcpy(out, PQgetvalue(res, row, col), n);
+    out[n] = '\0';
+}
+
+/* Appends e about case_id, filling its organisation, service and case; an
+ * actor without an organisation is of the case's. */
+static store_rc log_case_append(pconn *c, int64_t case_id, tlog_entry *e, uint64_t *index)
+{
+    char reference[TLOG_CODE_MAX + 1], org[TLOG_CODE_MAX + 1], service[TLOG_CODE_MAX + 1];
+    params p = {0};
+    p_int(&p, case_id);
+    PGresult *res = NULL;
+    store_rc rc = exec_read(c, ST_LOG_CASE, &p, "read a case for the log", &res);
+    if (rc != STORE_OK)
+        return rc;
+    if (PQntuples(res) != 1) {
+        PQclear(res);
+        return STORE_NOT_FOUND;
+    }
+    copy_code(res, 0, 0, reference);
+    copy_code(res, 0, 1, org);
+    copy_code(res, 0, 2, service);
+    if (!e->actor_org_id)
+        e->actor_org_id = col_int(res, 0, 3);
+    PQclear(res);
+    e->reference = reference;
+    e->org = org;
+    e->service = service;
+    return log_append(c, e, index);
+}
+
+static store_rc log_set_index(pconn *c, int which, int64_t id, uint64_t index)
+{
+    params p = {0};
+    p_int(&p, id);
+    p_int(&p, (int64_t)index);
+    return exec_write(c, which, &p, "note a log index", NULL, NULL);
+}
+
+static store_rc log_event(pconn *c, int64_t case_id, const store_event *ev, int64_t event_id,
+                          int64_t *logged)
+{
+    tlog_entry e;
+    uint64_t index = 0;
+    if (!log_event_entry(ev, 0, &e)) {
+        log_error("msg=\"store: an event of a type the log does not know\"");
+        return STORE_ERROR;
+    }
+    store_rc rc = log_case_append(c, case_id, &e, &index);
+    if (rc == STORE_OK && logged)
+        *logged = (int64_t)index;
+    return rc == STORE_OK ? log_set_index(c, ST_LOG_EVENT_INDEX, event_id, index) : rc;
+}
+
+/* The reader's organisation is named when it is not the case's. */
+static store_rc log_access(pconn *c, int64_t case_id, const store_access *acc, int64_t access_id)
+{
+    tlog_entry e;
+    uint64_t index = 0;
+    char reader_org[TLOG_CODE_MAX + 1];
+    log_access_entry(acc, &e);
+    params p = {0};
+    p_int(&p, acc->reader_org_id);
+    PGresult *res = NULL;
+    store_rc rc = exec_read(c, ST_ORG_BY_ID, &p, "read an organisation for the log", &res);
+    if (rc != STORE_OK)
+        return rc;
+    if (PQntuples(res) != 1) {
+        PQclear(res);
+        return STORE_NOT_FOUND;
+    }
+    copy_code(res, 0, 1, reader_org);
+    PQclear(res);
+    e.actor_org = reader_org;
+    rc = log_case_append(c, case_id, &e, &index);
+    return rc == STORE_OK ? log_set_index(c, ST_LOG_ACCESS_INDEX, access_id, index) : rc;
+}
+
+static store_rc pg_log_size(void *impl, uint64_t *size)
+{
+    *size = 0;
+    params p = {0};
+    PGresult *res = NULL;
+    store_rc rc = read_one(impl, ST_LOG_SIZE, &p, "read the log's size", &res);
+    if (rc == STORE_NOT_FOUND) {
+        log_error("msg=\"store: the log's counter row is missing\"");
+        return STORE_ERROR;
+    }
+    if (rc != STORE_OK)
+        return rc;
+    *size = (uint64_t)col_int(res, 0, 0);
+    PQclear(res);
+    return STORE_OK;
+}
+
+/* Every node in one query: their rows as an array literal. */
+static store_rc pg_log_nodes(void *impl, size_t n, const unsigned *levels, const uint64_t *indexes,
+                             merkle_hash *out)
+{
+    buf list;
+    buf_init(&list, 64 * 1024);
+    buf_putc(&list, '{');
+    for (size_t i = 0; i < n; i++)
+        buf_printf(&list, "%s%llu", i ? "," : "",
+                   (unsigned long long)node_row(levels[i], indexes[i]));
+    buf_putc(&list, '}');
+    if (list.failed) {
+        buf_free(&list);
+        return out_of_memory("read the log's hashes");
+    }
+    params p = {0};
+    p_text(&p, list.data);
+    PGresult *res = NULL;
+    store_rc rc = read_rows(impl, ST_LOG_NODES, &p, "read the log's hashes", &res);
+    buf_free(&list);
+    if (rc != STORE_OK)
+        return rc;
+    int rows = PQntuples(res);
+    for (size_t i = 0; i < n && rc == STORE_OK; i++) {
+        uint64_t want = node_row(levels[i], indexes[i]);
+        int r = 0;
+        while (r < rows && (uint64_t)col_int(res, r, 0) != want)
+            r++;
+        if (r == rows || !col_node(res, r, 1, levels[i], &out[i]))
+            rc = STORE_NOT_FOUND;
+    }
+    PQclear(res);
+    return rc;
+}
+
+static store_rc pg_log_entries(void *impl, arena *a, uint64_t from, size_t limit,
+                               store_log_row **out, size_t *n)
+{
+    *out = NULL;
+    *n = 0;
+    params p = {0};
+    p_int(&p, (int64_t)from);
+    p_int(&p, (int64_t)limit);
+    PGresult *res = NULL;
+    store_rc rc = read_rows(impl, ST_LOG_ENTRIES, &p, "read log entries", &res);
+    if (rc != STORE_OK)
+        return rc;
+    int rows = PQntuples(res);
+    store_log_row *arr = rows_alloc(a, rows, sizeof(*arr));
+    bool oom = !arr;
+    for (int i = 0; i < rows && !oom && rc == STORE_OK; i++) {
+        size_t hlen = 0;
+        arr[i].index = (uint64_t)col_int(res, i, 0);
+        arr[i].entry = col_bytes(a, res, i, 1, &arr[i].entry_len, &oom);
+        arr[i].hashes = col_bytes(a, res, i, 2, &hlen, &oom);
+        arr[i].nhashes = hlen / MERKLE_HASH_SIZE;
+        if (!oom && (hlen < MERKLE_HASH_SIZE || hlen % MERKLE_HASH_SIZE)) {
+            log_error("msg=\"store: a log row's hashes are malformed\"");
+            rc = STORE_ERROR;
+        }
+    }
+    PQclear(res);
+    if (oom)
+        return out_of_memory("read log entries");
+    if (rc == STORE_OK) {
+        *out = arr;
+        *n = (size_t)rows;
+    }
+    return rc;
+}
+
+typedef struct log_import_write {
+    const tlog_entry *entries;
+    size_t n;
+    uint64_t first;
+} log_import_write;
+
+static store_rc log_import_job(pconn *c, void *arg)
+{
+    log_import_write *w = arg;
+    store_rc rc = STORE_OK;
+    for (size_t i = 0; i < w->n && rc == STORE_OK; i++) {
+        uint64_t index = 0;
+        rc = log_append(c, &w->entries[i], &index);
+        if (i == 0)
+            w->first = index;
+    }
+    return rc;
+}
+
+static store_rc pg_log_import(void *impl, const tlog_entry *entries, size_t n,
+                              uint64_t *first_index)
+{
+    log_import_write w = {.entries = entries, .n = n};
+    store_rc rc = n ? write_run(impl, log_import_job, &w, true) : STORE_OK;
+    if (first_index)
+        *first_index = rc == STORE_OK ? w.first : 0;
+    return rc;
+}
+
+typedef struct checkpoint_write {
+    uint64_t size;
+    const char *note;
+    int64_t at;
+} checkpoint_write;
+
+static store_rc checkpoint_put_job(pconn *c, void *arg)
+{
+    checkpoint_write *w = arg;
+    params p = {0};
+    p_int(&p, (int64_t)w->size);
+    p_text(&p, w->note);
+    p_int(&p, w->at);
+    return exec_write(c, ST_LOG_CHECKPOINT_PUT, &p, "save a checkpoint", NULL, NULL);
+}
+
+static store_rc pg_log_checkpoint_put(void *impl, uint64_t size, const char *note, int64_t at)
+{
+    checkpoint_write w = {.size = size, .note = note, .at = at};
+    return write_run(impl, checkpoint_put_job, &w, false);
+}
+
+static store_rc pg_log_checkpoint_get(void *impl, arena *a, uint64_t at_most, uint64_t *size,
+                                      const char **note)
+{
+    *size = 0;
+    *note = NULL;
+    params p = {0};
+    p_int(&p, at_most > (uint64_t)INT64_MAX ? INT64_MAX : (int64_t)at_most);
+    PGresult *res = NULL;
+    store_rc rc = read_one(impl, ST_LOG_CHECKPOINT_GET, &p, "read a checkpoint", &res);
+    if (rc != STORE_OK)
+        return rc;
+    bool oom = false;
+    const char *text = col_text(a, res, 0, 1, &oom);
+    uint64_t at = (uint64_t)col_int(res, 0, 0);
+    PQclear(res);
+    if (oom || !text)
+        return out_of_memory("read a checkpoint");
+    *size = at;
+    *note = text;
+    return STORE_OK;
+}
+
+/* ---- Open311 ---- */
+
+static store_rc pg_org_sole(void *impl, arena *a, store_org *out)
+{
+    memset(out, 0, sizeof(*out));
+    params p = {0};
+    PGresult *res = NULL;
+    store_rc rc = read_rows(impl, ST_ORG_SOLE, &p, "read the organisation", &res);
+    if (rc != STORE_OK)
+        return rc;
+    int rows = PQntuples(res);
+    bool oom = false;
+    if (rows == 1) {
+        out->id = col_int(res, 0, 0);
+        out->slug = col_text(a, res, 0, 1, &oom);
+        out->name = col_text(a, res, 0, 2, &oom);
+    }
+    PQclear(res);
+    if (oom)
+        rc = out_of_memory("read the organisation");
+    else
+        rc = rows == 0 ? STORE_NOT_FOUND : rows > 1 ? STORE_CONFLICT : STORE_OK;
+    if (rc != STORE_OK)
+        memset(out, 0, sizeof(*out));
+    return rc;
+}
+
+/* Reads a row of OPEN311_SELECT. */
+static void read_open311_case(arena *a, const PGresult *res, int row, store_open311_case *out,
+                              bool *oom)
+{
+    store_open311_request *r = &out->request;
+    out->id = col_int(res, row, 0);
+    out->service_id = col_int(res, row, 1);
+    out->reference = col_text(a, res, row, 2, oom);
+    out->stage = col_text(a, res, row, 3, oom);
+    out->opened_at = col_int(res, row, 4);
+    out->updated_at = col_int(res, row, 5);
+    out->closed_at = col_int(res, row, 6);
+    out->has_request = !PQgetisnull(res, row, 7);
+    r->token = col_text(a, res, row, 8, oom);
+    r->description = col_text(a, res, row, 9, oom);
+    r->lat = col_text(a, res, row, 10, oom);
+    r->lon = col_text(a, res, row, 11, oom);
+    r->address_string = col_text(a, res, row, 12, oom);
+    r->address_id = col_text(a, res, row, 13, oom);
+    r->media_url = col_text(a, res, row, 14, oom);
+    r->attributes_json = col_text(a, res, row, 15, oom);
+    r->device_id = col_text(a, res, row, 16, oom);
+    r->account_id = col_text(a, res, row, 17, oom);
+}
+
+static store_rc pg_open311_cases(void *impl, arena *a, const store_open311_filter *f,
+                                 store_open311_case **out, size_t *n)
+{
+    *out = NULL;
+    *n = 0;
+    int limit = f->limit < 1 ? 1 : f->limit > STORE_OPEN311_MAX ? STORE_OPEN311_MAX : f->limit;
+    params p = {0};
+    p_int(&p, f->org_id);
+    p_int(&p, f->opened_from);
+    p_int(&p, f->opened_to);
+    p_text(&p, f->service_stages_json);
+    p_int(&p, limit);
+    PGresult *res = NULL;
+    store_rc rc = read_rows(impl, ST_OPEN311_CASES, &p, "list Open311 requests", &res);
+    if (rc != STORE_OK)
+        return rc;
+    int rows = PQntuples(res);
+    store_open311_case *arr = rows_alloc(a, rows, sizeof(*arr));
+    bool oom = !arr;
+    for (int i = 0; i < rows && !oom; i++)
+        read_open311_case(a, res, i, &arr[i], &oom);
+    PQclear(res);
+    if (oom)
+        return out_of_memory("list Open311 requests");
+    *out = rows ? arr : NULL;
+    *n = (size_t)rows;
+    return STORE_OK;
+}
+
+static store_rc pg_open311_case_get(void *impl, arena *a, int64_t org_id, const char *reference,
+                                    const char *token, store_open311_case *out)
+{
+    memset(out, 0, sizeof(*out));
+    params p = {0};
+    p_text(&p, token ? token : reference);
+    p_int(&p, org_id);
+    PGresult *res = NULL;
+    store_rc rc = read_one(impl, token ? ST_OPEN311_BY_TOKEN : ST_OPEN311_BY_REF, &p,
+                           "read an Open311 request", &res);
+    if (rc != STORE_OK)
+        return rc;
+    bool oom = false;
+    read_open311_case(a, res, 0, out, &oom);
+    PQclear(res);
+    if (oom) {
+        memset(out, 0, sizeof(*out));
+        return out_of_memory("read an Open311 request");
+    }
+    return STORE_OK;
+}
+
+static store_rc pg_open311_updates(void *impl, arena *a, int64_t org_id,
+                                   const char *service_ids_json, int64_t from, int64_t to,
+                                   int limit, store_open311_update **out, size_t *n)
+{
+    *out = NULL;
+    *n = 0;
+    limit = limit < 1 ? 1 : limit > STORE_OPEN311_MAX ? STORE_OPEN311_MAX : limit;
+    params p = {0};
+    p_int(&p, org_id);
+    p_int(&p, from);
+    p_int(&p, to);
+    p_text(&p, service_ids_json);
+    p_int(&p, limit);
+    PGresult *res = NULL;
+    store_rc rc = read_rows(impl, ST_OPEN311_UPDATES, &p, "list Open311 updates", &res);
+    if (rc != STORE_OK)
+        return rc;
+    int rows = PQntuples(res);
+    store_open311_update *arr = rows_alloc(a, rows, sizeof(*arr));
+    bool oom = !arr;
+    for (int i = 0; i < rows && !oom; i++) {
+        store_open311_update *u = &arr[i];
+        u->id = col_int(res, i, 0);
+        u->service_id = col_int(res, i, 1);
+        u->reference = col_text(a, res, i, 2, &oom);
+        u->type = col_text(a, res, i, 3, &oom);
+        u->stage = col_text(a, res, i, 4, &oom);
+        u->body = col_text(a, res, i, 5, &oom);
+        u->created_at = col_int(res, i, 6);
+    }
+    PQclear(res);
+    if (oom)
+        return out_of_memory("list Open311 updates");
+    *out = rows ? arr : NULL;
+    *n = (size_t)rows;
+    return STORE_OK;
+}
+
+/* ---- update duties ---- */
+
+static void read_duty(arena *a, const PGresult *res, int row, store_duty *out, bool *oom)
+{
+    out->id = col_int(res, row, 0);
+    out->case_id = col_int(res, row, 1);
+    out->reference = col_text(a, res, row, 2, oom);
+    out->service_code = col_text(a, res, row, 3, oom);
+    out->team = col_text(a, res, row, 4, oom);
+    out->enhanced = PQgetvalue(res, row, 5)[0] == 't';
+    out->duty = col_text(a, res, row, 6, oom);
+    out->event_id = col_int(res, row, 7);
+    out->triggered_at = col_int(res, row, 8);
+    out->days = (int)col_int(res, row, 9);
+    out->due_at = col_int(res, row, 10);
+    out->met_at = col_int(res, row, 11);
+    out->met_by = col_text(a, res, row, 12, oom);
+    out->met_event_id = col_int(res, row, 13);
+    out->service_id = col_int(res, row, 14);
+}
+
+/* Opens duties[0..n) of the case, triggered by event_id at `at`;
+ * STORE_NOT_FOUND when there is no such case. */
+static store_rc duties_open(pconn *c, int64_t case_id, int64_t event_id, int64_t at,
+                            const store_duty_new *duties, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        params p = {0};
+        p_int(&p, case_id);
+        p_text(&p, duties[i].duty);
+        p_int(&p, event_id);
+        p_int(&p, at);
+        p_int(&p, duties[i].days);
+        p_int(&p, duties[i].due_at);
+        int changed = 0;
+        store_rc rc = exec_write(c, ST_DUTY_INSERT, &p, "open a duty", NULL, &changed);
+        if (rc != STORE_OK)
+            return rc;
+        if (changed != 1)
+            return STORE_NOT_FOUND;
+    }
+    return STORE_OK;
+}
+
+/* Meets, at `at` and by `by` ("update" or "delivery"), every unmet duty of
+ * the case triggered by event `upto` or an earlier one, naming `met_event`
+ * as what met them. It runs inside the caller's transaction, so that
+ * whatever meets a duty (the outbox recording a delivery, say) does it in
+ * its own write. */
+static store_rc duties_meet(pconn *c, int64_t case_id, int64_t upto, int64_t at, const char *by,
+                            int64_t met_event)
+{
+    params p = {0};
+    p_int(&p, case_id);
+    p_int(&p, upto);
+    p_int(&p, at);
+    p_text(&p, by);
+    p_int(&p, met_event);
+    return exec_write(c, ST_DUTY_MEET, &p, "meet duties", NULL, NULL);
+}
+
+/* What an event just written does to the case's duties: a public update
+ * meets those open before it, then the duties it triggers open. */
+static store_rc duties_on_event(pconn *c, int64_t case_id, const store_event *ev, int64_t event_id,
+                                const store_duty_new *duties, size_t n)
+{
+    bool update = ev->public_ && ev->type &&
+                  (strcmp(ev->type, "stage_change") == 0 || strcmp(ev->type, "public_note") == 0);
+    store_rc rc = STORE_OK;
+    if (update)
+        rc = duties_meet(c, case_id, event_id, ev->created_at, "update", event_id);
+    if (rc == STORE_OK && n)
+        rc = duties_open(c, case_id, event_id, ev->created_at, duties, n);
+    return rc;
+}
+
+/* Reads a DUTY_SELECT result into an arena array: at most `limit` rows when
+ * limit > 0, with *more set when another row followed. */
+static store_rc duty_rows(const PGresult *res, arena *a, size_t limit, store_duty **out, size_t *n,
+                          bool *more)
+{
+    size_t rows = (size_t)PQntuples(res);
+    if (limit && rows > limit) {
+        rows = limit;
+        if (more)
+            *more = true;
+    }
+    store_duty *arr = rows_alloc(a, (int)rows, sizeof(*arr));
+    if (!arr)
+        return out_of_memory("read duties");
+    bool oom = false;
+    for (size_t i = 0; i < rows && !oom; i++)
+        read_duty(a, res, (int)i, &arr[i], &oom);
+    if (oom)
+        return out_of_memory("read duties");
+    *out = arr;
+    *n = rows;
+    return STORE_OK;
+}
+
+/* Runs a read on a pooled connection; *res is the caller's to clear. */
+static store_rc pooled_read(pg_store *s, int id, const params *p, const char *what, PGresult **res)
+{
+    pconn *c = pool_take(s);
+    if (!c)
+        return STORE_UNAVAILABLE;
+    store_rc rc = exec_read(c, id, p, what, res);
+    pool_give(s, c);
+    return rc;
+}
+
+static store_rc pg_case_duties(void *impl, arena *a, int64_t case_id, store_duty **out, size_t *n)
+{
+    *out = NULL;
+    *n = 0;
+    params p = {0};
+    p_int(&p, case_id);
+    PGresult *res = NULL;
+    store_rc rc = pooled_read(impl, ST_DUTY_OF_CASE, &p, "read duties", &res);
+    if (rc == STORE_OK)
+        rc = duty_rows(res, a, 0, out, n, NULL);
+    PQclear(res);
+    return rc;
+}
+
+typedef struct flags_write {
+    int64_t case_id;
+    bool enhanced;
+    const char *team;
+    const store_duty_retime *retimes;
+    size_t n;
+    int64_t at;
+} flags_write;
+
+static store_rc set_flags_job(pconn *c, void *arg)
+{
+    flags_write *w = arg;
+    params p = {0};
+    p_int(&p, w->case_id);
+    p_bool(&p, w->enhanced);
+    p_text(&p, w->team);
+    p_int(&p, w->at);
+    int changed = 0;
+    store_rc rc = exec_write(c, ST_CASE_SET_FLAGS, &p, "change a case's flags", NULL, &changed);
+    if (rc == STORE_OK && changed == 0)
+        rc = STORE_NOT_FOUND;
+    for (size_t i = 0; i < w->n && rc == STORE_OK; i++) {
+        params q = {0};
+        p_int(&q, w->retimes[i].id);
+        p_int(&q, w->case_id);
+        p_int(&q, w->retimes[i].days);
+        p_int(&q, w->retimes[i].due_at);
+        rc = exec_write(c, ST_DUTY_RETIME, &q, "re-time a duty", NULL, NULL);
+    }
+    return rc;
+}
+
+static store_rc pg_case_set_flags(void *impl, int64_t case_id, bool enhanced, const char *team,
+                                  const store_duty_retime *retimes, size_t n, int64_t at)
+{
+    flags_write w = {.case_id = case_id,
+                     .enhanced = enhanced,
+                     .team = team,
+                     .retimes = retimes,
+                     .n = n,
+                     .at = at};
+    return write_run(impl, set_flags_job, &w, true);
+}
+
+typedef struct delivery_write {
+    int64_t case_id;
+    int64_t event_id;
+    int64_t at;
+} delivery_write;
+
+static store_rc met_by_delivery_job(pconn *c, void *arg)
+{
+    delivery_write *w = arg;
+    return duties_meet(c, w->case_id, w->event_id, w->at, "delivery", w->event_id);
+}
+
+static store_rc pg_duty_met_by_delivery(void *impl, int64_t case_id, int64_t event_id, int64_t at)
+{
+    delivery_write w = {.case_id = case_id, .event_id = event_id, .at = at};
+    return write_run(impl, met_by_delivery_job, &w, false);
+}
+
+static store_rc pg_duty_worklist(void *impl, arena *a, const store_duty_filter *f, store_duty **out,
+                                 size_t *n, bool *more)
+{
+    *out = NULL;
+    *n = 0;
+    *more = false;
+    int limit = f->limit < 1 ? 1 : f->limit > LIST_MAX ? LIST_MAX : f->limit;
+    bool first = f->after_id <= 0;
+    params p = {0};
+    p_int(&p, f->org_id);
+    p_int(&p, first ? INT64_MIN : f->after_due_at);
+    p_int(&p, first ? 0 : f->after_id);
+    p_text(&p, f->service_code);
+    p_text(&p, f->team);
+    p_int(&p, (int64_t)f->which);
+    p_int(&p, f->now);
+    p_int(&p, limit + 1);
+    PGresult *res = NULL;
+    store_rc rc = pooled_read(impl, ST_DUTY_WORKLIST, &p, "list duties", &res);
+    if (rc == STORE_OK)
+        rc = duty_rows(res, a, (size_t)limit, out, n, more);
+    PQclear(res);
+    if (rc != STORE_OK)
+        *more = false;
+    return rc;
+}
+
+static store_rc pg_duty_compliance(void *impl, arena *a, int64_t org_id, const char *service_code,
+                                   int64_t from, int64_t to, int64_t now, store_duty_count **out,
+                                   size_t *n)
+{
+    *out = NULL;
+    *n = 0;
+    params p = {0};
+    p_int(&p, org_id);
+    p_int(&p, from);
+    p_int(&p, to);
+    p_int(&p, now);
+    p_text(&p, service_code);
+    PGresult *res = NULL;
+    store_rc rc = pooled_read(impl, ST_DUTY_COMPLIANCE, &p, "count duties", &res);
+    if (rc != STORE_OK)
+        return rc;
+    int rows = PQntuples(res);
+    store_duty_count *arr = rows_alloc(a, rows, sizeof(*arr));
+    bool oom = !arr;
+    for (int i = 0; i < rows && !oom; i++) {
+        arr[i].service_code = col_text(a, res, i, 0, &oom);
+        arr[i].met = col_int(res, i, 1);
+        arr[i].met_late = col_int(res, i, 2);
+        arr[i].missed = col_int(res, i, 3);
+    }
+    PQclear(res);
+    if (oom)
+        return out_of_memory("count duties");
+    *out = arr;
+    *n = (size_t)rows;
+    return STORE_OK;
+}
+
+static store_rc pg_org_calendar_get(void *impl, arena *a, int64_t org_id, store_calendar *out)
+{
+    memset(out, 0, sizeof(*out));
+    params p = {0};
+    p_int(&p, org_id);
+    PGresult *res = NULL;
+    store_rc rc = read_one(impl, ST_CALENDAR_GET, &p, "read a calendar", &res);
+    if (rc != STORE_OK)
+        return rc;
+    bool oom = false;
+    out->org_id = col_int(res, 0, 0);
+    out->calendar = col_text(a, res, 0, 1, &oom);
+    out->holidays = col_text(a, res, 0, 2, &oom);
+    out->updated_at = col_int(res, 0, 3);
+    PQclear(res);
+    if (oom) {
+        memset(out, 0, sizeof(*out));
+        return out_of_memory("read a calendar");
+    }
+    return STORE_OK;
+}
+
+static store_rc calendar_set_job(pconn *c, void *arg)
+{
+    const store_calendar *cal = arg;
+    params p = {0};
+    p_int(&p, cal->org_id);
+    p_text(&p, cal->calendar);
+    p_text(&p, cal->holidays);
+    p_int(&p, cal->updated_at);
+    return exec_write(c, ST_CALENDAR_SET, &p, "set a calendar", NULL, NULL);
+}
+
+static store_rc pg_org_calendar_set(void *impl, const store_calendar *c)
+{
+    store_calendar w = *c;
+    return write_run(impl, calendar_set_job, &w, false);
 }
 
 /* ---- appeals for witnesses ----
@@ -3125,7 +4309,12 @@ const store_ops store_pg_ops = {
     .service_durations = pg_service_durations,
     .access_record = pg_access_record,
     .case_accesses = pg_case_accesses,
+    .case_tracking = pg_case_tracking,
     .case_import = pg_case_import,
+    .org_sole = pg_org_sole,
+    .open311_cases = pg_open311_cases,
+    .open311_case_get = pg_open311_case_get,
+    .open311_updates = pg_open311_updates,
     .open_readonly = pg_open_readonly,
     .read_begin = pg_read_begin,
     .read_rows = pg_read_rows,
@@ -3134,6 +4323,20 @@ const store_ops store_pg_ops = {
     .load_table = pg_load_table,
     .load_row = pg_load_row,
     .load_end = pg_load_end,
+    .log_size = pg_log_size,
+    .log_nodes = pg_log_nodes,
+    .log_entries = pg_log_entries,
+    .log_import = pg_log_import,
+    .log_checkpoint_put = pg_log_checkpoint_put,
+    .log_checkpoint_get = pg_log_checkpoint_get,
+    .event_append_duties = pg_event_append_duties,
+    .case_duties = pg_case_duties,
+    .case_set_flags = pg_case_set_flags,
+    .duty_met_by_delivery = pg_duty_met_by_delivery,
+    .duty_worklist = pg_duty_worklist,
+    .duty_compliance = pg_duty_compliance,
+    .org_calendar_get = pg_org_calendar_get,
+    .org_calendar_set = pg_org_calendar_set,
     .appeal_create = pg_appeal_create,
     .appeal_update = pg_appeal_update,
     .appeal_get = pg_appeal_get,

@@ -99,6 +99,33 @@ enum {
     ST_DURATIONS,
     ST_ACCESS_INSERT,
     ST_ACCESSES_OF_CASE,
+    ST_LOG_RESERVE,
+    ST_LOG_HASHES,
+    ST_LOG_INSERT,
+    ST_LOG_CASE,
+    ST_LOG_EVENT_INDEX,
+    ST_LOG_ACCESS_INDEX,
+    ST_LOG_SIZE,
+    ST_LOG_ENTRIES,
+    ST_LOG_CHECKPOINT_PUT,
+    ST_LOG_CHECKPOINT_GET,
+    /* Open311 */
+    ST_ORG_SOLE,
+    ST_OPEN311_INSERT,
+    ST_OPEN311_CASES,
+    ST_OPEN311_BY_REF,
+    ST_OPEN311_BY_TOKEN,
+    ST_OPEN311_UPDATES,
+    /* update duties */
+    ST_DUTY_INSERT,
+    ST_DUTY_MEET,
+    ST_DUTY_OF_CASE,
+    ST_DUTY_RETIME,
+    ST_CASE_SET_FLAGS,
+    ST_DUTY_WORKLIST,
+    ST_DUTY_COMPLIANCE,
+    ST_CALENDAR_GET,
+    ST_CALENDAR_SET,
     ST_FIXED_COUNT
 };
 
@@ -115,7 +142,8 @@ enum {
 #define ST_COUNT (ST_FIXED_COUNT + LIST_VARIANTS)
 
 #define SERVICE_COLUMNS                                                                            \
-    "id, org_id, code, name, description, workflow_json, target_days, created_at, updated_at"
+    "id, org_id, code, name, description, workflow_json, target_days, created_at, updated_at,"     \
+    " open311_json, duties_json"
 
 /* The columns read_case() expects, cases first, then the service code and
  * the person. CROSS JOIN keeps cases as the outer loop so that its indexes
@@ -123,12 +151,27 @@ enum {
 #define CASE_SELECT                                                                                \
     "SELECT c.id, c.org_id, c.service_id, s.code, c.reference, c.stage, c.summary,"                \
     " c.secret_hash, c.opened_at, c.updated_at, c.closed_at, p.id, p.name, p.email, p.phone,"      \
-    " p.address, p.postcode FROM cases c CROSS JOIN services s ON s.id = c.service_id"             \
+    " p.address, p.postcode, c.enhanced, c.team"                                                   \
+    " FROM cases c CROSS JOIN services s ON s.id = c.service_id"                                   \
     " LEFT JOIN persons p ON p.id = c.person_id "
 
+/* The columns read_duty() expects. */
+#define DUTY_SELECT                                                                                \
+    "SELECT d.id, d.case_id, c.reference, s.code, c.team, c.enhanced, d.duty, d.event_id,"         \
+    " d.triggered_at, d.days, d.due_at, d.met_at, d.met_by, d.met_event_id, d.service_id"          \
+    " FROM duty_instances d CROSS JOIN cases c ON c.id = d.case_id"                                \
+    " CROSS JOIN services s ON s.id = c.service_id "
+
 #define EVENT_SELECT                                                                               \
-    "SELECT id, case_id, type, from_stage, stage, body, rating, public, actor, created_at"         \
-    " FROM events WHERE case_id = ?1 "
+    "SELECT id, case_id, type, from_stage, stage, body, rating, public, actor, created_at,"        \
+    " log_index FROM events WHERE case_id = ?1 "
+
+/* The columns read_open311_case() expects. */
+#define OPEN311_SELECT                                                                             \
+    "SELECT c.id, c.service_id, c.reference, c.stage, c.opened_at, c.updated_at, c.closed_at,"     \
+    " r.case_id, r.token, r.description, r.lat, r.long, r.address_string, r.address_id,"           \
+    " r.media_url, r.attributes_json, r.device_id, r.account_id"                                   \
+    " FROM cases c LEFT JOIN open311_requests r ON r.case_id = c.id "
 
 static const char *const fixed_sql[ST_FIXED_COUNT] = {
     [ST_BEGIN] = "BEGIN IMMEDIATE",
@@ -143,10 +186,11 @@ static const char *const fixed_sql[ST_FIXED_COUNT] = {
     [ST_ORG_BY_SLUG] = "SELECT id, slug, name FROM orgs WHERE slug = ?1",
     [ST_ORG_BY_ID] = "SELECT id, slug, name FROM orgs WHERE id = ?1",
     [ST_SERVICE_INSERT] = "INSERT INTO services (org_id, code, name, description, workflow_json,"
-                          " target_days, created_at, updated_at)"
-                          " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                          " target_days, created_at, updated_at, open311_json, duties_json)"
+                          " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
     [ST_SERVICE_UPDATE] = "UPDATE services SET name = ?3, description = ?4, workflow_json = ?5,"
-                          " target_days = ?6, updated_at = ?7 WHERE org_id = ?1 AND code = ?2",
+                          " target_days = ?6, updated_at = ?7, open311_json = ?9, duties_json = ?10"
+                          " WHERE org_id = ?1 AND code = ?2",
     [ST_SERVICE_GET] = "SELECT " SERVICE_COLUMNS " FROM services WHERE org_id = ?1 AND code = ?2",
     [ST_SERVICE_BY_ID] = "SELECT " SERVICE_COLUMNS " FROM services WHERE id = ?1",
     [ST_SERVICE_LIST] = "SELECT " SERVICE_COLUMNS " FROM services WHERE org_id = ?1 ORDER BY code",
@@ -167,8 +211,9 @@ static const char *const fixed_sql[ST_FIXED_COUNT] = {
     [ST_PERSON_INSERT] = "INSERT INTO persons (name, email, phone, address, postcode)"
                          " VALUES (?1, ?2, ?3, ?4, ?5)",
     [ST_CASE_INSERT] = "INSERT INTO cases (org_id, service_id, reference, stage, summary,"
-                       " secret_hash, person_id, opened_at, updated_at, closed_at, idempotency_key)"
-                       " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+                       " secret_hash, person_id, opened_at, updated_at, closed_at, idempotency_key,"
+                       " enhanced, team)"
+                       " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
     [ST_CASE_BY_IDEMPOTENCY] = "SELECT id FROM cases WHERE org_id = ?1 AND idempotency_key = ?2",
     [ST_CASE_BY_ID] = CASE_SELECT "WHERE c.id = ?1",
     [ST_CASE_BY_REF] = CASE_SELECT "WHERE c.reference = ?1 AND (?2 = 0 OR c.org_id = ?2)",
@@ -199,18 +244,93 @@ static const char *const fixed_sql[ST_FIXED_COUNT] = {
      * backwards, so that no sort is needed. */
     [ST_ACCESSES_OF_CASE] = "SELECT a.id, a.case_id, a.case_org_id, a.reader_org_id, o.name,"
                             " a.user_id, a.key_id, a.reader_name, a.role, a.action, a.purpose,"
-                            " a.at FROM accesses a CROSS JOIN orgs o ON o.id = a.reader_org_id"
+                            " a.at, a.log_index FROM accesses a"
+                            " CROSS JOIN orgs o ON o.id = a.reader_org_id"
                             " WHERE a.case_id = ?1 ORDER BY a.at DESC, a.id DESC",
+    /* The public log: see migrations/sqlite/0003_log.sql. */
+    [ST_LOG_RESERVE] = "UPDATE log_state SET size = size + 1 WHERE id = 1 RETURNING size - 1",
+    [ST_LOG_HASHES] = "SELECT hashes FROM log_entries WHERE idx = ?1",
+    [ST_LOG_INSERT] = "INSERT INTO log_entries (idx, entry, hashes) VALUES (?1, ?2, ?3)",
+    [ST_LOG_CASE] = "SELECT c.reference, o.slug, s.code, c.org_id FROM cases c"
+                    " JOIN orgs o ON o.id = c.org_id JOIN services s ON s.id = c.service_id"
+                    " WHERE c.id = ?1",
+    [ST_LOG_EVENT_INDEX] = "UPDATE events SET log_index = ?2 WHERE id = ?1",
+    [ST_LOG_ACCESS_INDEX] = "UPDATE accesses SET log_index = ?2 WHERE id = ?1",
+    [ST_LOG_SIZE] = "SELECT size FROM log_state WHERE id = 1",
+    [ST_LOG_ENTRIES] = "SELECT idx, entry, hashes FROM log_entries WHERE idx >= ?1"
+                       " ORDER BY idx LIMIT ?2",
+    [ST_LOG_CHECKPOINT_PUT] = "INSERT OR IGNORE INTO log_checkpoints (size, note, signed_at)"
+                              " VALUES (?1, ?2, ?3)",
+    [ST_LOG_CHECKPOINT_GET] = "SELECT size, note FROM log_checkpoints WHERE size <= ?1"
+                              " ORDER BY size DESC LIMIT 1",
+    /* Open311 */
+    [ST_ORG_SOLE] = "SELECT id, slug, name FROM orgs ORDER BY id LIMIT 2",
+    [ST_OPEN311_INSERT] = "INSERT INTO open311_requests (case_id, token, description, lat, long,"
+                          " address_string, address_id, media_url, attributes_json, device_id,"
+                          " account_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+    /* cases_org, walked backwards, drives the window; the service and stage
+     * pairs are a filter on each row. */
+    [ST_OPEN311_CASES] =
+        OPEN311_SELECT "WHERE c.org_id = ?1 AND c.opened_at >= ?2 AND c.opened_at < ?3"
+                       " AND (c.service_id || ':' || c.stage) IN (SELECT value FROM json_each(?4))"
+                       " ORDER BY c.opened_at DESC, c.id DESC LIMIT ?5",
+    [ST_OPEN311_BY_REF] = OPEN311_SELECT "WHERE c.reference = ?1 AND c.org_id = ?2",
+    [ST_OPEN311_BY_TOKEN] = OPEN311_SELECT "WHERE r.token = ?1 AND c.org_id = ?2",
+    /* The terms of events_open311_updates' WHERE are repeated so that the
+     * partial index serves the window. */
+    [ST_OPEN311_UPDATES] =
+        "SELECT e.id, c.service_id, c.reference, e.type, e.stage, e.body, e.created_at"
+        " FROM events e CROSS JOIN cases c ON c.id = e.case_id"
+        " WHERE e.public = 1 AND e.type IN ('stage_change', 'public_note')"
+        " AND e.created_at >= ?2 AND e.created_at < ?3 AND c.org_id = ?1"
+        " AND c.service_id IN (SELECT value FROM json_each(?4))"
+        " ORDER BY e.created_at, e.id LIMIT ?5",
+    /* ---- update duties ---- */
+    /* The organisation and service come from the case, not the caller. */
+    [ST_DUTY_INSERT] =
+        "INSERT INTO duty_instances (case_id, org_id, service_id, duty, event_id,"
+        " triggered_at, days, due_at)"
+        " SELECT id, org_id, service_id, ?2, ?3, ?4, ?5, ?6 FROM cases WHERE id = ?1",
+    [ST_DUTY_MEET] = "UPDATE duty_instances SET met_at = ?3, met_by = ?4, met_event_id = ?5"
+                     " WHERE case_id = ?1 AND met_at IS NULL AND event_id <= ?2",
+    [ST_DUTY_OF_CASE] = DUTY_SELECT "WHERE d.case_id = ?1 ORDER BY d.id",
+    [ST_DUTY_RETIME] = "UPDATE duty_instances SET days = ?3, due_at = ?4"
+                       " WHERE id = ?1 AND case_id = ?2 AND met_at IS NULL",
+    [ST_CASE_SET_FLAGS] = "UPDATE cases SET enhanced = ?2, team = ?3,"
+                          " updated_at = max(updated_at, ?4) WHERE id = ?1",
+    /* CROSS JOIN keeps the open-duty index as the outer loop, already in
+     * the list's order. */
+    [ST_DUTY_WORKLIST] = DUTY_SELECT "WHERE d.org_id = ?1 AND d.met_at IS NULL"
+                                     " AND (d.due_at, d.id) > (?2, ?3)"
+                                     " AND (?4 IS NULL OR s.code = ?4)"
+                                     " AND (?5 IS NULL OR c.team = ?5)"
+                                     " AND (?6 <> 1 OR d.due_at >= ?7)"
+                                     " AND (?6 <> 2 OR d.due_at < ?7)"
+                                     " ORDER BY d.due_at, d.id LIMIT ?8",
+    [ST_DUTY_COMPLIANCE] = "SELECT s.code, sum(d.met_at IS NOT NULL AND d.met_at <= d.due_at),"
+                           " sum(d.met_at IS NOT NULL AND d.met_at > d.due_at),"
+                           " sum(d.met_at IS NULL)"
+                           " FROM duty_instances d CROSS JOIN services s ON s.id = d.service_id"
+                           " WHERE d.org_id = ?1 AND d.due_at >= ?2 AND d.due_at < ?3"
+                           " AND d.due_at < ?4 AND (?5 IS NULL OR s.code = ?5)"
+                           " GROUP BY s.code ORDER BY s.code",
+    [ST_CALENDAR_GET] = "SELECT org_id, calendar, holidays, updated_at FROM org_calendars"
+                        " WHERE org_id = ?1",
+    [ST_CALENDAR_SET] = "INSERT INTO org_calendars (org_id, calendar, holidays, updated_at)"
+                        " VALUES (?1, ?2, ?3, ?4) ON CONFLICT (org_id) DO UPDATE SET"
+                        " calendar = excluded.calendar, holidays = excluded.holidays,"
+                        " updated_at = excluded.updated_at",
 };
 
 /* Room for the appeals' statements, which live in a block of their own. */
-#define APPEAL_STATEMENTS 16
+#define APPEAL_STATEMENTS 24
 
 typedef struct conn {
     sqlite3 *db;
     sqlite3_stmt *stmts[ST_COUNT];
     sqlite3_stmt *appeal_stmts[APPEAL_STATEMENTS];
     struct timespec busy_since; /* when the current wait for a lock began */
+    const uint8_t *log_key;     /* the store's key for the log's pseudonyms */
 } conn;
 
 /* A write's statements, run on the connection of whoever leads its batch;
@@ -250,6 +370,7 @@ struct sq_store {
     int version;
     unsigned char key[32];
     bool have_key;
+    uint8_t log_key[TLOG_KEY_SIZE]; /* derived from key at open */
 };
 
 /* ---- errors ---- */
@@ -425,6 +546,8 @@ static void read_service(arena *a, sqlite3_stmt *st, store_service *out, bool *o
     out->target_days = sqlite3_column_int(st, 6);
     out->created_at = sqlite3_column_int64(st, 7);
     out->updated_at = sqlite3_column_int64(st, 8);
+    out->open311_json = col_text(a, st, 9, oom);
+    out->duties_json = col_text(a, st, 10, oom);
 }
 
 /* Reads a row of CASE_SELECT. */
@@ -449,6 +572,8 @@ static void read_case(arena *a, sqlite3_stmt *st, store_case *out, bool *oom)
     out->person.phone = col_text(a, st, 14, oom);
     out->person.address = col_text(a, st, 15, oom);
     out->person.postcode = col_text(a, st, 16, oom);
+    out->enhanced = sqlite3_column_int(st, 17) != 0;
+    out->team = col_text(a, st, 18, oom);
 }
 
 static void read_event(arena *a, sqlite3_stmt *st, store_event *out, bool *oom)
@@ -463,6 +588,7 @@ static void read_event(arena *a, sqlite3_stmt *st, store_event *out, bool *oom)
     out->public_ = sqlite3_column_int(st, 7) != 0;
     out->actor = col_text(a, st, 8, oom);
     out->created_at = sqlite3_column_int64(st, 9);
+    out->log_index = sqlite3_column_type(st, 10) == SQLITE_NULL ? -1 : sqlite3_column_int64(st, 10);
 }
 
 static void read_access(arena *a, sqlite3_stmt *st, store_access *out, bool *oom)
@@ -479,6 +605,7 @@ static void read_access(arena *a, sqlite3_stmt *st, store_access *out, bool *oom
     out->action = col_text(a, st, 9, oom);
     out->purpose = col_text(a, st, 10, oom);
     out->at = sqlite3_column_int64(st, 11);
+    out->log_index = sqlite3_column_type(st, 12) == SQLITE_NULL ? -1 : sqlite3_column_int64(st, 12);
 }
 
 /* Makes room for one more element in an arena array of *cap elements. */
@@ -893,6 +1020,8 @@ static void sqlite_configure(void)
 }
 
 static void sqlite_close(void *impl);
+static store_rc sqlite_secret_key(void *impl, unsigned char key[32]);
+static store_rc log_key_load(sq_store *s);
 
 /* A store with room for pool_size connections, none open; NULL when out of
  * memory. */
@@ -958,6 +1087,10 @@ static store_rc sqlite_open(const char *uri, int pool_size, void **out, char *er
         if (rc == STORE_OK)
             s->idle[s->nidle++] = &s->conns[i];
     }
+    /* Every write may append to the public log, whose pseudonyms need the
+     * deployment's key: made now, before any write needs it. */
+    if (rc == STORE_OK && (rc = log_key_load(s)) != STORE_OK)
+        set_err(err, errlen, "cannot read or create the deployment's secret key", NULL);
     if (rc != STORE_OK) {
         sqlite_close(s);
         return rc;
@@ -1195,7 +1328,8 @@ static int bind_service(sqlite3_stmt *st, const service_write *w)
     return sqlite3_bind_int64(st, 1, svc->org_id) || bind_text(st, 2, svc->code) ||
            bind_text(st, 3, svc->name) || bind_text(st, 4, svc->description) ||
            bind_text(st, 5, svc->workflow_json) || sqlite3_bind_int(st, 6, svc->target_days) ||
-           sqlite3_bind_int64(st, 7, w->now);
+           sqlite3_bind_int64(st, 7, w->now) || bind_text(st, 9, svc->open311_json) ||
+           bind_text(st, 10, svc->duties_json ? svc->duties_json : "[]");
 }
 
 static store_rc service_create_job(conn *c, void *arg)
@@ -1517,6 +1651,17 @@ static store_rc sqlite_key_get(void *impl, arena *a, const unsigned char hash[32
 
 /* ---- cases ---- */
 
+/* The public log's entries for an event and an access, in the caller's
+ * transaction (defined with the log, at the end of this file). */
+static store_rc log_event(conn *c, int64_t case_id, const store_event *ev, int64_t event_id,
+                          int64_t *logged);
+static store_rc log_access(conn *c, int64_t case_id, const store_access *acc, int64_t access_id);
+/* Update duties, written in the transactions of the cases' events. */
+static store_rc duties_open(conn *c, int64_t case_id, int64_t event_id, int64_t at,
+                            const store_duty_new *duties, size_t n);
+static store_rc duties_on_event(conn *c, int64_t case_id, const store_event *ev, int64_t event_id,
+                                const store_duty_new *duties, size_t n);
+
 /* Inserts the person, if any field is given; *person_id is 0 otherwise. */
 static int insert_person(conn *c, const store_person *p, int64_t *person_id)
 {
@@ -1550,7 +1695,8 @@ static int insert_case(conn *c, const store_case_new *in, int64_t person_id, int
         bind_text(st, 5, in->summary) || bind_hash(st, 6, in->secret_hash) ||
         bind_or_null(st, 7, person_id) || sqlite3_bind_int64(st, 8, in->now) ||
         sqlite3_bind_int64(st, 9, updated_at) || bind_or_null(st, 10, closed_at) ||
-        bind_text(st, 11, in->idempotency_key))
+        bind_text(st, 11, in->idempotency_key) || sqlite3_bind_int(st, 12, in->enhanced ? 1 : 0) ||
+        bind_text(st, 13, in->team))
         r = bind_error(c);
     if (r == SQLITE_OK && (r = sqlite3_step(st)) == SQLITE_DONE) {
         r = SQLITE_OK;
@@ -1597,10 +1743,15 @@ static store_rc insert_access(conn *c, int64_t case_id, const store_access *acc,
                 bind_text(st, 5, acc->reader_name) || bind_text(st, 6, acc->role) ||
                 bind_text(st, 7, acc->action) || bind_text(st, 8, acc->purpose) ||
                 sqlite3_bind_int64(st, 9, acc->at);
-    store_rc rc = write_step(c, st, bound, "record an access", id, &changes);
+    int64_t row_id = 0;
+    store_rc rc = write_step(c, st, bound, "record an access", &row_id, &changes);
     if (rc != STORE_OK)
         return STORE_UNAVAILABLE;
-    return changes == 1 ? STORE_OK : STORE_NOT_FOUND;
+    if (changes != 1)
+        return STORE_NOT_FOUND;
+    if (id)
+        *id = row_id;
+    return log_access(c, case_id, acc, row_id) == STORE_OK ? STORE_OK : STORE_UNAVAILABLE;
 }
 
 /* Reads one case by a statement of CASE_SELECT bound to (key, org_id). */
@@ -1648,6 +1799,25 @@ static int find_idempotent(conn *c, int64_t org_id, const char *key, int64_t *id
     return r;
 }
 
+/* Inserts what an Open311 request carries besides case_id. */
+static int insert_open311(conn *c, int64_t case_id, const store_open311_request *o)
+{
+    sqlite3_stmt *st = stmt(c, ST_OPEN311_INSERT);
+    if (!st)
+        return SQLITE_ERROR;
+    int r = SQLITE_OK;
+    if (sqlite3_bind_int64(st, 1, case_id) || bind_text(st, 2, o->token) ||
+        bind_text(st, 3, o->description) || bind_text(st, 4, o->lat) || bind_text(st, 5, o->lon) ||
+        bind_text(st, 6, o->address_string) || bind_text(st, 7, o->address_id) ||
+        bind_text(st, 8, o->media_url) || bind_text(st, 9, o->attributes_json) ||
+        bind_text(st, 10, o->device_id) || bind_text(st, 11, o->account_id))
+        r = bind_error(c);
+    if (r == SQLITE_OK && (r = sqlite3_step(st)) == SQLITE_DONE)
+        r = SQLITE_OK;
+    stmt_done(st);
+    return r;
+}
+
 typedef struct case_write {
     const store_case_new *in;
     arena *a;
@@ -1678,9 +1848,24 @@ static store_rc case_create_job(conn *c, void *arg)
                               .stage = in->stage,
                               .public_ = true,
                               .actor = in->actor,
-                              .created_at = in->now};
+                              .created_at = in->now,
+                              .user_id = in->actor_user_id,
+                              .key_id = in->actor_key_id};
+        int64_t event_id = 0;
         if (r == SQLITE_OK)
-            r = insert_event(c, case_id, &opened, NULL);
+            r = insert_event(c, case_id, &opened, &event_id);
+        if (r == SQLITE_OK && in->open311)
+            r = insert_open311(c, case_id, in->open311);
+        if (r == SQLITE_OK) {
+            store_rc logged = log_event(c, case_id, &opened, event_id, NULL);
+            if (logged != STORE_OK)
+                return logged;
+        }
+        if (r == SQLITE_OK && in->n_duties) {
+            store_rc drc = duties_open(c, case_id, event_id, in->now, in->duties, in->n_duties);
+            if (drc != STORE_OK)
+                return drc;
+        }
     }
     if (r != SQLITE_OK)
         return fail(c, r, "create a case");
@@ -1901,7 +2086,10 @@ typedef struct event_write {
     bool stage_change;
     bool closes;
     const store_access *access;
+    const store_duty_new *duties;
+    size_t n_duties;
     int64_t id;
+    int64_t log_index;
 } event_write;
 
 static store_rc event_append_job(conn *c, void *arg)
@@ -1919,11 +2107,17 @@ static store_rc event_append_job(conn *c, void *arg)
     int r = insert_event(c, w->case_id, &row, &w->id);
     if (r != SQLITE_OK)
         return fail(c, r, "append an event");
+    rc = log_event(c, w->case_id, &row, w->id, &w->log_index);
+    if (rc == STORE_OK)
+        rc = duties_on_event(c, w->case_id, w->ev, w->id, w->duties, w->n_duties);
+    if (rc != STORE_OK)
+        return rc;
     return w->access ? insert_access(c, w->case_id, w->access, NULL) : STORE_OK;
 }
 
-static store_rc sqlite_event_append_access(void *impl, int64_t case_id, store_event *ev,
-                                           bool closes, const store_access *access)
+static store_rc sqlite_event_append_duties(void *impl, int64_t case_id, store_event *ev,
+                                           bool closes, const store_access *access,
+                                           const store_duty_new *duties, size_t n)
 {
     sq_store *s = impl;
     ev->id = 0;
@@ -1937,11 +2131,22 @@ static store_rc sqlite_event_append_access(void *impl, int64_t case_id, store_ev
                      .ev = ev,
                      .stage_change = stage_change,
                      .closes = closes,
-                     .access = access};
+                     .access = access,
+                     .duties = duties,
+                     .n_duties = n};
     store_rc rc = write_run(s, event_append_job, &w);
-    if (rc == STORE_OK)
+    ev->log_index = -1;
+    if (rc == STORE_OK) {
         ev->id = w.id;
+        ev->log_index = w.log_index;
+    }
     return rc;
+}
+
+static store_rc sqlite_event_append_access(void *impl, int64_t case_id, store_event *ev,
+                                           bool closes, const store_access *access)
+{
+    return sqlite_event_append_duties(impl, case_id, ev, closes, access, NULL, 0);
 }
 
 static store_rc sqlite_event_append(void *impl, int64_t case_id, store_event *ev, bool closes)
@@ -2366,8 +2571,871 @@ static store_rc sqlite_load_end(void *tx, bool commit)
         rc = r == SQLITE_OK ? STORE_OK : fail(x->c, r, "commit a copy");
     }
     pool_give(x->s, x->c);
+    /* The copy replaced the secret key this store had made. */
+    if (commit && rc == STORE_OK)
+        rc = log_key_load(x->s);
     free(x);
     return rc;
+}
+
+/* ---- the public log ---- */
+
+/* (Re)reads the deployment's secret key and derives the log's key from it,
+ * for every connection. */
+static store_rc log_key_load(sq_store *s)
+{
+    unsigned char secret[32];
+    bool found = false;
+    pthread_mutex_lock(&s->mu);
+    s->have_key = false;
+    pthread_mutex_unlock(&s->mu);
+    /* Read first: only a database without a key is written to. */
+    conn *c = pool_take(s);
+    sqlite3_stmt *st = stmt(c, ST_SETTING_GET);
+    if (st && bind_text(st, 1, "secret_key") == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW &&
+        sqlite3_column_bytes(st, 0) == 32 && sqlite3_column_blob(st, 0)) {
+        memcpy(secret, sqlite3_column_blob(st, 0), 32);
+        found = true;
+    }
+    stmt_done(st);
+    pool_give(s, c);
+    store_rc rc = found ? STORE_OK : sqlite_secret_key(s, secret);
+    if (rc == STORE_OK) {
+        tlog_log_key(secret, s->log_key);
+        for (int i = 0; i < s->nconns; i++)
+            s->conns[i].log_key = s->log_key;
+    }
+    sodium_memzero(secret, sizeof(secret));
+    return rc;
+}
+
+static store_rc sq_log_reserve(void *arg, uint64_t *index)
+{
+    conn *c = arg;
+    sqlite3_stmt *st = stmt(c, ST_LOG_RESERVE);
+    if (!st)
+        return STORE_ERROR;
+    int r = sqlite3_step(st);
+    store_rc rc = STORE_OK;
+    if (r == SQLITE_ROW) {
+        *index = (uint64_t)sqlite3_column_int64(st, 0);
+    } else if (r == SQLITE_DONE) {
+        log_error("msg=\"store: the log's counter row is missing\"");
+        rc = STORE_ERROR;
+    } else {
+        rc = fail(c, r, "take a log index");
+    }
+    stmt_done(st);
+    return rc;
+}
+
+/* Node (level, index) is in the row of the leaf that completed it. */
+static int sq_log_hash_at(void *arg, unsigned level, uint64_t index, merkle_hash *out)
+{
+    conn *c = arg;
+    sqlite3_stmt *st = stmt(c, ST_LOG_HASHES);
+    if (!st)
+        return -1;
+    int ok = -1;
+    uint64_t row = ((index + 1) << level) - 1;
+    if (sqlite3_bind_int64(st, 1, (int64_t)row) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW) {
+        const uint8_t *h = sqlite3_column_blob(st, 0);
+        size_t len = (size_t)sqlite3_column_bytes(st, 0);
+        if (h && len >= ((size_t)level + 1) * MERKLE_HASH_SIZE) {
+            memcpy(out->b, h + (size_t)level * MERKLE_HASH_SIZE, MERKLE_HASH_SIZE);
+            ok = 0;
+        }
+    }
+    stmt_done(st);
+    return ok;
+}
+
+static store_rc sq_log_insert(void *arg, uint64_t index, const void *entry, size_t len,
+                              const merkle_hash *hashes, size_t nhashes)
+{
+    conn *c = arg;
+    sqlite3_stmt *st = stmt(c, ST_LOG_INSERT);
+    if (!st)
+        return STORE_ERROR;
+    int bound = sqlite3_bind_int64(st, 1, (int64_t)index) ||
+                sqlite3_bind_blob(st, 2, entry, (int)len, SQLITE_STATIC) ||
+                sqlite3_bind_blob(st, 3, hashes, (int)(nhashes * sizeof(*hashes)), SQLITE_STATIC);
+    return write_step(c, st, bound, "append to the log", NULL, NULL);
+}
+
+/* Appends e in the connection's transaction: the one way this backend
+ * writes to the log (store_int.h). */
+static store_rc log_append(conn *c, const tlog_entry *e, uint64_t *index)
+{
+    log_io io = {
+        .conn = c, .reserve = sq_log_reserve, .hash_at = sq_log_hash_at, .insert = sq_log_insert};
+    return log_append_with(&io, c->log_key, e, index);
+}
+
+/* A code read from a row, copied so that it outlives the statement; empty
+ * (which the encoder refuses) when it is too long to be one. */
+static void copy_code(sqlite3_stmt *st, int col, char out[TLOG_CODE_MAX + 1])
+{
+    const unsigned char *t = sqlite3_column_text(st, col);
+    size_t n = t ? (size_t)sqlite3_column_bytes(st, col) : 0;
+    if (n > TLOG_CODE_MAX)
+        n = 0;
+    if (n)
+        memcpy(out, t, n);
+    out[n] = '\0';
+}
+
+/* Appends e about case_id, filling its organisation, service and case; an
+ * actor without an organisation is of the case's. */
+static store_rc log_case_append(conn *c, int64_t case_id, tlog_entry *e, uint64_t *index)
+{
+    char reference[TLOG_CODE_MAX + 1], org[TLOG_CODE_MAX + 1], service[TLOG_CODE_MAX + 1];
+    int64_t org_id = 0;
+    sqlite3_stmt *st = stmt(c, ST_LOG_CASE);
+    if (!st)
+        return STORE_ERROR;
+    int r = sqlite3_bind_int64(st, 1, case_id);
+    if (r == SQLITE_OK)
+        r = sqlite3_step(st);
+    if (r == SQLITE_ROW) {
+        copy_code(st, 0, reference);
+        copy_code(st, 1, org);
+        copy_code(st, 2, service);
+        org_id = sqlite3_column_int64(st, 3);
+    }
+    stmt_done(st);
+    if (r != SQLITE_ROW)
+        return r == SQLITE_DONE ? STORE_NOT_FOUND : fail(c, r, "read a case for the log");
+    e->reference = reference;
+    e->org = org;
+    e->service = service;
+    if (!e->actor_org_id)
+        e->actor_org_id = org_id;
+    return log_append(c, e, index);
+}
+
+static store_rc log_set_index(conn *c, int which, int64_t id, uint64_t index)
+{
+    sqlite3_stmt *st = stmt(c, which);
+    if (!st)
+        return STORE_ERROR;
+    int bound = sqlite3_bind_int64(st, 1, id) || sqlite3_bind_int64(st, 2, (int64_t)index);
+    return write_step(c, st, bound, "note a log index", NULL, NULL);
+}
+
+static store_rc log_event(conn *c, int64_t case_id, const store_event *ev, int64_t event_id,
+                          int64_t *logged)
+{
+    tlog_entry e;
+    uint64_t index = 0;
+    if (!log_event_entry(ev, 0, &e)) {
+        log_error("msg=\"store: an event of a type the log does not know\"");
+        return STORE_ERROR;
+    }
+    store_rc rc = log_case_append(c, case_id, &e, &index);
+    if (rc == STORE_OK && logged)
+        *logged = (int64_t)index;
+    return rc == STORE_OK ? log_set_index(c, ST_LOG_EVENT_INDEX, event_id, index) : rc;
+}
+
+/* The reader's organisation is named when it is not the case's. */
+static store_rc log_access(conn *c, int64_t case_id, const store_access *acc, int64_t access_id)
+{
+    tlog_entry e;
+    uint64_t index = 0;
+    char reader_org[TLOG_CODE_MAX + 1];
+    log_access_entry(acc, &e);
+    sqlite3_stmt *st = stmt(c, ST_ORG_BY_ID);
+    if (!st)
+        return STORE_ERROR;
+    int r = sqlite3_bind_int64(st, 1, acc->reader_org_id);
+    if (r == SQLITE_OK)
+        r = sqlite3_step(st);
+    if (r == SQLITE_ROW)
+        copy_code(st, 1, reader_org);
+    stmt_done(st);
+    if (r != SQLITE_ROW)
+        return r == SQLITE_DONE ? STORE_NOT_FOUND : fail(c, r, "read an organisation for the log");
+    e.actor_org = reader_org;
+    store_rc rc = log_case_append(c, case_id, &e, &index);
+    return rc == STORE_OK ? log_set_index(c, ST_LOG_ACCESS_INDEX, access_id, index) : rc;
+}
+
+static store_rc sqlite_log_size(void *impl, uint64_t *size)
+{
+    sq_store *s = impl;
+    *size = 0;
+    conn *c = pool_take(s);
+    store_rc rc = STORE_ERROR;
+    sqlite3_stmt *st = stmt(c, ST_LOG_SIZE);
+    if (st) {
+        int r = sqlite3_step(st);
+        if (r == SQLITE_ROW) {
+            *size = (uint64_t)sqlite3_column_int64(st, 0);
+            rc = STORE_OK;
+        } else {
+            rc = r == SQLITE_DONE ? STORE_ERROR : fail(c, r, "read the log's size");
+        }
+    }
+    stmt_done(st);
+    pool_give(s, c);
+    return rc;
+}
+
+static store_rc sqlite_log_nodes(void *impl, size_t n, const unsigned *levels,
+                                 const uint64_t *indexes, merkle_hash *out)
+{
+    sq_store *s = impl;
+    conn *c = pool_take(s);
+    store_rc rc = STORE_OK;
+    for (size_t i = 0; i < n && rc == STORE_OK; i++)
+        if (sq_log_hash_at(c, levels[i], indexes[i], &out[i]) != 0)
+            rc = STORE_NOT_FOUND;
+    pool_give(s, c);
+    return rc;
+}
+
+static store_rc sqlite_log_entries(void *impl, arena *a, uint64_t from, size_t limit,
+                                   store_log_row **out, size_t *n)
+{
+    sq_store *s = impl;
+    *out = NULL;
+    *n = 0;
+    store_log_row *arr = limit ? arena_calloc(a, limit, sizeof(*arr)) : NULL;
+    if (limit && !arr)
+        return out_of_memory("read log entries");
+    conn *c = pool_take(s);
+    store_rc rc = STORE_ERROR;
+    size_t count = 0;
+    sqlite3_stmt *st = stmt(c, ST_LOG_ENTRIES);
+    if (!st)
+        goto out;
+    int r = sqlite3_bind_int64(st, 1, (int64_t)from);
+    if (r == SQLITE_OK)
+        r = sqlite3_bind_int64(st, 2, (int64_t)limit);
+    while (r == SQLITE_OK && count < limit && (r = sqlite3_step(st)) == SQLITE_ROW) {
+        store_log_row *row = &arr[count];
+        size_t elen = (size_t)sqlite3_column_bytes(st, 1);
+        size_t hlen = (size_t)sqlite3_column_bytes(st, 2);
+        uint8_t *entry = arena_alloc(a, elen + 1);
+        uint8_t *hashes = arena_alloc(a, hlen + 1);
+        if (!entry || !hashes || hlen < MERKLE_HASH_SIZE || hlen % MERKLE_HASH_SIZE) {
+            rc = entry && hashes ? STORE_ERROR : out_of_memory("read log entries");
+            if (entry && hashes)
+                log_error("msg=\"store: a log row's hashes are malformed\"");
+            goto out;
+        }
+        if (elen)
+            memcpy(entry, sqlite3_column_blob(st, 1), elen);
+        memcpy(hashes, sqlite3_column_blob(st, 2), hlen);
+        row->index = (uint64_t)sqlite3_column_int64(st, 0);
+        row->entry = entry;
+        row->entry_len = elen;
+        row->hashes = hashes;
+        row->nhashes = hlen / MERKLE_HASH_SIZE;
+        count++;
+        r = SQLITE_OK;
+    }
+    rc = r == SQLITE_DONE || r == SQLITE_OK ? STORE_OK : fail(c, r, "read log entries");
+out:
+    stmt_done(st);
+    pool_give(s, c);
+    if (rc == STORE_OK) {
+        *out = arr;
+        *n = count;
+    }
+    return rc;
+}
+
+typedef struct log_import_write {
+    const tlog_entry *entries;
+    size_t n;
+    uint64_t first;
+} log_import_write;
+
+static store_rc log_import_job(conn *c, void *arg)
+{
+    log_import_write *w = arg;
+    store_rc rc = STORE_OK;
+    for (size_t i = 0; i < w->n && rc == STORE_OK; i++) {
+        uint64_t index = 0;
+        rc = log_append(c, &w->entries[i], &index);
+        if (i == 0)
+            w->first = index;
+    }
+    return rc;
+}
+
+static store_rc sqlite_log_import(void *impl, const tlog_entry *entries, size_t n,
+                                  uint64_t *first_index)
+{
+    log_import_write w = {.entries = entries, .n = n};
+    store_rc rc = n ? write_submit(impl, log_import_job, &w, true) : STORE_OK;
+    if (first_index)
+        *first_index = rc == STORE_OK ? w.first : 0;
+    return rc;
+}
+
+typedef struct checkpoint_write {
+    uint64_t size;
+    const char *note;
+    int64_t at;
+} checkpoint_write;
+
+static store_rc checkpoint_put_job(conn *c, void *arg)
+{
+    checkpoint_write *w = arg;
+    sqlite3_stmt *st = stmt(c, ST_LOG_CHECKPOINT_PUT);
+    if (!st)
+        return STORE_ERROR;
+    int bound = sqlite3_bind_int64(st, 1, (int64_t)w->size) || bind_text(st, 2, w->note) ||
+                sqlite3_bind_int64(st, 3, w->at);
+    return write_step(c, st, bound, "save a checkpoint", NULL, NULL);
+}
+
+static store_rc sqlite_log_checkpoint_put(void *impl, uint64_t size, const char *note, int64_t at)
+{
+    checkpoint_write w = {.size = size, .note = note, .at = at};
+    return write_run(impl, checkpoint_put_job, &w);
+}
+
+static store_rc sqlite_log_checkpoint_get(void *impl, arena *a, uint64_t at_most, uint64_t *size,
+                                          const char **note)
+{
+    sq_store *s = impl;
+    *size = 0;
+    *note = NULL;
+    conn *c = pool_take(s);
+    store_rc rc = STORE_ERROR;
+    sqlite3_stmt *st = stmt(c, ST_LOG_CHECKPOINT_GET);
+    if (st) {
+        int64_t bound = at_most > (uint64_t)INT64_MAX ? INT64_MAX : (int64_t)at_most;
+        int r = sqlite3_bind_int64(st, 1, bound);
+        if (r == SQLITE_OK)
+            r = sqlite3_step(st);
+        if (r == SQLITE_ROW) {
+            bool oom = false;
+            *size = (uint64_t)sqlite3_column_int64(st, 0);
+            *note = col_text(a, st, 1, &oom);
+            rc = oom || !*note ? out_of_memory("read a checkpoint") : STORE_OK;
+        } else {
+            rc = r == SQLITE_DONE ? STORE_NOT_FOUND : fail(c, r, "read a checkpoint");
+        }
+    }
+    stmt_done(st);
+    pool_give(s, c);
+    if (rc != STORE_OK) {
+        *size = 0;
+        *note = NULL;
+    }
+    return rc;
+}
+
+/* ---- Open311 ---- */
+
+static store_rc sqlite_org_sole(void *impl, arena *a, store_org *out)
+{
+    sq_store *s = impl;
+    memset(out, 0, sizeof(*out));
+    conn *c = pool_take(s);
+    store_rc rc = STORE_ERROR;
+    int rows = 0, r = SQLITE_ERROR;
+    bool oom = false;
+    sqlite3_stmt *st = stmt(c, ST_ORG_SOLE);
+    if (!st)
+        goto out;
+    while ((r = sqlite3_step(st)) == SQLITE_ROW) {
+        if (++rows > 1)
+            break;
+        out->id = sqlite3_column_int64(st, 0);
+        out->slug = col_text(a, st, 1, &oom);
+        out->name = col_text(a, st, 2, &oom);
+    }
+    if (oom)
+        rc = out_of_memory("read the organisation");
+    else if (r != SQLITE_DONE && r != SQLITE_ROW)
+        rc = fail(c, r, "read the organisation");
+    else
+        rc = rows == 0 ? STORE_NOT_FOUND : rows > 1 ? STORE_CONFLICT : STORE_OK;
+out:
+    stmt_done(st);
+    pool_give(s, c);
+    if (rc != STORE_OK)
+        memset(out, 0, sizeof(*out));
+    return rc;
+}
+
+/* Reads a row of OPEN311_SELECT. */
+static void read_open311_case(arena *a, sqlite3_stmt *st, store_open311_case *out, bool *oom)
+{
+    store_open311_request *r = &out->request;
+    out->id = sqlite3_column_int64(st, 0);
+    out->service_id = sqlite3_column_int64(st, 1);
+    out->reference = col_text(a, st, 2, oom);
+    out->stage = col_text(a, st, 3, oom);
+    out->opened_at = sqlite3_column_int64(st, 4);
+    out->updated_at = sqlite3_column_int64(st, 5);
+    out->closed_at = sqlite3_column_int64(st, 6);
+    out->has_request = sqlite3_column_type(st, 7) != SQLITE_NULL;
+    r->token = col_text(a, st, 8, oom);
+    r->description = col_text(a, st, 9, oom);
+    r->lat = col_text(a, st, 10, oom);
+    r->lon = col_text(a, st, 11, oom);
+    r->address_string = col_text(a, st, 12, oom);
+    r->address_id = col_text(a, st, 13, oom);
+    r->media_url = col_text(a, st, 14, oom);
+    r->attributes_json = col_text(a, st, 15, oom);
+    r->device_id = col_text(a, st, 16, oom);
+    r->account_id = col_text(a, st, 17, oom);
+}
+
+static store_rc sqlite_open311_cases(void *impl, arena *a, const store_open311_filter *f,
+                                     store_open311_case **out, size_t *n)
+{
+    sq_store *s = impl;
+    *out = NULL;
+    *n = 0;
+    int limit = f->limit < 1 ? 1 : f->limit > STORE_OPEN311_MAX ? STORE_OPEN311_MAX : f->limit;
+    store_open311_case *arr = NULL;
+    size_t cap = 0, count = 0;
+    conn *c = pool_take(s);
+    store_rc rc = STORE_ERROR;
+    sqlite3_stmt *st = stmt(c, ST_OPEN311_CASES);
+    if (!st)
+        goto out;
+    int r = SQLITE_OK;
+    if (sqlite3_bind_int64(st, 1, f->org_id) || sqlite3_bind_int64(st, 2, f->opened_from) ||
+        sqlite3_bind_int64(st, 3, f->opened_to) || bind_text(st, 4, f->service_stages_json) ||
+        sqlite3_bind_int(st, 5, limit))
+        r = bind_error(c);
+    bool oom = false;
+    while (r == SQLITE_OK && (r = sqlite3_step(st)) == SQLITE_ROW) {
+        if (!grow(a, (void **)&arr, &cap, count, sizeof(*arr))) {
+            oom = true;
+            break;
+        }
+        read_open311_case(a, st, &arr[count++], &oom);
+        if (oom)
+            break;
+        r = SQLITE_OK;
+    }
+    if (oom)
+        rc = out_of_memory("list Open311 requests");
+    else if (r != SQLITE_DONE)
+        rc = fail(c, r, "list Open311 requests");
+    else
+        rc = STORE_OK;
+out:
+    stmt_done(st);
+    pool_give(s, c);
+    if (rc == STORE_OK) {
+        *out = arr;
+        *n = count;
+    }
+    return rc;
+}
+
+static store_rc sqlite_open311_case_get(void *impl, arena *a, int64_t org_id, const char *reference,
+                                        const char *token, store_open311_case *out)
+{
+    sq_store *s = impl;
+    memset(out, 0, sizeof(*out));
+    conn *c = pool_take(s);
+    store_rc rc = STORE_ERROR;
+    sqlite3_stmt *st = stmt(c, token ? ST_OPEN311_BY_TOKEN : ST_OPEN311_BY_REF);
+    if (!st)
+        goto out;
+    int r = SQLITE_OK;
+    if (bind_text(st, 1, token ? token : reference) || sqlite3_bind_int64(st, 2, org_id))
+        r = bind_error(c);
+    if (r == SQLITE_OK)
+        r = sqlite3_step(st);
+    if (r == SQLITE_ROW) {
+        bool oom = false;
+        read_open311_case(a, st, out, &oom);
+        rc = oom ? out_of_memory("read an Open311 request") : STORE_OK;
+    } else {
+        rc = r == SQLITE_DONE ? STORE_NOT_FOUND : fail(c, r, "read an Open311 request");
+    }
+out:
+    stmt_done(st);
+    pool_give(s, c);
+    if (rc != STORE_OK)
+        memset(out, 0, sizeof(*out));
+    return rc;
+}
+
+static store_rc sqlite_open311_updates(void *impl, arena *a, int64_t org_id,
+                                       const char *service_ids_json, int64_t from, int64_t to,
+                                       int limit, store_open311_update **out, size_t *n)
+{
+    sq_store *s = impl;
+    *out = NULL;
+    *n = 0;
+    limit = limit < 1 ? 1 : limit > STORE_OPEN311_MAX ? STORE_OPEN311_MAX : limit;
+    store_open311_update *arr = NULL;
+    size_t cap = 0, count = 0;
+    conn *c = pool_take(s);
+    store_rc rc = STORE_ERROR;
+    sqlite3_stmt *st = stmt(c, ST_OPEN311_UPDATES);
+    if (!st)
+        goto out;
+    int r = SQLITE_OK;
+    if (sqlite3_bind_int64(st, 1, org_id) || sqlite3_bind_int64(st, 2, from) ||
+        sqlite3_bind_int64(st, 3, to) || bind_text(st, 4, service_ids_json) ||
+        sqlite3_bind_int(st, 5, limit))
+        r = bind_error(c);
+    bool oom = false;
+    while (r == SQLITE_OK && (r = sqlite3_step(st)) == SQLITE_ROW) {
+        if (!grow(a, (void **)&arr, &cap, count, sizeof(*arr))) {
+            oom = true;
+            break;
+        }
+        store_open311_update *u = &arr[count++];
+        u->id = sqlite3_column_int64(st, 0);
+        u->service_id = sqlite3_column_int64(st, 1);
+        u->reference = col_text(a, st, 2, &oom);
+        u->type = col_text(a, st, 3, &oom);
+        u->stage = col_text(a, st, 4, &oom);
+        u->body = col_text(a, st, 5, &oom);
+        u->created_at = sqlite3_column_int64(st, 6);
+        if (oom)
+            break;
+        r = SQLITE_OK;
+    }
+    if (oom)
+        rc = out_of_memory("list Open311 updates");
+    else if (r != SQLITE_DONE)
+        rc = fail(c, r, "list Open311 updates");
+    else
+        rc = STORE_OK;
+out:
+    stmt_done(st);
+    pool_give(s, c);
+    if (rc == STORE_OK) {
+        *out = arr;
+        *n = count;
+    }
+    return rc;
+}
+
+/* ---- update duties ---- */
+
+static void read_duty(arena *a, sqlite3_stmt *st, store_duty *out, bool *oom)
+{
+    out->id = sqlite3_column_int64(st, 0);
+    out->case_id = sqlite3_column_int64(st, 1);
+    out->reference = col_text(a, st, 2, oom);
+    out->service_code = col_text(a, st, 3, oom);
+    out->team = col_text(a, st, 4, oom);
+    out->enhanced = sqlite3_column_int(st, 5) != 0;
+    out->duty = col_text(a, st, 6, oom);
+    out->event_id = sqlite3_column_int64(st, 7);
+    out->triggered_at = sqlite3_column_int64(st, 8);
+    out->days = sqlite3_column_int(st, 9);
+    out->due_at = sqlite3_column_int64(st, 10);
+    out->met_at = sqlite3_column_int64(st, 11);
+    out->met_by = col_text(a, st, 12, oom);
+    out->met_event_id = sqlite3_column_int64(st, 13);
+    out->service_id = sqlite3_column_int64(st, 14);
+}
+
+/* Opens duties[0..n) of the case, triggered by event_id at `at`;
+ * STORE_NOT_FOUND when there is no such case. */
+static store_rc duties_open(conn *c, int64_t case_id, int64_t event_id, int64_t at,
+                            const store_duty_new *duties, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        sqlite3_stmt *st = stmt(c, ST_DUTY_INSERT);
+        if (!st)
+            return STORE_ERROR;
+        int changes = 0;
+        int bound = sqlite3_bind_int64(st, 1, case_id) || bind_text(st, 2, duties[i].duty) ||
+                    sqlite3_bind_int64(st, 3, event_id) || sqlite3_bind_int64(st, 4, at) ||
+                    sqlite3_bind_int(st, 5, duties[i].days) ||
+                    sqlite3_bind_int64(st, 6, duties[i].due_at);
+        store_rc rc = write_step(c, st, bound, "open a duty", NULL, &changes);
+        if (rc != STORE_OK)
+            return rc;
+        if (changes != 1)
+            return STORE_NOT_FOUND;
+    }
+    return STORE_OK;
+}
+
+/* Meets, at `at` and by `by` ("update" or "delivery"), every unmet duty of
+ * the case triggered by event `upto` or an earlier one, naming `met_event`
+ * as what met them. It runs inside the caller's write, so that whatever
+ * meets a duty (the outbox recording a delivery, say) does it in its own
+ * transaction. */
+static store_rc duties_meet(conn *c, int64_t case_id, int64_t upto, int64_t at, const char *by,
+                            int64_t met_event)
+{
+    sqlite3_stmt *st = stmt(c, ST_DUTY_MEET);
+    if (!st)
+        return STORE_ERROR;
+    int bound = sqlite3_bind_int64(st, 1, case_id) || sqlite3_bind_int64(st, 2, upto) ||
+                sqlite3_bind_int64(st, 3, at) || bind_text(st, 4, by) ||
+                sqlite3_bind_int64(st, 5, met_event);
+    return write_step(c, st, bound, "meet duties", NULL, NULL);
+}
+
+/* What an event just written does to the case's duties: a public update
+ * meets those open before it, then the duties it triggers open. */
+static store_rc duties_on_event(conn *c, int64_t case_id, const store_event *ev, int64_t event_id,
+                                const store_duty_new *duties, size_t n)
+{
+    bool update = ev->public_ && ev->type &&
+                  (strcmp(ev->type, "stage_change") == 0 || strcmp(ev->type, "public_note") == 0);
+    store_rc rc = STORE_OK;
+    if (update)
+        rc = duties_meet(c, case_id, event_id, ev->created_at, "update", event_id);
+    if (rc == STORE_OK && n)
+        rc = duties_open(c, case_id, event_id, ev->created_at, duties, n);
+    return rc;
+}
+
+/* Reads the rows of a DUTY_SELECT statement, bound by the caller, into an
+ * arena array; at most `limit` rows when limit > 0, with *more set when
+ * another row followed. */
+static store_rc duty_rows(conn *c, sqlite3_stmt *st, arena *a, size_t limit, store_duty **out,
+                          size_t *n, bool *more)
+{
+    store_duty *arr = NULL;
+    size_t cap = 0, count = 0;
+    bool oom = false;
+    int r;
+    while ((r = sqlite3_step(st)) == SQLITE_ROW) {
+        if (limit && count == limit) {
+            if (more)
+                *more = true;
+            r = SQLITE_DONE;
+            break;
+        }
+        if (!grow(a, (void **)&arr, &cap, count, sizeof(*arr))) {
+            oom = true;
+            break;
+        }
+        read_duty(a, st, &arr[count++], &oom);
+        if (oom)
+            break;
+    }
+    store_rc rc = oom                ? out_of_memory("read duties")
+                  : r != SQLITE_DONE ? fail(c, r, "read duties")
+                                     : STORE_OK;
+    if (rc == STORE_OK) {
+        *out = arr;
+        *n = count;
+    }
+    return rc;
+}
+
+static store_rc sqlite_case_duties(void *impl, arena *a, int64_t case_id, store_duty **out,
+                                   size_t *n)
+{
+    sq_store *s = impl;
+    *out = NULL;
+    *n = 0;
+    conn *c = pool_take(s);
+    store_rc rc = STORE_ERROR;
+    sqlite3_stmt *st = stmt(c, ST_DUTY_OF_CASE);
+    if (st) {
+        int r = sqlite3_bind_int64(st, 1, case_id);
+        rc = r == SQLITE_OK ? duty_rows(c, st, a, 0, out, n, NULL) : fail(c, r, "read duties");
+    }
+    stmt_done(st);
+    pool_give(s, c);
+    return rc;
+}
+
+typedef struct flags_write {
+    int64_t case_id;
+    bool enhanced;
+    const char *team;
+    const store_duty_retime *retimes;
+    size_t n;
+    int64_t at;
+} flags_write;
+
+static store_rc set_flags_job(conn *c, void *arg)
+{
+    flags_write *w = arg;
+    sqlite3_stmt *st = stmt(c, ST_CASE_SET_FLAGS);
+    if (!st)
+        return STORE_ERROR;
+    int changes = 0;
+    int bound = sqlite3_bind_int64(st, 1, w->case_id) ||
+                sqlite3_bind_int(st, 2, w->enhanced ? 1 : 0) || bind_text(st, 3, w->team) ||
+                sqlite3_bind_int64(st, 4, w->at);
+    store_rc rc = write_step(c, st, bound, "change a case's flags", NULL, &changes);
+    if (rc == STORE_OK && changes == 0)
+        rc = STORE_NOT_FOUND;
+    for (size_t i = 0; i < w->n && rc == STORE_OK; i++) {
+        st = stmt(c, ST_DUTY_RETIME);
+        if (!st)
+            return STORE_ERROR;
+        bound = sqlite3_bind_int64(st, 1, w->retimes[i].id) ||
+                sqlite3_bind_int64(st, 2, w->case_id) ||
+                sqlite3_bind_int(st, 3, w->retimes[i].days) ||
+                sqlite3_bind_int64(st, 4, w->retimes[i].due_at);
+        rc = write_step(c, st, bound, "re-time a duty", NULL, NULL);
+    }
+    return rc;
+}
+
+static store_rc sqlite_case_set_flags(void *impl, int64_t case_id, bool enhanced, const char *team,
+                                      const store_duty_retime *retimes, size_t n, int64_t at)
+{
+    flags_write w = {.case_id = case_id,
+                     .enhanced = enhanced,
+                     .team = team,
+                     .retimes = retimes,
+                     .n = n,
+                     .at = at};
+    return write_run(impl, set_flags_job, &w);
+}
+
+typedef struct delivery_write {
+    int64_t case_id;
+    int64_t event_id;
+    int64_t at;
+} delivery_write;
+
+static store_rc met_by_delivery_job(conn *c, void *arg)
+{
+    delivery_write *w = arg;
+    return duties_meet(c, w->case_id, w->event_id, w->at, "delivery", w->event_id);
+}
+
+static store_rc sqlite_duty_met_by_delivery(void *impl, int64_t case_id, int64_t event_id,
+                                            int64_t at)
+{
+    delivery_write w = {.case_id = case_id, .event_id = event_id, .at = at};
+    return write_run(impl, met_by_delivery_job, &w);
+}
+
+static store_rc sqlite_duty_worklist(void *impl, arena *a, const store_duty_filter *f,
+                                     store_duty **out, size_t *n, bool *more)
+{
+    sq_store *s = impl;
+    *out = NULL;
+    *n = 0;
+    *more = false;
+    int limit = f->limit < 1 ? 1 : f->limit > LIST_MAX ? LIST_MAX : f->limit;
+    conn *c = pool_take(s);
+    store_rc rc = STORE_ERROR;
+    sqlite3_stmt *st = stmt(c, ST_DUTY_WORKLIST);
+    if (st) {
+        bool first = f->after_id <= 0;
+        int r = SQLITE_OK;
+        if (sqlite3_bind_int64(st, 1, f->org_id) ||
+            sqlite3_bind_int64(st, 2, first ? INT64_MIN : f->after_due_at) ||
+            sqlite3_bind_int64(st, 3, first ? 0 : f->after_id) ||
+            bind_text(st, 4, f->service_code) || bind_text(st, 5, f->team) ||
+            sqlite3_bind_int(st, 6, (int)f->which) || sqlite3_bind_int64(st, 7, f->now) ||
+            sqlite3_bind_int(st, 8, limit + 1))
+            r = bind_error(c);
+        rc = r == SQLITE_OK ? duty_rows(c, st, a, (size_t)limit, out, n, more)
+                            : fail(c, r, "list duties");
+    }
+    stmt_done(st);
+    pool_give(s, c);
+    if (rc != STORE_OK)
+        *more = false;
+    return rc;
+}
+
+static store_rc sqlite_duty_compliance(void *impl, arena *a, int64_t org_id,
+                                       const char *service_code, int64_t from, int64_t to,
+                                       int64_t now, store_duty_count **out, size_t *n)
+{
+    sq_store *s = impl;
+    *out = NULL;
+    *n = 0;
+    store_duty_count *arr = NULL;
+    size_t cap = 0, count = 0;
+    conn *c = pool_take(s);
+    store_rc rc = STORE_ERROR;
+    sqlite3_stmt *st = stmt(c, ST_DUTY_COMPLIANCE);
+    if (!st)
+        goto out;
+    int r = SQLITE_OK;
+    if (sqlite3_bind_int64(st, 1, org_id) || sqlite3_bind_int64(st, 2, from) ||
+        sqlite3_bind_int64(st, 3, to) || sqlite3_bind_int64(st, 4, now) ||
+        bind_text(st, 5, service_code))
+        r = bind_error(c);
+    bool oom = false;
+    while (r == SQLITE_OK && (r = sqlite3_step(st)) == SQLITE_ROW) {
+        if (!grow(a, (void **)&arr, &cap, count, sizeof(*arr))) {
+            oom = true;
+            break;
+        }
+        store_duty_count *row = &arr[count++];
+        row->service_code = col_text(a, st, 0, &oom);
+        row->met = sqlite3_column_int64(st, 1);
+        row->met_late = sqlite3_column_int64(st, 2);
+        row->missed = sqlite3_column_int64(st, 3);
+        if (oom)
+            break;
+        r = SQLITE_OK;
+    }
+    rc = oom                ? out_of_memory("count duties")
+         : r != SQLITE_DONE ? fail(c, r, "count duties")
+                            : STORE_OK;
+out:
+    stmt_done(st);
+    pool_give(s, c);
+    if (rc == STORE_OK) {
+        *out = arr;
+        *n = count;
+    }
+    return rc;
+}
+
+static store_rc sqlite_org_calendar_get(void *impl, arena *a, int64_t org_id, store_calendar *out)
+{
+    sq_store *s = impl;
+    memset(out, 0, sizeof(*out));
+    conn *c = pool_take(s);
+    store_rc rc = STORE_ERROR;
+    sqlite3_stmt *st = stmt(c, ST_CALENDAR_GET);
+    if (st) {
+        int r = sqlite3_bind_int64(st, 1, org_id);
+        if (r == SQLITE_OK)
+            r = sqlite3_step(st);
+        if (r == SQLITE_ROW) {
+            bool oom = false;
+            out->org_id = sqlite3_column_int64(st, 0);
+            out->calendar = col_text(a, st, 1, &oom);
+            out->holidays = col_text(a, st, 2, &oom);
+            out->updated_at = sqlite3_column_int64(st, 3);
+            rc = oom ? out_of_memory("read a calendar") : STORE_OK;
+        } else {
+            rc = r == SQLITE_DONE ? STORE_NOT_FOUND : fail(c, r, "read a calendar");
+        }
+    }
+    stmt_done(st);
+    pool_give(s, c);
+    if (rc != STORE_OK)
+        memset(out, 0, sizeof(*out));
+    return rc;
+}
+
+static store_rc calendar_set_job(conn *c, void *arg)
+{
+    const store_calendar *cal = arg;
+    sqlite3_stmt *st = stmt(c, ST_CALENDAR_SET);
+    if (!st)
+        return STORE_ERROR;
+    int bound = sqlite3_bind_int64(st, 1, cal->org_id) || bind_text(st, 2, cal->calendar) ||
+                bind_text(st, 3, cal->holidays) || sqlite3_bind_int64(st, 4, cal->updated_at);
+    return write_step(c, st, bound, "set a calendar", NULL, NULL);
+}
+
+static store_rc sqlite_org_calendar_set(void *impl, const store_calendar *c)
+{
+    store_calendar w = *c;
+    return write_run(impl, calendar_set_job, &w);
 }
 
 /* ---- appeals for witnesses ----
@@ -3140,6 +4208,10 @@ const store_ops store_sqlite_ops = {
     .access_record = sqlite_access_record,
     .case_accesses = sqlite_case_accesses,
     .case_import = sqlite_case_import,
+    .org_sole = sqlite_org_sole,
+    .open311_cases = sqlite_open311_cases,
+    .open311_case_get = sqlite_open311_case_get,
+    .open311_updates = sqlite_open311_updates,
     .open_readonly = sqlite_open_readonly,
     .read_begin = sqlite_read_begin,
     .read_rows = sqlite_read_rows,
@@ -3148,6 +4220,20 @@ const store_ops store_sqlite_ops = {
     .load_table = sqlite_load_table,
     .load_row = sqlite_load_row,
     .load_end = sqlite_load_end,
+    .log_size = sqlite_log_size,
+    .log_nodes = sqlite_log_nodes,
+    .log_entries = sqlite_log_entries,
+    .log_import = sqlite_log_import,
+    .log_checkpoint_put = sqlite_log_checkpoint_put,
+    .log_checkpoint_get = sqlite_log_checkpoint_get,
+    .event_append_duties = sqlite_event_append_duties,
+    .case_duties = sqlite_case_duties,
+    .case_set_flags = sqlite_case_set_flags,
+    .duty_met_by_delivery = sqlite_duty_met_by_delivery,
+    .duty_worklist = sqlite_duty_worklist,
+    .duty_compliance = sqlite_duty_compliance,
+    .org_calendar_get = sqlite_org_calendar_get,
+    .org_calendar_set = sqlite_org_calendar_set,
     .appeal_create = sqlite_appeal_create,
     .appeal_update = sqlite_appeal_update,
     .appeal_get = sqlite_appeal_get,

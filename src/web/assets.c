@@ -153,8 +153,10 @@ void assets_get(http_req *req, http_res *res)
     res->content_type = a->content_type;
     if (a->gz && asset_accepts_gzip(http_header_get(req, "Accept-Encoding"))) {
         http_res_header(res, "Content-Encoding", "gzip");
-        buf_append(&res->body, a->gz, a->gz_len);
+        res->static_body = a->gz;
+        res->static_len = a->gz_len;
         return;
     }
-    buf_append(&res->body, a->data, a->len);
+    res->static_body = a->data;
+    res->static_len = a->len;
 }

@@ -540,7 +540,8 @@ void page_timeline_begin(http_res *res)
     buf_puts(&res->body, "<ol class=\"app-timeline\">");
 }
 
-void page_timeline_item(http_res *res, const char *title, int64_t at, const char *description)
+void page_timeline_item(http_res *res, const char *title, int64_t at, const char *aside,
+                        const char *description)
 {
     buf *b = &res->body;
     buf_puts(b, "<li class=\"app-timeline__item\"><h3 class=\"app-timeline__title\">");
@@ -548,6 +549,11 @@ void page_timeline_item(http_res *res, const char *title, int64_t at, const char
     buf_puts(b, "</h3><p class=\"app-timeline__date\">");
     time_element(b, at);
     buf_puts(b, "</p>");
+    if (aside) {
+        buf_puts(b, "<p class=\"govuk-body-s app-timeline__aside\">");
+        buf_put_html(b, aside);
+        buf_puts(b, "</p>");
+    }
     if (description) {
         buf_puts(b, "<p class=\"app-timeline__description\">");
         buf_put_html(b, description);

@@ -124,9 +124,11 @@ void page_table_row(http_res *res, const char *const *cells, size_t n);
 void page_table_end(http_res *res);
 
 /* A timeline, in the order the caller gives (newest first, by convention);
- * each item has a title, a date and an optional description. */
+ * each item has a title, a date, an optional aside shown after the date and an
+ * optional description. */
 void page_timeline_begin(http_res *res);
-void page_timeline_item(http_res *res, const char *title, int64_t at, const char *description);
+void page_timeline_item(http_res *res, const char *title, int64_t at, const char *aside,
+                        const char *description);
 void page_timeline_end(http_res *res);
 
 /* The confirmation panel that ends a transaction; `body` may be NULL. */

@@ -165,8 +165,10 @@ static const char *role_text(const char *role)
 /* Who has been shown the citizen's data, newest first, as a GOV.UK table. */
 static void render_accesses(http_res *res, const track_view *v)
 {
-    static const char *const with_officer[] = {"Date", "Organisation", "Role", "Officer", "Reason"};
-    static const char *const without_officer[] = {"Date", "Organisation", "Role", "Reason"};
+    static const char *const with_officer[] = {"Date",    "Organisation", "Role",
+                                               "Officer", "Reason",       "Public log entry"};
+    static const char *const without_officer[] = {"Date", "Organisation", "Role", "Reason",
+                                                  "Public log entry"};
     page_heading_m(res, "accesses", "Who has looked at your information");
     if (v->n_accesses == 0) {
         page_paragraph(res, "No one has looked at your personal information yet.");
@@ -174,12 +176,16 @@ static void render_accesses(http_res *res, const track_view *v)
     }
     page_table_begin(res,
                      "Each time staff or a system were shown your personal information, and why",
-                     v->officers_shown ? with_officer : without_officer, v->officers_shown ? 5 : 4);
+                     v->officers_shown ? with_officer : without_officer, v->officers_shown ? 6 : 5);
     for (size_t i = 0; i < v->n_accesses; i++) {
         const track_access *x = &v->accesses[i];
         char date[PAGE_DATE_MAX];
         page_date(x->at, date);
-        const char *cells[5];
+        /* "none" for a read older than the public log */
+        char entry[24] = "none";
+        if (x->log_index >= 0)
+            snprintf(entry, sizeof(entry), "#%lld", (long long)x->log_index);
+        const char *cells[6];
         size_t n = 0;
         cells[n++] = date;
         cells[n++] = x->organisation;
@@ -187,6 +193,7 @@ static void render_accesses(http_res *res, const track_view *v)
         if (v->officers_shown)
             cells[n++] = x->officer;
         cells[n++] = x->purpose;
+        cells[n++] = entry;
         page_table_row(res, cells, n);
     }
     page_table_end(res);
@@ -198,6 +205,7 @@ static void render_summary(http_req *req, http_res *res, const track_view *v)
     char date[PAGE_DATE_MAX];
     page_summary_begin(res);
     page_summary_row(res, "Reference", v->reference);
+    page_summary_row(res, "Name in the public log", v->pseudonym);
     page_date(v->opened_at, date);
     page_summary_row(res, "Opened", date);
     if (v->closed) {
@@ -238,7 +246,10 @@ static void render_timeline(http_req *req, http_res *res, const track_view *v)
             title = "Your message";
         else
             title = arena_printf(&req->a, "Your feedback: %d out of 5", t->rating);
-        page_timeline_item(res, title, t->at, t->note);
+        const char *entry = t->log_index >= 0 ? arena_printf(&req->a, "public log entry #%lld",
+                                                             (long long)t->log_index)
+                                              : NULL;
+        page_timeline_item(res, title, t->at, entry, t->note);
     }
     page_timeline_end(res);
 }
@@ -313,7 +324,7 @@ static void show(http_req *req, http_res *res, const track_form *in, const track
                  const case_page *p)
 {
     track_view v;
-    if (track_view_build(req, res, &r->c, &v) != 0) {
+    if (track_view_build(req, res, r, &v) != 0) {
         page_unavailable(req, res);
         return;
     }

@@ -13,6 +13,8 @@ import {
 } from './lib/server.mjs';
 
 const TABLES = ['settings', 'orgs', 'services', 'users', 'sessions', 'api_keys', 'persons', 'cases', 'events', 'accesses',
+  'log_entries', 'log_state', 'log_checkpoints',
+  'open311_requests', 'org_calendars', 'duty_instances',
   'appeals', 'appeal_answers', 'appeal_answer_reads'];
 const PURPOSE = 'X-Access-Purpose';
 // Text that COPY, the checksums and both databases must carry unchanged.

@@ -33,6 +33,26 @@ const CONTRACT_ROUTES = [
   'POST /track',
   'POST /track/message',
   'POST /track/feedback',
+  'GET /log/checkpoint',
+  'GET /log/tile/{tile}',
+  'GET /log/proof/inclusion',
+  'GET /log/proof/consistency',
+  'GET /log/entries',
+  'GET /open311/v2/discovery.{format}',
+  'GET /open311/v2/services.{format}',
+  'GET /open311/v2/services/{code}.{format}',
+  'GET /open311/v2/requests.{format}',
+  'POST /open311/v2/requests.{format}',
+  'GET /open311/v2/requests/{id}.{format}',
+  'GET /open311/v2/tokens/{token}.{format}',
+  'GET /open311/v2/servicerequestupdates.{format}',
+  'POST /open311/v2/servicerequestupdates.{format}',
+  // update duties
+  'PATCH /api/v1/cases/{ref}',
+  'GET /api/v1/duties',
+  'GET /api/v1/compliance',
+  'GET /api/v1/calendar',
+  'PUT /api/v1/calendar',
   // appeals for witnesses
   'GET /api/v1/appeals',
   'POST /api/v1/appeals',
@@ -109,11 +129,16 @@ describe('routes', () => {
     }
   });
 
+  // A documented path with its parameters filled in: an Open311 request's
+  // id is a case reference, an appeal's id the probe appeal's.
+  const probePath = (template) => template.replace('{ref}', c.reference).replace('{code}', 'parking-permit')
+    .replace('{id}', template.startsWith('/open311/') ? c.reference : appealId)
+    .replace('{token}', 'probe').replace('{format}', 'xml').replace('{receipt}', receipt.receipt);
+
   it('the server serves every documented operation', async () => {
     for (const route of documentedRoutes()) {
       const [method, template] = route.split(' ');
-      const p = template.replace('{ref}', c.reference).replace('{code}', 'parking-permit')
-        .replace('{id}', appealId).replace('{receipt}', receipt.receipt);
+      const p = probePath(template);
       const headers = { 'x-tracking-secret': c.secret, 'x-receipt-secret': receipt.receipt_secret, cookie: admin };
       let body;
       const op = doc.paths[template][method.toLowerCase()];
@@ -141,8 +166,7 @@ describe('routes', () => {
   it('other methods on a documented path answer 405 with Allow', async () => {
     for (const [template, item] of Object.entries(doc.paths)) {
       const allowed = METHODS.filter((m) => item[m.toLowerCase()]);
-      const p = template.replace('{ref}', c.reference).replace('{code}', 'parking-permit')
-        .replace('{id}', appealId).replace('{receipt}', receipt.receipt);
+      const p = probePath(template);
       for (const m of METHODS.filter((x) => !allowed.includes(x))) {
         const r = await s.req(m, p, { auth: admin });
         // The JSON API answers in JSON; the pages may answer in HTML.

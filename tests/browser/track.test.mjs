@@ -79,9 +79,10 @@ describe('tracking pages in a browser', () => {
         assert.match(await page.locator('.govuk-caption-l').textContent(), /Test service web/);
         const rows = await page.locator('.govuk-summary-list__row').evaluateAll((rs) => rs.map((r) => [
           r.querySelector('dt').textContent, r.querySelector('dd').textContent]));
-        assert.deepEqual(rows.map((r) => r[0]), ['Reference', 'Opened', 'Expected completion', 'Target date']);
+        assert.deepEqual(rows.map((r) => r[0]), ['Reference', 'Name in the public log', 'Opened', 'Expected completion', 'Target date']);
         assert.equal(rows[0][1], open.reference);
-        assert.match(rows[1][1], GOVUK_DATE);
+        assert.match(rows[1][1], /^[0-9a-f]{32}$/, 'the case\'s pseudonym');
+        assert.match(rows[2][1], GOVUK_DATE);
 
         // Messages sent by the other run of this test come first.
         const events = (await timeline(page)).filter((e) => e.title !== 'Your message');
@@ -94,7 +95,7 @@ describe('tracking pages in a browser', () => {
         }
         const table = page.locator('table.govuk-table');
         assert.equal(await table.locator('tbody tr').count() >= 1, true, 'who looked: one row at least');
-        assert.deepEqual(await table.locator('th').allTextContents(), ['Date', 'Organisation', 'Role', 'Reason']);
+        assert.deepEqual(await table.locator('th').allTextContents(), ['Date', 'Organisation', 'Role', 'Reason', 'Public log entry']);
 
         // An empty message: the case page again, with the error by the box.
         await submit(page, 'Send message');

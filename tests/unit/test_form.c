@@ -187,6 +187,56 @@ static void test_large_values(void **state)
     assert_int_equal(v[LEN], '\0');
 }
 
+static int parse_multipart(fixture *fx, const char *ct, const char *s)
+{
+    return form_parse_multipart(&fx->a, ct, s, strlen(s), &fx->f);
+}
+
+static void test_multipart(void **state)
+{
+    fixture *fx = *state;
+    const char *ct = "multipart/form-data; charset=utf-8; boundary=XyZ";
+    assert_int_equal(
+        parse_multipart(fx, ct,
+                        "preamble\r\n--XyZ\r\n"
+                        "Content-Disposition: form-data; name=\"a\"\r\n\r\n"
+                        "one\r\ntwo\r\n--XyZ\r\n"
+                        "content-disposition: form-data; name=\"f\"; filename=\"x.jpg\"\r\n"
+                        "Content-Type: image/jpeg\r\n\r\n\xff\xd8\r\n--XyZ\r\n"
+                        "Content-Disposition: form-data; name=a\r\n\r\n\r\n--XyZ--\r\n"),
+        0);
+    assert_int_equal(fx->f.n, 2);
+    assert_string_equal(fx->f.fields[0].key, "a");
+    assert_string_equal(fx->f.fields[0].value, "one\r\ntwo");
+    assert_string_equal(fx->f.fields[1].value, "");
+    /* LF line breaks and a quoted boundary. */
+    assert_int_equal(
+        parse_multipart(fx, "multipart/form-data; boundary=\"a b\"",
+                        "--a b\nContent-Disposition: form-data; name=\"x\"\n\n1\n--a b--\n"),
+        0);
+    assert_int_equal(fx->f.n, 1);
+    assert_string_equal(form_get(&fx->f, "x"), "1");
+}
+
+static void test_multipart_malformed(void **state)
+{
+    fixture *fx = *state;
+    static const char *const bodies[] = {
+        "",
+        "--XyZ\r\n",
+        "--XyZ\r\nContent-Disposition: form-data; name=\"a\"\r\n\r\nno end",
+        "--XyZ\r\nContent-Type: text/plain\r\n\r\nx\r\n--XyZ--",
+        "--XyZ\r\nContent-Disposition: form-data; name=\"a\r\n\r\nx\r\n--XyZ--",
+        "--XyZx\r\n",
+    };
+    for (size_t i = 0; i < sizeof(bodies) / sizeof(bodies[0]); i++) {
+        assert_int_equal(parse_multipart(fx, "multipart/form-data; boundary=XyZ", bodies[i]), -1);
+        assert_int_equal(fx->f.n, 0);
+    }
+    assert_int_equal(parse_multipart(fx, "multipart/form-data", "--XyZ--"), -1);
+    assert_int_equal(parse_multipart(fx, "multipart/form-data; boundary=", "----"), -1);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -199,6 +249,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_length_is_respected, setup, teardown),
         cmocka_unit_test_setup_teardown(test_field_limit, setup, teardown),
         cmocka_unit_test_setup_teardown(test_large_values, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_multipart, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_multipart_malformed, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

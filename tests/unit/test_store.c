@@ -150,7 +150,7 @@ static void test_open_migrates_once(void **state)
     (void)state;
     char path[128];
     store *s = open_store(2, path, sizeof(path));
-    assert_int_equal(store_schema_latest(), 3);
+    assert_int_equal(store_schema_latest(), 6);
     assert_int_equal(store_schema_version(s), store_schema_latest());
     store_close(s);
 
@@ -160,7 +160,8 @@ static void test_open_migrates_once(void **state)
     assert_int_equal(store_schema_version(s), store_schema_latest());
     store_close(s);
 
-    assert_int_equal(count_rows(path, "SELECT count(*) FROM schema_migrations"), 3);
+    assert_int_equal(count_rows(path, "SELECT count(*) FROM schema_migrations"),
+                     store_schema_latest());
     assert_int_equal(count_rows(path, "SELECT count(*) FROM pragma_journal_mode"
                                       " WHERE journal_mode = 'wal'"),
                      1);
@@ -1965,12 +1966,35 @@ static void fill_deployment(store *s, deployment *d)
             in.person = (store_person){.name = AWKWARD, .email = "pat@example.org", .phone = ""};
         in.summary = i == 0 ? AWKWARD : "A summary";
         in.idempotency_key = i == 1 ? "idem-1" : NULL;
+        /* One case came through Open311, with some fields left out. */
+        store_open311_request o311 = {.token = "TOKEN0000000000000001",
+                                      .description = AWKWARD,
+                                      .lat = "-0.5",
+                                      .lon = "51.25",
+                                      .media_url = "https://example.org/a.jpeg",
+                                      .attributes_json = "{\"depth\":[\"a\",\"b\"]}",
+                                      .device_id = ""};
+        in.open311 = i == 3 ? &o311 : NULL;
+        /* Two cases with a duty opened as they open: the first one's is
+         * met by the public note below, the third's stays open. */
+        store_duty_new duty = {.duty = "acknowledge", .days = 2, .due_at = in.now + 172800};
+        if (i == 0 || i == 2) {
+            in.duties = &duty;
+            in.n_duties = 1;
+            in.enhanced = i == 2;
+            in.team = i == 0 ? AWKWARD : NULL;
+        }
         store_case c = create_case(s, &a, &in);
         if (i == 0) {
             d->case_id = c.id;
             memcpy(d->reference, ref, sizeof(ref));
         }
     }
+    store_calendar cal = {.org_id = d->org,
+                          .calendar = "custom",
+                          .holidays = "2026-12-25 Christmas Day\n",
+                          .updated_at = 1700000400};
+    assert_int_equal(store_org_calendar_set(s, &cal), STORE_OK);
     store_event ev = event("public_note", NULL, NULL, true, 1700000500);
     ev.body = AWKWARD;
     assert_int_equal(store_event_append(s, d->case_id, &ev, false), STORE_OK);
@@ -2105,7 +2129,7 @@ static void check_sums(store *src, store *dst, const store_table_sum *copied)
 }
 
 /* The rows fill_deployment makes, table by table, in store_table order. */
-static const int64_t DEPLOYMENT_ROWS[] = {1, 2, 2, 1, 1, 1, 3, 5, 9, 2, 0, 0, 0};
+static const int64_t DEPLOYMENT_ROWS[] = {1, 2, 2, 1, 1, 1, 3, 5, 9, 2, 11, 1, 0, 1, 1, 2, 0, 0, 0};
 
 static void test_copy_round_trip(void **state)
 {
@@ -2151,6 +2175,12 @@ static void test_copy_table_order(void **state)
                                         "cases",
                                         "events",
                                         "accesses",
+                                        "log_entries",
+                                        "log_state",
+                                        "log_checkpoints",
+                                        "open311_requests",
+                                        "org_calendars",
+                                        "duty_instances",
                                         "appeals",
                                         "appeal_answers",
                                         "appeal_answer_reads"};
@@ -2201,7 +2231,7 @@ static void test_copy_covers_schema(void **state)
     store *src = NULL, *dst = open_store(1, NULL, 0);
     char err[256];
     assert_int_equal(store_open_readonly(path, &src, err, sizeof(err)), STORE_OK);
-    store_table_sum sums[16];
+    store_table_sum sums[32];
     assert_int_equal(store_copy(src, dst, sums, err, sizeof(err)), STORE_ERROR);
     assert_non_null(strstr(err, "notes"));
     store_close(src);
@@ -2217,7 +2247,7 @@ static void test_copy_refuses_non_empty(void **state)
     char path[128], target[128], err[256];
     store *src = open_store(1, path, sizeof(path));
     fill_deployment(src, &d);
-    store_table_sum sums[16];
+    store_table_sum sums[32];
 
     store *dst = open_store(1, target, sizeof(target));
     int64_t id;
@@ -2274,14 +2304,14 @@ static void test_open_readonly(void **state)
 
     /* An older schema is refused rather than read with the wrong tables. */
     assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
-    char older[128];
+    char older[128], expected[32];
     snprintf(older, sizeof(older), "DELETE FROM schema_migrations WHERE version = %d",
              store_schema_latest());
+    snprintf(expected, sizeof(expected), "schema %d", store_schema_latest() - 1);
     assert_int_equal(sqlite3_exec(db, older, NULL, NULL, NULL), SQLITE_OK);
     sqlite3_close(db);
     assert_int_not_equal(store_open_readonly(path, &s, err, sizeof(err)), STORE_OK);
-    snprintf(older, sizeof(older), "schema %d", store_schema_latest() - 1);
-    assert_non_null(strstr(err, older));
+    assert_non_null(strstr(err, expected));
 }
 
 /* A change to one value, even NULL to an empty text, changes that table's
@@ -2294,8 +2324,8 @@ static void test_checksum_sees_changes(void **state)
     store *s = open_store(1, path, sizeof(path));
     fill_deployment(s, &d);
     size_t n = store_table_count();
-    store_table_sum before[16], after[16];
-    assert_true(n <= 16);
+    store_table_sum before[32], after[32];
+    assert_true(n <= 32);
     assert_int_equal(store_checksum(s, before, err, sizeof(err)), STORE_OK);
     sqlite3 *db = NULL;
     assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
@@ -2311,6 +2341,159 @@ static void test_checksum_sees_changes(void **state)
         bool same = memcmp(before[i].sha256, after[i].sha256, 32) == 0;
         assert_true(same == (strcmp(store_table_name(i), "persons") != 0));
     }
+    store_close(s);
+}
+
+/* ---- update duties ---- */
+
+/* Duties open with the event that triggers them; a public update meets those
+ * open before it, a delivery those up to its event; the worklist, the
+ * re-timing of a case's flags and compliance see the same rows. */
+static void test_duties(void **state)
+{
+    (void)state;
+    store *s = open_store(2, NULL, 0);
+    arena a;
+    arena_init(&a);
+    int64_t svc, other_svc;
+    int64_t org = make_org(s, "north", "bins", &svc);
+    int64_t other = make_org(s, "south", "roads", &other_svc);
+    unsigned char hash[32];
+    fill_hash(hash, 3);
+    const int64_t t0 = 1800000000;
+
+    store_case_new in = case_input(org, svc, "DUT-0001", hash, t0);
+    store_duty_new ack = {.duty = "ack", .days = 2, .due_at = t0 + 1000};
+    in.duties = &ack;
+    in.n_duties = 1;
+    in.team = "north-cid";
+    store_case c = create_case(s, &a, &in);
+    assert_string_equal(c.team, "north-cid");
+    assert_false(c.enhanced);
+
+    /* An internal note meets nothing; the move opens two duties. */
+    store_event note = event("internal_note", NULL, NULL, false, t0 + 10);
+    assert_int_equal(store_event_append(s, c.id, &note, false), STORE_OK);
+    store_duty_new opened[2] = {{.duty = "tell", .days = 5, .due_at = t0 + 5000},
+                                {.duty = "call", .days = 1, .due_at = t0 + 500}};
+    store_event move = event("stage_change", "received", "done", false, t0 + 20);
+    assert_int_equal(store_event_append_duties(s, c.id, &move, false, NULL, opened, 2), STORE_OK);
+    store_duty *d;
+    size_t n;
+    assert_int_equal(store_case_duties(s, &a, c.id, &d, &n), STORE_OK);
+    assert_int_equal(n, 3);
+    assert_string_equal(d[0].duty, "ack");
+    assert_int_equal(d[0].met_at, 0);
+    assert_string_equal(d[1].duty, "tell");
+    assert_int_equal(d[1].event_id, move.id);
+    assert_int_equal(d[1].triggered_at, t0 + 20);
+    assert_int_equal(d[1].days, 5);
+    assert_int_equal(d[1].service_id, svc);
+    assert_string_equal(d[1].reference, "DUT-0001");
+    assert_string_equal(d[1].team, "north-cid");
+
+    /* The worklist: unmet, soonest first; due or missed at `now`. */
+    store_duty_filter f = {.org_id = org, .now = t0 + 800, .limit = 2};
+    bool more;
+    assert_int_equal(store_duty_worklist(s, &a, &f, &d, &n, &more), STORE_OK);
+    assert_int_equal(n, 2);
+    assert_true(more);
+    assert_string_equal(d[0].duty, "call");
+    assert_string_equal(d[1].duty, "ack");
+    f.after_due_at = d[1].due_at;
+    f.after_id = d[1].id;
+    assert_int_equal(store_duty_worklist(s, &a, &f, &d, &n, &more), STORE_OK);
+    assert_int_equal(n, 1);
+    assert_false(more);
+    assert_string_equal(d[0].duty, "tell");
+    store_duty_filter missed = {
+        .org_id = org, .now = t0 + 800, .which = STORE_DUTIES_MISSED, .limit = 10};
+    assert_int_equal(store_duty_worklist(s, &a, &missed, &d, &n, &more), STORE_OK);
+    assert_int_equal(n, 1);
+    assert_string_equal(d[0].duty, "call");
+    store_duty_filter due = missed;
+    due.which = STORE_DUTIES_DUE;
+    due.team = "south-cid";
+    assert_int_equal(store_duty_worklist(s, &a, &due, &d, &n, &more), STORE_OK);
+    assert_int_equal(n, 0);
+    store_duty_filter theirs = {.org_id = other, .now = t0, .limit = 10};
+    assert_int_equal(store_duty_worklist(s, &a, &theirs, &d, &n, &more), STORE_OK);
+    assert_int_equal(n, 0);
+
+    /* Flagged enhanced: the duty given a new time moves; a met one cannot. */
+    assert_int_equal(store_case_duties(s, &a, c.id, &d, &n), STORE_OK);
+    store_duty_retime rt = {.id = d[1].id, .days = 1, .due_at = t0 + 300};
+    assert_int_equal(store_case_set_flags(s, c.id, true, NULL, &rt, 1, t0 + 30), STORE_OK);
+    assert_int_equal(store_case_set_flags(s, 999999, true, NULL, NULL, 0, t0), STORE_NOT_FOUND);
+    assert_int_equal(store_case_duties(s, &a, c.id, &d, &n), STORE_OK);
+    assert_int_equal(d[1].due_at, t0 + 300);
+    assert_int_equal(d[1].days, 1);
+    assert_true(d[1].enhanced);
+    assert_null(d[1].team);
+
+    /* A delivery of the notice about the opening meets only the duty the
+     * opening triggered. */
+    assert_int_equal(store_duty_met_by_delivery(s, c.id, d[0].event_id, t0 + 600), STORE_OK);
+    assert_int_equal(store_case_duties(s, &a, c.id, &d, &n), STORE_OK);
+    assert_int_equal(d[0].met_at, t0 + 600);
+    assert_string_equal(d[0].met_by, "delivery");
+    assert_int_equal(d[1].met_at, 0);
+    assert_null(d[1].met_by);
+
+    /* A public note meets the rest, late or on time; a second one changes
+     * nothing. */
+    store_event pub = event("public_note", NULL, NULL, true, t0 + 700);
+    assert_int_equal(store_event_append(s, c.id, &pub, false), STORE_OK);
+    store_event again = event("public_note", NULL, NULL, true, t0 + 900);
+    assert_int_equal(store_event_append(s, c.id, &again, false), STORE_OK);
+    assert_int_equal(store_case_duties(s, &a, c.id, &d, &n), STORE_OK);
+    for (size_t i = 1; i < 3; i++) {
+        assert_int_equal(d[i].met_at, t0 + 700);
+        assert_string_equal(d[i].met_by, "update");
+        assert_int_equal(d[i].met_event_id, pub.id);
+    }
+    assert_int_equal(d[0].met_at, t0 + 600);
+
+    /* Compliance at t0 + 10000, all three fell due: ack on time (600 <=
+     * 1000), tell late re-timed to 300 but met at 700, call late (500). */
+    store_duty_count *counts;
+    assert_int_equal(
+        store_duty_compliance(s, &a, org, NULL, INT64_MIN, INT64_MAX, t0 + 10000, &counts, &n),
+        STORE_OK);
+    assert_int_equal(n, 1);
+    assert_string_equal(counts[0].service_code, "bins");
+    assert_int_equal(counts[0].met, 1);
+    assert_int_equal(counts[0].met_late, 2);
+    assert_int_equal(counts[0].missed, 0);
+    /* Only what fell due before `now`, inside [from, to). */
+    assert_int_equal(
+        store_duty_compliance(s, &a, org, "bins", t0, t0 + 400, t0 + 10000, &counts, &n), STORE_OK);
+    assert_int_equal(n, 1);
+    assert_int_equal(counts[0].met_late, 1);
+    assert_int_equal(
+        store_duty_compliance(s, &a, org, NULL, INT64_MIN, INT64_MAX, t0 + 400, &counts, &n),
+        STORE_OK);
+    assert_int_equal(counts[0].met + counts[0].met_late + counts[0].missed, 1);
+    assert_int_equal(
+        store_duty_compliance(s, &a, other, NULL, INT64_MIN, INT64_MAX, t0 + 10000, &counts, &n),
+        STORE_OK);
+    assert_int_equal(n, 0);
+
+    /* The calendar: none chosen, then one, then replaced. */
+    store_calendar cal;
+    assert_int_equal(store_org_calendar_get(s, &a, org, &cal), STORE_NOT_FOUND);
+    store_calendar set = {.org_id = org, .calendar = "scotland", .updated_at = t0};
+    assert_int_equal(store_org_calendar_set(s, &set), STORE_OK);
+    set = (store_calendar){
+        .org_id = org, .calendar = "custom", .holidays = "2030-01-02 A\n", .updated_at = t0 + 1};
+    assert_int_equal(store_org_calendar_set(s, &set), STORE_OK);
+    assert_int_equal(store_org_calendar_get(s, &a, org, &cal), STORE_OK);
+    assert_string_equal(cal.calendar, "custom");
+    assert_string_equal(cal.holidays, "2030-01-02 A\n");
+    assert_int_equal(cal.updated_at, t0 + 1);
+    assert_int_equal(store_org_calendar_get(s, &a, other, &cal), STORE_NOT_FOUND);
+
+    arena_free(&a);
     store_close(s);
 }
 
@@ -2350,6 +2533,7 @@ int main(void)
         cmocka_unit_test(test_copy_covers_schema),
         cmocka_unit_test(test_copy_refuses_non_empty),
         cmocka_unit_test(test_open_readonly),
+        cmocka_unit_test(test_duties),
         cmocka_unit_test(test_checksum_sees_changes),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);

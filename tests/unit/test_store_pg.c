@@ -47,7 +47,10 @@ static long long pg_exec(const char *sql)
 static void reset_database(void)
 {
     pg_exec("SET client_min_messages = warning;"
-            " DROP TABLE IF EXISTS appeal_answer_reads, appeal_answers, appeals, accesses, events,"
+            " DROP TABLE IF EXISTS appeal_answer_reads, appeal_answers, appeals,"
+            " duty_instances, org_calendars, open311_requests, log_entries, "
+            "log_state, log_checkpoints, "
+            "accesses, events,"
             " cases, persons, api_keys, sessions, users, services, orgs, settings,"
             " schema_migrations CASCADE;"
             " DROP FUNCTION IF EXISTS refuse_access()");
@@ -147,7 +150,7 @@ static void test_open_migrates_once(void **state)
 {
     (void)state;
     store *s = open_store(2);
-    assert_int_equal(store_schema_latest(), 3);
+    assert_int_equal(store_schema_latest(), 6);
     assert_int_equal(store_schema_version(s), store_schema_latest());
     store_close(s);
 
@@ -155,7 +158,7 @@ static void test_open_migrates_once(void **state)
     assert_int_equal(store_open(pg_uri, 3, &s, err, sizeof(err)), STORE_OK);
     assert_int_equal(store_schema_version(s), store_schema_latest());
     store_close(s);
-    assert_int_equal(pg_exec("SELECT count(*) FROM schema_migrations"), 3);
+    assert_int_equal(pg_exec("SELECT count(*) FROM schema_migrations"), store_schema_latest());
     assert_int_equal(pg_exec("SELECT count(*) FROM information_schema.tables"
                              " WHERE table_name = 'accesses'"),
                      1);
@@ -200,7 +203,7 @@ static void test_open_together(void **state)
         assert_int_equal(store_schema_version(o[i].s), store_schema_latest());
         store_close(o[i].s);
     }
-    assert_int_equal(pg_exec("SELECT count(*) FROM schema_migrations"), 3);
+    assert_int_equal(pg_exec("SELECT count(*) FROM schema_migrations"), store_schema_latest());
 }
 
 static void test_open_refuses(void **state)
@@ -277,6 +280,15 @@ static void test_reconnects(void **state)
     assert_int_equal(store_session_create(s, h, 1, 4000000000), STORE_UNAVAILABLE);
     assert_int_equal(store_org_create(s, "second", "Second", &id), STORE_OK);
     assert_int_equal(pg_exec("SELECT count(*) FROM sessions"), 0);
+
+    /* And for the public look-up's pipeline of statements. */
+    assert_int_equal(pg_exec("SELECT count(pg_terminate_backend(pid, 5000)) FROM pg_stat_activity"
+                             " WHERE datname = current_database() AND pid <> pg_backend_pid()"),
+                     1);
+    store_tracking t;
+    assert_int_equal(store_case_tracking(s, &a, "NONE-0000-A", &t), STORE_UNAVAILABLE);
+    assert_int_equal(store_case_tracking(s, &a, "NONE-0000-A", &t), STORE_NOT_FOUND);
+    assert_int_equal(store_org_by_slug(s, &a, "second", &o), STORE_OK);
     arena_free(&a);
     store_close(s);
 }
@@ -1235,6 +1247,48 @@ static void test_access_all_or_none(void **state)
     access_fixture_close(&fx);
 }
 
+/* The public look-up's one call: the case, its public events oldest first
+ * and its accesses newest first, as the three calls it stands for give them. */
+static void test_case_tracking(void **state)
+{
+    (void)state;
+    access_fixture fx;
+    access_fixture_open(&fx, "TRAK-0000-A");
+    store_event note = event("public_note", NULL, NULL, true, 200);
+    store_event internal = event("internal_note", NULL, NULL, false, 300);
+    store_event move = event("stage_change", "received", "done", true, 400);
+    assert_int_equal(store_event_append(fx.s, fx.c.id, &note, false), STORE_OK);
+    assert_int_equal(store_event_append(fx.s, fx.c.id, &internal, false), STORE_OK);
+    assert_int_equal(store_event_append(fx.s, fx.c.id, &move, true), STORE_OK);
+    store_access seen[2] = {
+        access_by(fx.c.id, fx.org_a, fx.user_a, 0, "Casey Worker", "read", 500),
+        access_by(fx.c.id, fx.org_b, fx.user_b, 0, "Olive Officer", "read", 600),
+    };
+    assert_int_equal(store_access_record(fx.s, seen, 2), STORE_OK);
+
+    store_tracking t;
+    assert_int_equal(store_case_tracking(fx.s, &fx.a, "TRAK-0000-A", &t), STORE_OK);
+    assert_int_equal(t.c.id, fx.c.id);
+    assert_string_equal(t.c.stage, "done");
+    assert_int_equal(t.c.closed_at, 400);
+    assert_string_equal(t.c.person.postcode, "AB1 2CD");
+    assert_memory_equal(t.c.secret_hash, fx.c.secret_hash, 32);
+    assert_int_equal(t.n_events, 3);
+    assert_string_equal(t.events[0].type, "opened");
+    assert_string_equal(t.events[1].type, "public_note");
+    assert_string_equal(t.events[2].type, "stage_change");
+    assert_string_equal(t.events[2].stage, "done");
+    assert_int_equal(t.n_accesses, 2);
+    assert_int_equal(t.accesses[0].at, 600);
+    assert_string_equal(t.accesses[0].reader_org_name, "South Police");
+    assert_string_equal(t.accesses[1].reader_name, "Casey Worker");
+
+    assert_int_equal(store_case_tracking(fx.s, &fx.a, "TRAK-9999-Z", &t), STORE_NOT_FOUND);
+    assert_int_equal(t.c.id, 0);
+    assert_null(t.events);
+    access_fixture_close(&fx);
+}
+
 /* A write's response that shows the person is recorded in the write's own
  * transaction: both happen or neither does. */
 static void test_access_with_writes(void **state)
@@ -1553,12 +1607,34 @@ static void fill_deployment(store *s, deployment *d)
             in.person = (store_person){.name = AWKWARD, .email = "pat@example.org", .phone = ""};
         in.summary = i == 0 ? AWKWARD : "A summary";
         in.idempotency_key = i == 1 ? "idem-1" : NULL;
+        /* One case came through Open311, with some fields left out. */
+        store_open311_request o311 = {.token = "TOKEN0000000000000001",
+                                      .description = "A hole",
+                                      .lat = "-0.5",
+                                      .lon = "51.25",
+                                      .attributes_json = "{}",
+                                      .device_id = ""};
+        in.open311 = i == 3 ? &o311 : NULL;
+        /* Two cases with a duty opened as they open: the first one's is
+         * met by the public note below, the third's stays open. */
+        store_duty_new duty = {.duty = "acknowledge", .days = 2, .due_at = in.now + 172800};
+        if (i == 0 || i == 2) {
+            in.duties = &duty;
+            in.n_duties = 1;
+            in.enhanced = i == 2;
+            in.team = i == 0 ? AWKWARD : NULL;
+        }
         store_case c = create_case(s, &a, &in);
         if (i == 0) {
             d->case_id = c.id;
             memcpy(d->reference, ref, sizeof(ref));
         }
     }
+    store_calendar cal = {.org_id = d->org,
+                          .calendar = "custom",
+                          .holidays = "2026-12-25 Christmas Day\n",
+                          .updated_at = 1700000400};
+    assert_int_equal(store_org_calendar_set(s, &cal), STORE_OK);
     store_event ev = event("public_note", NULL, NULL, true, 1700000500);
     ev.body = AWKWARD;
     assert_int_equal(store_event_append(s, d->case_id, &ev, false), STORE_OK);
@@ -1693,7 +1769,7 @@ static void check_sums(store *src, store *dst, const store_table_sum *copied)
 }
 
 /* The rows fill_deployment makes, table by table, in store_table order. */
-static const int64_t DEPLOYMENT_ROWS[] = {1, 2, 2, 1, 1, 1, 3, 5, 9, 2, 0, 0, 0};
+static const int64_t DEPLOYMENT_ROWS[] = {1, 2, 2, 1, 1, 1, 3, 5, 9, 2, 11, 1, 0, 1, 1, 2, 0, 0, 0};
 
 /* A deployment in a fresh SQLite file under dir (made here); its path. */
 static store *sqlite_deployment(char *dir, size_t dirlen, char *path, size_t len, deployment *d)
@@ -1766,12 +1842,13 @@ static void test_copy_refused(void **state)
     store *dst = open_store(1);
     int64_t id;
     assert_int_equal(store_org_create(dst, "west", "West", &id), STORE_OK);
-    store_table_sum sums[16];
+    store_table_sum sums[32];
     assert_int_equal(store_copy(src, dst, sums, err, sizeof(err)), STORE_CONFLICT);
     assert_non_null(strstr(err, "not empty"));
     assert_non_null(strstr(err, "orgs"));
     assert_int_equal(pg_exec("SELECT count(*) FROM orgs"), 1);
-    assert_int_equal(pg_exec("SELECT count(*) FROM settings"), 0);
+    /* Only the secret key that opening made. */
+    assert_int_equal(pg_exec("SELECT count(*) FROM settings"), 1);
     store_close(dst);
 
     dst = open_store(1);
@@ -1780,7 +1857,7 @@ static void test_copy_refused(void **state)
     assert_non_null(strstr(err, "events"));
     assert_int_equal(pg_exec("SELECT count(*) FROM orgs"), 0);
     assert_int_equal(pg_exec("SELECT count(*) FROM cases"), 0);
-    assert_int_equal(pg_exec("SELECT count(*) FROM settings"), 0);
+    assert_int_equal(pg_exec("SELECT count(*) FROM settings"), 1);
     store_close(dst);
 
     /* A table the copy does not know stops it before it starts. */
@@ -1811,11 +1888,164 @@ static void test_open_readonly(void **state)
     int64_t id = 0;
     assert_int_not_equal(store_org_create(s, "north", "North", &id), STORE_OK);
     assert_int_equal(store_org_create(w, "north", "North", &id), STORE_OK);
-    store_table_sum sums[16];
+    store_table_sum sums[32];
     assert_int_equal(store_checksum(s, sums, err, sizeof(err)), STORE_OK);
     assert_int_equal(sums[1].rows, 1);
     store_close(s);
     store_close(w);
+}
+
+/* ---- update duties ---- */
+
+/* Duties open with the event that triggers them; a public update meets those
+ * open before it, a delivery those up to its event; the worklist, the
+ * re-timing of a case's flags and compliance see the same rows. */
+static void test_duties(void **state)
+{
+    (void)state;
+    store *s = open_store(2);
+    arena a;
+    arena_init(&a);
+    int64_t svc, other_svc;
+    int64_t org = make_org(s, "north", "bins", &svc);
+    int64_t other = make_org(s, "south", "roads", &other_svc);
+    unsigned char hash[32];
+    fill_hash(hash, 3);
+    const int64_t t0 = 1800000000;
+
+    store_case_new in = case_input(org, svc, "DUT-0001", hash, t0);
+    store_duty_new ack = {.duty = "ack", .days = 2, .due_at = t0 + 1000};
+    in.duties = &ack;
+    in.n_duties = 1;
+    in.team = "north-cid";
+    store_case c = create_case(s, &a, &in);
+    assert_string_equal(c.team, "north-cid");
+    assert_false(c.enhanced);
+
+    /* An internal note meets nothing; the move opens two duties. */
+    store_event note = event("internal_note", NULL, NULL, false, t0 + 10);
+    assert_int_equal(store_event_append(s, c.id, &note, false), STORE_OK);
+    store_duty_new opened[2] = {{.duty = "tell", .days = 5, .due_at = t0 + 5000},
+                                {.duty = "call", .days = 1, .due_at = t0 + 500}};
+    store_event move = event("stage_change", "received", "done", false, t0 + 20);
+    assert_int_equal(store_event_append_duties(s, c.id, &move, false, NULL, opened, 2), STORE_OK);
+    store_duty *d;
+    size_t n;
+    assert_int_equal(store_case_duties(s, &a, c.id, &d, &n), STORE_OK);
+    assert_int_equal(n, 3);
+    assert_string_equal(d[0].duty, "ack");
+    assert_int_equal(d[0].met_at, 0);
+    assert_string_equal(d[1].duty, "tell");
+    assert_int_equal(d[1].event_id, move.id);
+    assert_int_equal(d[1].triggered_at, t0 + 20);
+    assert_int_equal(d[1].days, 5);
+    assert_int_equal(d[1].service_id, svc);
+    assert_string_equal(d[1].reference, "DUT-0001");
+    assert_string_equal(d[1].team, "north-cid");
+
+    /* The worklist: unmet, soonest first; due or missed at `now`. */
+    store_duty_filter f = {.org_id = org, .now = t0 + 800, .limit = 2};
+    bool more;
+    assert_int_equal(store_duty_worklist(s, &a, &f, &d, &n, &more), STORE_OK);
+    assert_int_equal(n, 2);
+    assert_true(more);
+    assert_string_equal(d[0].duty, "call");
+    assert_string_equal(d[1].duty, "ack");
+    f.after_due_at = d[1].due_at;
+    f.after_id = d[1].id;
+    assert_int_equal(store_duty_worklist(s, &a, &f, &d, &n, &more), STORE_OK);
+    assert_int_equal(n, 1);
+    assert_false(more);
+    assert_string_equal(d[0].duty, "tell");
+    store_duty_filter missed = {
+        .org_id = org, .now = t0 + 800, .which = STORE_DUTIES_MISSED, .limit = 10};
+    assert_int_equal(store_duty_worklist(s, &a, &missed, &d, &n, &more), STORE_OK);
+    assert_int_equal(n, 1);
+    assert_string_equal(d[0].duty, "call");
+    store_duty_filter due = missed;
+    due.which = STORE_DUTIES_DUE;
+    due.team = "south-cid";
+    assert_int_equal(store_duty_worklist(s, &a, &due, &d, &n, &more), STORE_OK);
+    assert_int_equal(n, 0);
+    store_duty_filter theirs = {.org_id = other, .now = t0, .limit = 10};
+    assert_int_equal(store_duty_worklist(s, &a, &theirs, &d, &n, &more), STORE_OK);
+    assert_int_equal(n, 0);
+
+    /* Flagged enhanced: the duty given a new time moves; a met one cannot. */
+    assert_int_equal(store_case_duties(s, &a, c.id, &d, &n), STORE_OK);
+    store_duty_retime rt = {.id = d[1].id, .days = 1, .due_at = t0 + 300};
+    assert_int_equal(store_case_set_flags(s, c.id, true, NULL, &rt, 1, t0 + 30), STORE_OK);
+    assert_int_equal(store_case_set_flags(s, 999999, true, NULL, NULL, 0, t0), STORE_NOT_FOUND);
+    assert_int_equal(store_case_duties(s, &a, c.id, &d, &n), STORE_OK);
+    assert_int_equal(d[1].due_at, t0 + 300);
+    assert_int_equal(d[1].days, 1);
+    assert_true(d[1].enhanced);
+    assert_null(d[1].team);
+
+    /* A delivery of the notice about the opening meets only the duty the
+     * opening triggered. */
+    assert_int_equal(store_duty_met_by_delivery(s, c.id, d[0].event_id, t0 + 600), STORE_OK);
+    assert_int_equal(store_case_duties(s, &a, c.id, &d, &n), STORE_OK);
+    assert_int_equal(d[0].met_at, t0 + 600);
+    assert_string_equal(d[0].met_by, "delivery");
+    assert_int_equal(d[1].met_at, 0);
+    assert_null(d[1].met_by);
+
+    /* A public note meets the rest, late or on time; a second one changes
+     * nothing. */
+    store_event pub = event("public_note", NULL, NULL, true, t0 + 700);
+    assert_int_equal(store_event_append(s, c.id, &pub, false), STORE_OK);
+    store_event again = event("public_note", NULL, NULL, true, t0 + 900);
+    assert_int_equal(store_event_append(s, c.id, &again, false), STORE_OK);
+    assert_int_equal(store_case_duties(s, &a, c.id, &d, &n), STORE_OK);
+    for (size_t i = 1; i < 3; i++) {
+        assert_int_equal(d[i].met_at, t0 + 700);
+        assert_string_equal(d[i].met_by, "update");
+        assert_int_equal(d[i].met_event_id, pub.id);
+    }
+    assert_int_equal(d[0].met_at, t0 + 600);
+
+    /* Compliance at t0 + 10000, all three fell due: ack on time (600 <=
+     * 1000), tell late re-timed to 300 but met at 700, call late (500). */
+    store_duty_count *counts;
+    assert_int_equal(
+        store_duty_compliance(s, &a, org, NULL, INT64_MIN, INT64_MAX, t0 + 10000, &counts, &n),
+        STORE_OK);
+    assert_int_equal(n, 1);
+    assert_string_equal(counts[0].service_code, "bins");
+    assert_int_equal(counts[0].met, 1);
+    assert_int_equal(counts[0].met_late, 2);
+    assert_int_equal(counts[0].missed, 0);
+    /* Only what fell due before `now`, inside [from, to). */
+    assert_int_equal(
+        store_duty_compliance(s, &a, org, "bins", t0, t0 + 400, t0 + 10000, &counts, &n), STORE_OK);
+    assert_int_equal(n, 1);
+    assert_int_equal(counts[0].met_late, 1);
+    assert_int_equal(
+        store_duty_compliance(s, &a, org, NULL, INT64_MIN, INT64_MAX, t0 + 400, &counts, &n),
+        STORE_OK);
+    assert_int_equal(counts[0].met + counts[0].met_late + counts[0].missed, 1);
+    assert_int_equal(
+        store_duty_compliance(s, &a, other, NULL, INT64_MIN, INT64_MAX, t0 + 10000, &counts, &n),
+        STORE_OK);
+    assert_int_equal(n, 0);
+
+    /* The calendar: none chosen, then one, then replaced. */
+    store_calendar cal;
+    assert_int_equal(store_org_calendar_get(s, &a, org, &cal), STORE_NOT_FOUND);
+    store_calendar set = {.org_id = org, .calendar = "scotland", .updated_at = t0};
+    assert_int_equal(store_org_calendar_set(s, &set), STORE_OK);
+    set = (store_calendar){
+        .org_id = org, .calendar = "custom", .holidays = "2030-01-02 A\n", .updated_at = t0 + 1};
+    assert_int_equal(store_org_calendar_set(s, &set), STORE_OK);
+    assert_int_equal(store_org_calendar_get(s, &a, org, &cal), STORE_OK);
+    assert_string_equal(cal.calendar, "custom");
+    assert_string_equal(cal.holidays, "2030-01-02 A\n");
+    assert_int_equal(cal.updated_at, t0 + 1);
+    assert_int_equal(store_org_calendar_get(s, &a, other, &cal), STORE_NOT_FOUND);
+
+    arena_free(&a);
+    store_close(s);
 }
 
 int main(void)
@@ -1850,6 +2080,7 @@ int main(void)
         cmocka_unit_test(test_import),
         cmocka_unit_test(test_access_record_and_read),
         cmocka_unit_test(test_access_all_or_none),
+        cmocka_unit_test(test_case_tracking),
         cmocka_unit_test(test_access_with_writes),
         cmocka_unit_test(test_concurrent_appends),
         cmocka_unit_test(test_concurrent_stage_race),
@@ -1857,6 +2088,7 @@ int main(void)
         cmocka_unit_test(test_copy_from_sqlite),
         cmocka_unit_test(test_copy_refused),
         cmocka_unit_test(test_open_readonly),
+        cmocka_unit_test(test_duties),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

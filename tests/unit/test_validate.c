@@ -429,6 +429,37 @@ static void test_round_trip_random(void **state)
     }
 }
 
+static void test_parse_decimal(void **state)
+{
+    (void)state;
+    uint64_t n = 7;
+    assert_true(parse_decimal("0", 10, &n));
+    assert_int_equal(n, 0);
+    assert_true(parse_decimal("10", 10, &n));
+    assert_int_equal(n, 10);
+    assert_true(parse_decimal("18446744073709551615", UINT64_MAX, &n));
+    assert_true(n == UINT64_MAX);
+    static const char *const bad[] = {"",
+                                      "11",
+                                      "01",
+                                      "00",
+                                      "-1",
+                                      "+1",
+                                      " 1",
+                                      "1 ",
+                                      "1e3",
+                                      "0x1",
+                                      "1.0",
+                                      "18446744073709551616",
+                                      "99999999999999999999",
+                                      "123456789012345678901"};
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        n = 7;
+        assert_false(parse_decimal(bad[i], i == 1 ? 10 : UINT64_MAX, &n)); /* "11" is over 10 */
+        assert_int_equal(n, 0);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -443,6 +474,7 @@ int main(void)
         cmocka_unit_test(test_parse_datetime_ignores_tz),
         cmocka_unit_test(test_format),
         cmocka_unit_test(test_round_trip_random),
+        cmocka_unit_test(test_parse_decimal),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -48,14 +48,16 @@ export function conformance(method, pathname, status, contentType, body) {
   const problems = [];
   const template = matchTemplate(pathname);
   const isJson = /^application\/json\b/.test(contentType || '');
-  if (status >= 400 && isJson) {
+  const op = template ? doc.paths[template][method.toLowerCase()] : null;
+  const raw = op ? op.responses[String(status)] : null;
+  // An operation may document an error body of its own (Open311's list of
+  // errors); every other error has the shared Error shape.
+  const ownError = Boolean(raw && !raw.$ref && raw.content?.['application/json']?.schema);
+  if (status >= 400 && isJson && !ownError) {
     const v = validatorAt('/components/schemas/Error');
     if (!v(body)) problems.push(`error body does not match Error: ${ajv.errorsText(v.errors)}`);
   }
-  if (!template) return problems;
-  const op = doc.paths[template][method.toLowerCase()];
   if (!op) return problems;
-  const raw = op.responses[String(status)];
   if (!raw) {
     if (status < 400) problems.push(`${method} ${template} answered ${status}, which the document does not list`);
     return problems;
@@ -70,7 +72,7 @@ export function conformance(method, pathname, status, contentType, body) {
     problems.push(`${method} ${template} ${status}: content type ${contentType} is not one of ${types.join(', ')}`);
     return problems;
   }
-  if (media === 'application/json' && content[media].schema && status < 400) {
+  if (media === 'application/json' && content[media].schema && (status < 400 || ownError)) {
     const v = validatorAt(`${base}/content/${pointerPart(media)}/schema`);
     if (!v(body)) problems.push(`${method} ${template} ${status} does not match the document: ${ajv.errorsText(v.errors)}`);
   }

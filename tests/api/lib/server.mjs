@@ -83,8 +83,7 @@ export function runCli(args, { input, env } = {}) {
     child.stderr.on('data', (d) => { stderr += d; });
     child.on('error', reject);
     child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr }));
-    // A command that fails fast exits before reading its input; the broken
-    // pipe that leaves is no news (its exit code and output are).
+    // A command that exits without reading its input closes the pipe first.
     child.stdin.on('error', () => {});
     child.stdin.end(input ?? '');
   });
@@ -115,7 +114,9 @@ export class Server {
   // OPENCASE_SHOW_OFFICER_NAMES).
   constructor(dir, { env = {} } = {}) {
     this.dir = dir;
-    this.env = env;
+    // The public log's signing key, made by init; named for PostgreSQL too.
+    this.logKey = path.join(dir, 'log.key');
+    this.env = { OPENCASE_LOG_KEY: this.logKey, ...env };
     // Either the SQLite file or the URI of this server's PostgreSQL database;
     // what --db is given, and kept over restarts.
     this.pgName = PG_BASE ? pgDatabaseName() : null;
@@ -136,8 +137,8 @@ export class Server {
     return this.base + p;
   }
 
-  cli(args, opts) {
-    return runCli(['--db', this.db, ...args], opts);
+  cli(args, opts = {}) {
+    return runCli(['--db', this.db, ...args], { ...opts, env: { ...this.env, ...opts.env } });
   }
 
   get backend() {
@@ -315,7 +316,7 @@ export async function startServer({ cases = 60, env = {} } = {}) {
   const s = new Server(dir, { env });
   try {
     await s.createDatabase();
-    await cliOk(['--db', s.db, 'init']);
+    await cliOk(['--db', s.db, 'init'], { env: s.env });
     await cliOk(['--db', s.db, 'demo', '--cases', String(cases), '--credentials', s.credsPath]);
     await s.start();
   } catch (e) {

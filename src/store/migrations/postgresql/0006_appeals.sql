@@ -1,6 +1,6 @@
--- 0003_appeals.sql - appeals for witnesses, the map's spatial index, and answers.
+-- 0006_appeals.sql - appeals for witnesses, the map's spatial index, and answers.
 --
--- The same version as migrations/sqlite/0003_appeals.sql, for PostgreSQL.
+-- The same version as migrations/sqlite/0006_appeals.sql, for PostgreSQL.
 -- Coordinates are integers in 1e-7 degree. Where SQLite's map index is an
 -- R*Tree of published appeals, here it is a partial GiST index on the public
 -- location as a point, for published appeals only: core PostgreSQL, no

@@ -1,4 +1,4 @@
--- 0003_appeals.sql - appeals for witnesses, the map's spatial index, and answers.
+-- 0006_appeals.sql - appeals for witnesses, the map's spatial index, and answers.
 --
 -- An appeal belongs to one case of its organisation. It keeps two locations:
 -- the true one (true_lat, true_lon), which only the organisation's staff may
@@ -14,7 +14,10 @@
 -- migration uses a GiST index on the same columns instead.
 
 -- Appeal events join the case's other events; SQLite cannot alter a CHECK,
--- so the table is rebuilt with the same columns, in the same order.
+-- so the table is rebuilt with the same columns, in the same order, and its
+-- indexes made again. duty_instances refers to events: its keys are checked
+-- at commit, when the new table holds every id again.
+PRAGMA defer_foreign_keys = ON;
 CREATE TABLE events_new (
     id INTEGER PRIMARY KEY,
     case_id INTEGER NOT NULL REFERENCES cases (id) ON DELETE CASCADE,
@@ -28,14 +31,17 @@ CREATE TABLE events_new (
         CHECK (rating BETWEEN 0 AND 5 AND (type <> 'feedback' OR rating >= 1)),
     public INTEGER NOT NULL CHECK (public IN (0, 1)),
     actor TEXT NOT NULL,
-    created_at INTEGER NOT NULL
+    created_at INTEGER NOT NULL,
+    log_index INTEGER
 ) STRICT;
 INSERT INTO events_new SELECT id, case_id, type, from_stage, stage, body, rating, public, actor,
-    created_at FROM events;
+    created_at, log_index FROM events;
 DROP TABLE events;
 ALTER TABLE events_new RENAME TO events;
 CREATE INDEX events_case ON events (case_id, id);
 CREATE UNIQUE INDEX events_one_feedback ON events (case_id) WHERE type = 'feedback';
+CREATE INDEX events_open311_updates ON events (created_at, id)
+    WHERE public = 1 AND type IN ('stage_change', 'public_note');
 
 CREATE TABLE appeals (
     id INTEGER PRIMARY KEY,
