@@ -40,10 +40,18 @@ typedef struct settings {
     bool access_log;
     bool show_officer_names;
     const char *trusted_proxies;
-    const char *log_key;    /* the log's signing key file; NULL: beside the database */
-    const char *log_origin; /* the log's name for a new key; NULL: from the listen host */
+    const char *log_key;         /* the log's signing key file; NULL: beside the database */
+    const char *log_origin;      /* the log's name for a new key; NULL: from the listen host */
+    const char *map_tiles;       /* the appeals map's tile URL template, or "none" */
+    const char *map_attribution; /* and the credit its tiles need */
     notify_config notify;
 } settings;
+
+/* OpenStreetMap's own tiles, as an example that works out of the box; a
+ * deployment with real traffic points this at its own tile server, as
+ * OpenStreetMap's tile usage policy asks. */
+#define MAP_TILES_DEFAULT "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
+#define MAP_ATTRIBUTION_DEFAULT "\xc2\xa9 OpenStreetMap contributors"
 
 static const char usage[] =
     "Usage: opencase [OPTIONS] COMMAND [ARGS]\n"
@@ -88,6 +96,10 @@ static const char usage[] =
     "                            required for PostgreSQL)\n"
     "  --log-origin NAME         the log's name, fixed when init makes the key\n"
     "                            (OPENCASE_LOG_ORIGIN, default <listen host>/log)\n"
+    "  --map-tiles URL           tile server of the appeals map, with {z}, {x} and {y}, or\n"
+    "                            none (OPENCASE_MAP_TILES, default OpenStreetMap's tiles)\n"
+    "  --map-attribution TEXT    the credit the tiles need (OPENCASE_MAP_ATTRIBUTION,\n"
+    "                            default \"\xc2\xa9 OpenStreetMap contributors\")\n"
     "  -h, --help                show this help (and --help-notify: the notification\n"
     "                            settings)\n"
     "  -V, --version             show the version\n"
@@ -117,6 +129,22 @@ static int parse_listen(const char *text, settings *s)
     memcpy(s->host, host, len);
     s->host[len] = '\0';
     s->port = (unsigned short)port;
+    return 0;
+}
+
+/* A tile URL template for the appeals map: an http(s) URL with {z}, {x} and
+ * {y}, or "none" for a map without tiles. */
+static int check_map_tiles(const char *url)
+{
+    if (strcmp(url, "none") == 0)
+        return 0;
+    bool web = strncmp(url, "https://", 8) == 0 || strncmp(url, "http://", 7) == 0;
+    if (!web || !strstr(url, "{z}") || !strstr(url, "{x}") || !strstr(url, "{y}") ||
+        strlen(url) > 500 || strpbrk(url, "\"'<> ")) {
+        fprintf(stderr, "opencase: --map-tiles must be an http or https URL with {z}, {x} and {y}"
+                        ", such as https://tile.example.org/{z}/{x}/{y}.png, or none\n");
+        return -1;
+    }
     return 0;
 }
 
@@ -341,6 +369,8 @@ static int cmd_serve(const settings *s)
         ap.replica = replica;
     }
     ap.show_officer_names = s->show_officer_names;
+    ap.map_tiles = s->map_tiles;
+    ap.map_attribution = s->map_attribution;
     http_server_config cfg = {
         .host = s->host,
         .port = s->port,
@@ -605,7 +635,12 @@ out:
 
 int main(int argc, char **argv)
 {
-    settings s = {.db = "opencase.db", .host = "127.0.0.1", .port = 8080, .threads = 4};
+    settings s = {.db = "opencase.db",
+                  .host = "127.0.0.1",
+                  .port = 8080,
+                  .threads = 4,
+                  .map_tiles = MAP_TILES_DEFAULT,
+                  .map_attribution = MAP_ATTRIBUTION_DEFAULT};
     const char *env;
     if ((env = getenv("OPENCASE_DB")) && *env)
         s.db = env;
@@ -629,6 +664,10 @@ int main(int argc, char **argv)
         s.log_origin = env;
     if (notify_config_init(&s.notify) != 0)
         return 2;
+    if ((env = getenv("OPENCASE_MAP_TILES")) && *env)
+        s.map_tiles = env;
+    if ((env = getenv("OPENCASE_MAP_ATTRIBUTION")) && *env)
+        s.map_attribution = env;
 
     /* Global options come before the command; the command parses the rest. */
     int i = 1;
@@ -669,7 +708,8 @@ int main(int argc, char **argv)
         if (!val || (strcmp(opt, "--db") != 0 && strcmp(opt, "--db-replica") != 0 &&
                      strcmp(opt, "--listen") != 0 && strcmp(opt, "--threads") != 0 &&
                      strcmp(opt, "--trusted-proxies") != 0 && strcmp(opt, "--log-key") != 0 &&
-                     strcmp(opt, "--log-origin") != 0)) {
+                     strcmp(opt, "--log-origin") != 0 && strcmp(opt, "--map-tiles") != 0 &&
+                     strcmp(opt, "--map-attribution") != 0)) {
             fprintf(stderr, "opencase: unknown option %s (see opencase --help)\n", opt);
             return 2;
         }
@@ -684,6 +724,10 @@ int main(int argc, char **argv)
             s.log_key = val;
         } else if (strcmp(opt, "--log-origin") == 0) {
             s.log_origin = val;
+        } else if (strcmp(opt, "--map-tiles") == 0) {
+            s.map_tiles = val;
+        } else if (strcmp(opt, "--map-attribution") == 0) {
+            s.map_attribution = val;
         } else if (strcmp(opt, "--listen") == 0) {
             if (parse_listen(val, &s) != 0)
                 return 2;
@@ -698,6 +742,8 @@ int main(int argc, char **argv)
         fputs(usage, stderr);
         return 2;
     }
+    if (check_map_tiles(s.map_tiles) != 0)
+        return 2;
     if (!token_init()) {
         fprintf(stderr, "opencase: libsodium could not start\n");
         return 1;

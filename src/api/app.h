@@ -79,6 +79,10 @@ typedef struct app {
      * (NULL: none runs here). Set after app_init. */
     const struct notify_config *notify;
     struct notify_worker *notifier;
+    /* The appeals map's tile server: a URL template with {z}, {x} and {y}
+     * (or "none" for no tiles), and its attribution. Set after app_init. */
+    const char *map_tiles;
+    const char *map_attribution;
 } app;
 
 int app_init(app *a, store *s, bool cookie_secure);

@@ -85,6 +85,26 @@ void log_tile_get(http_req *req, http_res *res);
 void log_inclusion_get(http_req *req, http_res *res);
 void log_consistency_get(http_req *req, http_res *res);
 void log_entries_get(http_req *req, http_res *res);
+/* appeals.c: appeals for witnesses */
+void appeals_list(http_req *req, http_res *res);
+void appeals_create(http_req *req, http_res *res);
+void appeals_get(http_req *req, http_res *res);
+void appeals_update(http_req *req, http_res *res);
+void appeals_publish(http_req *req, http_res *res);
+void appeals_close(http_req *req, http_res *res);
+void appeals_answers(http_req *req, http_res *res);
+void public_appeals_list(http_req *req, http_res *res);
+void public_appeals_geojson(http_req *req, http_res *res);
+void public_appeal_get(http_req *req, http_res *res);
+void public_answer_create(http_req *req, http_res *res);
+void public_receipt_get(http_req *req, http_res *res);
+
+/* web/appeals_page.c: the public appeal pages */
+void page_appeals_list(http_req *req, http_res *res);
+void page_appeal_show(http_req *req, http_res *res);
+void page_appeal_answer(http_req *req, http_res *res);
+void page_receipt_form(http_req *req, http_res *res);
+void page_receipt_show(http_req *req, http_res *res);
 
 /* routes.c */
 void health_get(http_req *req, http_res *res);

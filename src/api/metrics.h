@@ -11,7 +11,7 @@
 
 #include "http/http.h"
 
-#define METRICS_ROUTES_MAX 64
+#define METRICS_ROUTES_MAX 128
 
 /* Counts one answered request of route `route_index` (-1: none matched). */
 void metrics_observe(int route_index, int status, int64_t duration_ns);

@@ -28,6 +28,11 @@ static const char *const page_filters[] = {"limit", "before", NULL};
 static const char *const inclusion_query[] = {"index", "size", NULL};
 static const char *const consistency_query[] = {"from", "to", NULL};
 static const char *const feed_query[] = {"cursor", "limit", NULL};
+/* appeals for witnesses */
+static const char *const appeal_staff_filters[] = {"status", "limit", "cursor", NULL};
+static const char *const appeal_answer_filters[] = {"limit", "cursor", NULL};
+static const char *const appeal_search[] = {"bbox", "near", "radius", "org", "category", "since",
+                                            "until", "cursor", "limit", NULL};
 
 static const route routes[] = {
     /* method    pattern                            handler              who            query */
@@ -95,6 +100,24 @@ static const route routes[] = {
     {HTTP_GET,  "/open311/v2/tokens/{token}",       o311_token_get,      ACCESS_PUBLIC, PAGE},
     {HTTP_GET,  "/open311/v2/servicerequestupdates.{format}", o311_updates_list, ACCESS_PUBLIC, PAGE},
     {HTTP_POST, "/open311/v2/servicerequestupdates.{format}", o311_update_post, ACCESS_PUBLIC, PAGE},
+    /* appeals for witnesses */
+    {HTTP_GET,  "/api/v1/appeals",                  appeals_list,        ACCESS_STAFF,  appeal_staff_filters},
+    {HTTP_POST, "/api/v1/appeals",                  appeals_create,      ACCESS_WRITER, NULL},
+    {HTTP_GET,  "/api/v1/appeals/{id}",             appeals_get,         ACCESS_STAFF,  NULL},
+    {HTTP_PUT,  "/api/v1/appeals/{id}",             appeals_update,      ACCESS_WRITER, NULL},
+    {HTTP_POST, "/api/v1/appeals/{id}/publish",     appeals_publish,     ACCESS_WRITER, NULL},
+    {HTTP_POST, "/api/v1/appeals/{id}/close",       appeals_close,       ACCESS_WRITER, NULL},
+    {HTTP_GET,  "/api/v1/appeals/{id}/answers",     appeals_answers,     ACCESS_WRITER, appeal_answer_filters},
+    {HTTP_GET,  "/api/v1/public/appeals",           public_appeals_list, ACCESS_PUBLIC, appeal_search},
+    {HTTP_GET,  "/api/v1/public/appeals.geojson",   public_appeals_geojson, ACCESS_PUBLIC, appeal_search},
+    {HTTP_GET,  "/api/v1/public/appeals/{id}",      public_appeal_get,   ACCESS_PUBLIC, NULL},
+    {HTTP_POST, "/api/v1/public/appeals/{id}/answers", public_answer_create, ACCESS_PUBLIC, NULL},
+    {HTTP_GET,  "/api/v1/public/receipts/{receipt}", public_receipt_get, ACCESS_PUBLIC, NULL},
+    {HTTP_GET,  "/appeals",                         page_appeals_list,   ACCESS_PUBLIC, PAGE},
+    {HTTP_GET,  "/appeals/receipt",                 page_receipt_form,   ACCESS_PUBLIC, PAGE},
+    {HTTP_POST, "/appeals/receipt",                 page_receipt_show,   ACCESS_PUBLIC, PAGE},
+    {HTTP_GET,  "/appeals/{id}",                    page_appeal_show,    ACCESS_PUBLIC, PAGE},
+    {HTTP_POST, "/appeals/{id}",                    page_appeal_answer,  ACCESS_PUBLIC, PAGE},
 };
 /* clang-format on */
 

@@ -350,6 +350,32 @@ const store_table store_tables[] = {
      {I, I, I, T, T},
      true,
      false},
+    /* appeals for witnesses (0007); their map index is derived, see below */
+    {"appeals",
+     23,
+     {"id",          "org_id",       "case_id",           "status",
+      "title",       "description",  "category",          "occurred_from",
+      "occurred_to", "contact",      "anonymous_contact", "expires_at",
+      "true_lat",    "true_lon",     "pub_lat",           "pub_lon",
+      "precision",   "cell_m",       "outcome",           "created_at",
+      "updated_at",  "published_at", "closed_at"},
+     {I, I, I, T, T, T, T, I, I, T, T, I, I, I, I, I, T, I, T, I, I, I, I},
+     true,
+     false},
+    {"appeal_answers",
+     13,
+     {"id", "appeal_id", "receipt", "secret_hash", "saw", "seen_when", "seen_lat", "seen_lon",
+      "person_id", "channel", "anonymous", "created_at", "first_read_at"},
+     {I, I, T, X, T, T, I, I, I, T, B, I, I},
+     true,
+     false},
+    {"appeal_answer_reads",
+     9,
+     {"id", "answer_id", "reader_org_id", "user_id", "key_id", "reader_name", "role", "purpose",
+      "at"},
+     {I, I, I, I, I, T, T, T, I},
+     true,
+     false},
 };
 
 #undef I
@@ -369,10 +395,19 @@ const char *store_table_name(size_t i)
     return i < store_tables_count ? store_tables[i].name : NULL;
 }
 
+/* Tables derived from the copied ones, which the target rebuilds itself:
+ * SQLite's R*Tree of the appeals map and its shadow tables, filled by the
+ * appeals table's triggers as its rows are copied in. */
+static const char *const derived_tables[] = {"appeals_map", "appeals_map_node",
+                                             "appeals_map_parent", "appeals_map_rowid"};
+
 bool store_table_known(const char *name)
 {
     if (strcmp(name, "schema_migrations") == 0)
         return true;
+    for (size_t i = 0; i < sizeof(derived_tables) / sizeof(derived_tables[0]); i++)
+        if (strcmp(name, derived_tables[i]) == 0)
+            return true;
     for (size_t i = 0; i < store_tables_count; i++)
         if (strcmp(name, store_tables[i].name) == 0)
             return true;
@@ -851,4 +886,72 @@ store_rc store_task_done(store *s, int64_t org_id, int64_t id, int64_t now)
 store_rc store_notice_delivered(store *s, int64_t case_id, int64_t since, int64_t *at)
 {
     return s->ops->notice_delivered(s->impl, case_id, since, at);
+}
+
+/* ---- appeals for witnesses ---- */
+
+store_rc store_appeal_create(store *s, store_appeal *a)
+{
+    return s->ops->appeal_create(s->impl, a);
+}
+
+store_rc store_appeal_update(store *s, store_appeal *a)
+{
+    return s->ops->appeal_update(s->impl, a);
+}
+
+store_rc store_appeal_get(store *s, arena *a, int64_t org_id, int64_t id, store_appeal *out)
+{
+    return s->ops->appeal_get(s->impl, a, org_id, id, out);
+}
+
+store_rc store_appeal_public_get(store *s, arena *a, int64_t id, store_appeal *out)
+{
+    return s->ops->appeal_public_get(s->impl, a, id, out);
+}
+
+store_rc store_appeal_transition(store *s, int64_t org_id, int64_t id, const char *from,
+                                 const char *to, const char *outcome, store_event *ev)
+{
+    return s->ops->appeal_transition(s->impl, org_id, id, from, to, outcome, ev);
+}
+
+store_rc store_appeal_staff_list(store *s, arena *a, const store_appeal_staff_filter *f,
+                                 store_appeal **out, size_t *n, bool *more)
+{
+    return s->ops->appeal_staff_list(s->impl, a, f, out, n, more);
+}
+
+store_rc store_appeal_search(store *s, arena *a, const store_appeal_search_filter *f,
+                             store_appeal **out, size_t *n, bool *more)
+{
+    return s->ops->appeal_search(s->impl, a, f, out, n, more);
+}
+
+store_rc store_answer_create(store *s, store_answer *ans, store_event *ev)
+{
+    return s->ops->answer_create(s->impl, ans, ev);
+}
+
+store_rc store_answer_list(store *s, arena *a, int64_t org_id, int64_t appeal_id, int64_t before_id,
+                           int limit, const store_access *reader, store_answer **out, size_t *n,
+                           bool *more)
+{
+    return s->ops->answer_list(s->impl, a, org_id, appeal_id, before_id, limit, reader, out, n,
+                               more);
+}
+
+store_rc store_answer_by_receipt(store *s, arena *a, const char *receipt, store_answer *out)
+{
+    return s->ops->answer_by_receipt(s->impl, a, receipt, out);
+}
+
+store_rc store_answer_reads(store *s, arena *a, int64_t answer_id, store_access **out, size_t *n)
+{
+    return s->ops->answer_reads(s->impl, a, answer_id, out, n);
+}
+
+store_rc store_appeal_orgs(store *s, arena *a, store_org **out, size_t *n)
+{
+    return s->ops->appeal_orgs(s->impl, a, out, n);
 }

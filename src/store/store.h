@@ -586,6 +586,144 @@ typedef struct store_calendar {
 store_rc store_org_calendar_get(store *s, arena *a, int64_t org_id, store_calendar *out);
 /* Replaces the organisation's choice (updated_at is the caller's). */
 store_rc store_org_calendar_set(store *s, const store_calendar *c);
+/* ---- appeals for witnesses ---- */
+
+/* An appeal. The true location (true_lat, true_lon) is restricted to the
+ * organisation's staff: the public reads (store_appeal_public_get,
+ * store_appeal_search) never select it and leave it zero. Coordinates are
+ * in 1e-7 degree (geo.h). */
+typedef struct store_appeal {
+    int64_t id;
+    int64_t org_id;
+    const char *org_slug; /* read back only */
+    const char *org_name; /* read back only */
+    int64_t case_id;
+    const char *case_reference; /* read back only, staff reads */
+    const char *status;         /* "draft", "published" or "closed" */
+    const char *title;
+    const char *description;
+    const char *category;
+    int64_t occurred_from;
+    int64_t occurred_to; /* 0: a moment */
+    const char *contact;
+    const char *anonymous_contact; /* may be NULL */
+    int64_t expires_at;
+    int32_t true_lat;
+    int32_t true_lon;
+    int32_t pub_lat;
+    int32_t pub_lon;
+    const char *precision; /* "exact" or "grid" */
+    int32_t cell_m;        /* grid only, else 0 */
+    const char *outcome;   /* closed only */
+    int64_t created_at;
+    int64_t updated_at;
+    int64_t published_at;
+    int64_t closed_at;
+    int64_t answers; /* the number of answers, staff reads only */
+} store_appeal;
+
+/* A new draft of a case of a->org_id (STORE_NOT_FOUND when the case is not
+ * that organisation's); sets id, status, created_at and updated_at. */
+store_rc store_appeal_create(store *s, store_appeal *a);
+/* Replaces the editable fields of (org_id, id) while it is a draft:
+ * STORE_NOT_FOUND when there is no such appeal, STORE_CONFLICT when it is no
+ * longer a draft. Sets updated_at. */
+store_rc store_appeal_update(store *s, store_appeal *a);
+/* An appeal of org_id, with its true location. */
+store_rc store_appeal_get(store *s, arena *a, int64_t org_id, int64_t id, store_appeal *out);
+/* A published or closed appeal, without the true location; drafts are
+ * STORE_NOT_FOUND. */
+store_rc store_appeal_public_get(store *s, arena *a, int64_t id, store_appeal *out);
+
+/* Moves (org_id, id) from status `from` to `to` at ev->created_at, setting
+ * published_at or closed_at and, when closing, `outcome`; and appends `ev`
+ * to the appeal's case in the same transaction. STORE_CONFLICT when the
+ * appeal is no longer at `from`. Sets ev->id. */
+store_rc store_appeal_transition(store *s, int64_t org_id, int64_t id, const char *from,
+                                 const char *to, const char *outcome, store_event *ev);
+
+/* The organisation's appeals, drafts included, newest first (by created_at,
+ * then id); `status` NULL for any. The cursor is the last row's
+ * (created_at, id); before_id == 0 starts. */
+typedef struct store_appeal_staff_filter {
+    int64_t org_id;
+    const char *status;
+    int64_t before_created_at;
+    int64_t before_id;
+    int limit; /* 1..200 */
+} store_appeal_staff_filter;
+
+store_rc store_appeal_staff_list(store *s, arena *a, const store_appeal_staff_filter *f,
+                                 store_appeal **out, size_t *n, bool *more);
+
+/* The public search: published appeals that have not expired at `now`,
+ * newest first (by published_at, then id). */
+typedef struct store_appeal_search_filter {
+    int64_t now;
+    bool has_box; /* the public location within the box, edges included */
+    int32_t min_lon, min_lat, max_lon, max_lat;
+    bool has_circle; /* and within radius_m metres of the centre */
+    int32_t centre_lat, centre_lon;
+    int32_t radius_m;
+    int64_t org_id;         /* 0: any */
+    const char *category;   /* NULL: any */
+    int64_t published_from; /* inclusive; 0: unbounded */
+    int64_t published_to;   /* exclusive; 0: unbounded */
+    int64_t before_published_at;
+    int64_t before_id; /* 0: the first page */
+    int limit;         /* 1..2000 */
+} store_appeal_search_filter;
+
+store_rc store_appeal_search(store *s, arena *a, const store_appeal_search_filter *f,
+                             store_appeal **out, size_t *n, bool *more);
+
+/* An answer to an appeal. A named answerer has a person and a secret (its
+ * hash) to look the receipt up with; an anonymous one has neither. */
+typedef struct store_answer {
+    int64_t id;
+    int64_t appeal_id;
+    const char *appeal_title; /* read back only */
+    const char *receipt;      /* canonical reference text, unique */
+    unsigned char secret_hash[32];
+    const char *saw;
+    const char *seen_when; /* may be NULL */
+    bool has_point;
+    int32_t seen_lat;
+    int32_t seen_lon;
+    bool anonymous;
+    const char *channel; /* "email" or "phone"; named answers only */
+    store_person person; /* named answers only */
+    int64_t created_at;
+    int64_t first_read_at; /* 0 until staff of the organisation read it */
+} store_answer;
+
+/* Records an answer to an appeal that is published and unexpired at
+ * ans->created_at, with its person, and appends `ev` to the appeal's case,
+ * all in one transaction. STORE_NOT_FOUND: no such published appeal;
+ * STORE_CONFLICT: it is closed or expired; STORE_DUPLICATE: the receipt is
+ * taken (draw another). Sets ans->id and ev->id. */
+store_rc store_answer_create(store *s, store_answer *ans, store_event *ev);
+
+/* The answers to (org_id, appeal_id), newest first, after before_id when it
+ * is not 0, at most `limit`; a write, since it records `reader` (its
+ * case_id and action are ignored) as a read of every named answer returned
+ * and stamps first_read_at on those unread, durably before returning. Any
+ * failure to record is STORE_UNAVAILABLE; STORE_NOT_FOUND when the appeal
+ * is not the organisation's. */
+store_rc store_answer_list(store *s, arena *a, int64_t org_id, int64_t appeal_id, int64_t before_id,
+                           int limit, const store_access *reader, store_answer **out, size_t *n,
+                           bool *more);
+
+/* The answer with this receipt, with its appeal's title; no person. */
+store_rc store_answer_by_receipt(store *s, arena *a, const char *receipt, store_answer *out);
+
+/* Every organisation, by name: what the public list of appeals can be
+ * filtered by. */
+store_rc store_appeal_orgs(store *s, arena *a, store_org **out, size_t *n);
+
+/* The reads of a named answer, newest first, as access records (case_id 0,
+ * action "read"), with the reader's organisation's name. */
+store_rc store_answer_reads(store *s, arena *a, int64_t answer_id, store_access **out, size_t *n);
 
 /* ---- notifications ---- */
 

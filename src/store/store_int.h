@@ -16,7 +16,7 @@
  * key, by which rows are read. Integer ids are kept by the copy. */
 typedef enum { STORE_COL_INT, STORE_COL_BOOL, STORE_COL_TEXT, STORE_COL_BLOB } store_col_kind;
 
-#define STORE_COLUMNS_MAX 20
+#define STORE_COLUMNS_MAX 24
 
 typedef struct store_table {
     const char *name;
@@ -181,6 +181,26 @@ typedef struct store_ops {
                            store_attempt **attempts, size_t *n);
     store_rc (*task_done)(void *impl, int64_t org_id, int64_t id, int64_t now);
     store_rc (*notice_delivered)(void *impl, int64_t case_id, int64_t since, int64_t *at);
+
+    /* appeals for witnesses */
+    store_rc (*appeal_create)(void *impl, store_appeal *a);
+    store_rc (*appeal_update)(void *impl, store_appeal *a);
+    store_rc (*appeal_get)(void *impl, arena *a, int64_t org_id, int64_t id, store_appeal *out);
+    store_rc (*appeal_public_get)(void *impl, arena *a, int64_t id, store_appeal *out);
+    store_rc (*appeal_transition)(void *impl, int64_t org_id, int64_t id, const char *from,
+                                  const char *to, const char *outcome, store_event *ev);
+    store_rc (*appeal_staff_list)(void *impl, arena *a, const store_appeal_staff_filter *f,
+                                  store_appeal **out, size_t *n, bool *more);
+    store_rc (*appeal_search)(void *impl, arena *a, const store_appeal_search_filter *f,
+                              store_appeal **out, size_t *n, bool *more);
+    store_rc (*answer_create)(void *impl, store_answer *ans, store_event *ev);
+    store_rc (*answer_list)(void *impl, arena *a, int64_t org_id, int64_t appeal_id,
+                            int64_t before_id, int limit, const store_access *reader,
+                            store_answer **out, size_t *n, bool *more);
+    store_rc (*answer_by_receipt)(void *impl, arena *a, const char *receipt, store_answer *out);
+    store_rc (*answer_reads)(void *impl, arena *a, int64_t answer_id, store_access **out,
+                             size_t *n);
+    store_rc (*appeal_orgs)(void *impl, arena *a, store_org **out, size_t *n);
 } store_ops;
 
 /* ---- appending to the public log, inside a backend's transaction ----

@@ -49,9 +49,15 @@ static const struct {
     const char *type;
     tlog_kind kind;
 } event_kinds[] = {
-    {"opened", TLOG_CASE_OPENED},        {"stage_change", TLOG_STAGE_CHANGED},
-    {"public_note", TLOG_PUBLIC_UPDATE}, {"internal_note", TLOG_INTERNAL_NOTE},
-    {"message", TLOG_MESSAGE_RECEIVED},  {"feedback", TLOG_FEEDBACK},
+    {"opened", TLOG_CASE_OPENED},
+    {"stage_change", TLOG_STAGE_CHANGED},
+    {"public_note", TLOG_PUBLIC_UPDATE},
+    {"internal_note", TLOG_INTERNAL_NOTE},
+    {"message", TLOG_MESSAGE_RECEIVED},
+    {"feedback", TLOG_FEEDBACK},
+    {"appeal_published", TLOG_APPEAL_PUBLISHED},
+    {"appeal_closed", TLOG_APPEAL_CLOSED},
+    {"appeal_answer", TLOG_APPEAL_ANSWERED},
 };
 
 bool log_event_entry(const store_event *ev, int64_t org_id, tlog_entry *e)

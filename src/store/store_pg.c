@@ -346,9 +346,13 @@ static const char *const fixed_sql[ST_FIXED_COUNT] = {
                         " updated_at = excluded.updated_at",
 };
 
+/* Room for the appeals' statements, which live in a block of their own. */
+#define APPEAL_STATEMENTS 24
+
 typedef struct pconn {
     PGconn *pg;
     bool prepared[ST_COUNT];
+    bool appeal_prepared[APPEAL_STATEMENTS];
     bool broken;            /* failed: reset before its next use */
     const uint8_t *log_key; /* the store's key for the log's pseudonyms */
 } pconn;
@@ -807,6 +811,7 @@ static pconn *pool_take(pg_store *s)
     if (c->broken || PQstatus(c->pg) != CONNECTION_OK) {
         PQreset(c->pg);
         memset(c->prepared, 0, sizeof(c->prepared));
+        memset(c->appeal_prepared, 0, sizeof(c->appeal_prepared));
         c->broken = PQstatus(c->pg) != CONNECTION_OK;
         if (c->broken) {
             log_pg(true, "reconnect", c->pg, NULL);
@@ -4124,6 +4129,739 @@ static store_rc pg_notice_delivered(void *impl, int64_t case_id, int64_t since, 
     return *at == 0 ? STORE_NOT_FOUND : STORE_OK;
 }
 
+/* ---- appeals for witnesses ----
+ *
+ * Statements of their own, prepared per connection on first use like the
+ * others (named a0, a1, ...). The public statements select constants in
+ * place of the true location, so no public read can carry it. The map search
+ * uses the partial GiST index on point(pub_lon, pub_lat) with <@ box, then
+ * the exact great-circle distance for a radius: the same query shape as the
+ * SQLite backend's R*Tree. */
+
+enum {
+    AP_INSERT,
+    AP_UPDATE,
+    AP_STATUS,
+    AP_GET,
+    AP_PUBLIC_GET,
+    AP_TRANSITION,
+    AP_STAFF_LIST,
+    AP_SEARCH_MAP,
+    AP_SEARCH_ALL,
+    AP_ANSWER_INSERT,
+    AP_ANSWER_LIST,
+    AP_ANSWER_MARK,
+    AP_READ_INSERT,
+    AP_BY_RECEIPT,
+    AP_READS,
+    AP_ORGS,
+    AP_COUNT
+};
+_Static_assert(AP_COUNT <= APPEAL_STATEMENTS, "too many appeal statements");
+
+#define APPEAL_COLUMNS_HEAD "SELECT a.id, a.org_id, o.slug, o.name, a.case_id, "
+#define APPEAL_COLUMNS_BODY                                                                        \
+    " a.status, a.title, a.description, a.category, a.occurred_from, a.occurred_to, a.contact,"    \
+    " a.anonymous_contact, a.expires_at, "
+#define APPEAL_COLUMNS_TAIL                                                                        \
+    " a.pub_lat, a.pub_lon, a.precision, a.cell_m, a.outcome, a.created_at, a.updated_at,"         \
+    " a.published_at, a.closed_at, "
+#define APPEAL_STAFF_SELECT                                                                        \
+    APPEAL_COLUMNS_HEAD "c.reference," APPEAL_COLUMNS_BODY                                         \
+                        "a.true_lat, a.true_lon," APPEAL_COLUMNS_TAIL                              \
+                        "(SELECT count(*) FROM appeal_answers x WHERE x.appeal_id = a.id)"         \
+                        " FROM appeals a JOIN orgs o ON o.id = a.org_id"                           \
+                        " JOIN cases c ON c.id = a.case_id "
+#define APPEAL_PUBLIC_COLUMNS                                                                      \
+    APPEAL_COLUMNS_HEAD "NULL," APPEAL_COLUMNS_BODY "0, 0," APPEAL_COLUMNS_TAIL "0"
+#define APPEAL_SEARCH_WHERE                                                                        \
+    " a.status = 'published' AND a.expires_at > $5::bigint"                                        \
+    " AND ($6::bigint = 0 OR a.org_id = $6::bigint)"                                               \
+    " AND ($7::text IS NULL OR a.category = $7::text) AND a.published_at >= $8::bigint"            \
+    " AND a.published_at < $9::bigint AND (a.published_at, a.id) < ($10::bigint, $11::bigint)"     \
+    " AND ($12::int = 0 OR 2 * 6371008.8 * asin(least(1, sqrt(power(sin(radians("                  \
+    "(a.pub_lat::bigint - $13::bigint) / 1e7::float8) / 2), 2) + cos(radians($13::bigint"          \
+    " / 1e7::float8)) * cos(radians(a.pub_lat / 1e7::float8)) * power(sin(radians("                \
+    "(a.pub_lon::bigint - $14::bigint) / 1e7::float8) / 2), 2)))) <= $12::int)"                    \
+    " ORDER BY a.published_at DESC, a.id DESC LIMIT $15::int"
+#define ANSWER_COLUMNS                                                                             \
+    "SELECT x.id, x.appeal_id, %s, x.receipt, x.secret_hash, x.saw, x.seen_when, x.seen_lat,"      \
+    " x.seen_lon, x.anonymous, x.channel, %s, x.created_at, x.first_read_at FROM appeal_answers "  \
+    "x "
+
+static const char *const appeal_sql[AP_COUNT] = {
+    [AP_INSERT] = "INSERT INTO appeals (org_id, case_id, status, title, description, category,"
+                  " occurred_from, occurred_to, contact, anonymous_contact, expires_at, true_lat,"
+                  " true_lon, pub_lat, pub_lon, precision, cell_m, created_at, updated_at)"
+                  " SELECT $1::bigint, id, 'draft', $3::text, $4::text, $5::text, $6::bigint,"
+                  " $7::bigint, $8::text, $9::text, $10::bigint, $11::int, $12::int, $13::int,"
+                  " $14::int, $15::text, $16::int, $17::bigint, $17::bigint FROM cases"
+                  " WHERE id = $2::bigint AND org_id = $1::bigint RETURNING id",
+    [AP_UPDATE] = "UPDATE appeals SET title = $3::text, description = $4::text,"
+                  " category = $5::text, occurred_from = $6::bigint, occurred_to = $7::bigint,"
+                  " contact = $8::text, anonymous_contact = $9::text, expires_at = $10::bigint,"
+                  " true_lat = $11::int, true_lon = $12::int, pub_lat = $13::int,"
+                  " pub_lon = $14::int, precision = $15::text, cell_m = $16::int,"
+                  " updated_at = $17::bigint"
+                  " WHERE org_id = $1::bigint AND id = $2::bigint AND status = 'draft'",
+    [AP_STATUS] = "SELECT status, case_id, expires_at FROM appeals WHERE id = $1::bigint"
+                  " AND ($2::bigint = 0 OR org_id = $2::bigint)",
+    [AP_GET] = APPEAL_STAFF_SELECT "WHERE a.id = $1::bigint AND a.org_id = $2::bigint",
+    [AP_PUBLIC_GET] = APPEAL_PUBLIC_COLUMNS " FROM appeals a JOIN orgs o ON o.id = a.org_id"
+                                            " WHERE a.id = $1::bigint AND a.status <> 'draft'",
+    [AP_TRANSITION] =
+        "UPDATE appeals SET status = $3::text, updated_at = $5::bigint,"
+        " published_at = CASE WHEN $3::text = 'published' THEN $5::bigint ELSE published_at END,"
+        " closed_at = CASE WHEN $3::text = 'closed' THEN $5::bigint ELSE closed_at END,"
+        " outcome = coalesce($6::text, outcome)"
+        " WHERE id = $1::bigint AND org_id = $2::bigint AND status = $4::text",
+    [AP_STAFF_LIST] = APPEAL_STAFF_SELECT
+    "WHERE a.org_id = $1::bigint AND ($2::text IS NULL OR a.status = $2::text)"
+    " AND (a.created_at, a.id) < ($3::bigint, $4::bigint)"
+    " ORDER BY a.created_at DESC, a.id DESC LIMIT $5::int",
+    [AP_SEARCH_MAP] = APPEAL_PUBLIC_COLUMNS
+    " FROM appeals a JOIN orgs o ON o.id = a.org_id"
+    " WHERE point(a.pub_lon, a.pub_lat) <@ box(point($1::int, $3::int), point($2::int, $4::int))"
+    " AND a.pub_lon BETWEEN $1::int AND $2::int AND a.pub_lat BETWEEN $3::int AND $4::int"
+    " AND" APPEAL_SEARCH_WHERE,
+    [AP_SEARCH_ALL] = APPEAL_PUBLIC_COLUMNS
+    " FROM appeals a JOIN orgs o ON o.id = a.org_id"
+    " WHERE $1::int = $1::int AND $2::int = $2::int AND $3::int = $3::int AND $4::int = $4::int"
+    " AND" APPEAL_SEARCH_WHERE,
+    [AP_ANSWER_INSERT] = "INSERT INTO appeal_answers (appeal_id, receipt, secret_hash, saw,"
+                         " seen_when, seen_lat, seen_lon, person_id, channel, anonymous,"
+                         " created_at) VALUES ($1::bigint, $2::text, $3::bytea, $4::text,"
+                         " $5::text, $6::int, $7::int, $8::bigint, $9::text, $10::boolean,"
+                         " $11::bigint) RETURNING id",
+    [AP_ANSWER_LIST] = NULL, /* built by answer_sql() */
+    [AP_ANSWER_MARK] = "UPDATE appeal_answers SET first_read_at = $2::bigint"
+                       " WHERE id = $1::bigint AND first_read_at IS NULL",
+    [AP_READ_INSERT] = "INSERT INTO appeal_answer_reads (answer_id, reader_org_id, user_id,"
+                       " key_id, reader_name, role, purpose, at) VALUES ($1::bigint, $2::bigint,"
+                       " $3::bigint, $4::bigint, $5::text, $6::text, $7::text, $8::bigint)",
+    [AP_BY_RECEIPT] = NULL, /* built by answer_sql() */
+    [AP_READS] = "SELECT r.id, 0, 0, r.reader_org_id, o.name, r.user_id, r.key_id,"
+                 " r.reader_name, r.role, 'read', r.purpose, r.at FROM appeal_answer_reads r"
+                 " JOIN orgs o ON o.id = r.reader_org_id WHERE r.answer_id = $1::bigint"
+                 " ORDER BY r.at DESC, r.id DESC",
+    [AP_ORGS] = "SELECT id, slug, name FROM orgs ORDER BY name, id",
+};
+
+static void answer_sql(int id, char *out, size_t len)
+{
+    char head[512];
+    if (id == AP_ANSWER_LIST) {
+        snprintf(head, sizeof(head), ANSWER_COLUMNS, "NULL",
+                 "p.id, p.name, p.email, p.phone, p.address, p.postcode");
+        snprintf(out, len,
+                 "%sLEFT JOIN persons p ON p.id = x.person_id WHERE x.appeal_id = $1::bigint"
+                 " AND x.id < $2::bigint ORDER BY x.id DESC LIMIT $3::int",
+                 head);
+    } else {
+        snprintf(head, sizeof(head), ANSWER_COLUMNS, "a.title",
+                 "NULL, NULL, NULL, NULL, NULL, NULL");
+        snprintf(out, len, "%sJOIN appeals a ON a.id = x.appeal_id WHERE x.receipt = $1::text",
+                 head);
+    }
+}
+
+/* Runs appeal statement `id`, preparing it on first use; the result is the
+ * caller's to clear. */
+static PGresult *ap_exec(pconn *c, int id, const params *p)
+{
+    char name[16];
+    snprintf(name, sizeof(name), "a%d", id);
+    if (!c->appeal_prepared[id]) {
+        char built[1024];
+        const char *sql = appeal_sql[id];
+        if (!sql) {
+            answer_sql(id, built, sizeof(built));
+            sql = built;
+        }
+        PGresult *res = PQprepare(c->pg, name, sql, p->n, NULL);
+        if (PQresultStatus(res) != PGRES_COMMAND_OK)
+            return res;
+        PQclear(res);
+        c->appeal_prepared[id] = true;
+    }
+    return PQexecPrepared(c->pg, name, p->n, p->values, p->lengths, p->formats, 0);
+}
+
+/* As exec_write, for an appeal statement. */
+static store_rc ap_write(pconn *c, int id, const params *p, const char *what, int64_t *row_id,
+                         int *changed)
+{
+    PGresult *res = ap_exec(c, id, p);
+    ExecStatusType st = PQresultStatus(res);
+    store_rc rc = STORE_OK;
+    if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {
+        rc = fail(c, res, what);
+    } else {
+        if (changed)
+            *changed = (int)strtol(PQcmdTuples(res), NULL, 10);
+        if (row_id)
+            *row_id = PQntuples(res) > 0 ? strtoll(PQgetvalue(res, 0, 0), NULL, 10) : 0;
+    }
+    PQclear(res);
+    return rc;
+}
+
+/* As exec_read, for an appeal statement. */
+static store_rc ap_read(pconn *c, int id, const params *p, const char *what, PGresult **out)
+{
+    *out = NULL;
+    PGresult *res = ap_exec(c, id, p);
+    if (PQresultStatus(res) != PGRES_TUPLES_OK) {
+        store_rc rc = fail(c, res, what);
+        PQclear(res);
+        return rc;
+    }
+    *out = res;
+    return STORE_OK;
+}
+
+/* Runs an appeal query on a pooled connection. */
+static store_rc ap_read_pooled(pg_store *s, int id, const params *p, const char *what,
+                               PGresult **out)
+{
+    *out = NULL;
+    pconn *c = pool_take(s);
+    if (!c)
+        return STORE_UNAVAILABLE;
+    store_rc rc = ap_read(c, id, p, what, out);
+    pool_give(s, c);
+    return rc;
+}
+
+static void read_appeal(arena *a, const PGresult *res, int row, store_appeal *out, bool *oom)
+{
+    out->id = col_int(res, row, 0);
+    out->org_id = col_int(res, row, 1);
+    out->org_slug = col_text(a, res, row, 2, oom);
+    out->org_name = col_text(a, res, row, 3, oom);
+    out->case_id = col_int(res, row, 4);
+    out->case_reference = col_text(a, res, row, 5, oom);
+    out->status = col_text(a, res, row, 6, oom);
+    out->title = col_text(a, res, row, 7, oom);
+    out->description = col_text(a, res, row, 8, oom);
+    out->category = col_text(a, res, row, 9, oom);
+    out->occurred_from = col_int(res, row, 10);
+    out->occurred_to = col_int(res, row, 11);
+    out->contact = col_text(a, res, row, 12, oom);
+    out->anonymous_contact = col_text(a, res, row, 13, oom);
+    out->expires_at = col_int(res, row, 14);
+    out->true_lat = (int32_t)col_int(res, row, 15);
+    out->true_lon = (int32_t)col_int(res, row, 16);
+    out->pub_lat = (int32_t)col_int(res, row, 17);
+    out->pub_lon = (int32_t)col_int(res, row, 18);
+    out->precision = col_text(a, res, row, 19, oom);
+    out->cell_m = (int32_t)col_int(res, row, 20);
+    out->outcome = col_text(a, res, row, 21, oom);
+    out->created_at = col_int(res, row, 22);
+    out->updated_at = col_int(res, row, 23);
+    out->published_at = col_int(res, row, 24);
+    out->closed_at = col_int(res, row, 25);
+    out->answers = col_int(res, row, 26);
+}
+
+static void read_answer(arena *a, const PGresult *res, int row, store_answer *out, bool *oom)
+{
+    out->id = col_int(res, row, 0);
+    out->appeal_id = col_int(res, row, 1);
+    out->appeal_title = col_text(a, res, row, 2, oom);
+    out->receipt = col_text(a, res, row, 3, oom);
+    if (!col_hash(res, row, 4, out->secret_hash))
+        memset(out->secret_hash, 0, sizeof(out->secret_hash));
+    out->saw = col_text(a, res, row, 5, oom);
+    out->seen_when = col_text(a, res, row, 6, oom);
+    out->has_point = !PQgetisnull(res, row, 7);
+    out->seen_lat = (int32_t)col_int(res, row, 7);
+    out->seen_lon = (int32_t)col_int(res, row, 8);
+    out->anonymous = strcmp(PQgetvalue(res, row, 9), "t") == 0;
+    out->channel = col_text(a, res, row, 10, oom);
+    out->person.id = col_int(res, row, 11);
+    out->person.name = col_text(a, res, row, 12, oom);
+    out->person.email = col_text(a, res, row, 13, oom);
+    out->person.phone = col_text(a, res, row, 14, oom);
+    out->person.address = col_text(a, res, row, 15, oom);
+    out->person.postcode = col_text(a, res, row, 16, oom);
+    out->created_at = col_int(res, row, 17);
+    out->first_read_at = col_int(res, row, 18);
+}
+
+/* The fields an appeal's insert and update share, $1..$17 ($2 by the caller). */
+static void bind_appeal(params *p, const store_appeal *a, int64_t second)
+{
+    p_int(p, a->org_id);
+    p_int(p, second);
+    p_text(p, a->title);
+    p_text(p, a->description);
+    p_text(p, a->category);
+    p_int(p, a->occurred_from);
+    p_or_null(p, a->occurred_to);
+    p_text(p, a->contact);
+    p_text(p, a->anonymous_contact);
+    p_int(p, a->expires_at);
+    p_int(p, a->true_lat);
+    p_int(p, a->true_lon);
+    p_int(p, a->pub_lat);
+    p_int(p, a->pub_lon);
+    p_text(p, a->precision);
+    p_int(p, a->cell_m);
+    p_int(p, a->updated_at);
+}
+
+static store_rc appeal_status(pconn *c, int64_t id, int64_t org_id, char status[16],
+                              int64_t *case_id, int64_t *expires_at)
+{
+    params p = {0};
+    p_int(&p, id);
+    p_int(&p, org_id);
+    PGresult *res = NULL;
+    store_rc rc = ap_read(c, AP_STATUS, &p, "read an appeal's status", &res);
+    if (rc != STORE_OK)
+        return rc;
+    if (PQntuples(res) == 0) {
+        PQclear(res);
+        return STORE_NOT_FOUND;
+    }
+    snprintf(status, 16, "%s", PQgetvalue(res, 0, 0));
+    *case_id = col_int(res, 0, 1);
+    *expires_at = col_int(res, 0, 2);
+    PQclear(res);
+    return STORE_OK;
+}
+
+typedef struct appeal_write {
+    store_appeal *a;
+    bool create;
+    int64_t id;
+} appeal_write;
+
+static store_rc appeal_write_job(pconn *c, void *arg)
+{
+    appeal_write *w = arg;
+    params p = {0};
+    bind_appeal(&p, w->a, w->create ? w->a->case_id : w->a->id);
+    int changed = 0;
+    store_rc rc = ap_write(c, w->create ? AP_INSERT : AP_UPDATE, &p,
+                           w->create ? "create an appeal" : "update an appeal", &w->id, &changed);
+    if (rc != STORE_OK || changed == 1)
+        return rc;
+    if (w->create)
+        return STORE_NOT_FOUND;
+    char status[16];
+    int64_t case_id, expires;
+    rc = appeal_status(c, w->a->id, w->a->org_id, status, &case_id, &expires);
+    return rc == STORE_OK ? STORE_CONFLICT : rc;
+}
+
+static store_rc pg_appeal_create(void *impl, store_appeal *a)
+{
+    a->created_at = a->updated_at = now_or(a->created_at);
+    a->status = "draft";
+    appeal_write w = {.a = a, .create = true};
+    store_rc rc = write_run(impl, appeal_write_job, &w, false);
+    a->id = rc == STORE_OK ? w.id : 0;
+    return rc;
+}
+
+static store_rc pg_appeal_update(void *impl, store_appeal *a)
+{
+    a->updated_at = now_or(a->updated_at);
+    appeal_write w = {.a = a};
+    return write_run(impl, appeal_write_job, &w, true);
+}
+
+static store_rc appeal_one(pg_store *s, arena *a, int which, int64_t id, int64_t org_id,
+                           store_appeal *out)
+{
+    memset(out, 0, sizeof(*out));
+    params p = {0};
+    p_int(&p, id);
+    if (which == AP_GET)
+        p_int(&p, org_id);
+    PGresult *res = NULL;
+    store_rc rc = ap_read_pooled(s, which, &p, "read an appeal", &res);
+    if (rc != STORE_OK)
+        return rc;
+    if (PQntuples(res) == 0) {
+        PQclear(res);
+        return STORE_NOT_FOUND;
+    }
+    bool oom = false;
+    read_appeal(a, res, 0, out, &oom);
+    PQclear(res);
+    if (oom) {
+        memset(out, 0, sizeof(*out));
+        return out_of_memory("read an appeal");
+    }
+    return STORE_OK;
+}
+
+static store_rc pg_appeal_get(void *impl, arena *a, int64_t org_id, int64_t id, store_appeal *out)
+{
+    return appeal_one(impl, a, AP_GET, id, org_id, out);
+}
+
+static store_rc pg_appeal_public_get(void *impl, arena *a, int64_t id, store_appeal *out)
+{
+    return appeal_one(impl, a, AP_PUBLIC_GET, id, 0, out);
+}
+
+typedef struct transition_write {
+    int64_t org_id;
+    int64_t id;
+    const char *from;
+    const char *to;
+    const char *outcome;
+    store_event *ev;
+} transition_write;
+
+static store_rc transition_job(pconn *c, void *arg)
+{
+    transition_write *w = arg;
+    char status[16];
+    int64_t case_id = 0, expires;
+    store_rc rc = appeal_status(c, w->id, w->org_id, status, &case_id, &expires);
+    if (rc != STORE_OK)
+        return rc;
+    params p = {0};
+    p_int(&p, w->id);
+    p_int(&p, w->org_id);
+    p_text(&p, w->to);
+    p_text(&p, w->from);
+    p_int(&p, w->ev->created_at);
+    p_text(&p, w->outcome);
+    int changed = 0;
+    rc = ap_write(c, AP_TRANSITION, &p, "change an appeal's status", NULL, &changed);
+    if (rc != STORE_OK)
+        return rc;
+    if (changed != 1)
+        return STORE_CONFLICT;
+    event_write ew = {.case_id = case_id, .ev = w->ev};
+    rc = event_append_job(c, &ew);
+    w->ev->id = rc == STORE_OK ? ew.id : 0;
+    return rc;
+}
+
+static store_rc pg_appeal_transition(void *impl, int64_t org_id, int64_t id, const char *from,
+                                     const char *to, const char *outcome, store_event *ev)
+{
+    transition_write w = {
+        .org_id = org_id, .id = id, .from = from, .to = to, .outcome = outcome, .ev = ev};
+    ev->id = 0;
+    store_rc rc = write_run(impl, transition_job, &w, true);
+    if (rc != STORE_OK)
+        ev->id = 0;
+    return rc;
+}
+
+/* The rows of a list query, one more than `limit` telling whether another
+ * page exists. Clears res. */
+static store_rc appeal_rows(arena *a, PGresult *res, int limit, store_appeal **out, size_t *n,
+                            bool *more)
+{
+    int rows = PQntuples(res);
+    *more = rows > limit;
+    if (*more)
+        rows = limit;
+    store_appeal *arr = rows_alloc(a, rows, sizeof(*arr));
+    bool oom = !arr;
+    for (int i = 0; i < rows && !oom; i++)
+        read_appeal(a, res, i, &arr[i], &oom);
+    PQclear(res);
+    if (oom) {
+        *more = false;
+        return out_of_memory("list appeals");
+    }
+    *out = rows ? arr : NULL;
+    *n = (size_t)rows;
+    return STORE_OK;
+}
+
+static int64_t or_max(int64_t v)
+{
+    return v ? v : INT64_MAX;
+}
+
+static store_rc pg_appeal_staff_list(void *impl, arena *a, const store_appeal_staff_filter *f,
+                                     store_appeal **out, size_t *n, bool *more)
+{
+    *out = NULL;
+    *n = 0;
+    *more = false;
+    params p = {0};
+    p_int(&p, f->org_id);
+    p_text(&p, f->status);
+    p_int(&p, f->before_id ? f->before_created_at : INT64_MAX);
+    p_int(&p, or_max(f->before_id));
+    p_int(&p, f->limit + 1);
+    PGresult *res = NULL;
+    store_rc rc = ap_read_pooled(impl, AP_STAFF_LIST, &p, "list appeals", &res);
+    return rc == STORE_OK ? appeal_rows(a, res, f->limit, out, n, more) : rc;
+}
+
+static store_rc pg_appeal_search(void *impl, arena *a, const store_appeal_search_filter *f,
+                                 store_appeal **out, size_t *n, bool *more)
+{
+    *out = NULL;
+    *n = 0;
+    *more = false;
+    params p = {0};
+    p_int(&p, f->min_lon);
+    p_int(&p, f->max_lon);
+    p_int(&p, f->min_lat);
+    p_int(&p, f->max_lat);
+    p_int(&p, f->now);
+    p_int(&p, f->org_id);
+    p_text(&p, f->category);
+    p_int(&p, f->published_from);
+    p_int(&p, or_max(f->published_to));
+    p_int(&p, f->before_id ? f->before_published_at : INT64_MAX);
+    p_int(&p, or_max(f->before_id));
+    p_int(&p, f->has_circle ? f->radius_m : 0);
+    p_int(&p, f->centre_lat);
+    p_int(&p, f->centre_lon);
+    p_int(&p, f->limit + 1);
+    PGresult *res = NULL;
+    store_rc rc = ap_read_pooled(impl, f->has_box ? AP_SEARCH_MAP : AP_SEARCH_ALL, &p,
+                                 "search appeals", &res);
+    return rc == STORE_OK ? appeal_rows(a, res, f->limit, out, n, more) : rc;
+}
+
+typedef struct answer_write {
+    store_answer *ans;
+    store_event *ev;
+} answer_write;
+
+static store_rc answer_create_job(pconn *c, void *arg)
+{
+    answer_write *w = arg;
+    store_answer *ans = w->ans;
+    char status[16];
+    int64_t case_id = 0, expires = 0, person_id = 0;
+    store_rc rc = appeal_status(c, ans->appeal_id, 0, status, &case_id, &expires);
+    if (rc != STORE_OK)
+        return rc;
+    if (strcmp(status, "draft") == 0)
+        return STORE_NOT_FOUND;
+    if (strcmp(status, "published") != 0 || expires <= ans->created_at)
+        return STORE_CONFLICT;
+    if (!ans->anonymous)
+        rc = insert_person(c, &ans->person, &person_id);
+    if (rc != STORE_OK)
+        return rc;
+    params p = {0};
+    p_int(&p, ans->appeal_id);
+    p_text(&p, ans->receipt);
+    p_hash(&p, ans->anonymous ? NULL : ans->secret_hash);
+    p_text(&p, ans->saw);
+    p_text(&p, ans->seen_when);
+    if (ans->has_point) {
+        p_int(&p, ans->seen_lat);
+        p_int(&p, ans->seen_lon);
+    } else {
+        p_text(&p, NULL);
+        p_text(&p, NULL);
+    }
+    p_or_null(&p, person_id);
+    p_text(&p, ans->anonymous ? NULL : ans->channel);
+    p_bool(&p, ans->anonymous);
+    p_int(&p, ans->created_at);
+    rc = ap_write(c, AP_ANSWER_INSERT, &p, "record an answer", &ans->id, NULL);
+    if (rc != STORE_OK)
+        return rc;
+    ans->person.id = person_id;
+    event_write ew = {.case_id = case_id, .ev = w->ev};
+    rc = event_append_job(c, &ew);
+    w->ev->id = rc == STORE_OK ? ew.id : 0;
+    return rc;
+}
+
+static store_rc pg_answer_create(void *impl, store_answer *ans, store_event *ev)
+{
+    answer_write w = {.ans = ans, .ev = ev};
+    store_rc rc = write_run(impl, answer_create_job, &w, true);
+    if (rc != STORE_OK) {
+        ans->id = 0;
+        ans->person.id = 0;
+        ev->id = 0;
+    }
+    return rc;
+}
+
+typedef struct answer_read {
+    arena *a;
+    int64_t org_id;
+    int64_t appeal_id;
+    int64_t before_id;
+    int limit;
+    const store_access *reader;
+    store_answer *arr;
+    size_t n;
+    bool more;
+} answer_read;
+
+static store_rc answer_mark(pconn *c, const store_answer *ans, const store_access *reader,
+                            int64_t at)
+{
+    if (reader && !ans->anonymous) {
+        params p = {0};
+        p_int(&p, ans->id);
+        p_int(&p, reader->reader_org_id);
+        p_or_null(&p, reader->user_id);
+        p_or_null(&p, reader->key_id);
+        p_text(&p, reader->reader_name);
+        p_text(&p, reader->role);
+        p_text(&p, reader->purpose);
+        p_int(&p, reader->at);
+        store_rc rc = ap_write(c, AP_READ_INSERT, &p, "record a read of an answer", NULL, NULL);
+        if (rc != STORE_OK)
+            return rc;
+    }
+    if (ans->first_read_at)
+        return STORE_OK;
+    params q = {0};
+    p_int(&q, ans->id);
+    p_int(&q, at);
+    return ap_write(c, AP_ANSWER_MARK, &q, "mark an answer read", NULL, NULL);
+}
+
+static store_rc answer_list_job(pconn *c, void *arg)
+{
+    answer_read *w = arg;
+    char status[16];
+    int64_t case_id, expires;
+    w->arr = NULL;
+    w->n = 0;
+    w->more = false;
+    store_rc rc = appeal_status(c, w->appeal_id, w->org_id, status, &case_id, &expires);
+    if (rc != STORE_OK)
+        return rc;
+    params p = {0};
+    p_int(&p, w->appeal_id);
+    p_int(&p, or_max(w->before_id));
+    p_int(&p, w->limit + 1);
+    PGresult *res = NULL;
+    rc = ap_read(c, AP_ANSWER_LIST, &p, "list answers", &res);
+    if (rc != STORE_OK)
+        return rc;
+    int rows = PQntuples(res);
+    w->more = rows > w->limit;
+    if (w->more)
+        rows = w->limit;
+    w->arr = rows_alloc(w->a, rows, sizeof(*w->arr));
+    bool oom = !w->arr;
+    for (int i = 0; i < rows && !oom; i++)
+        read_answer(w->a, res, i, &w->arr[i], &oom);
+    PQclear(res);
+    if (oom)
+        return out_of_memory("list answers");
+    w->n = (size_t)rows;
+    int64_t at = w->reader ? w->reader->at : (int64_t)time(NULL);
+    for (size_t i = 0; i < w->n && rc == STORE_OK; i++) {
+        rc = answer_mark(c, &w->arr[i], w->reader, at);
+        if (rc == STORE_OK && !w->arr[i].first_read_at)
+            w->arr[i].first_read_at = at;
+    }
+    return rc;
+}
+
+static store_rc pg_answer_list(void *impl, arena *a, int64_t org_id, int64_t appeal_id,
+                               int64_t before_id, int limit, const store_access *reader,
+                               store_answer **out, size_t *n, bool *more)
+{
+    answer_read w = {.a = a,
+                     .org_id = org_id,
+                     .appeal_id = appeal_id,
+                     .before_id = before_id,
+                     .limit = limit,
+                     .reader = reader};
+    *out = NULL;
+    *n = 0;
+    *more = false;
+    store_rc rc = write_run(impl, answer_list_job, &w, true);
+    if (rc != STORE_OK)
+        return rc == STORE_NOT_FOUND ? rc : STORE_UNAVAILABLE;
+    *out = w.n ? w.arr : NULL;
+    *n = w.n;
+    *more = w.more;
+    return STORE_OK;
+}
+
+static store_rc pg_answer_by_receipt(void *impl, arena *a, const char *receipt, store_answer *out)
+{
+    memset(out, 0, sizeof(*out));
+    params p = {0};
+    p_text(&p, receipt);
+    PGresult *res = NULL;
+    store_rc rc = ap_read_pooled(impl, AP_BY_RECEIPT, &p, "read an answer", &res);
+    if (rc != STORE_OK)
+        return rc;
+    if (PQntuples(res) == 0) {
+        PQclear(res);
+        return STORE_NOT_FOUND;
+    }
+    bool oom = false;
+    read_answer(a, res, 0, out, &oom);
+    PQclear(res);
+    if (oom) {
+        memset(out, 0, sizeof(*out));
+        return out_of_memory("read an answer");
+    }
+    return STORE_OK;
+}
+
+static store_rc pg_answer_reads(void *impl, arena *a, int64_t answer_id, store_access **out,
+                                size_t *n)
+{
+    *out = NULL;
+    *n = 0;
+    params p = {0};
+    p_int(&p, answer_id);
+    PGresult *res = NULL;
+    store_rc rc = ap_read_pooled(impl, AP_READS, &p, "read an answer's reads", &res);
+    if (rc != STORE_OK)
+        return rc;
+    int rows = PQntuples(res);
+    store_access *arr = rows_alloc(a, rows, sizeof(*arr));
+    bool oom = !arr;
+    for (int i = 0; i < rows && !oom; i++)
+        read_access(a, res, i, &arr[i], &oom);
+    PQclear(res);
+    if (oom)
+        return out_of_memory("read an answer's reads");
+    *out = rows ? arr : NULL;
+    *n = (size_t)rows;
+    return STORE_OK;
+}
+
+static store_rc pg_appeal_orgs(void *impl, arena *a, store_org **out, size_t *n)
+{
+    *out = NULL;
+    *n = 0;
+    params p = {0};
+    PGresult *res = NULL;
+    store_rc rc = ap_read_pooled(impl, AP_ORGS, &p, "list organisations", &res);
+    if (rc != STORE_OK)
+        return rc;
+    int rows = PQntuples(res);
+    store_org *arr = rows_alloc(a, rows, sizeof(*arr));
+    bool oom = !arr;
+    for (int i = 0; i < rows && !oom; i++) {
+        arr[i].id = col_int(res, i, 0);
+        arr[i].slug = col_text(a, res, i, 1, &oom);
+        arr[i].name = col_text(a, res, i, 2, &oom);
+    }
+    PQclear(res);
+    if (oom)
+        return out_of_memory("list organisations");
+    *out = rows ? arr : NULL;
+    *n = (size_t)rows;
+    return STORE_OK;
+}
+
 const store_ops store_pg_ops = {
     .open = pg_open,
     .close = pg_close,
@@ -4197,4 +4935,16 @@ const store_ops store_pg_ops = {
     .notice_get = pg_notice_get,
     .task_done = pg_task_done,
     .notice_delivered = pg_notice_delivered,
+    .appeal_create = pg_appeal_create,
+    .appeal_update = pg_appeal_update,
+    .appeal_get = pg_appeal_get,
+    .appeal_public_get = pg_appeal_public_get,
+    .appeal_transition = pg_appeal_transition,
+    .appeal_staff_list = pg_appeal_staff_list,
+    .appeal_search = pg_appeal_search,
+    .answer_create = pg_answer_create,
+    .answer_list = pg_answer_list,
+    .answer_by_receipt = pg_answer_by_receipt,
+    .answer_reads = pg_answer_reads,
+    .appeal_orgs = pg_appeal_orgs,
 };

@@ -323,9 +323,13 @@ static const char *const fixed_sql[ST_FIXED_COUNT] = {
                         " updated_at = excluded.updated_at",
 };
 
+/* Room for the appeals' statements, which live in a block of their own. */
+#define APPEAL_STATEMENTS 24
+
 typedef struct conn {
     sqlite3 *db;
     sqlite3_stmt *stmts[ST_COUNT];
+    sqlite3_stmt *appeal_stmts[APPEAL_STATEMENTS];
     struct timespec busy_since; /* when the current wait for a lock began */
     const uint8_t *log_key;     /* the store's key for the log's pseudonyms */
 } conn;
@@ -1105,6 +1109,8 @@ static void sqlite_close(void *impl)
         conn *c = &s->conns[i];
         for (int j = 0; j < ST_COUNT; j++)
             sqlite3_finalize(c->stmts[j]);
+        for (int j = 0; j < APPEAL_STATEMENTS; j++)
+            sqlite3_finalize(c->appeal_stmts[j]);
         /* Keeps the planner's statistics fresh; failing it costs nothing. */
         if (i == 0 && c->db)
             (void)sqlite3_exec(c->db, "PRAGMA optimize", NULL, NULL, NULL);
@@ -4022,6 +4028,745 @@ static store_rc sqlite_notice_delivered(void *impl, int64_t case_id, int64_t sin
     return rc == STORE_OK && *at == 0 ? STORE_NOT_FOUND : rc;
 }
 
+/* ---- appeals for witnesses ----
+ *
+ * Statements of their own, prepared per connection on first use like the
+ * others. The public statements select constants in place of the true
+ * location, so no public read can carry it whatever its caller does. The map
+ * search is driven by the R*Tree (appeals_map, of published appeals only);
+ * a radius is a box around the circle in the R*Tree, then the exact
+ * great-circle distance, with SQLite's math functions. */
+
+enum {
+    AP_INSERT,
+    AP_UPDATE,
+    AP_STATUS,
+    AP_GET,
+    AP_PUBLIC_GET,
+    AP_TRANSITION,
+    AP_STAFF_LIST,
+    AP_SEARCH_MAP,
+    AP_SEARCH_ALL,
+    AP_ANSWER_INSERT,
+    AP_ANSWER_LIST,
+    AP_ANSWER_MARK,
+    AP_READ_INSERT,
+    AP_BY_RECEIPT,
+    AP_READS,
+    AP_ORGS,
+    AP_COUNT
+};
+_Static_assert(AP_COUNT <= APPEAL_STATEMENTS, "too many appeal statements");
+
+/* The columns read_appeal() expects; the public list swaps the restricted
+ * ones for constants. */
+#define APPEAL_COLUMNS_HEAD "SELECT a.id, a.org_id, o.slug, o.name, a.case_id, "
+#define APPEAL_COLUMNS_BODY                                                                        \
+    " a.status, a.title, a.description, a.category, a.occurred_from, a.occurred_to, a.contact,"    \
+    " a.anonymous_contact, a.expires_at, "
+#define APPEAL_COLUMNS_TAIL                                                                        \
+    " a.pub_lat, a.pub_lon, a.precision, a.cell_m, a.outcome, a.created_at, a.updated_at,"         \
+    " a.published_at, a.closed_at, "
+#define APPEAL_STAFF_SELECT                                                                        \
+    APPEAL_COLUMNS_HEAD "c.reference," APPEAL_COLUMNS_BODY                                         \
+                        "a.true_lat, a.true_lon," APPEAL_COLUMNS_TAIL                              \
+                        "(SELECT count(*) FROM appeal_answers x WHERE x.appeal_id = a.id)"         \
+                        " FROM appeals a CROSS JOIN orgs o ON o.id = a.org_id"                     \
+                        " JOIN cases c ON c.id = a.case_id "
+#define APPEAL_PUBLIC_COLUMNS                                                                      \
+    APPEAL_COLUMNS_HEAD "NULL," APPEAL_COLUMNS_BODY "0, 0," APPEAL_COLUMNS_TAIL "0"
+/* The public search's conditions and order; ?5 onwards. */
+#define APPEAL_SEARCH_WHERE                                                                        \
+    " a.status = 'published' AND a.expires_at > ?5 AND (?6 = 0 OR a.org_id = ?6)"                  \
+    " AND (?7 IS NULL OR a.category = ?7) AND a.published_at >= ?8 AND a.published_at < ?9"        \
+    " AND (a.published_at, a.id) < (?10, ?11) AND (?12 = 0 OR 2 * 6371008.8 * asin(min(1,"         \
+    " sqrt(pow(sin(radians((a.pub_lat - ?13) / 1e7) / 2), 2) + cos(radians(?13 / 1e7))"            \
+    " * cos(radians(a.pub_lat / 1e7)) * pow(sin(radians((a.pub_lon - ?14) / 1e7) / 2), 2))))"      \
+    " <= ?12) ORDER BY a.published_at DESC, a.id DESC LIMIT ?15"
+#define ANSWER_COLUMNS                                                                             \
+    "SELECT x.id, x.appeal_id, %s, x.receipt, x.secret_hash, x.saw, x.seen_when, x.seen_lat,"      \
+    " x.seen_lon, x.anonymous, x.channel, %s, x.created_at, x.first_read_at FROM appeal_answers "  \
+    "x "
+
+static const char *const appeal_sql[AP_COUNT] = {
+    /* The case must be the organisation's: no row is inserted otherwise. */
+    [AP_INSERT] = "INSERT INTO appeals (org_id, case_id, status, title, description, category,"
+                  " occurred_from, occurred_to, contact, anonymous_contact, expires_at, true_lat,"
+                  " true_lon, pub_lat, pub_lon, precision, cell_m, created_at, updated_at)"
+                  " SELECT ?1, id, 'draft', ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14,"
+                  " ?15, ?16, ?17, ?17 FROM cases WHERE id = ?2 AND org_id = ?1",
+    [AP_UPDATE] = "UPDATE appeals SET title = ?3, description = ?4, category = ?5,"
+                  " occurred_from = ?6, occurred_to = ?7, contact = ?8, anonymous_contact = ?9,"
+                  " expires_at = ?10, true_lat = ?11, true_lon = ?12, pub_lat = ?13,"
+                  " pub_lon = ?14, precision = ?15, cell_m = ?16, updated_at = ?17"
+                  " WHERE org_id = ?1 AND id = ?2 AND status = 'draft'",
+    [AP_STATUS] = "SELECT status, case_id, expires_at FROM appeals WHERE id = ?1"
+                  " AND (?2 = 0 OR org_id = ?2)",
+    [AP_GET] = APPEAL_STAFF_SELECT "WHERE a.id = ?1 AND a.org_id = ?2",
+    [AP_PUBLIC_GET] = APPEAL_PUBLIC_COLUMNS " FROM appeals a CROSS JOIN orgs o ON o.id = a.org_id"
+                                            " WHERE a.id = ?1 AND a.status <> 'draft'",
+    [AP_TRANSITION] = "UPDATE appeals SET status = ?3, updated_at = ?5,"
+                      " published_at = CASE WHEN ?3 = 'published' THEN ?5 ELSE published_at END,"
+                      " closed_at = CASE WHEN ?3 = 'closed' THEN ?5 ELSE closed_at END,"
+                      " outcome = coalesce(?6, outcome)"
+                      " WHERE id = ?1 AND org_id = ?2 AND status = ?4",
+    [AP_STAFF_LIST] = APPEAL_STAFF_SELECT
+    "WHERE a.org_id = ?1 AND (?2 IS NULL OR a.status = ?2) AND (a.created_at, a.id) < (?3, ?4)"
+    " ORDER BY a.created_at DESC, a.id DESC LIMIT ?5",
+    /* CROSS JOIN keeps the R*Tree as the outer loop. */
+    [AP_SEARCH_MAP] = APPEAL_PUBLIC_COLUMNS
+    " FROM appeals_map m CROSS JOIN appeals a ON a.id = m.id CROSS JOIN orgs o ON o.id = a.org_id"
+    " WHERE m.max_lon >= ?1 AND m.min_lon <= ?2 AND m.max_lat >= ?3 AND m.min_lat <= ?4"
+    " AND a.pub_lon BETWEEN ?1 AND ?2 AND a.pub_lat BETWEEN ?3 AND ?4 AND" APPEAL_SEARCH_WHERE,
+    [AP_SEARCH_ALL] = APPEAL_PUBLIC_COLUMNS
+    " FROM appeals a CROSS JOIN orgs o ON o.id = a.org_id"
+    " WHERE ?1 = ?1 AND ?2 = ?2 AND ?3 = ?3 AND ?4 = ?4 AND" APPEAL_SEARCH_WHERE,
+    [AP_ANSWER_INSERT] = "INSERT INTO appeal_answers (appeal_id, receipt, secret_hash, saw,"
+                         " seen_when, seen_lat, seen_lon, person_id, channel, anonymous,"
+                         " created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+    [AP_ANSWER_LIST] = NULL, /* built by answer_sql() */
+    [AP_ANSWER_MARK] = "UPDATE appeal_answers SET first_read_at = ?2"
+                       " WHERE id = ?1 AND first_read_at IS NULL",
+    [AP_READ_INSERT] = "INSERT INTO appeal_answer_reads (answer_id, reader_org_id, user_id,"
+                       " key_id, reader_name, role, purpose, at)"
+                       " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+    [AP_BY_RECEIPT] = NULL, /* built by answer_sql() */
+    /* The columns of read_access(). */
+    [AP_READS] = "SELECT r.id, 0, 0, r.reader_org_id, o.name, r.user_id, r.key_id,"
+                 " r.reader_name, r.role, 'read', r.purpose, r.at FROM appeal_answer_reads r"
+                 " CROSS JOIN orgs o ON o.id = r.reader_org_id WHERE r.answer_id = ?1"
+                 " ORDER BY r.at DESC, r.id DESC",
+    [AP_ORGS] = "SELECT id, slug, name FROM orgs ORDER BY name, id",
+};
+
+/* The answer statements share their columns: the staff list with the
+ * person, the receipt look-up with the appeal's title and no person. */
+static void answer_sql(int id, char *out, size_t len)
+{
+    char head[512];
+    if (id == AP_ANSWER_LIST) {
+        snprintf(head, sizeof(head), ANSWER_COLUMNS, "NULL",
+                 "p.id, p.name, p.email, p.phone, p.address, p.postcode");
+        snprintf(out, len,
+                 "%sLEFT JOIN persons p ON p.id = x.person_id WHERE x.appeal_id = ?1"
+                 " AND x.id < ?2 ORDER BY x.id DESC LIMIT ?3",
+                 head);
+    } else {
+        snprintf(head, sizeof(head), ANSWER_COLUMNS, "a.title",
+                 "NULL, NULL, NULL, NULL, NULL, NULL");
+        snprintf(out, len, "%sJOIN appeals a ON a.id = x.appeal_id WHERE x.receipt = ?1", head);
+    }
+}
+
+static sqlite3_stmt *ap_stmt(conn *c, int id)
+{
+    if (c->appeal_stmts[id])
+        return c->appeal_stmts[id];
+    char built[1024];
+    const char *sql = appeal_sql[id];
+    if (!sql) {
+        answer_sql(id, built, sizeof(built));
+        sql = built;
+    }
+    int r =
+        sqlite3_prepare_v3(c->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &c->appeal_stmts[id], NULL);
+    if (r != SQLITE_OK) {
+        log_db(false, "prepare an appeal statement", c->db);
+        c->appeal_stmts[id] = NULL;
+    }
+    return c->appeal_stmts[id];
+}
+
+static void read_appeal(arena *a, sqlite3_stmt *st, store_appeal *out, bool *oom)
+{
+    out->id = sqlite3_column_int64(st, 0);
+    out->org_id = sqlite3_column_int64(st, 1);
+    out->org_slug = col_text(a, st, 2, oom);
+    out->org_name = col_text(a, st, 3, oom);
+    out->case_id = sqlite3_column_int64(st, 4);
+    out->case_reference = col_text(a, st, 5, oom);
+    out->status = col_text(a, st, 6, oom);
+    out->title = col_text(a, st, 7, oom);
+    out->description = col_text(a, st, 8, oom);
+    out->category = col_text(a, st, 9, oom);
+    out->occurred_from = sqlite3_column_int64(st, 10);
+    out->occurred_to = sqlite3_column_int64(st, 11);
+    out->contact = col_text(a, st, 12, oom);
+    out->anonymous_contact = col_text(a, st, 13, oom);
+    out->expires_at = sqlite3_column_int64(st, 14);
+    out->true_lat = sqlite3_column_int(st, 15);
+    out->true_lon = sqlite3_column_int(st, 16);
+    out->pub_lat = sqlite3_column_int(st, 17);
+    out->pub_lon = sqlite3_column_int(st, 18);
+    out->precision = col_text(a, st, 19, oom);
+    out->cell_m = sqlite3_column_int(st, 20);
+    out->outcome = col_text(a, st, 21, oom);
+    out->created_at = sqlite3_column_int64(st, 22);
+    out->updated_at = sqlite3_column_int64(st, 23);
+    out->published_at = sqlite3_column_int64(st, 24);
+    out->closed_at = sqlite3_column_int64(st, 25);
+    out->answers = sqlite3_column_int64(st, 26);
+}
+
+static void read_answer(arena *a, sqlite3_stmt *st, store_answer *out, bool *oom)
+{
+    out->id = sqlite3_column_int64(st, 0);
+    out->appeal_id = sqlite3_column_int64(st, 1);
+    out->appeal_title = col_text(a, st, 2, oom);
+    out->receipt = col_text(a, st, 3, oom);
+    const void *hash = sqlite3_column_blob(st, 4);
+    if (hash && sqlite3_column_bytes(st, 4) == (int)sizeof(out->secret_hash))
+        memcpy(out->secret_hash, hash, sizeof(out->secret_hash));
+    out->saw = col_text(a, st, 5, oom);
+    out->seen_when = col_text(a, st, 6, oom);
+    out->has_point = sqlite3_column_type(st, 7) != SQLITE_NULL;
+    out->seen_lat = sqlite3_column_int(st, 7);
+    out->seen_lon = sqlite3_column_int(st, 8);
+    out->anonymous = sqlite3_column_int(st, 9) != 0;
+    out->channel = col_text(a, st, 10, oom);
+    out->person.id = sqlite3_column_int64(st, 11);
+    out->person.name = col_text(a, st, 12, oom);
+    out->person.email = col_text(a, st, 13, oom);
+    out->person.phone = col_text(a, st, 14, oom);
+    out->person.address = col_text(a, st, 15, oom);
+    out->person.postcode = col_text(a, st, 16, oom);
+    out->created_at = sqlite3_column_int64(st, 17);
+    out->first_read_at = sqlite3_column_int64(st, 18);
+}
+
+/* Binds the fields an appeal's insert and update share, ?1 and ?3..?17. */
+static int bind_appeal(sqlite3_stmt *st, const store_appeal *a)
+{
+    return sqlite3_bind_int64(st, 1, a->org_id) || bind_text(st, 3, a->title) ||
+           bind_text(st, 4, a->description) || bind_text(st, 5, a->category) ||
+           sqlite3_bind_int64(st, 6, a->occurred_from) || bind_or_null(st, 7, a->occurred_to) ||
+           bind_text(st, 8, a->contact) || bind_text(st, 9, a->anonymous_contact) ||
+           sqlite3_bind_int64(st, 10, a->expires_at) || sqlite3_bind_int(st, 11, a->true_lat) ||
+           sqlite3_bind_int(st, 12, a->true_lon) || sqlite3_bind_int(st, 13, a->pub_lat) ||
+           sqlite3_bind_int(st, 14, a->pub_lon) || bind_text(st, 15, a->precision) ||
+           sqlite3_bind_int(st, 16, a->cell_m) || sqlite3_bind_int64(st, 17, a->updated_at);
+}
+
+/* The status, case and expiry of an appeal (of org_id, unless 0). */
+static store_rc appeal_status(conn *c, int64_t id, int64_t org_id, char status[16],
+                              int64_t *case_id, int64_t *expires_at)
+{
+    sqlite3_stmt *st = ap_stmt(c, AP_STATUS);
+    if (!st)
+        return STORE_ERROR;
+    int r = sqlite3_bind_int64(st, 1, id);
+    if (r == SQLITE_OK)
+        r = sqlite3_bind_int64(st, 2, org_id);
+    if (r == SQLITE_OK)
+        r = sqlite3_step(st);
+    store_rc rc = STORE_OK;
+    if (r == SQLITE_ROW) {
+        const unsigned char *t = sqlite3_column_text(st, 0);
+        snprintf(status, 16, "%s", t ? (const char *)t : "");
+        *case_id = sqlite3_column_int64(st, 1);
+        *expires_at = sqlite3_column_int64(st, 2);
+    } else {
+        rc = r == SQLITE_DONE ? STORE_NOT_FOUND : fail(c, r, "read an appeal's status");
+    }
+    stmt_done(st);
+    return rc;
+}
+
+typedef struct appeal_write {
+    store_appeal *a;
+    bool create;
+    int64_t id;
+} appeal_write;
+
+static store_rc appeal_write_job(conn *c, void *arg)
+{
+    appeal_write *w = arg;
+    sqlite3_stmt *st = ap_stmt(c, w->create ? AP_INSERT : AP_UPDATE);
+    if (!st)
+        return STORE_ERROR;
+    int changes = 0;
+    int bound =
+        bind_appeal(st, w->a) || sqlite3_bind_int64(st, 2, w->create ? w->a->case_id : w->a->id);
+    store_rc rc = write_step(c, st, bound, w->create ? "create an appeal" : "update an appeal",
+                             &w->id, &changes);
+    if (rc != STORE_OK || changes == 1)
+        return rc;
+    if (w->create)
+        return STORE_NOT_FOUND;
+    char status[16];
+    int64_t case_id, expires;
+    rc = appeal_status(c, w->a->id, w->a->org_id, status, &case_id, &expires);
+    return rc == STORE_OK ? STORE_CONFLICT : rc;
+}
+
+static store_rc sqlite_appeal_create(void *impl, store_appeal *a)
+{
+    a->created_at = a->updated_at = now_or(a->created_at);
+    a->status = "draft";
+    appeal_write w = {.a = a, .create = true};
+    store_rc rc = write_run(impl, appeal_write_job, &w);
+    a->id = rc == STORE_OK ? w.id : 0;
+    return rc;
+}
+
+static store_rc sqlite_appeal_update(void *impl, store_appeal *a)
+{
+    a->updated_at = now_or(a->updated_at);
+    appeal_write w = {.a = a};
+    return write_run(impl, appeal_write_job, &w);
+}
+
+static store_rc appeal_read(sq_store *s, arena *a, int which, int64_t id, int64_t org_id,
+                            store_appeal *out)
+{
+    memset(out, 0, sizeof(*out));
+    conn *c = pool_take(s);
+    store_rc rc = STORE_ERROR;
+    sqlite3_stmt *st = ap_stmt(c, which);
+    if (!st)
+        goto out;
+    int r = sqlite3_bind_int64(st, 1, id);
+    if (r == SQLITE_OK && which == AP_GET)
+        r = sqlite3_bind_int64(st, 2, org_id);
+    if (r == SQLITE_OK)
+        r = sqlite3_step(st);
+    if (r == SQLITE_ROW) {
+        bool oom = false;
+        read_appeal(a, st, out, &oom);
+        rc = oom ? out_of_memory("read an appeal") : STORE_OK;
+    } else {
+        rc = r == SQLITE_DONE ? STORE_NOT_FOUND : fail(c, r, "read an appeal");
+    }
+out:
+    stmt_done(st);
+    pool_give(s, c);
+    if (rc != STORE_OK)
+        memset(out, 0, sizeof(*out));
+    return rc;
+}
+
+static store_rc sqlite_appeal_get(void *impl, arena *a, int64_t org_id, int64_t id,
+                                  store_appeal *out)
+{
+    return appeal_read(impl, a, AP_GET, id, org_id, out);
+}
+
+static store_rc sqlite_appeal_public_get(void *impl, arena *a, int64_t id, store_appeal *out)
+{
+    return appeal_read(impl, a, AP_PUBLIC_GET, id, 0, out);
+}
+
+typedef struct transition_write {
+    int64_t org_id;
+    int64_t id;
+    const char *from;
+    const char *to;
+    const char *outcome;
+    store_event *ev;
+} transition_write;
+
+static store_rc transition_job(conn *c, void *arg)
+{
+    transition_write *w = arg;
+    char status[16];
+    int64_t case_id = 0, expires;
+    store_rc rc = appeal_status(c, w->id, w->org_id, status, &case_id, &expires);
+    if (rc != STORE_OK)
+        return rc;
+    sqlite3_stmt *st = ap_stmt(c, AP_TRANSITION);
+    if (!st)
+        return STORE_ERROR;
+    int changes = 0;
+    int bound = sqlite3_bind_int64(st, 1, w->id) || sqlite3_bind_int64(st, 2, w->org_id) ||
+                bind_text(st, 3, w->to) || bind_text(st, 4, w->from) ||
+                sqlite3_bind_int64(st, 5, w->ev->created_at) || bind_text(st, 6, w->outcome);
+    rc = write_step(c, st, bound, "change an appeal's status", NULL, &changes);
+    if (rc != STORE_OK)
+        return rc;
+    if (changes != 1)
+        return STORE_CONFLICT;
+    event_write ew = {.case_id = case_id, .ev = w->ev};
+    rc = event_append_job(c, &ew);
+    w->ev->id = rc == STORE_OK ? ew.id : 0;
+    return rc;
+}
+
+static store_rc sqlite_appeal_transition(void *impl, int64_t org_id, int64_t id, const char *from,
+                                         const char *to, const char *outcome, store_event *ev)
+{
+    transition_write w = {
+        .org_id = org_id, .id = id, .from = from, .to = to, .outcome = outcome, .ev = ev};
+    ev->id = 0;
+    store_rc rc = write_run(impl, transition_job, &w);
+    if (rc != STORE_OK)
+        ev->id = 0;
+    return rc;
+}
+
+/* Steps a bound list statement into an arena array of appeals, one more
+ * than `limit` telling whether another page exists. */
+static store_rc appeal_rows(conn *c, arena *a, sqlite3_stmt *st, int r, int limit,
+                            store_appeal **out, size_t *n, bool *more)
+{
+    store_appeal *arr = NULL;
+    size_t cap = 0, count = 0;
+    bool oom = false;
+    *more = false;
+    while (r == SQLITE_OK && (r = sqlite3_step(st)) == SQLITE_ROW) {
+        if (count == (size_t)limit) {
+            *more = true;
+            r = SQLITE_DONE;
+            break;
+        }
+        if (!grow(a, (void **)&arr, &cap, count, sizeof(*arr))) {
+            oom = true;
+            break;
+        }
+        read_appeal(a, st, &arr[count++], &oom);
+        if (oom)
+            break;
+        r = SQLITE_OK;
+    }
+    store_rc rc = oom                ? out_of_memory("list appeals")
+                  : r != SQLITE_DONE ? fail(c, r, "list appeals")
+                                     : STORE_OK;
+    if (rc == STORE_OK) {
+        *out = arr;
+        *n = count;
+    } else {
+        *more = false;
+    }
+    return rc;
+}
+
+static int64_t or_max(int64_t v)
+{
+    return v ? v : INT64_MAX;
+}
+
+static store_rc sqlite_appeal_staff_list(void *impl, arena *a, const store_appeal_staff_filter *f,
+                                         store_appeal **out, size_t *n, bool *more)
+{
+    sq_store *s = impl;
+    *out = NULL;
+    *n = 0;
+    *more = false;
+    conn *c = pool_take(s);
+    store_rc rc = STORE_ERROR;
+    sqlite3_stmt *st = ap_stmt(c, AP_STAFF_LIST);
+    if (st) {
+        int r = SQLITE_OK;
+        if (sqlite3_bind_int64(st, 1, f->org_id) || bind_text(st, 2, f->status) ||
+            sqlite3_bind_int64(st, 3, f->before_id ? f->before_created_at : INT64_MAX) ||
+            sqlite3_bind_int64(st, 4, or_max(f->before_id)) ||
+            sqlite3_bind_int(st, 5, f->limit + 1))
+            r = bind_error(c);
+        rc = appeal_rows(c, a, st, r, f->limit, out, n, more);
+    }
+    stmt_done(st);
+    pool_give(s, c);
+    return rc;
+}
+
+static store_rc sqlite_appeal_search(void *impl, arena *a, const store_appeal_search_filter *f,
+                                     store_appeal **out, size_t *n, bool *more)
+{
+    sq_store *s = impl;
+    *out = NULL;
+    *n = 0;
+    *more = false;
+    conn *c = pool_take(s);
+    store_rc rc = STORE_ERROR;
+    sqlite3_stmt *st = ap_stmt(c, f->has_box ? AP_SEARCH_MAP : AP_SEARCH_ALL);
+    if (st) {
+        int r = SQLITE_OK;
+        if (sqlite3_bind_int(st, 1, f->min_lon) || sqlite3_bind_int(st, 2, f->max_lon) ||
+            sqlite3_bind_int(st, 3, f->min_lat) || sqlite3_bind_int(st, 4, f->max_lat) ||
+            sqlite3_bind_int64(st, 5, f->now) || sqlite3_bind_int64(st, 6, f->org_id) ||
+            bind_text(st, 7, f->category) || sqlite3_bind_int64(st, 8, f->published_from) ||
+            sqlite3_bind_int64(st, 9, or_max(f->published_to)) ||
+            sqlite3_bind_int64(st, 10, f->before_id ? f->before_published_at : INT64_MAX) ||
+            sqlite3_bind_int64(st, 11, or_max(f->before_id)) ||
+            sqlite3_bind_int(st, 12, f->has_circle ? f->radius_m : 0) ||
+            sqlite3_bind_int(st, 13, f->centre_lat) || sqlite3_bind_int(st, 14, f->centre_lon) ||
+            sqlite3_bind_int(st, 15, f->limit + 1))
+            r = bind_error(c);
+        rc = appeal_rows(c, a, st, r, f->limit, out, n, more);
+    }
+    stmt_done(st);
+    pool_give(s, c);
+    return rc;
+}
+
+typedef struct answer_write {
+    store_answer *ans;
+    store_event *ev;
+} answer_write;
+
+static store_rc answer_create_job(conn *c, void *arg)
+{
+    answer_write *w = arg;
+    store_answer *ans = w->ans;
+    char status[16];
+    int64_t case_id = 0, expires = 0, person_id = 0;
+    store_rc rc = appeal_status(c, ans->appeal_id, 0, status, &case_id, &expires);
+    if (rc != STORE_OK)
+        return rc;
+    if (strcmp(status, "draft") == 0)
+        return STORE_NOT_FOUND;
+    if (strcmp(status, "published") != 0 || expires <= ans->created_at)
+        return STORE_CONFLICT;
+    int r = ans->anonymous ? SQLITE_OK : insert_person(c, &ans->person, &person_id);
+    if (r != SQLITE_OK)
+        return fail(c, r, "record an answer's person");
+    sqlite3_stmt *st = ap_stmt(c, AP_ANSWER_INSERT);
+    if (!st)
+        return STORE_ERROR;
+    int bound =
+        sqlite3_bind_int64(st, 1, ans->appeal_id) || bind_text(st, 2, ans->receipt) ||
+        bind_hash(st, 3, ans->anonymous ? NULL : ans->secret_hash) || bind_text(st, 4, ans->saw) ||
+        bind_text(st, 5, ans->seen_when) ||
+        (ans->has_point
+             ? sqlite3_bind_int(st, 6, ans->seen_lat) || sqlite3_bind_int(st, 7, ans->seen_lon)
+             : sqlite3_bind_null(st, 6) || sqlite3_bind_null(st, 7)) ||
+        bind_or_null(st, 8, person_id) || bind_text(st, 9, ans->anonymous ? NULL : ans->channel) ||
+        sqlite3_bind_int(st, 10, ans->anonymous ? 1 : 0) ||
+        sqlite3_bind_int64(st, 11, ans->created_at);
+    rc = write_step(c, st, bound, "record an answer", &ans->id, NULL);
+    if (rc != STORE_OK)
+        return rc;
+    ans->person.id = person_id;
+    event_write ew = {.case_id = case_id, .ev = w->ev};
+    rc = event_append_job(c, &ew);
+    w->ev->id = rc == STORE_OK ? ew.id : 0;
+    return rc;
+}
+
+static store_rc sqlite_answer_create(void *impl, store_answer *ans, store_event *ev)
+{
+    answer_write w = {.ans = ans, .ev = ev};
+    store_rc rc = write_run(impl, answer_create_job, &w);
+    if (rc != STORE_OK) {
+        ans->id = 0;
+        ans->person.id = 0;
+        ev->id = 0;
+    }
+    return rc;
+}
+
+typedef struct answer_read {
+    arena *a;
+    int64_t org_id;
+    int64_t appeal_id;
+    int64_t before_id;
+    int limit;
+    const store_access *reader;
+    store_answer *arr;
+    size_t n;
+    bool more;
+} answer_read;
+
+/* Records the reader's read of a named answer and stamps every answer shown
+ * as read. */
+static store_rc answer_mark(conn *c, const store_answer *ans, const store_access *reader)
+{
+    if (reader && !ans->anonymous) {
+        sqlite3_stmt *st = ap_stmt(c, AP_READ_INSERT);
+        if (!st)
+            return STORE_ERROR;
+        int bound = sqlite3_bind_int64(st, 1, ans->id) ||
+                    sqlite3_bind_int64(st, 2, reader->reader_org_id) ||
+                    bind_or_null(st, 3, reader->user_id) || bind_or_null(st, 4, reader->key_id) ||
+                    bind_text(st, 5, reader->reader_name) || bind_text(st, 6, reader->role) ||
+                    bind_text(st, 7, reader->purpose) || sqlite3_bind_int64(st, 8, reader->at);
+        store_rc rc = write_step(c, st, bound, "record a read of an answer", NULL, NULL);
+        if (rc != STORE_OK)
+            return rc;
+    }
+    if (ans->first_read_at)
+        return STORE_OK;
+    sqlite3_stmt *st = ap_stmt(c, AP_ANSWER_MARK);
+    if (!st)
+        return STORE_ERROR;
+    int bound = sqlite3_bind_int64(st, 1, ans->id) ||
+                sqlite3_bind_int64(st, 2, reader ? reader->at : (int64_t)time(NULL));
+    return write_step(c, st, bound, "mark an answer read", NULL, NULL);
+}
+
+static store_rc answer_list_job(conn *c, void *arg)
+{
+    answer_read *w = arg;
+    char status[16];
+    int64_t case_id, expires;
+    w->arr = NULL;
+    w->n = 0;
+    w->more = false;
+    store_rc rc = appeal_status(c, w->appeal_id, w->org_id, status, &case_id, &expires);
+    if (rc != STORE_OK)
+        return rc;
+    sqlite3_stmt *st = ap_stmt(c, AP_ANSWER_LIST);
+    if (!st)
+        return STORE_ERROR;
+    size_t cap = 0;
+    bool oom = false;
+    int r = SQLITE_OK;
+    if (sqlite3_bind_int64(st, 1, w->appeal_id) ||
+        sqlite3_bind_int64(st, 2, or_max(w->before_id)) || sqlite3_bind_int(st, 3, w->limit + 1))
+        r = bind_error(c);
+    while (r == SQLITE_OK && (r = sqlite3_step(st)) == SQLITE_ROW) {
+        if (w->n == (size_t)w->limit) {
+            w->more = true;
+            r = SQLITE_DONE;
+            break;
+        }
+        if (!grow(w->a, (void **)&w->arr, &cap, w->n, sizeof(*w->arr))) {
+            oom = true;
+            break;
+        }
+        read_answer(w->a, st, &w->arr[w->n++], &oom);
+        if (oom)
+            break;
+        r = SQLITE_OK;
+    }
+    rc = oom                ? out_of_memory("list answers")
+         : r != SQLITE_DONE ? fail(c, r, "list answers")
+                            : STORE_OK;
+    stmt_done(st);
+    for (size_t i = 0; i < w->n && rc == STORE_OK; i++) {
+        rc = answer_mark(c, &w->arr[i], w->reader);
+        if (rc == STORE_OK && !w->arr[i].first_read_at)
+            w->arr[i].first_read_at = w->reader ? w->reader->at : (int64_t)time(NULL);
+    }
+    return rc;
+}
+
+static store_rc sqlite_answer_list(void *impl, arena *a, int64_t org_id, int64_t appeal_id,
+                                   int64_t before_id, int limit, const store_access *reader,
+                                   store_answer **out, size_t *n, bool *more)
+{
+    answer_read w = {.a = a,
+                     .org_id = org_id,
+                     .appeal_id = appeal_id,
+                     .before_id = before_id,
+                     .limit = limit,
+                     .reader = reader};
+    *out = NULL;
+    *n = 0;
+    *more = false;
+    store_rc rc = write_run(impl, answer_list_job, &w);
+    if (rc != STORE_OK)
+        return rc == STORE_NOT_FOUND ? rc : STORE_UNAVAILABLE;
+    *out = w.arr;
+    *n = w.n;
+    *more = w.more;
+    return STORE_OK;
+}
+
+static store_rc sqlite_answer_by_receipt(void *impl, arena *a, const char *receipt,
+                                         store_answer *out)
+{
+    sq_store *s = impl;
+    memset(out, 0, sizeof(*out));
+    conn *c = pool_take(s);
+    store_rc rc = STORE_ERROR;
+    sqlite3_stmt *st = ap_stmt(c, AP_BY_RECEIPT);
+    if (!st)
+        goto out;
+    int r = bind_text(st, 1, receipt);
+    if (r == SQLITE_OK)
+        r = sqlite3_step(st);
+    if (r == SQLITE_ROW) {
+        bool oom = false;
+        read_answer(a, st, out, &oom);
+        rc = oom ? out_of_memory("read an answer") : STORE_OK;
+    } else {
+        rc = r == SQLITE_DONE ? STORE_NOT_FOUND : fail(c, r, "read an answer");
+    }
+out:
+    stmt_done(st);
+    pool_give(s, c);
+    if (rc != STORE_OK)
+        memset(out, 0, sizeof(*out));
+    return rc;
+}
+
+static store_rc sqlite_answer_reads(void *impl, arena *a, int64_t answer_id, store_access **out,
+                                    size_t *n)
+{
+    sq_store *s = impl;
+    *out = NULL;
+    *n = 0;
+    store_access *arr = NULL;
+    size_t cap = 0, count = 0;
+    conn *c = pool_take(s);
+    store_rc rc = STORE_ERROR;
+    sqlite3_stmt *st = ap_stmt(c, AP_READS);
+    if (!st)
+        goto out;
+    int r = sqlite3_bind_int64(st, 1, answer_id);
+    bool oom = false;
+    while (r == SQLITE_OK && (r = sqlite3_step(st)) == SQLITE_ROW) {
+        if (!grow(a, (void **)&arr, &cap, count, sizeof(*arr))) {
+            oom = true;
+            break;
+        }
+        read_access(a, st, &arr[count++], &oom);
+        if (oom)
+            break;
+        r = SQLITE_OK;
+    }
+    rc = oom                ? out_of_memory("read an answer's reads")
+         : r != SQLITE_DONE ? fail(c, r, "read an answer's reads")
+                            : STORE_OK;
+out:
+    stmt_done(st);
+    pool_give(s, c);
+    if (rc == STORE_OK) {
+        *out = arr;
+        *n = count;
+    }
+    return rc;
+}
+
+static store_rc sqlite_appeal_orgs(void *impl, arena *a, store_org **out, size_t *n)
+{
+    sq_store *s = impl;
+    *out = NULL;
+    *n = 0;
+    store_org *arr = NULL;
+    size_t cap = 0, count = 0;
+    conn *c = pool_take(s);
+    store_rc rc = STORE_ERROR;
+    sqlite3_stmt *st = ap_stmt(c, AP_ORGS);
+    if (!st)
+        goto out;
+    int r;
+    bool oom = false;
+    while ((r = sqlite3_step(st)) == SQLITE_ROW) {
+        if (!grow(a, (void **)&arr, &cap, count, sizeof(*arr))) {
+            oom = true;
+            break;
+        }
+        arr[count].id = sqlite3_column_int64(st, 0);
+        arr[count].slug = col_text(a, st, 1, &oom);
+        arr[count].name = col_text(a, st, 2, &oom);
+        count++;
+        if (oom)
+            break;
+    }
+    rc = oom                ? out_of_memory("list organisations")
+         : r != SQLITE_DONE ? fail(c, r, "list organisations")
+                            : STORE_OK;
+out:
+    stmt_done(st);
+    pool_give(s, c);
+    if (rc == STORE_OK) {
+        *out = arr;
+        *n = count;
+    }
+    return rc;
+}
+
 const store_ops store_sqlite_ops = {
     .open = sqlite_open,
     .close = sqlite_close,
@@ -4094,4 +4839,16 @@ const store_ops store_sqlite_ops = {
     .notice_get = sqlite_notice_get,
     .task_done = sqlite_task_done,
     .notice_delivered = sqlite_notice_delivered,
+    .appeal_create = sqlite_appeal_create,
+    .appeal_update = sqlite_appeal_update,
+    .appeal_get = sqlite_appeal_get,
+    .appeal_public_get = sqlite_appeal_public_get,
+    .appeal_transition = sqlite_appeal_transition,
+    .appeal_staff_list = sqlite_appeal_staff_list,
+    .appeal_search = sqlite_appeal_search,
+    .answer_create = sqlite_answer_create,
+    .answer_list = sqlite_answer_list,
+    .answer_by_receipt = sqlite_answer_by_receipt,
+    .answer_reads = sqlite_answer_reads,
+    .appeal_orgs = sqlite_appeal_orgs,
 };

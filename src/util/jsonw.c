@@ -134,6 +134,12 @@ void jw_bool(jsonw *w, bool v)
     buf_puts(w->b, v ? "true" : "false");
 }
 
+void jw_number(jsonw *w, const char *literal)
+{
+    value_start(w);
+    buf_puts(w->b, literal);
+}
+
 void jw_null(jsonw *w)
 {
     value_start(w);

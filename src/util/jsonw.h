@@ -34,6 +34,9 @@ void jw_string(jsonw *w, const char *s);
 void jw_int(jsonw *w, long long n);
 void jw_bool(jsonw *w, bool v);
 void jw_null(jsonw *w);
+/* A number already written in JSON's syntax ("51.5074"), copied as it is:
+ * for decimals that must not pass through a binary double. */
+void jw_number(jsonw *w, const char *literal);
 /* True when the writer produced one complete, balanced value. */
 bool jw_finish(jsonw *w);
 

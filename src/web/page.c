@@ -17,6 +17,7 @@ static const struct {
     const char *href;
 } sections[PAGE_SECTIONS] = {
     [PAGE_TRACKING] = {"Track your case", "/track"},
+    [PAGE_APPEALS] = {"Appeals for witnesses", "/appeals"},
 };
 
 /* The GOV.UK template's first line in the body, which lets the stylesheet
@@ -145,8 +146,10 @@ void page_begin(http_req *req, http_res *res, const char *title, const page_opts
                 "id=\"main-content\">");
 
     const char *csp = CSP_BEFORE_IMG;
-    if (plain_source(opts->img_src))
-        csp = arena_printf(&req->a, "%s %s", CSP_BEFORE_IMG, opts->img_src);
+    if (plain_source(opts->img_src) || opts->img_data)
+        csp = arena_printf(&req->a, "%s%s%s%s", CSP_BEFORE_IMG, opts->img_data ? " data:" : "",
+                           plain_source(opts->img_src) ? " " : "",
+                           plain_source(opts->img_src) ? opts->img_src : "");
     http_res_header(res, "Content-Security-Policy", csp ? csp : CSP_BEFORE_IMG);
     http_res_header(res, "Referrer-Policy", "no-referrer");
     http_res_header(res, "Cache-Control", "no-store");

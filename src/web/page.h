@@ -26,6 +26,7 @@
  * the header lists them all once there is more than one. */
 typedef enum {
     PAGE_TRACKING, /* "Track your case", at /track */
+    PAGE_APPEALS,  /* "Appeals for witnesses", at /appeals */
     PAGE_SECTIONS
 } page_section;
 
@@ -40,6 +41,9 @@ typedef struct page_opts {
      * ("https://tile.example.org"), or NULL. Ignored unless it is one plain
      * source without spaces, commas, semicolons or quotes. */
     const char *img_src;
+    /* Images from data: URLs too: Leaflet blanks the tiles it removes with
+     * one. */
+    bool img_data;
 } page_opts;
 
 /* Starts a page titled "`title` - <service>" (NULL opts: the tracking

@@ -15,7 +15,8 @@ import {
 const TABLES = ['settings', 'orgs', 'services', 'users', 'sessions', 'api_keys', 'persons', 'cases', 'events', 'accesses',
   'log_entries', 'log_state', 'log_checkpoints',
   'open311_requests', 'org_calendars', 'duty_instances',
-  'notify_prefs', 'notify_templates', 'webhooks', 'notifications', 'notify_attempts'];
+  'notify_prefs', 'notify_templates', 'webhooks', 'notifications', 'notify_attempts',
+  'appeals', 'appeal_answers', 'appeal_answer_reads'];
 const PURPOSE = 'X-Access-Purpose';
 // Text that COPY, the checksums and both databases must carry unchanged.
 const AWKWARD = 'tab\there, line\nbreak, back\\slash, quote\' " and été ✓';
@@ -99,6 +100,24 @@ describe('migrate-store', { skip: PG_BASE ? false : 'needs PostgreSQL' }, () => 
     assert.equal(r.status, 200, r.text);
     rotated = r.body.tracking_secret;
 
+    // Appeals: a published one on the map, a named answer read by staff.
+    r = await src.req('POST', '/api/v1/appeals', { auth: caseworker, json: {
+      case: a.reference, title: NAME, description: AWKWARD, category: 'theft',
+      occurred_from: '2026-11-01T10:00:00Z', contact: 'Call 101', expires_at: '2099-01-01T00:00:00Z',
+      location: { lat: 52.1234567, lon: -1.7654321 }, public_location: { precision: 'grid', cell_m: 500 } } });
+    assert.equal(r.status, 201, r.text);
+    seen.appeal = r.body.appeal.id;
+    r = await src.req('POST', `/api/v1/appeals/${seen.appeal}/publish`, { auth: caseworker });
+    assert.equal(r.status, 200, r.text);
+    r = await src.req('POST', `/api/v1/public/appeals/${seen.appeal}/answers`, { json: {
+      saw: AWKWARD, anonymous: false, contact: { name: NAME, email: 'w@example.org', preferred: 'email' } } });
+    assert.equal(r.status, 201, r.text);
+    seen.receipt = r.body;
+    r = await src.req('GET', `/api/v1/appeals/${seen.appeal}/answers`, { auth: caseworker, headers: { [PURPOSE]: 'Witnesses' } });
+    assert.equal(r.status, 200, r.text);
+    seen.map = JSON.parse((await src.req('GET', '/api/v1/public/appeals.geojson?bbox=-2,52,-1.5,52.5')).text);
+    assert.equal(seen.map.features.length, 1);
+
     for (const x of opened) {
       r = await src.req('GET', `/api/v1/cases/${x.reference}`, { auth: caseworker, headers: { [PURPOSE]: 'Review' } });
       assert.equal(r.status, 200, r.text);
@@ -138,7 +157,24 @@ describe('migrate-store', { skip: PG_BASE ? false : 'needs PostgreSQL' }, () => 
     assert.ok(rows.accesses.source > 0, report);
     assert.ok(rows.sessions.source >= 2, report);
     assert.ok(rows.api_keys.source >= 1, report);
+    assert.equal(rows.appeals.source, 1, report);
+    assert.equal(rows.appeal_answers.source, 1, report);
+    assert.equal(rows.appeal_answer_reads.source, 1, report);
     assert.match(report, /^verified$/m);
+  });
+
+  it('serves the same appeals on the map, their answers and receipts', async () => {
+    const map = await dst.req('GET', '/api/v1/public/appeals.geojson?bbox=-2,52,-1.5,52.5');
+    assert.equal(map.status, 200, map.text);
+    assert.deepEqual(JSON.parse(map.text), seen.map, 'the map index was rebuilt on the target');
+    const receipt = await dst.req('GET', `/api/v1/public/receipts/${seen.receipt.receipt}`,
+      { headers: { 'x-receipt-secret': seen.receipt.receipt_secret } });
+    assert.equal(receipt.status, 200, receipt.text);
+    assert.equal(receipt.body.received, true);
+    assert.equal(receipt.body.reads.length, 1);
+    const answers = await dst.req('GET', `/api/v1/appeals/${seen.appeal}/answers`, { auth: caseworker });
+    assert.equal(answers.body.answers[0].contact.name, NAME);
+    assert.equal(answers.body.answers[0].saw, AWKWARD);
   });
 
   it('serves the same cases, events and access records', async () => {

@@ -65,6 +65,24 @@ const CONTRACT_ROUTES = [
   'GET /api/v1/track/{ref}/preferences',
   'PUT /api/v1/track/{ref}/preferences',
   'POST /track/preferences',
+  // appeals for witnesses
+  'GET /api/v1/appeals',
+  'POST /api/v1/appeals',
+  'GET /api/v1/appeals/{id}',
+  'PUT /api/v1/appeals/{id}',
+  'POST /api/v1/appeals/{id}/publish',
+  'POST /api/v1/appeals/{id}/close',
+  'GET /api/v1/appeals/{id}/answers',
+  'GET /api/v1/public/appeals',
+  'GET /api/v1/public/appeals.geojson',
+  'GET /api/v1/public/appeals/{id}',
+  'POST /api/v1/public/appeals/{id}/answers',
+  'GET /api/v1/public/receipts/{receipt}',
+  'GET /appeals',
+  'GET /appeals/{id}',
+  'POST /appeals/{id}',
+  'GET /appeals/receipt',
+  'POST /appeals/receipt',
 ];
 
 const METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'];
@@ -82,6 +100,8 @@ describe('routes', () => {
   let admin;
   let c;
   let id;
+  let appealId;
+  let receipt;
   before(async () => {
     s = await startServer({ cases: 6 });
     admin = await s.login(USERS.admin);
@@ -91,6 +111,19 @@ describe('routes', () => {
     assert.equal(hook.status, 201, hook.text);
     id = String(hook.body.webhook.id);
     c = await createCase(s, admin, { service: 'parking-permit', summary: 'route probe' });
+    // A published appeal for the appeal routes, on a case of its own.
+    const other = await createCase(s, admin, { service: 'parking-permit', summary: 'appeal probe' });
+    const draft = await s.req('POST', '/api/v1/appeals', { auth: admin, json: {
+      case: other.reference, title: 'Probe', description: 'Probe', category: 'other',
+      occurred_from: '2026-11-01T10:00:00Z', contact: 'Call 101', expires_at: '2099-01-01T00:00:00Z',
+      location: { lat: 51, lon: -1 }, public_location: { precision: 'exact' } } });
+    assert.equal(draft.status, 201, draft.text);
+    appealId = String(draft.body.appeal.id);
+    assert.equal((await s.req('POST', `/api/v1/appeals/${appealId}/publish`, { auth: admin })).status, 200);
+    const answer = await s.req('POST', `/api/v1/public/appeals/${appealId}/answers`, { json: {
+      saw: 'Probe', anonymous: false, contact: { email: 'probe@example.org', preferred: 'email' } } });
+    assert.equal(answer.status, 201, answer.text);
+    receipt = answer.body;
   });
   after(async () => {
     await s?.close();
@@ -114,14 +147,18 @@ describe('routes', () => {
     }
   });
 
+  // A documented path with its parameters filled in: an Open311 request's
+  // id is a case reference, an appeal's id the probe appeal's.
+  const probePath = (template) => template.replace('{ref}', c.reference).replace('{code}', 'parking-permit')
+    .replace('{kind}', 'public_note').replace('{language}', 'cy')
+    .replace('{id}', template.startsWith('/open311/') ? c.reference : /appeals/.test(template) ? appealId : id)
+    .replace('{token}', 'probe').replace('{format}', 'xml').replace('{receipt}', receipt.receipt);
+
   it('the server serves every documented operation', async () => {
     for (const route of documentedRoutes()) {
       const [method, template] = route.split(' ');
-      const p = template.replace('{ref}', c.reference).replace('{code}', 'parking-permit')
-        .replace('{kind}', 'public_note').replace('{language}', 'cy')
-        .replace('{id}', template.startsWith('/open311/') ? c.reference : id)
-        .replace('{token}', 'probe').replace('{format}', 'xml');
-      const headers = { 'x-tracking-secret': c.secret, cookie: admin };
+      const p = probePath(template);
+      const headers = { 'x-tracking-secret': c.secret, 'x-receipt-secret': receipt.receipt_secret, cookie: admin };
       let body;
       const op = doc.paths[template][method.toLowerCase()];
       const media = op.requestBody ? Object.keys(op.requestBody.content)[0] : null;
@@ -148,7 +185,7 @@ describe('routes', () => {
   it('other methods on a documented path answer 405 with Allow', async () => {
     for (const [template, item] of Object.entries(doc.paths)) {
       const allowed = METHODS.filter((m) => item[m.toLowerCase()]);
-      const p = template.replace('{ref}', c.reference).replace('{code}', 'parking-permit');
+      const p = probePath(template);
       for (const m of METHODS.filter((x) => !allowed.includes(x))) {
         const r = await s.req(m, p, { auth: admin });
         // The JSON API answers in JSON; the pages may answer in HTML.

@@ -153,7 +153,7 @@ static void test_open_migrates_once(void **state)
     (void)state;
     char path[128];
     store *s = open_store(2, path, sizeof(path));
-    assert_int_equal(store_schema_latest(), 6);
+    assert_int_equal(store_schema_latest(), 7);
     assert_int_equal(store_schema_version(s), store_schema_latest());
     store_close(s);
 
@@ -2173,8 +2173,8 @@ static void check_sums(store *src, store *dst, const store_table_sum *copied)
 }
 
 /* The rows fill_deployment makes, table by table, in store_table order. */
-static const int64_t DEPLOYMENT_ROWS[] = {1, 2, 2, 1, 1, 1, 3, 5, 9, 2, 11,
-                                          1, 0, 1, 1, 2, 1, 1, 1, 2, 1};
+static const int64_t DEPLOYMENT_ROWS[] = {1, 2, 2, 1, 1, 1, 3, 5, 9, 2, 11, 1,
+                                          0, 1, 1, 2, 1, 1, 1, 2, 1, 0, 0,  0};
 
 static void test_copy_round_trip(void **state)
 {
@@ -2220,7 +2220,8 @@ static void test_copy_table_order(void **state)
                                         "org_calendars",   "duty_instances",
                                         "notify_prefs",    "notify_templates",
                                         "webhooks",        "notifications",
-                                        "notify_attempts"};
+                                        "notify_attempts", "appeals",
+                                        "appeal_answers",  "appeal_answer_reads"};
     assert_int_equal(store_table_count(), sizeof(order) / sizeof(order[0]));
     for (size_t i = 0; i < store_table_count(); i++)
         assert_string_equal(store_table_name(i), order[i]);
@@ -2241,7 +2242,9 @@ static void test_copy_covers_schema(void **state)
     assert_int_equal(sqlite3_prepare_v2(db,
                                         "SELECT name FROM sqlite_schema WHERE type = 'table'"
                                         " AND name <> 'schema_migrations'"
-                                        " AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\'",
+                                        " AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\'"
+                                        /* the appeals map's R*Tree, rebuilt by triggers */
+                                        " AND name NOT LIKE 'appeals\\_map%' ESCAPE '\\'",
                                         -1, &st, NULL),
                      SQLITE_OK);
     size_t found = 0;

@@ -1,4 +1,4 @@
--- 0003_open311.sql - Open311 GeoReport v2: what a service offers to reporting
+-- 0004_open311.sql - Open311 GeoReport v2: what a service offers to reporting
 -- sites, and what a report sent by one carries besides the case.
 --
 -- A service is offered through Open311 when it has metadata (attributes,

@@ -1,4 +1,4 @@
--- 0003_duties.sql - statutory update duties, bank-holiday calendars, teams.
+-- 0005_duties.sql - statutory update duties, bank-holiday calendars, teams.
 --
 -- The same version as migrations/sqlite/0003_duties.sql, for PostgreSQL.
 -- A service declares its duties as JSON beside its workflow, validated by the

@@ -1,4 +1,4 @@
--- 0003_notify.sql - notifications: preferences, templates, webhooks and the outbox.
+-- 0006_notify.sql - notifications: preferences, templates, webhooks and the outbox.
 --
 -- The same version as migrations/sqlite/0003_notify.sql, for PostgreSQL.
 --

@@ -1,4 +1,4 @@
--- 0003_duties.sql - statutory update duties, bank-holiday calendars, teams.
+-- 0005_duties.sql - statutory update duties, bank-holiday calendars, teams.
 --
 -- A service declares its duties as JSON beside its workflow, validated by the
 -- domain before it is stored. A case may be flagged enhanced (shorter duties)

@@ -1,4 +1,4 @@
--- 0003_notify.sql - notifications: preferences, templates, webhooks and the outbox.
+-- 0006_notify.sql - notifications: preferences, templates, webhooks and the outbox.
 --
 -- A notification is written in the same transaction as the event that causes
 -- it, so that an acknowledged update is never left untold. The delivery
