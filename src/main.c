@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "api/app.h"
+#include "api/log_sequencer.h"
 #include "api/log_signer.h"
 #include "cli/demo.h"
 #include "cli/logkey.h"
@@ -264,6 +265,7 @@ static int cmd_serve(const settings *s)
     bool app_ready = false;
     http_server *srv = NULL;
     log_signer *signer = NULL;
+    log_sequencer *sequencer = NULL;
     int rc = 1;
 
     /* Block the stop signals in every thread; this one waits for them. */
@@ -287,11 +289,16 @@ static int cmd_serve(const settings *s)
         log_warn("msg=\"the clock is read from OPENCASE_TEST_CLOCK_FILE, for tests\"");
     }
 
-    if (open_store(s, (int)s->threads + 1, &st) != 0)
+    /* A connection for each HTTP thread, the signer and the sequencer. */
+    if (open_store(s, (int)s->threads + 2, &st) != 0)
         goto out;
     if (app_init(&ap, st, s->cookie_secure) != 0)
         goto out;
     app_ready = true;
+    if (store_log_queues(st) && !(sequencer = log_sequencer_start(st))) {
+        log_error("msg=\"cannot start the log's sequencer\"");
+        goto out;
+    }
     /* Without a key the log still grows, but nothing is signed. */
     note_signer key;
     logkey_rc key_rc;
@@ -343,6 +350,7 @@ static int cmd_serve(const settings *s)
     rc = 0;
 out:
     log_signer_free(signer);
+    log_sequencer_stop(sequencer);
     if (app_ready)
         app_free(&ap);
     store_close(replica);
