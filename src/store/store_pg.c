@@ -2962,7 +2962,8 @@ static store_rc log_access(pconn *c, int64_t case_id, const store_access *acc, i
 
 /* The most rows one transaction of the sequencer takes. */
 #define SEQ_BATCH 512
-/* Its advisory lock: one instance sequences at a time. */
+/* Its advisory lock ("oclog"; 478409420647): one instance sequences at a
+ * time. */
 #define SEQ_LOCK_KEY 0x6f636c6f67LL
 /* Stored hashes the batch's appends read, kept so each is read once. */
 #define SEQ_CACHE 128
