@@ -169,7 +169,8 @@ enum {
  * the event's log entry's kind, actor kind, actor id, stages and rating, $23
  * to $25 the access's entry's kind, actor kind and actor id, which are queued
  * for the log (migrations/postgresql/0006_log_queue.sql) with the rows they
- * describe. */
+ * describe. The access's queue row is drawn from the event's, so that it
+ * follows the event's in the queue and in the log. */
 #define EVENT_WRITE(case_update)                                                                   \
     "WITH c AS (" case_update " RETURNING id, org_id, stage),"                                     \
     " e AS (INSERT INTO events (case_id, type, from_stage, stage, body, rating, public, actor,"    \
@@ -182,10 +183,11 @@ enum {
     " qe AS (INSERT INTO log_queue (kind, case_id, at, actor, actor_id, from_stage, stage, "       \
     "rating,"                                                                                      \
     " event_id) SELECT $17::integer, $1::bigint, $2::bigint, $18::integer, $19::bigint,"           \
-    " $20::text, $21::text, $22::integer, id FROM e),"                                             \
+    " $20::text, $21::text, $22::integer, id FROM e RETURNING id),"                                \
     " qa AS (INSERT INTO log_queue (kind, case_id, at, actor, actor_id, actor_org_id,"             \
     " reader_org_id, role, action, access_id) SELECT $23::integer, $1::bigint, $16::bigint,"       \
-    " $24::integer, $25::bigint, $9::bigint, $9::bigint, $13::text, $14::text, id FROM a)"         \
+    " $24::integer, $25::bigint, $9::bigint, $9::bigint, $13::text, $14::text, a.id"               \
+    " FROM a CROSS JOIN qe)"                                                                       \
     " SELECT (SELECT id FROM e), EXISTS (SELECT 1 FROM cases WHERE id = $1), (SELECT id FROM a)"
 
 /* The columns read_open311_case() expects. */
