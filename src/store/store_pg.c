@@ -3109,12 +3109,12 @@ static store_rc seq_build(seq_batch *b, const PGresult *res, const uint8_t *key,
         row->access_id = col_int(res, i, 13);
         merkle_hash leaf;
         merkle_leaf_hash(one.data, one.len, &leaf);
-        if (merkle_append(&r, b->first + (uint64_t)i, &leaf, row->hashes, &row->nhashes) !=
-            MERKLE_OK) {
+        uint64_t index = b->first + (uint64_t)i;
+        if (merkle_append(&r, index, &leaf, row->hashes, &row->nhashes) != MERKLE_OK) {
             rc = pg_log_read_failure(b->c);
             if (rc != STORE_UNAVAILABLE)
                 log_error("msg=\"store: the log's stored hashes cannot be read\" index=%llu",
-                          (unsigned long long)(b->first + (uint64_t)i));
+                          (unsigned long long)index);
             break;
         }
         b->n++;
