@@ -6,7 +6,8 @@
 For SECONDS, at random moments, adds a public note to case REFERENCE through
 the API; once the 201 is back (the event is committed), polls GET /log/checkpoint every 5 ms
 until its tree size covers the event's log index, and records the time in
-between. Prints one "RESULT key=value ..." line for bench/log.sh.
+between. On PostgreSQL the entry is queued and the answer has no index yet:
+the case's events are polled, every 5 ms too, until the event has one. Prints one "RESULT key=value ..." line for bench/log.sh.
 """
 import json
 import random
@@ -22,7 +23,16 @@ def post_note(base, key, reference):
         headers={"Authorization": f"Bearer {key}", "Content-Type": "application/json"},
         method="POST")
     with urllib.request.urlopen(req, timeout=30) as r:
-        return json.load(r)["event"]["log_index"]
+        event = json.load(r)["event"]
+        return event["id"], event["log_index"]
+
+
+def event_index(base, key, reference, event_id):
+    req = urllib.request.Request(f"{base}/api/v1/cases/{reference}",
+                                 headers={"Authorization": f"Bearer {key}"})
+    with urllib.request.urlopen(req, timeout=30) as r:
+        events = json.load(r)["events"]
+    return next((e["log_index"] for e in events if e["id"] == event_id), None)
 
 
 def signed_size(base):
@@ -42,8 +52,11 @@ def main():
     while time.monotonic() < end:
         # Commits arrive at any moment, not just after a checkpoint appears.
         time.sleep(random.random())
-        index = post_note(base, key, reference)
+        event_id, index = post_note(base, key, reference)
         committed = time.monotonic()
+        while index is None:
+            time.sleep(0.005)
+            index = event_index(base, key, reference, event_id)
         while signed_size(base) <= index:
             time.sleep(0.005)
         samples.append(time.monotonic() - committed)

@@ -121,6 +121,11 @@ log_signer_rc log_signer_step(log_signer *g)
         if (rc != LOG_SIGNER_UNCHANGED)
             return rc;
     }
+    /* What a change committed has queued is signed now, not a step later;
+     * when another instance is sequencing, it is signed at the next step. */
+    size_t sequenced = 0;
+    if (store_log_sequence(g->s, false, &sequenced) != STORE_OK)
+        return LOG_SIGNER_RETRY;
     uint64_t size = 0;
     merkle_hash root;
     if (store_log_size(g->s, &size) != STORE_OK)

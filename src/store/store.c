@@ -296,6 +296,14 @@ const store_table store_tables[] = {
     {"log_entries", 3, {"idx", "entry", "hashes"}, {I, X, X}, false, false},
     {"log_state", 2, {"id", "size"}, {I, I}, false, true},
     {"log_checkpoints", 3, {"size", "note", "signed_at"}, {I, T, I}, false, false},
+    /* Entries queued on PostgreSQL (0008), which the target sequences. */
+    {"log_queue",
+     15,
+     {"id", "kind", "case_id", "at", "actor", "actor_id", "actor_org_id", "reader_org_id", "role",
+      "action", "from_stage", "stage", "rating", "event_id", "access_id"},
+     {I, I, I, I, I, I, I, I, T, T, T, T, I, I, I},
+     true,
+     false},
     /* Open311 */
     {"open311_requests",
      11,
@@ -718,6 +726,27 @@ store_rc store_log_entries(store *s, arena *a, uint64_t from, size_t limit, stor
 store_rc store_log_import(store *s, const tlog_entry *entries, size_t n, uint64_t *first_index)
 {
     return s->ops->log_import(s->impl, entries, n, first_index);
+}
+
+bool store_log_queues(store *s)
+{
+    return s->ops->log_sequence != NULL;
+}
+
+store_rc store_log_sequence(store *s, bool wait, size_t *n)
+{
+    *n = 0;
+    return s->ops->log_sequence ? s->ops->log_sequence(s->impl, wait, n) : STORE_OK;
+}
+
+store_rc store_log_sequence_all(store *s)
+{
+    size_t n = 0;
+    store_rc rc;
+    do
+        rc = store_log_sequence(s, true, &n);
+    while (rc == STORE_OK && n > 0);
+    return rc;
 }
 
 store_rc store_log_checkpoint_put(store *s, uint64_t size, const char *note, int64_t at)

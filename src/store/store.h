@@ -369,12 +369,29 @@ store_rc store_checksum(store *s, store_table_sum *sums, char *err, size_t errle
 /* ---- the public log ----
  *
  * Every write above that records a transaction appends its entries to the
- * public log (tlog/entry.h) in its own transaction: the opened event, each
- * event, each access. Entries get consecutive indexes in commit order, across
- * every instance sharing the database. Node hashes of the Merkle tree are
- * stored as entries are appended, so the reads below cost a few indexed
- * reads whatever the log's size.
+ * public log (tlog/entry.h): the opened event, each event, each access. On
+ * SQLite the entry is appended in the write's own transaction. On PostgreSQL
+ * the write queues it, in its own transaction, and the sequencer
+ * (store_log_sequence) appends it after commit, so no writer waits for
+ * another's append; until then the event's or access's log_index is -1.
+ * Entries get consecutive indexes, across every instance sharing the
+ * database. Node hashes of the Merkle tree are stored as entries are
+ * appended, so the reads below cost a few indexed reads whatever the log's
+ * size.
  */
+
+/* Whether this backend queues entries, so that store_log_sequence must run
+ * (a server runs it on a thread: api/log_sequencer.h). */
+bool store_log_queues(store *s);
+/* Appends up to a batch of queued entries, in queue order, in one transaction
+ * under a database-wide lock, so one instance sequences at a time; sets *n to
+ * how many. With `wait`, waits for another instance's sequencing to end;
+ * without, sets *n to 0 at once when another holds the lock. 0 on a backend
+ * that does not queue. */
+store_rc store_log_sequence(store *s, bool wait, size_t *n);
+/* Sequences until the queue is empty: every entry of a change committed
+ * before the call has an index when it returns STORE_OK. */
+store_rc store_log_sequence_all(store *s);
 
 /* The number of entries committed. */
 store_rc store_log_size(store *s, uint64_t *size);

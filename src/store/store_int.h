@@ -143,6 +143,8 @@ typedef struct store_ops {
     store_rc (*log_checkpoint_put)(void *impl, uint64_t size, const char *note, int64_t at);
     store_rc (*log_checkpoint_get)(void *impl, arena *a, uint64_t at_most, uint64_t *size,
                                    const char **note);
+    /* Optional: a backend that queues its entries (store_log_sequence). */
+    store_rc (*log_sequence)(void *impl, bool wait, size_t *n);
     /* Update duties. */
     store_rc (*event_append_duties)(void *impl, int64_t case_id, store_event *ev, bool closes,
                                     const store_access *access, const store_duty_new *duties,

@@ -49,7 +49,7 @@
  * number that no other user of the database is likely to pick. */
 #define MIGRATION_LOCK 0x6f70656e63617365LL
 /* The most parameters one statement binds. */
-#define PARAMS_MAX 24
+#define PARAMS_MAX 32
 /* The most statements one pipeline sends. */
 #define PIPELINE_MAX 4
 /* How much COPY data the bulk import gathers before sending it. */
@@ -92,9 +92,14 @@ enum {
     ST_LOG_RESERVE,
     ST_LOG_HASHES,
     ST_LOG_INSERT,
-    ST_LOG_CASE,
-    ST_LOG_EVENT_INDEX,
-    ST_LOG_ACCESS_INDEX,
+    ST_LOG_QUEUE,
+    ST_LOG_LOCK,
+    ST_LOG_LOCK_TRY,
+    ST_LOG_QUEUED,
+    ST_LOG_INSERT_MANY,
+    ST_LOG_EVENT_INDEXES,
+    ST_LOG_ACCESS_INDEXES,
+    ST_LOG_DEQUEUE,
     ST_LOG_SIZE,
     ST_LOG_NODES,
     ST_LOG_ENTRIES,
@@ -161,7 +166,12 @@ enum {
 /* The statement of an event write, around the UPDATE of its case. Parameters:
  * $1 the case, $2 the time, $3 the stage it moves from, $4 to $8 the event's
  * type, body, rating, public flag and actor, $9 to $16 the access's reader
- * organisation, user, key, name, role, action, purpose and time. */
+ * organisation, user, key, name, role, action, purpose and time; $17 to $22
+ * the event's log entry's kind, actor kind, actor id, stages and rating, $23
+ * to $25 the access's entry's kind, actor kind and actor id, which are queued
+ * for the log (migrations/postgresql/0008_log_queue.sql) with the rows they
+ * describe. The access's queue row is drawn from the event's, so that it
+ * follows the event's in the queue and in the log. */
 #define EVENT_WRITE(case_update)                                                                   \
     "WITH c AS (" case_update " RETURNING id, org_id, stage),"                                     \
     " e AS (INSERT INTO events (case_id, type, from_stage, stage, body, rating, public, actor,"    \
@@ -170,7 +180,15 @@ enum {
     " a AS (INSERT INTO accesses (case_id, case_org_id, reader_org_id, user_id, key_id,"           \
     " reader_name, role, action, purpose, at) SELECT id, org_id, $9::bigint, $10::bigint,"         \
     " $11::bigint, $12::text, $13::text, $14::text, $15::text, $16::bigint FROM c"                 \
-    " WHERE $9::bigint IS NOT NULL RETURNING id)"                                                  \
+    " WHERE $9::bigint IS NOT NULL RETURNING id),"                                                 \
+    " qe AS (INSERT INTO log_queue (kind, case_id, at, actor, actor_id, from_stage, stage, "       \
+    "rating,"                                                                                      \
+    " event_id) SELECT $17::integer, $1::bigint, $2::bigint, $18::integer, $19::bigint,"           \
+    " $20::text, $21::text, $22::integer, id FROM e RETURNING id),"                                \
+    " qa AS (INSERT INTO log_queue (kind, case_id, at, actor, actor_id, actor_org_id,"             \
+    " reader_org_id, role, action, access_id) SELECT $23::integer, $1::bigint, $16::bigint,"       \
+    " $24::integer, $25::bigint, $9::bigint, $9::bigint, $13::text, $14::text, a.id"               \
+    " FROM a CROSS JOIN qe)"                                                                       \
     " SELECT (SELECT id FROM e), EXISTS (SELECT 1 FROM cases WHERE id = $1), (SELECT id FROM a)"
 
 /* The columns read_open311_case() expects. */
@@ -232,9 +250,9 @@ static const char *const fixed_sql[ST_FIXED_COUNT] = {
      * that row has them. No access is recorded when $9 is NULL. The answer:
      * the event's id (NULL when no row changed), and whether the case
      * exists. */
-    [ST_EVENT_MOVE] = EVENT_WRITE("UPDATE cases SET stage = $17::text,"
+    [ST_EVENT_MOVE] = EVENT_WRITE("UPDATE cases SET stage = $26::text,"
                                   " updated_at = greatest(updated_at, $2::bigint),"
-                                  " closed_at = $18::bigint"
+                                  " closed_at = $27::bigint"
                                   " WHERE id = $1 AND stage = $3::text AND closed_at IS NULL"),
     [ST_EVENT_ADD] =
         EVENT_WRITE("UPDATE cases SET updated_at = greatest(updated_at, $2::bigint) WHERE id = $1"),
@@ -264,14 +282,37 @@ static const char *const fixed_sql[ST_FIXED_COUNT] = {
         " a.at, a.log_index FROM accesses a JOIN orgs o ON o.id = a.reader_org_id"
         " WHERE a.case_id = $1 ORDER BY a.at DESC, a.id DESC",
     /* The public log: see migrations/postgresql/0003_log.sql. */
-    [ST_LOG_RESERVE] = "UPDATE log_state SET size = size + 1 WHERE id = 1 RETURNING size - 1",
+    [ST_LOG_RESERVE] = "UPDATE log_state SET size = size + $1 WHERE id = 1 RETURNING size - $1",
     [ST_LOG_HASHES] = "SELECT hashes FROM log_entries WHERE idx = $1",
     [ST_LOG_INSERT] = "INSERT INTO log_entries (idx, entry, hashes) VALUES ($1, $2, $3)",
-    [ST_LOG_CASE] = "SELECT c.reference, o.slug, s.code, c.org_id FROM cases c"
-                    " JOIN orgs o ON o.id = c.org_id JOIN services s ON s.id = c.service_id"
-                    " WHERE c.id = $1",
-    [ST_LOG_EVENT_INDEX] = "UPDATE events SET log_index = $2 WHERE id = $1",
-    [ST_LOG_ACCESS_INDEX] = "UPDATE accesses SET log_index = $2 WHERE id = $1",
+    /* The queue and its sequencer: see migrations/postgresql/0008_log_queue.sql. */
+    [ST_LOG_QUEUE] = "INSERT INTO log_queue (kind, case_id, at, actor, actor_id, actor_org_id,"
+                     " reader_org_id, role, action, from_stage, stage, rating, event_id,"
+                     " access_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12,"
+                     " $13, $14)",
+    [ST_LOG_LOCK] = "SELECT true FROM pg_advisory_xact_lock($1)",
+    [ST_LOG_LOCK_TRY] = "SELECT pg_try_advisory_xact_lock($1)",
+    /* Every committed row, in id order: a lower id may commit after a
+     * higher one was sequenced, so nothing is skipped by a cursor. */
+    [ST_LOG_QUEUED] = "SELECT q.id, q.kind, q.at, q.actor, q.actor_id,"
+                      " coalesce(q.actor_org_id, c.org_id), r.slug, q.role, q.action,"
+                      " q.from_stage, q.stage, q.rating, q.event_id, q.access_id, c.reference,"
+                      " o.slug, s.code FROM log_queue q JOIN cases c ON c.id = q.case_id"
+                      " JOIN orgs o ON o.id = c.org_id JOIN services s ON s.id = c.service_id"
+                      " LEFT JOIN orgs r ON r.id = q.reader_org_id ORDER BY q.id LIMIT $1",
+    /* Entries are single lines of JSON, so a batch travels as lines. */
+    [ST_LOG_INSERT_MANY] =
+        "INSERT INTO log_entries (idx, entry, hashes)"
+        " SELECT $1::bigint + t.o - 1, convert_to(t.e, 'UTF8'), decode(t.h, 'hex')"
+        " FROM unnest(string_to_array($2::text, E'\\n'),"
+        " string_to_array($3::text, E'\\n')) WITH ORDINALITY AS t (e, h, o)",
+    [ST_LOG_EVENT_INDEXES] = "UPDATE events SET log_index = v.idx"
+                             " FROM unnest($1::bigint[], $2::bigint[]) AS v (id, idx)"
+                             " WHERE events.id = v.id",
+    [ST_LOG_ACCESS_INDEXES] = "UPDATE accesses SET log_index = v.idx"
+                              " FROM unnest($1::bigint[], $2::bigint[]) AS v (id, idx)"
+                              " WHERE accesses.id = v.id",
+    [ST_LOG_DEQUEUE] = "DELETE FROM log_queue WHERE id = ANY ($1::bigint[])",
     [ST_LOG_SIZE] = "SELECT size FROM log_state WHERE id = 1",
     [ST_LOG_NODES] = "SELECT idx, hashes FROM log_entries WHERE idx = ANY ($1::bigint[])",
     [ST_LOG_ENTRIES] = "SELECT idx, entry, hashes FROM log_entries WHERE idx >= $1"
@@ -1510,10 +1551,9 @@ static store_rc pg_key_get(void *impl, arena *a, const unsigned char hash[32], s
 
 /* ---- cases ---- */
 
-/* The public log's entries for an event and an access, in the caller's
- * transaction (defined with the log, at the end of this file). */
-static store_rc log_event(pconn *c, int64_t case_id, const store_event *ev, int64_t event_id,
-                          int64_t *logged);
+/* Queues the public log's entries for an event and an access, in the
+ * caller's transaction (defined with the log, at the end of this file). */
+static store_rc log_event(pconn *c, int64_t case_id, const store_event *ev, int64_t event_id);
 static store_rc log_access(pconn *c, int64_t case_id, const store_access *acc, int64_t access_id);
 /* Update duties, written in the transactions of the cases' events. */
 static store_rc duties_open(pconn *c, int64_t case_id, int64_t event_id, int64_t at,
@@ -1707,7 +1747,7 @@ static store_rc case_create_job(pconn *c, void *arg)
         if (rc == STORE_OK)
             rc = insert_event(c, case_id, &opened, &event_id);
         if (rc == STORE_OK)
-            rc = log_event(c, case_id, &opened, event_id, NULL);
+            rc = log_event(c, case_id, &opened, event_id);
         if (rc == STORE_OK && in->open311)
             rc = insert_open311(c, case_id, in->open311);
         if (rc == STORE_OK && in->n_duties)
@@ -1869,21 +1909,29 @@ typedef struct event_write {
     const store_duty_new *duties;
     size_t n_duties;
     int64_t id;
-    int64_t log_index;
 } event_write;
 
-/* The event, its case's change and its access are one statement
- * (EVENT_WRITE); their log entries follow in the same transaction. Other
- * events than a stage change record the stage the case is at, whatever the
- * caller last saw. STORE_CONFLICT when a stage change found the case no
- * longer at ev->from_stage or closed, STORE_NOT_FOUND when there is no such
- * case. */
+/* The event, its case's change, its access and their queued log entries are
+ * one statement (EVENT_WRITE). Other events than a stage change record the
+ * stage the case is at, whatever the caller last saw. STORE_CONFLICT when a
+ * stage change found the case no longer at ev->from_stage or closed,
+ * STORE_NOT_FOUND when there is no such case. */
 static store_rc event_append_job(pconn *c, void *arg)
 {
     event_write *w = arg;
     const store_event *ev = w->ev;
     const store_access *acc = w->access;
-    int64_t access_id = 0;
+    /* Other events than a stage change publish no stage. */
+    store_event row = *ev;
+    if (!w->stage_change)
+        row.stage = NULL;
+    tlog_entry entry, access_entry;
+    if (!log_event_entry(&row, 0, &entry)) {
+        log_error("msg=\"store: an event of a type the log does not know\"");
+        return STORE_ERROR;
+    }
+    if (acc)
+        log_access_entry(acc, &access_entry);
     params p = {0};
     p_int(&p, w->case_id);
     p_int(&p, ev->created_at);
@@ -1904,6 +1952,20 @@ static store_rc event_append_job(pconn *c, void *arg)
         p_int(&p, acc->at);
     } else {
         for (int i = 0; i < 8; i++)
+            p_text(&p, NULL);
+    }
+    p_int(&p, entry.kind);
+    p_int(&p, entry.actor);
+    p_or_null(&p, entry.actor_id);
+    p_text(&p, entry.from_stage);
+    p_text(&p, entry.stage);
+    p_int(&p, entry.rating);
+    if (acc) {
+        p_int(&p, access_entry.kind);
+        p_int(&p, access_entry.actor);
+        p_or_null(&p, access_entry.actor_id);
+    } else {
+        for (int i = 0; i < 3; i++)
             p_text(&p, NULL);
     }
     if (w->stage_change) {
@@ -1927,19 +1989,8 @@ static store_rc event_append_job(pconn *c, void *arg)
         rc = w->stage_change && PQgetvalue(res, 0, 1)[0] == 't' ? STORE_CONFLICT : STORE_NOT_FOUND;
     } else {
         w->id = col_int(res, 0, 0);
-        access_id = PQgetisnull(res, 0, 2) ? 0 : col_int(res, 0, 2);
     }
     PQclear(res);
-    if (rc != STORE_OK)
-        return rc;
-    /* The log's entries go in the same transaction, after the rows they
-     * describe. Other events record the stage the case is at. */
-    store_event row = *ev;
-    if (!w->stage_change)
-        row.stage = NULL;
-    rc = log_event(c, w->case_id, &row, w->id, &w->log_index);
-    if (rc == STORE_OK && acc)
-        rc = log_access(c, w->case_id, acc, access_id) == STORE_OK ? STORE_OK : STORE_UNAVAILABLE;
     if (rc == STORE_OK)
         rc = duties_on_event(c, w->case_id, ev, w->id, w->duties, w->n_duties);
     if (rc == STORE_OK)
@@ -1966,11 +2017,10 @@ static store_rc pg_event_append_duties(void *impl, int64_t case_id, store_event 
                      .duties = duties,
                      .n_duties = n};
     store_rc rc = write_run(impl, event_append_job, &w, true);
+    /* Its entry is queued: the sequencer gives it an index after commit. */
     ev->log_index = -1;
-    if (rc == STORE_OK) {
+    if (rc == STORE_OK)
         ev->id = w.id;
-        ev->log_index = w.log_index;
-    }
     return rc;
 }
 
@@ -2825,6 +2875,7 @@ static store_rc pg_log_reserve(void *arg, uint64_t *index)
 {
     pconn *c = arg;
     params p = {0};
+    p_int(&p, 1);
     int64_t at = 0;
     int changed = 0;
     store_rc rc = exec_write(c, ST_LOG_RESERVE, &p, "take a log index", &at, &changed);
@@ -2884,90 +2935,320 @@ static store_rc log_append(pconn *c, const tlog_entry *e, uint64_t *index)
     return log_append_with(&io, c->log_key, e, index);
 }
 
-/* A code read from a row, copied so that it outlives the result; empty
- * (which the encoder refuses) when it is too long to be one. */
-static void copy_code(const PGresult *res, int row, int col, char out[TLOG_CODE_MAX + 1])
+/* Queues e (kind, time, actor, stages, rating) about case_id for the
+ * sequencer, with the event or access it describes (0 for none) and the
+ * reader organisation to name (0 for none). */
+static store_rc log_queue(pconn *c, int64_t case_id, const tlog_entry *e, int64_t reader_org_id,
+                          int64_t event_id, int64_t access_id)
 {
-    size_t n = PQgetisnull(res, row, col) ? 0 : (size_t)PQgetlength(res, row, col);
-    if (n > TLOG_CODE_MAX)
-        n = 0;
-    if (n)
-        memcpy(out, PQgetvalue(res, row, col), n);
-    out[n] = '\0';
-}
-
-/* Appends e about case_id, filling its organisation, service and case; an
- * actor without an organisation is of the case's. */
-static store_rc log_case_append(pconn *c, int64_t case_id, tlog_entry *e, uint64_t *index)
-{
-    char reference[TLOG_CODE_MAX + 1], org[TLOG_CODE_MAX + 1], service[TLOG_CODE_MAX + 1];
     params p = {0};
+    p_int(&p, e->kind);
     p_int(&p, case_id);
-    PGresult *res = NULL;
-    store_rc rc = exec_read(c, ST_LOG_CASE, &p, "read a case for the log", &res);
-    if (rc != STORE_OK)
-        return rc;
-    if (PQntuples(res) != 1) {
-        PQclear(res);
-        return STORE_NOT_FOUND;
-    }
-    copy_code(res, 0, 0, reference);
-    copy_code(res, 0, 1, org);
-    copy_code(res, 0, 2, service);
-    if (!e->actor_org_id)
-        e->actor_org_id = col_int(res, 0, 3);
-    PQclear(res);
-    e->reference = reference;
-    e->org = org;
-    e->service = service;
-    return log_append(c, e, index);
+    p_int(&p, e->time);
+    p_int(&p, e->actor);
+    p_or_null(&p, e->actor_id);
+    p_or_null(&p, e->actor_org_id);
+    p_or_null(&p, reader_org_id);
+    p_text(&p, e->role);
+    p_text(&p, e->action);
+    p_text(&p, e->from_stage);
+    p_text(&p, e->stage);
+    p_int(&p, e->rating);
+    p_or_null(&p, event_id);
+    p_or_null(&p, access_id);
+    return exec_write(c, ST_LOG_QUEUE, &p, "queue a log entry", NULL, NULL);
 }
 
-static store_rc log_set_index(pconn *c, int which, int64_t id, uint64_t index)
-{
-    params p = {0};
-    p_int(&p, id);
-    p_int(&p, (int64_t)index);
-    return exec_write(c, which, &p, "note a log index", NULL, NULL);
-}
-
-static store_rc log_event(pconn *c, int64_t case_id, const store_event *ev, int64_t event_id,
-                          int64_t *logged)
+static store_rc log_event(pconn *c, int64_t case_id, const store_event *ev, int64_t event_id)
 {
     tlog_entry e;
-    uint64_t index = 0;
     if (!log_event_entry(ev, 0, &e)) {
         log_error("msg=\"store: an event of a type the log does not know\"");
         return STORE_ERROR;
     }
-    store_rc rc = log_case_append(c, case_id, &e, &index);
-    if (rc == STORE_OK && logged)
-        *logged = (int64_t)index;
-    return rc == STORE_OK ? log_set_index(c, ST_LOG_EVENT_INDEX, event_id, index) : rc;
+    return log_queue(c, case_id, &e, 0, event_id, 0);
 }
 
-/* The reader's organisation is named when it is not the case's. */
+/* The reader's organisation is named in the entry. */
 static store_rc log_access(pconn *c, int64_t case_id, const store_access *acc, int64_t access_id)
 {
     tlog_entry e;
-    uint64_t index = 0;
-    char reader_org[TLOG_CODE_MAX + 1];
     log_access_entry(acc, &e);
+    return log_queue(c, case_id, &e, acc->reader_org_id, 0, access_id);
+}
+
+/* ---- the sequencer ---- */
+
+/* The most rows one transaction of the sequencer takes. */
+#define SEQ_BATCH 512
+/* Its advisory lock ("oclog"; 478409420647): one instance sequences at a
+ * time. */
+#define SEQ_LOCK_KEY 0x6f636c6f67LL
+/* Stored hashes the batch's appends read, kept so each is read once. */
+#define SEQ_CACHE 128
+
+typedef struct seq_row {
+    int64_t event_id, access_id;
+    merkle_hash hashes[MERKLE_LEVEL_MAX + 1];
+    size_t nhashes;
+} seq_row;
+
+typedef struct seq_batch {
+    pconn *c;
+    uint64_t first; /* the index of rows[0] */
+    size_t n;       /* rows appended so far */
+    seq_row *rows;
+    size_t ncache;
+    unsigned cache_level[SEQ_CACHE];
+    uint64_t cache_index[SEQ_CACHE];
+    merkle_hash cache[SEQ_CACHE];
+} seq_batch;
+
+/* merkle_reader.hash_at: nodes completed by this batch from memory, older
+ * ones from the store, each read once. */
+static int seq_hash_at(void *ctx, unsigned level, uint64_t index, merkle_hash *out)
+{
+    seq_batch *b = ctx;
+    uint64_t row = node_row(level, index);
+    if (row >= b->first) {
+        const seq_row *r = row - b->first < b->n ? &b->rows[row - b->first] : NULL;
+        if (!r || r->nhashes <= level)
+            return -1;
+        *out = r->hashes[level];
+        return 0;
+    }
+    for (size_t i = 0; i < b->ncache; i++)
+        if (b->cache_level[i] == level && b->cache_index[i] == index) {
+            *out = b->cache[i];
+            return 0;
+        }
+    if (pg_log_hash_at(b->c, level, index, out) != 0)
+        return -1;
+    if (b->ncache < SEQ_CACHE) {
+        b->cache_level[b->ncache] = level;
+        b->cache_index[b->ncache] = index;
+        b->cache[b->ncache++] = *out;
+    }
+    return 0;
+}
+
+static const char *col_or_null(const PGresult *res, int row, int col)
+{
+    return PQgetisnull(res, row, col) ? NULL : PQgetvalue(res, row, col);
+}
+
+/* The entry of queued row i of ST_LOG_QUEUED; its strings point into res. */
+static void seq_entry(const PGresult *res, int i, tlog_entry *e)
+{
+    memset(e, 0, sizeof(*e));
+    e->kind = (tlog_kind)col_int(res, i, 1);
+    e->time = col_int(res, i, 2);
+    e->actor = (tlog_actor_kind)col_int(res, i, 3);
+    e->actor_id = col_int(res, i, 4);
+    e->actor_org_id = col_int(res, i, 5);
+    e->actor_org = col_or_null(res, i, 6);
+    e->role = col_or_null(res, i, 7);
+    e->action = col_or_null(res, i, 8);
+    e->from_stage = col_or_null(res, i, 9);
+    e->stage = col_or_null(res, i, 10);
+    e->rating = (int)col_int(res, i, 11);
+    e->reference = col_or_null(res, i, 14);
+    e->org = col_or_null(res, i, 15);
+    e->service = col_or_null(res, i, 16);
+}
+
+/* Appends "{a,b,...}", the array literal of the ids taken by pick (0: left
+ * out), and the indexes they get when idx is set. */
+static void seq_array(buf *out, const seq_batch *b, bool access, bool idx)
+{
+    buf_putc(out, '{');
+    bool any = false;
+    for (size_t i = 0; i < b->n; i++) {
+        int64_t id = access ? b->rows[i].access_id : b->rows[i].event_id;
+        if (!id)
+            continue;
+        buf_printf(out, "%s%lld", any ? "," : "", idx ? (long long)(b->first + i) : (long long)id);
+        any = true;
+    }
+    buf_putc(out, '}');
+}
+
+/* Sets the log_index of the batch's events (or accesses). */
+static store_rc seq_set_indexes(pconn *c, const seq_batch *b, bool access)
+{
+    buf ids, idx;
+    buf_init(&ids, 64 * 1024);
+    buf_init(&idx, 64 * 1024);
+    seq_array(&ids, b, access, false);
+    seq_array(&idx, b, access, true);
+    store_rc rc = STORE_OK;
+    if (ids.failed || idx.failed) {
+        rc = out_of_memory("sequence the log");
+    } else if (ids.len > 2) {
+        params p = {0};
+        p_text(&p, ids.data);
+        p_text(&p, idx.data);
+        rc = exec_write(c, access ? ST_LOG_ACCESS_INDEXES : ST_LOG_EVENT_INDEXES, &p,
+                        "note log indexes", NULL, NULL);
+    }
+    buf_free(&ids);
+    buf_free(&idx);
+    return rc;
+}
+
+typedef struct seq_write {
+    bool wait;
+    size_t n;
+} seq_write;
+
+/* Encodes and hashes the queued rows of res, in order, into b, appending
+ * each entry as a line to entries and its hashes in hex to hashes. */
+static store_rc seq_build(seq_batch *b, const PGresult *res, const uint8_t *key, buf *entries,
+                          buf *hashes)
+{
+    buf one;
+    buf_init(&one, TLOG_ENTRY_MAX);
+    store_rc rc = STORE_OK;
+    merkle_reader r = {.hash_at = seq_hash_at, .ctx = b};
+    int rows = PQntuples(res);
+    for (int i = 0; i < rows && rc == STORE_OK; i++) {
+        tlog_entry e;
+        seq_entry(res, i, &e);
+        buf_reset(&one);
+        if (!tlog_entry_encode(&e, key, &one)) {
+            log_error("msg=\"store: a queued log entry was refused by its encoder\" queued=%lld",
+                      (long long)col_int(res, i, 0));
+            rc = STORE_ERROR;
+            break;
+        }
+        seq_row *row = &b->rows[i];
+        row->event_id = col_int(res, i, 12);
+        row->access_id = col_int(res, i, 13);
+        merkle_hash leaf;
+        merkle_leaf_hash(one.data, one.len, &leaf);
+        uint64_t index = b->first + (uint64_t)i;
+        if (merkle_append(&r, index, &leaf, row->hashes, &row->nhashes) != MERKLE_OK) {
+            rc = pg_log_read_failure(b->c);
+            if (rc != STORE_UNAVAILABLE)
+                log_error("msg=\"store: the log's stored hashes cannot be read\" index=%llu",
+                          (unsigned long long)index);
+            break;
+        }
+        b->n++;
+        buf_printf(entries, "%s%.*s", i ? "\n" : "", (int)one.len, one.data);
+        if (i)
+            buf_putc(hashes, '\n');
+        for (size_t h = 0; h < row->nhashes; h++)
+            for (size_t k = 0; k < MERKLE_HASH_SIZE; k++)
+                buf_printf(hashes, "%02x", row->hashes[h].b[k]);
+    }
+    buf_free(&one);
+    if (rc == STORE_OK && (entries->failed || hashes->failed))
+        rc = out_of_memory("sequence the log");
+    return rc;
+}
+
+/* Writes the built batch: its entries, the indexes of its events and
+ * accesses, and the queue rows' removal. */
+static store_rc seq_write_batch(pconn *c, const seq_batch *b, const PGresult *res,
+                                const buf *entries, const buf *hashes)
+{
     params p = {0};
-    p_int(&p, acc->reader_org_id);
-    PGresult *res = NULL;
-    store_rc rc = exec_read(c, ST_ORG_BY_ID, &p, "read an organisation for the log", &res);
+    p_int(&p, (int64_t)b->first);
+    p_text(&p, entries->data);
+    p_text(&p, hashes->data);
+    store_rc rc = exec_write(c, ST_LOG_INSERT_MANY, &p, "append to the log", NULL, NULL);
+    if (rc == STORE_OK)
+        rc = seq_set_indexes(c, b, false);
+    if (rc == STORE_OK)
+        rc = seq_set_indexes(c, b, true);
     if (rc != STORE_OK)
         return rc;
-    if (PQntuples(res) != 1) {
-        PQclear(res);
-        return STORE_NOT_FOUND;
+    buf ids;
+    buf_init(&ids, 64 * 1024);
+    buf_putc(&ids, '{');
+    for (int i = 0; i < PQntuples(res); i++)
+        buf_printf(&ids, "%s%s", i ? "," : "", PQgetvalue(res, i, 0));
+    buf_putc(&ids, '}');
+    if (ids.failed) {
+        rc = out_of_memory("sequence the log");
+    } else {
+        params q = {0};
+        p_text(&q, ids.data);
+        rc = exec_write(c, ST_LOG_DEQUEUE, &q, "dequeue log entries", NULL, NULL);
     }
-    copy_code(res, 0, 1, reader_org);
+    buf_free(&ids);
+    return rc;
+}
+
+static store_rc seq_job(pconn *c, void *arg)
+{
+    seq_write *w = arg;
+    w->n = 0;
+    params p = {0};
+    p_int(&p, SEQ_LOCK_KEY);
+    PGresult *res = NULL;
+    store_rc rc =
+        exec_read(c, w->wait ? ST_LOG_LOCK : ST_LOG_LOCK_TRY, &p, "lock the log's queue", &res);
+    if (rc != STORE_OK)
+        return rc;
+    bool locked = PQntuples(res) == 1 && PQgetvalue(res, 0, 0)[0] == 't';
     PQclear(res);
-    e.actor_org = reader_org;
-    rc = log_case_append(c, case_id, &e, &index);
-    return rc == STORE_OK ? log_set_index(c, ST_LOG_ACCESS_INDEX, access_id, index) : rc;
+    if (!locked)
+        return STORE_OK; /* another instance is sequencing */
+    params q = {0};
+    p_int(&q, SEQ_BATCH);
+    rc = exec_read(c, ST_LOG_QUEUED, &q, "read the log's queue", &res);
+    if (rc != STORE_OK)
+        return rc;
+    int rows = PQntuples(res);
+    if (rows == 0) {
+        PQclear(res);
+        return STORE_OK;
+    }
+    seq_batch *b = calloc(1, sizeof(*b));
+    seq_row *arr = calloc((size_t)rows, sizeof(*arr));
+    buf entries, hashes;
+    buf_init(&entries, (size_t)rows * TLOG_ENTRY_MAX + 1);
+    buf_init(&hashes, (size_t)rows * 2 * MERKLE_HASH_SIZE * (MERKLE_LEVEL_MAX + 2));
+    if (!b || !arr) {
+        rc = out_of_memory("sequence the log");
+        goto out;
+    }
+    b->c = c;
+    b->rows = arr;
+    params r = {0};
+    p_int(&r, rows);
+    int64_t first = 0;
+    int changed = 0;
+    rc = exec_write(c, ST_LOG_RESERVE, &r, "take log indexes", &first, &changed);
+    if (rc == STORE_OK && changed != 1) {
+        log_error("msg=\"store: the log's counter row is missing\"");
+        rc = STORE_ERROR;
+    }
+    if (rc != STORE_OK)
+        goto out;
+    b->first = (uint64_t)first;
+    rc = seq_build(b, res, c->log_key, &entries, &hashes);
+    if (rc == STORE_OK)
+        rc = seq_write_batch(c, b, res, &entries, &hashes);
+    if (rc == STORE_OK)
+        w->n = (size_t)rows;
+out:
+    buf_free(&entries);
+    buf_free(&hashes);
+    free(arr);
+    free(b);
+    PQclear(res);
+    return rc;
+}
+
+static store_rc pg_log_sequence(void *impl, bool wait, size_t *n)
+{
+    seq_write w = {.wait = wait};
+    store_rc rc = write_run(impl, seq_job, &w, true);
+    *n = rc == STORE_OK ? w.n : 0;
+    return rc;
 }
 
 static store_rc pg_log_size(void *impl, uint64_t *size)
@@ -4912,6 +5193,7 @@ const store_ops store_pg_ops = {
     .log_import = pg_log_import,
     .log_checkpoint_put = pg_log_checkpoint_put,
     .log_checkpoint_get = pg_log_checkpoint_get,
+    .log_sequence = pg_log_sequence,
     .event_append_duties = pg_event_append_duties,
     .case_duties = pg_case_duties,
     .case_set_flags = pg_case_set_flags,

@@ -164,6 +164,7 @@ describe('the public log', () => {
     await addEvent(s, caseworker, main.reference, { type: 'stage_change', stage: 'approved' });
     const fb = await s.req('POST', `/api/v1/track/${main.reference}/feedback`, { headers: { 'x-tracking-secret': main.secret }, json: { rating: 4, comment: planted.comment } });
     assert.equal(fb.status, 201, fb.text);
+    await s.logSequenced();
   });
   after(async () => {
     await s?.close();
@@ -268,6 +269,7 @@ describe('the public log', () => {
       }
     }
     await Promise.all(cases);
+    await s.logSequenced();
     n = await size();
     const cp = await checkpointCovering(n);
     assert.ok(cp.size > old.size);
@@ -383,6 +385,7 @@ describe('a rewritten log', () => {
 
   it('fails log verify, and the server will not sign past it', async () => {
     for (let i = 0; i < 4; i++) await createCase(s, caseworker, { service: 'parking-permit', summary: 'x' });
+    await s.logSequenced();
     const n = (await s.req('GET', '/log/entries?limit=1')).body.size;
     await waitSigned(n);
     let v = await s.cli(['log', 'verify']);

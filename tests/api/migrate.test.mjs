@@ -13,7 +13,7 @@ import {
 } from './lib/server.mjs';
 
 const TABLES = ['settings', 'orgs', 'services', 'users', 'sessions', 'api_keys', 'persons', 'cases', 'events', 'accesses',
-  'log_entries', 'log_state', 'log_checkpoints',
+  'log_entries', 'log_state', 'log_checkpoints', 'log_queue',
   'open311_requests', 'org_calendars', 'duty_instances',
   'notify_prefs', 'notify_templates', 'webhooks', 'notifications', 'notify_attempts',
   'appeals', 'appeal_answers', 'appeal_answer_reads'];

@@ -20,6 +20,7 @@
 #include <libpq-fe.h>
 
 #include "store/store.h"
+#include "tlog/merkle.h"
 #include "util/arena.h"
 
 /* Room for the sums of every table a copy covers (store_table_count()). */
@@ -53,7 +54,7 @@ static void reset_database(void)
             " DROP TABLE IF EXISTS appeal_answer_reads, appeal_answers, appeals, notify_attempts, "
             "notifications, webhooks, notify_templates, "
             "notify_prefs, duty_instances, org_calendars, open311_requests, log_entries, "
-            "log_state, log_checkpoints, "
+            "log_state, log_checkpoints, log_queue, "
             "accesses, events,"
             " cases, persons, api_keys, sessions, users, services, orgs, settings,"
             " schema_migrations CASCADE;"
@@ -154,7 +155,7 @@ static void test_open_migrates_once(void **state)
 {
     (void)state;
     store *s = open_store(2);
-    assert_int_equal(store_schema_latest(), 7);
+    assert_int_equal(store_schema_latest(), 8);
     assert_int_equal(store_schema_version(s), store_schema_latest());
     store_close(s);
 
@@ -1814,7 +1815,7 @@ static void check_sums(store *src, store *dst, const store_table_sum *copied)
 }
 
 /* The rows fill_deployment makes, table by table, in store_table order. */
-static const int64_t DEPLOYMENT_ROWS[] = {1, 2, 2, 1, 1, 1, 3, 5, 9, 2, 11, 1,
+static const int64_t DEPLOYMENT_ROWS[] = {1, 2, 2, 1, 1, 1, 3, 5, 9, 2, 11, 1, 0,
                                           0, 1, 1, 2, 1, 1, 1, 2, 1, 0, 0,  0};
 
 /* A deployment in a fresh SQLite file under dir (made here); its path. */
@@ -2103,6 +2104,108 @@ static void test_outbox(void **state)
     store_close(s);
 }
 
+/* ---- the public log's queue ---- */
+
+/* How many entries wait in the queue. */
+static long long queued_count(void)
+{
+    return pg_exec("SELECT count(*) FROM log_queue");
+}
+
+/* Checks that every entry of the log is in the tree the stored hashes make,
+ * and that the events' and accesses' indexes name distinct entries. */
+static void check_log(store *s, uint64_t size)
+{
+    arena a;
+    arena_init(&a);
+    uint64_t got = 0;
+    assert_int_equal(store_log_size(s, &got), STORE_OK);
+    assert_int_equal(got, size);
+    store_log_row *rows = NULL;
+    size_t n = 0;
+    assert_int_equal(store_log_entries(s, &a, 0, 1000, &rows, &n), STORE_OK);
+    assert_int_equal(n, size);
+    merkle_hash *leaves = calloc(size, sizeof(*leaves));
+    assert_non_null(leaves);
+    for (size_t i = 0; i < n; i++) {
+        assert_int_equal(rows[i].index, i);
+        merkle_leaf_hash(rows[i].entry, rows[i].entry_len, &leaves[i]);
+        assert_memory_equal(rows[i].hashes, leaves[i].b, MERKLE_HASH_SIZE);
+    }
+    merkle_hash want, root;
+    merkle_root_of_leaves(leaves, size, &want);
+    assert_int_equal(store_log_root(s, size, &root), STORE_OK);
+    assert_true(merkle_hash_equal(&want, &root));
+    free(leaves);
+    assert_int_equal(pg_exec("SELECT count(*) FROM (SELECT log_index FROM events"
+                             " UNION ALL SELECT log_index FROM accesses) x"
+                             " WHERE log_index IS NOT NULL"),
+                     size);
+    assert_int_equal(pg_exec("SELECT count(DISTINCT i) FROM (SELECT log_index FROM events"
+                             " UNION ALL SELECT log_index FROM accesses) x (i)"),
+                     size);
+    arena_free(&a);
+}
+
+/* Writes queue their entries; nothing has an index until the sequencer runs,
+ * which appends them in batches that extend the stored tree, and which waits
+ * for (or, not waiting, leaves to) another holder of its lock. */
+static void test_log_queue(void **state)
+{
+    (void)state;
+    access_fixture fx;
+    access_fixture_open(&fx, "LOGQ-1111-A");
+    store_access acc = access_by(fx.c.id, fx.org_b, fx.user_b, 0, "Pat Officer", "read", 200);
+    store_event move = event("stage_change", "received", "assessing", true, 210);
+    assert_int_equal(store_event_append_access(fx.s, fx.c.id, &move, false, &acc), STORE_OK);
+    assert_int_equal(move.log_index, -1);
+    uint64_t size = 1;
+    assert_int_equal(store_log_size(fx.s, &size), STORE_OK);
+    assert_int_equal(size, 0);
+    assert_int_equal(queued_count(), 3); /* opened, the move, the access */
+
+    /* Another holder of the lock: a run that does not wait does nothing. */
+    PGconn *other = PQconnectdb(pg_uri);
+    assert_int_equal(PQstatus(other), CONNECTION_OK);
+    PGresult *res = PQexec(other, "BEGIN; SELECT pg_advisory_xact_lock(478409420647)");
+    assert_int_equal(PQresultStatus(res), PGRES_TUPLES_OK);
+    PQclear(res);
+    size_t n = 9;
+    assert_int_equal(store_log_sequence(fx.s, false, &n), STORE_OK);
+    assert_int_equal(n, 0);
+    assert_int_equal(queued_count(), 3);
+    res = PQexec(other, "COMMIT");
+    PQclear(res);
+    PQfinish(other);
+
+    assert_int_equal(store_log_sequence_all(fx.s), STORE_OK);
+    assert_int_equal(queued_count(), 0);
+    check_log(fx.s, 3);
+    store_event *evs = NULL;
+    assert_int_equal(store_case_events(fx.s, &fx.a, fx.c.id, false, &evs, &n), STORE_OK);
+    assert_int_equal(n, 2);
+    /* The move's access follows it. */
+    assert_int_equal(evs[0].log_index, 0);
+    assert_int_equal(evs[1].log_index, 1);
+
+    /* A second batch, of an odd size, extends the tree from stored hashes. */
+    for (int i = 0; i < 6; i++) {
+        store_event note = event("public_note", NULL, NULL, true, 220 + i);
+        assert_int_equal(store_event_append(fx.s, fx.c.id, &note, false), STORE_OK);
+    }
+    store_access more[2] = {
+        access_by(fx.c.id, fx.org_a, fx.user_a, 0, "Casey Worker", "list", 230),
+        access_by(fx.c.id, fx.org_a, 0, fx.key_a, "Importer", "write", 231),
+    };
+    assert_int_equal(store_access_record(fx.s, more, 2), STORE_OK);
+    assert_int_equal(store_log_sequence(fx.s, true, &n), STORE_OK);
+    assert_int_equal(n, 8);
+    check_log(fx.s, 11);
+    assert_int_equal(store_log_sequence(fx.s, true, &n), STORE_OK);
+    assert_int_equal(n, 0);
+    access_fixture_close(&fx);
+}
+
 int main(void)
 {
     pg_uri = getenv("OPENCASE_TEST_PG");
@@ -2145,6 +2248,7 @@ int main(void)
         cmocka_unit_test(test_open_readonly),
         cmocka_unit_test(test_duties),
         cmocka_unit_test(test_outbox),
+        cmocka_unit_test(test_log_queue),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

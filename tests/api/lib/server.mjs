@@ -154,6 +154,20 @@ export class Server {
     else await sqlite(this.db, text);
   }
 
+  // Waits until the public log holds the entries of every change committed
+  // so far: PostgreSQL queues them and the server sequences them after
+  // commit, in a fraction of a second; SQLite appends them in the change's
+  // own transaction. Bounded, generously for sanitizer runs.
+  async logSequenced() {
+    if (!this.pgName) return;
+    for (let i = 0; i < 300; i++) {
+      const { stdout } = await run(pgTool('psql'), ['-X', '-A', '-t', '-d', this.db, '-c', 'SELECT count(*) FROM log_queue'], { timeout: 30_000 });
+      if (stdout.trim() === '0') return;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    assert.fail('the public log\'s queue was not sequenced');
+  }
+
   // Makes the PostgreSQL database; the CLI's init then fills it.
   async createDatabase() {
     if (this.pgName) await psql(`${PG_BASE}/postgres`, `CREATE DATABASE ${this.pgName}`);
