@@ -73,22 +73,25 @@ async function scriptlessCopy(page) {
 
 // Asserts that axe-core finds no serious or critical violation of WCAG 2.2
 // A and AA on the page as it stands; `label` names the page in the message.
-export async function expectAccessible(page, label) {
+// With `map`, WCAG 2.5.8's target size is not checked: markers on a map sit
+// where their places are, which the criterion excepts as essential, and
+// where clusters and popups overlap them from one render to the next.
+export async function expectAccessible(page, label, { map = false } = {}) {
   if (withoutJavaScript.has(page)) {
     const { context, copy } = await scriptlessCopy(page);
     try {
-      return await scan(copy, `${label} (without JavaScript)`);
+      return await scan(copy, `${label} (without JavaScript)`, map);
     } finally {
       await context.close();
     }
   }
-  return scan(page, label);
+  return scan(page, label, map);
 }
 
-async function scan(page, label) {
-  const results = await new AxeBuilder({ page })
-    .withTags(['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa', 'best-practice'])
-    .analyze();
+async function scan(page, label, map) {
+  const builder = new AxeBuilder({ page })
+    .withTags(['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa', 'best-practice']);
+  const results = await (map ? builder.disableRules(['target-size']) : builder).analyze();
   const bad = results.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
   const text = bad.map((v) => `${v.impact} ${v.id}: ${v.help}\n${v.nodes.map((n) => `  ${n.target.join(' ')}: ${n.failureSummary}`).join('\n')}`);
   assert.deepEqual(text, [], `${label}: accessibility violations`);
