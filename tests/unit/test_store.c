@@ -2555,6 +2555,7 @@ static void test_outbox(void **state)
     (void)state;
     store *s = open_store(2, NULL, 0);
     check_outbox(s);
+    check_outbox_duties(s);
     store_close(s);
 }
 

@@ -2101,6 +2101,7 @@ static void test_outbox(void **state)
     (void)state;
     store *s = open_store(2);
     check_outbox(s);
+    check_outbox_duties(s);
     store_close(s);
 }
 
