@@ -2546,6 +2546,7 @@ static void test_duties(void **state)
     assert_int_equal(store_org_calendar_get(s, &a, other, &cal), STORE_NOT_FOUND);
 
     arena_free(&a);
+    store_close(s);
 }
 
 #include "store_outbox.h"
