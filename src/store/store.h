@@ -835,7 +835,10 @@ typedef enum { NOTICE_DELIVERED, NOTICE_RETRY, NOTICE_FAILED } store_outcome;
 /* Records the outcome of attempt `attempt` of notification `id` and its
  * reason (NULL when delivered): delivered and failed are final; a retry is
  * due again at next_at. STORE_CONFLICT when the lease was lost (the row was
- * claimed again meanwhile): the attempt is still recorded. */
+ * claimed again meanwhile): the attempt is still recorded. A delivery to the
+ * person (not a webhook) of a notification an event caused meets, in the same
+ * transaction and at `now`, the case's duties that event or an earlier one
+ * triggered (as store_duty_met_by_delivery). */
 store_rc store_notice_result(store *s, int64_t id, int attempt, store_outcome outcome,
                              const char *reason, int64_t now, int64_t next_at);
 
@@ -855,8 +858,9 @@ typedef struct store_attempt {
 store_rc store_notice_get(store *s, arena *a, int64_t org_id, int64_t id, store_notice *out,
                           store_attempt **attempts, size_t *n);
 
-/* Marks an open task of the organisation done at `now`; STORE_NOT_FOUND
- * when there is no such open task. */
+/* Marks an open task of the organisation done at `now`, meeting duties as a
+ * delivery does (store_notice_result); STORE_NOT_FOUND when there is no such
+ * open task. */
 store_rc store_task_done(store *s, int64_t org_id, int64_t id, int64_t now);
 
 /* For update duties: the first time at or after `since` that a notification

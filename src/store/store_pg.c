@@ -1679,7 +1679,8 @@ static store_rc insert_open311(pconn *c, int64_t case_id, const store_open311_re
 
 /* Notifications (below): written in the transaction of the event that
  * causes them. */
-static store_rc notices_insert(pconn *c, int64_t case_id, const store_notice *notices, size_t n);
+static store_rc notices_insert(pconn *c, int64_t case_id, int64_t event_id,
+                               const store_notice *notices, size_t n);
 static store_rc prefs_write(pconn *c, int64_t case_id, const store_prefs *pr, int *changed);
 
 typedef struct case_write {
@@ -1755,7 +1756,7 @@ static store_rc case_create_job(pconn *c, void *arg)
         if (rc == STORE_OK && in->prefs)
             rc = prefs_write(c, case_id, in->prefs, NULL);
         if (rc == STORE_OK)
-            rc = notices_insert(c, case_id, in->notices, in->n_notices);
+            rc = notices_insert(c, case_id, event_id, in->notices, in->n_notices);
     }
     if (rc != STORE_OK)
         return rc;
@@ -1994,7 +1995,7 @@ static store_rc event_append_job(pconn *c, void *arg)
     if (rc == STORE_OK)
         rc = duties_on_event(c, w->case_id, ev, w->id, w->duties, w->n_duties);
     if (rc == STORE_OK)
-        rc = notices_insert(c, w->case_id, ev->notices, ev->n_notices);
+        rc = notices_insert(c, w->case_id, w->id, ev->notices, ev->n_notices);
     return rc;
 }
 
@@ -3929,13 +3930,16 @@ static store_rc nt_notices(arena *a, PGresult *res, store_notice **out, size_t *
     return STORE_OK;
 }
 
-static store_rc notices_insert(pconn *c, int64_t case_id, const store_notice *notices, size_t n)
+/* Inserts notices for case_id (when not 0, it overrides theirs), caused by
+ * event_id (0: none). */
+static store_rc notices_insert(pconn *c, int64_t case_id, int64_t event_id,
+                               const store_notice *notices, size_t n)
 {
     static const char sql[] =
         "INSERT INTO notifications (org_id, case_id, webhook_id, kind, channel, recipient,"
-        " subject, body, status, next_at, created_at) VALUES ($1, $2, $3, $4, $5::text, $6, $7,"
-        " $8, coalesce($10::text, CASE WHEN $5::text IN ('post', 'phone') THEN 'open'"
-        " ELSE 'pending' END), $9, $9)";
+        " subject, body, status, next_at, created_at, event_id) VALUES ($1, $2, $3, $4, $5::text,"
+        " $6, $7, $8, coalesce($10::text, CASE WHEN $5::text IN ('post', 'phone') THEN 'open'"
+        " ELSE 'pending' END), $9, $9, $11)";
     for (size_t i = 0; i < n; i++) {
         const store_notice *x = &notices[i];
         params p = {0};
@@ -3949,6 +3953,7 @@ static store_rc notices_insert(pconn *c, int64_t case_id, const store_notice *no
         p_text(&p, x->body);
         p_int(&p, x->created_at);
         p_text(&p, x->status);
+        p_or_null(&p, event_id);
         store_rc rc = nt_run(c, sql, &p, "write a notification", NULL);
         if (rc != STORE_OK)
             return rc;
@@ -4211,7 +4216,7 @@ typedef struct notice_add_arg {
 static store_rc notice_add_job(pconn *c, void *arg)
 {
     notice_add_arg *w = arg;
-    return notices_insert(c, 0, w->notices, w->n);
+    return notices_insert(c, 0, 0, w->notices, w->n);
 }
 
 static store_rc pg_notice_add(void *impl, const store_notice *notices, size_t n)
@@ -4241,6 +4246,27 @@ static store_rc pg_notice_claim(void *impl, arena *a, const char *channel, int64
         " (SELECT secret FROM webhooks WHERE id = n.webhook_id)",
         &p, "claim notifications", &res);
     return rc == STORE_OK ? nt_notices(a, res, out, n, "claim notifications") : rc;
+}
+
+/* Notification `id` reached its person at `at`: the duties its event (or an
+ * earlier one) triggered are met. A webhook tells a system, not the person,
+ * and meets none. */
+static store_rc delivery_meets_duties(pconn *c, int64_t id, int64_t at)
+{
+    params p = {0};
+    PGresult *res;
+    p_int(&p, id);
+    store_rc rc = nt_exec(c,
+                          "SELECT case_id, event_id FROM notifications WHERE id = $1"
+                          " AND channel <> 'webhook' AND case_id IS NOT NULL"
+                          " AND event_id IS NOT NULL",
+                          &p, "read a delivered notification", &res);
+    if (rc != STORE_OK)
+        return rc;
+    int64_t case_id = PQntuples(res) == 1 ? col_int(res, 0, 0) : 0;
+    int64_t event_id = PQntuples(res) == 1 ? col_int(res, 0, 1) : 0;
+    PQclear(res);
+    return case_id ? duties_meet(c, case_id, event_id, at, "delivery", event_id) : STORE_OK;
 }
 
 typedef struct result_arg {
@@ -4275,13 +4301,16 @@ static store_rc result_job(pconn *c, void *arg)
     p_int(&p, w->next_at);
     p_int(&p, w->now);
     p_text(&p, w->reason);
-    return nt_run(c,
-                  "UPDATE notifications SET lease_until = NULL, last_error = $6::text,"
-                  " status = CASE $3::text WHEN 'retry' THEN 'pending' ELSE $3::text END,"
-                  " next_at = CASE $3::text WHEN 'retry' THEN $4::bigint ELSE next_at END,"
-                  " delivered_at = CASE $3::text WHEN 'delivered' THEN $5::bigint END"
-                  " WHERE id = $1 AND attempts = $2 AND status = 'pending'",
-                  &p, "settle a notification", &w->changed);
+    rc = nt_run(c,
+                "UPDATE notifications SET lease_until = NULL, last_error = $6::text,"
+                " status = CASE $3::text WHEN 'retry' THEN 'pending' ELSE $3::text END,"
+                " next_at = CASE $3::text WHEN 'retry' THEN $4::bigint ELSE next_at END,"
+                " delivered_at = CASE $3::text WHEN 'delivered' THEN $5::bigint END"
+                " WHERE id = $1 AND attempts = $2 AND status = 'pending'",
+                &p, "settle a notification", &w->changed);
+    if (rc == STORE_OK && w->changed && strcmp(w->outcome, "delivered") == 0)
+        rc = delivery_meets_duties(c, w->id, w->now);
+    return rc;
 }
 
 static store_rc pg_notice_result(void *impl, int64_t id, int attempt, store_outcome outcome,
@@ -4379,16 +4408,17 @@ static store_rc task_done_job(pconn *c, void *arg)
     p_int(&p, w->org_id);
     p_int(&p, w->id);
     p_int(&p, w->now);
-    return nt_run(c,
-                  "UPDATE notifications SET status = 'done', delivered_at = $3"
-                  " WHERE org_id = $1 AND id = $2 AND status = 'open'",
-                  &p, "mark a task done", &w->changed);
+    store_rc rc = nt_run(c,
+                         "UPDATE notifications SET status = 'done', delivered_at = $3"
+                         " WHERE org_id = $1 AND id = $2 AND status = 'open'",
+                         &p, "mark a task done", &w->changed);
+    return rc == STORE_OK && w->changed ? delivery_meets_duties(c, w->id, w->now) : rc;
 }
 
 static store_rc pg_task_done(void *impl, int64_t org_id, int64_t id, int64_t now)
 {
     task_arg w = {.org_id = org_id, .id = id, .now = now};
-    store_rc rc = write_run(impl, task_done_job, &w, false);
+    store_rc rc = write_run(impl, task_done_job, &w, true);
     return rc == STORE_OK && w.changed == 0 ? STORE_NOT_FOUND : rc;
 }
 

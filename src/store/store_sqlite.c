@@ -1821,7 +1821,8 @@ static int insert_open311(conn *c, int64_t case_id, const store_open311_request 
 
 /* Notifications (below): written in the transaction of the event that
  * causes them. */
-static store_rc notices_insert(conn *c, int64_t case_id, const store_notice *notices, size_t n);
+static store_rc notices_insert(conn *c, int64_t case_id, int64_t event_id,
+                               const store_notice *notices, size_t n);
 static store_rc prefs_write(conn *c, int64_t case_id, const store_prefs *p, int *changes);
 
 typedef struct case_write {
@@ -1838,7 +1839,7 @@ static store_rc case_create_job(conn *c, void *arg)
 {
     case_write *w = arg;
     const store_case_new *in = w->in;
-    int64_t case_id = 0, person_id = 0;
+    int64_t case_id = 0, person_id = 0, event_id = 0;
     int r = SQLITE_OK;
     w->existed = false;
     if (in->idempotency_key)
@@ -1857,7 +1858,6 @@ static store_rc case_create_job(conn *c, void *arg)
                               .created_at = in->now,
                               .user_id = in->actor_user_id,
                               .key_id = in->actor_key_id};
-        int64_t event_id = 0;
         if (r == SQLITE_OK)
             r = insert_event(c, case_id, &opened, &event_id);
         if (r == SQLITE_OK && in->open311)
@@ -1879,7 +1879,7 @@ static store_rc case_create_job(conn *c, void *arg)
     if (!w->existed && in->prefs)
         rc = prefs_write(c, case_id, in->prefs, NULL);
     if (rc == STORE_OK && !w->existed)
-        rc = notices_insert(c, case_id, in->notices, in->n_notices);
+        rc = notices_insert(c, case_id, event_id, in->notices, in->n_notices);
     if (rc != STORE_OK)
         return rc;
     rc = case_read(c, w->a, ST_CASE_BY_ID, case_id, NULL, 0, w->out);
@@ -2124,7 +2124,7 @@ static store_rc event_append_job(conn *c, void *arg)
     if (rc == STORE_OK)
         rc = duties_on_event(c, w->case_id, w->ev, w->id, w->duties, w->n_duties);
     if (rc == STORE_OK)
-        rc = notices_insert(c, w->case_id, w->ev->notices, w->ev->n_notices);
+        rc = notices_insert(c, w->case_id, w->id, w->ev->notices, w->ev->n_notices);
     if (rc != STORE_OK)
         return rc;
     return w->access ? insert_access(c, w->case_id, w->access, NULL) : STORE_OK;
@@ -3588,22 +3588,25 @@ static store_rc nt_read(sq_store *s, arena *a, const char *sql, const nt_arg *ar
     return rc;
 }
 
-/* Inserts notices for case_id (when not 0, it overrides theirs). */
-static store_rc notices_insert(conn *c, int64_t case_id, const store_notice *notices, size_t n)
+/* Inserts notices for case_id (when not 0, it overrides theirs), caused by
+ * event_id (0: none). */
+static store_rc notices_insert(conn *c, int64_t case_id, int64_t event_id,
+                               const store_notice *notices, size_t n)
 {
     static const char sql[] =
         "INSERT INTO notifications (org_id, case_id, webhook_id, kind, channel, recipient,"
-        " subject, body, status, next_at, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8,"
-        " coalesce(?10, CASE WHEN ?5 IN ('post', 'phone') THEN 'open' ELSE 'pending' END),"
-        " ?9, ?9)";
+        " subject, body, status, next_at, created_at, event_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6,"
+        " ?7, ?8, coalesce(?10, CASE WHEN ?5 IN ('post', 'phone') THEN 'open' ELSE 'pending' END),"
+        " ?9, ?9, ?11)";
     for (size_t i = 0; i < n; i++) {
         const store_notice *x = &notices[i];
         nt_arg args[] = {NT_I(x->org_id),     NT_Z(case_id ? case_id : x->case_id),
                          NT_Z(x->webhook_id), NT_S(x->kind),
                          NT_S(x->channel),    NT_S(x->recipient),
                          NT_S(x->subject),    NT_S(x->body),
-                         NT_I(x->created_at), NT_S(x->status)};
-        store_rc rc = nt_run(c, sql, args, 10, NULL, "write a notification");
+                         NT_I(x->created_at), NT_S(x->status),
+                         NT_Z(event_id)};
+        store_rc rc = nt_run(c, sql, args, 11, NULL, "write a notification");
         if (rc != STORE_OK)
             return rc;
     }
@@ -3815,7 +3818,7 @@ typedef struct notice_add_arg {
 static store_rc notice_add_job(conn *c, void *arg)
 {
     notice_add_arg *w = arg;
-    return notices_insert(c, 0, w->notices, w->n);
+    return notices_insert(c, 0, 0, w->notices, w->n);
 }
 
 static store_rc sqlite_notice_add(void *impl, const store_notice *notices, size_t n)
@@ -3880,6 +3883,29 @@ static store_rc sqlite_notice_claim(void *impl, arena *a, const char *channel, i
     return rc;
 }
 
+/* Notification `id` reached its person at `at`: the duties its event (or an
+ * earlier one) triggered are met. A webhook tells a system, not the person,
+ * and meets none. */
+static store_rc delivery_meets_duties(conn *c, int64_t id, int64_t at)
+{
+    nt_arg args[] = {NT_I(id)};
+    int r;
+    sqlite3_stmt *st = nt_prepare(c,
+                                  "SELECT case_id, event_id FROM notifications WHERE id = ?1"
+                                  " AND channel <> 'webhook' AND case_id IS NOT NULL"
+                                  " AND event_id IS NOT NULL",
+                                  args, 1, &r);
+    if (!st)
+        return fail(c, r, "read a delivered notification");
+    r = sqlite3_step(st);
+    int64_t case_id = r == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
+    int64_t event_id = r == SQLITE_ROW ? sqlite3_column_int64(st, 1) : 0;
+    sqlite3_finalize(st);
+    if (r != SQLITE_ROW && r != SQLITE_DONE)
+        return fail(c, r, "read a delivered notification");
+    return case_id ? duties_meet(c, case_id, event_id, at, "delivery", event_id) : STORE_OK;
+}
+
 typedef struct result_arg {
     int64_t id;
     int attempt;
@@ -3903,13 +3929,16 @@ static store_rc result_job(conn *c, void *arg)
      * lease ran out and was overtaken leaves it to the newer attempt. */
     nt_arg args[] = {NT_I(w->id),      NT_I(w->attempt), NT_S(w->outcome),
                      NT_I(w->next_at), NT_I(w->now),     NT_S(w->reason)};
-    return nt_run(c,
-                  "UPDATE notifications SET lease_until = NULL, last_error = ?6,"
-                  " status = CASE ?3 WHEN 'retry' THEN 'pending' ELSE ?3 END,"
-                  " next_at = CASE ?3 WHEN 'retry' THEN ?4 ELSE next_at END,"
-                  " delivered_at = CASE ?3 WHEN 'delivered' THEN ?5 END"
-                  " WHERE id = ?1 AND attempts = ?2 AND status = 'pending'",
-                  args, 6, &w->changes, "settle a notification");
+    rc = nt_run(c,
+                "UPDATE notifications SET lease_until = NULL, last_error = ?6,"
+                " status = CASE ?3 WHEN 'retry' THEN 'pending' ELSE ?3 END,"
+                " next_at = CASE ?3 WHEN 'retry' THEN ?4 ELSE next_at END,"
+                " delivered_at = CASE ?3 WHEN 'delivered' THEN ?5 END"
+                " WHERE id = ?1 AND attempts = ?2 AND status = 'pending'",
+                args, 6, &w->changes, "settle a notification");
+    if (rc == STORE_OK && w->changes && strcmp(w->outcome, "delivered") == 0)
+        rc = delivery_meets_duties(c, w->id, w->now);
+    return rc;
 }
 
 static const char *outcome_name(store_outcome o)
@@ -3989,10 +4018,11 @@ static store_rc task_done_job(conn *c, void *arg)
 {
     task_arg *w = arg;
     nt_arg args[] = {NT_I(w->org_id), NT_I(w->id), NT_I(w->now)};
-    return nt_run(c,
-                  "UPDATE notifications SET status = 'done', delivered_at = ?3"
-                  " WHERE org_id = ?1 AND id = ?2 AND status = 'open'",
-                  args, 3, &w->changes, "mark a task done");
+    store_rc rc = nt_run(c,
+                         "UPDATE notifications SET status = 'done', delivered_at = ?3"
+                         " WHERE org_id = ?1 AND id = ?2 AND status = 'open'",
+                         args, 3, &w->changes, "mark a task done");
+    return rc == STORE_OK && w->changes ? delivery_meets_duties(c, w->id, w->now) : rc;
 }
 
 static store_rc sqlite_task_done(void *impl, int64_t org_id, int64_t id, int64_t now)

@@ -192,4 +192,106 @@ static void check_outbox(store *s)
     arena_free(&a);
 }
 
+/* A notification delivered to the person meets the duties its event (or an
+ * earlier one) triggered, in the transaction that records the delivery, as
+ * met by "delivery"; a webhook's or a failed one meets none. */
+static void check_outbox_duties(store *s)
+{
+    arena a;
+    arena_init(&a);
+    int64_t service;
+    int64_t org = make_org(s, "outbox-duties", "bins", &service);
+    unsigned char hash[32] = {2};
+    const int64_t t0 = OUTBOX_T0;
+
+    store_notice told = {.org_id = org,
+                         .kind = "stage_reached",
+                         .channel = "email",
+                         .recipient = "v@example.org",
+                         .subject = "S",
+                         .body = "B",
+                         .created_at = t0};
+    store_duty_new ack = {.duty = "ack", .days = 2, .due_at = t0 + 1000};
+    store_case_new in = case_input(org, service, "OUT-0101", hash, t0);
+    in.person = (store_person){.name = "V", .email = "v@example.org"};
+    in.duties = &ack;
+    in.n_duties = 1;
+    in.notices = &told;
+    in.n_notices = 1;
+    store_case c = create_case(s, &a, &in);
+
+    /* The email about the opening, delivered in time, meets the opening's
+     * duty. */
+    store_notice *rows;
+    size_t n;
+    assert_int_equal(store_notice_claim(s, &a, "email", t0, 30, 10, &rows, &n), STORE_OK);
+    assert_int_equal(n, 1);
+    assert_int_equal(store_notice_result(s, rows[0].id, 1, NOTICE_DELIVERED, NULL, t0 + 5, 0),
+                     STORE_OK);
+    store_duty *d;
+    assert_int_equal(store_case_duties(s, &a, c.id, &d, &n), STORE_OK);
+    assert_int_equal(n, 1);
+    assert_int_equal(d[0].met_at, t0 + 5);
+    assert_true(d[0].met_at <= d[0].due_at);
+    assert_string_equal(d[0].met_by, "delivery");
+    assert_int_equal(d[0].met_event_id, d[0].event_id);
+    int64_t opened = d[0].event_id;
+
+    /* The move triggers a duty and, in its transaction, the messages about
+     * it: an email, a phone call and a webhook. */
+    store_webhook hook = {
+        .org_id = org, .url = "https://x.example/d", .secret = "k", .created_at = t0};
+    assert_int_equal(store_webhook_create(s, &hook), STORE_OK);
+    store_notice about[3] = {told, told, told};
+    about[1].channel = "phone";
+    about[1].recipient = "V\n0161";
+    about[2].webhook_id = hook.id;
+    about[2].kind = "case.stage_reached";
+    about[2].channel = "webhook";
+    about[2].recipient = hook.url;
+    for (size_t i = 0; i < 3; i++)
+        about[i].created_at = t0 + 100;
+    store_duty_new tell = {.duty = "tell", .days = 5, .due_at = t0 + 5000};
+    store_event move = {.type = "stage_change",
+                        .from_stage = "received",
+                        .stage = "done",
+                        .public_ = true,
+                        .actor = "W",
+                        .created_at = t0 + 100,
+                        .notices = about,
+                        .n_notices = 3};
+    assert_int_equal(store_event_append_duties(s, c.id, &move, false, NULL, &tell, 1), STORE_OK);
+
+    /* The webhook tells a system, and a failed email nobody: still unmet. */
+    assert_int_equal(store_notice_claim(s, &a, "webhook", t0 + 100, 30, 10, &rows, &n), STORE_OK);
+    assert_int_equal(n, 1);
+    assert_int_equal(store_notice_result(s, rows[0].id, 1, NOTICE_DELIVERED, NULL, t0 + 101, 0),
+                     STORE_OK);
+    assert_int_equal(store_notice_claim(s, &a, "email", t0 + 100, 30, 10, &rows, &n), STORE_OK);
+    assert_int_equal(n, 1);
+    assert_int_equal(store_notice_result(s, rows[0].id, 1, NOTICE_FAILED, "SMTP: 550", t0 + 102, 0),
+                     STORE_OK);
+    assert_int_equal(store_case_duties(s, &a, c.id, &d, &n), STORE_OK);
+    assert_int_equal(n, 2);
+    assert_string_equal(d[1].duty, "tell");
+    assert_int_equal(d[1].event_id, move.id);
+    assert_int_equal(d[1].met_at, 0);
+    assert_null(d[1].met_by);
+
+    /* The phone call, done after the duty fell due, meets it late; the
+     * opening's duty keeps its earlier delivery. */
+    assert_int_equal(store_notice_list(s, &a, org, "open", 0, 10, &rows, &n), STORE_OK);
+    assert_int_equal(n, 1);
+    assert_int_equal(store_task_done(s, org, rows[0].id, t0 + 6000), STORE_OK);
+    assert_int_equal(store_case_duties(s, &a, c.id, &d, &n), STORE_OK);
+    assert_int_equal(n, 2);
+    assert_int_equal(d[0].met_at, t0 + 5);
+    assert_int_equal(d[0].met_event_id, opened);
+    assert_int_equal(d[1].met_at, t0 + 6000);
+    assert_true(d[1].met_at > d[1].due_at);
+    assert_string_equal(d[1].met_by, "delivery");
+    assert_int_equal(d[1].met_event_id, move.id);
+    arena_free(&a);
+}
+
 #endif

@@ -2546,6 +2546,7 @@ static void test_duties(void **state)
     assert_int_equal(store_org_calendar_get(s, &a, other, &cal), STORE_NOT_FOUND);
 
     arena_free(&a);
+    store_close(s);
 }
 
 #include "store_outbox.h"
@@ -2555,6 +2556,7 @@ static void test_outbox(void **state)
     (void)state;
     store *s = open_store(2, NULL, 0);
     check_outbox(s);
+    check_outbox_duties(s);
     store_close(s);
 }
 

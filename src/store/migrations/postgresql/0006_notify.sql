@@ -52,6 +52,9 @@ CREATE TABLE notifications (
     org_id bigint NOT NULL REFERENCES orgs (id),
     case_id bigint REFERENCES cases (id) ON DELETE CASCADE,
     webhook_id bigint REFERENCES webhooks (id),
+    -- The event that caused it, if any: delivering a message about it to the
+    -- person meets the duties that event, or an earlier one, triggered.
+    event_id bigint,
     kind text NOT NULL,
     channel text NOT NULL CHECK (channel IN ('email', 'sms', 'post', 'phone', 'webhook')),
     -- An email address, a phone number, a postal address or the webhook's URL.

@@ -50,6 +50,9 @@ CREATE TABLE notifications (
     org_id INTEGER NOT NULL REFERENCES orgs (id),
     case_id INTEGER REFERENCES cases (id) ON DELETE CASCADE,
     webhook_id INTEGER REFERENCES webhooks (id),
+    -- The event that caused it, if any: delivering a message about it to the
+    -- person meets the duties that event, or an earlier one, triggered.
+    event_id INTEGER,
     kind TEXT NOT NULL,
     channel TEXT NOT NULL CHECK (channel IN ('email', 'sms', 'post', 'phone', 'webhook')),
     -- An email address, a phone number, a postal address or the webhook's URL.
