@@ -167,6 +167,18 @@ static void send_written(http_res *res, int status, jsonw *w, const char *conten
     http_res_header(res, "Cache-Control", cache);
 }
 
+/* Closes a page of `jw_array_begin` items opened inside an object, with the
+ * cursor of the next page (NULL: the last page), and sends it. */
+static void send_page(http_res *res, jsonw *w, const char *next, const char *content_type,
+                      const char *cache)
+{
+    jw_array_end(w);
+    jw_key(w, "next_cursor");
+    jw_string(w, next);
+    jw_object_end(w);
+    send_written(res, 200, w, content_type, cache);
+}
+
 static void send_staff(http_res *res, int status, const store_appeal *a)
 {
     jsonw w;
@@ -587,15 +599,11 @@ void appeals_list(http_req *req, http_res *res)
     jw_array_begin(&w);
     for (size_t i = 0; i < n; i++)
         write_staff(&w, &list[i]);
-    jw_array_end(&w);
-    jw_key(&w, "next_cursor");
-    if (more && n)
-        jw_string(&w, arena_printf(&req->a, "%lld.%lld", (long long)list[n - 1].created_at,
-                                   (long long)list[n - 1].id));
-    else
-        jw_null(&w);
-    jw_object_end(&w);
-    send_written(res, 200, &w, "application/json", "no-store");
+    send_page(res, &w,
+              more && n ? arena_printf(&req->a, "%lld.%lld", (long long)list[n - 1].created_at,
+                                       (long long)list[n - 1].id)
+                        : NULL,
+              "application/json", "no-store");
 }
 
 /* The X-Access-Purpose header, as for cases. */
@@ -720,15 +728,11 @@ void appeals_answers(http_req *req, http_res *res)
     jw_array_begin(&w);
     for (size_t i = 0; i < n; i++)
         write_answer(&w, &list[i]);
-    jw_array_end(&w);
-    jw_key(&w, "next_cursor");
-    if (more && n)
-        jw_string(&w, arena_printf(&req->a, "%lld.%lld", (long long)list[n - 1].created_at,
-                                   (long long)list[n - 1].id));
-    else
-        jw_null(&w);
-    jw_object_end(&w);
-    send_written(res, 200, &w, "application/json", "no-store");
+    send_page(res, &w,
+              more && n ? arena_printf(&req->a, "%lld.%lld", (long long)list[n - 1].created_at,
+                                       (long long)list[n - 1].id)
+                        : NULL,
+              "application/json", "no-store");
 }
 
 /* ---- the public search ---- */
@@ -904,11 +908,8 @@ void public_appeals_list(http_req *req, http_res *res)
     jw_array_begin(&w);
     for (size_t i = 0; i < n; i++)
         write_public(&w, &list[i]);
-    jw_array_end(&w);
-    jw_key(&w, "next_cursor");
-    jw_string(&w, more && n ? appeals_cursor(req, &list[n - 1]) : NULL);
-    jw_object_end(&w);
-    send_written(res, 200, &w, "application/json", PUBLIC_CACHE);
+    send_page(res, &w, more && n ? appeals_cursor(req, &list[n - 1]) : NULL, "application/json",
+              PUBLIC_CACHE);
 }
 
 /* RFC 7946: a FeatureCollection of Points at the public location, [lon, lat]. */
@@ -965,11 +966,8 @@ void public_appeals_geojson(http_req *req, http_res *res)
         jw_object_end(&w);
         jw_object_end(&w);
     }
-    jw_array_end(&w);
-    jw_key(&w, "next_cursor");
-    jw_string(&w, more && n ? appeals_cursor(req, &list[n - 1]) : NULL);
-    jw_object_end(&w);
-    send_written(res, 200, &w, "application/geo+json", PUBLIC_CACHE);
+    send_page(res, &w, more && n ? appeals_cursor(req, &list[n - 1]) : NULL, "application/geo+json",
+              PUBLIC_CACHE);
 }
 
 void public_appeal_get(http_req *req, http_res *res)
