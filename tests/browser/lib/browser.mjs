@@ -54,7 +54,13 @@ export async function openPage(browser, { javaScript = true } = {}) {
       problems.push(`${r.status()} ${r.url()}`);
     }
   });
-  page.on('requestfailed', (r) => problems.push(`failed: ${r.url()} ${r.failure()?.errorText ?? ''}`));
+  // A request the browser itself gave up because the page moved on (a form
+  // sent while the favicon was still loading) is ERR_ABORTED: no fault of
+  // the server's. A server that fails a request shows another error.
+  page.on('requestfailed', (r) => {
+    const why = r.failure()?.errorText ?? '';
+    if (why !== 'net::ERR_ABORTED') problems.push(`failed: ${r.url()} ${why}`);
+  });
   return { context, page, problems };
 }
 
