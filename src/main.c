@@ -13,7 +13,7 @@
 #include <unistd.h>
 
 #include "api/app.h"
-#include "api/log_sequencer.h"
+#include "api/background.h"
 #include "api/log_signer.h"
 #include "cli/demo.h"
 #include "cli/logkey.h"
@@ -300,7 +300,7 @@ static int cmd_serve(const settings *s)
     log_signer *signer = NULL;
     notify_worker *notifier = NULL;
     bool curl_ready = false;
-    log_sequencer *sequencer = NULL;
+    background *bg = NULL;
     int rc = 1;
 
     /* Block the stop signals in every thread; this one waits for them. */
@@ -326,15 +326,15 @@ static int cmd_serve(const settings *s)
 
     if (notify_config_check(&s->notify) != 0)
         goto out;
-    /* A connection for each HTTP thread, the signer, the sequencer and each
-     * delivery thread. */
-    if (open_store(s, (int)s->threads + 2 + s->notify.workers, &st) != 0)
+    /* A connection for each HTTP thread, the signer, the background threads
+     * and each delivery thread. */
+    if (open_store(s, (int)s->threads + 1 + BACKGROUND_CONNECTIONS + s->notify.workers, &st) != 0)
         goto out;
     if (app_init(&ap, st, s->cookie_secure) != 0)
         goto out;
     app_ready = true;
-    if (store_log_queues(st) && !(sequencer = log_sequencer_start(st))) {
-        log_error("msg=\"cannot start the log's sequencer\"");
+    if (!(bg = background_start(st))) {
+        log_error("msg=\"cannot start the log's sequencer and the duty sweeper\"");
         goto out;
     }
     /* Without a key the log still grows, but nothing is signed. */
@@ -405,7 +405,7 @@ out:
     notify_worker_stop(notifier);
     if (curl_ready)
         send_global_cleanup();
-    log_sequencer_stop(sequencer);
+    background_stop(bg);
     if (app_ready)
         app_free(&ap);
     store_close(replica);

@@ -298,10 +298,10 @@ const store_table store_tables[] = {
     {"log_checkpoints", 3, {"size", "note", "signed_at"}, {I, T, I}, false, false},
     /* Entries queued on PostgreSQL (0008), which the target sequences. */
     {"log_queue",
-     15,
+     16,
      {"id", "kind", "case_id", "at", "actor", "actor_id", "actor_org_id", "reader_org_id", "role",
-      "action", "from_stage", "stage", "rating", "event_id", "access_id"},
-     {I, I, I, I, I, I, I, I, T, T, T, T, I, I, I},
+      "action", "from_stage", "stage", "rating", "event_id", "access_id", "duty"},
+     {I, I, I, I, I, I, I, I, T, T, T, T, I, I, I, T},
      true,
      false},
     /* Open311 */
@@ -320,10 +320,10 @@ const store_table store_tables[] = {
      false,
      false},
     {"duty_instances",
-     12,
+     13,
      {"id", "case_id", "org_id", "service_id", "duty", "event_id", "triggered_at", "days", "due_at",
-      "met_at", "met_by", "met_event_id"},
-     {I, I, I, I, T, I, I, I, I, I, T, I},
+      "met_at", "met_by", "met_event_id", "missed_at"},
+     {I, I, I, I, T, I, I, I, I, I, T, I, I},
      true,
      false},
     /* 0003: notifications. */
@@ -346,10 +346,11 @@ const store_table store_tables[] = {
      true,
      false},
     {"notifications",
-     16,
+     17,
      {"id", "org_id", "case_id", "webhook_id", "kind", "channel", "recipient", "subject", "body",
-      "status", "attempts", "next_at", "lease_until", "created_at", "delivered_at", "last_error"},
-     {I, I, I, I, T, T, T, T, T, T, I, I, I, I, I, T},
+      "status", "attempts", "next_at", "lease_until", "created_at", "delivered_at", "last_error",
+      "event_id"},
+     {I, I, I, I, T, T, T, T, T, T, I, I, I, I, I, T, I},
      true,
      false},
     {"notify_attempts",
@@ -809,6 +810,12 @@ store_rc store_case_set_flags(store *s, int64_t case_id, bool enhanced, const ch
 store_rc store_duty_met_by_delivery(store *s, int64_t case_id, int64_t event_id, int64_t at)
 {
     return s->ops->duty_met_by_delivery(s->impl, case_id, event_id, at);
+}
+
+store_rc store_duty_sweep(store *s, int64_t now, size_t max, size_t *n)
+{
+    *n = 0;
+    return max ? s->ops->duty_sweep(s->impl, now, max, n) : STORE_OK;
 }
 
 store_rc store_duty_worklist(store *s, arena *a, const store_duty_filter *f, store_duty **out,

@@ -381,7 +381,7 @@ store_rc store_checksum(store *s, store_table_sum *sums, char *err, size_t errle
  */
 
 /* Whether this backend queues entries, so that store_log_sequence must run
- * (a server runs it on a thread: api/log_sequencer.h). */
+ * (a server runs it on a thread: api/background.h). */
 bool store_log_queues(store *s);
 /* Appends up to a batch of queued entries, in queue order, in one transaction
  * under a database-wide lock, so one instance sequences at a time; sets *n to
@@ -550,6 +550,15 @@ store_rc store_case_set_flags(store *s, int64_t case_id, bool enhanced, const ch
  * transaction (duties_meet in store_sqlite.c and store_pg.c) for the outbox
  * to call when it records a delivery. */
 store_rc store_duty_met_by_delivery(store *s, int64_t case_id, int64_t event_id, int64_t at);
+
+/* The public log's "duty missed": up to `max` duties whose due time is
+ * before `now` and that are still unmet and not yet swept are marked and
+ * logged as duty_missed (at their due time), in one transaction; *n says how
+ * many. Nothing else writes when a due time passes, so a server sweeps
+ * every few seconds (api/background.h). Sweeps of several instances may
+ * overlap: each duty is logged once. A duty met late afterwards is logged
+ * again as met_late. */
+store_rc store_duty_sweep(store *s, int64_t now, size_t max, size_t *n);
 
 /* Which unmet duties a worklist shows, at `now`. */
 typedef enum {

@@ -153,6 +153,7 @@ typedef struct store_ops {
     store_rc (*case_set_flags)(void *impl, int64_t case_id, bool enhanced, const char *team,
                                const store_duty_retime *retimes, size_t n, int64_t at);
     store_rc (*duty_met_by_delivery)(void *impl, int64_t case_id, int64_t event_id, int64_t at);
+    store_rc (*duty_sweep)(void *impl, int64_t now, size_t max, size_t *n);
     store_rc (*duty_worklist)(void *impl, arena *a, const store_duty_filter *f, store_duty **out,
                               size_t *n, bool *more);
     store_rc (*duty_compliance)(void *impl, arena *a, int64_t org_id, const char *service_code,

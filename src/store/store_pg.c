@@ -117,6 +117,7 @@ enum {
     /* update duties */
     ST_DUTY_INSERT,
     ST_DUTY_MEET,
+    ST_DUTY_SWEEP,
     ST_DUTY_OF_CASE,
     ST_DUTY_RETIME,
     ST_CASE_SET_FLAGS,
@@ -288,8 +289,8 @@ static const char *const fixed_sql[ST_FIXED_COUNT] = {
     /* The queue and its sequencer: see migrations/postgresql/0008_log_queue.sql. */
     [ST_LOG_QUEUE] = "INSERT INTO log_queue (kind, case_id, at, actor, actor_id, actor_org_id,"
                      " reader_org_id, role, action, from_stage, stage, rating, event_id,"
-                     " access_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12,"
-                     " $13, $14)",
+                     " access_id, duty) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11,"
+                     " $12, $13, $14, $15)",
     [ST_LOG_LOCK] = "SELECT true FROM pg_advisory_xact_lock($1)",
     [ST_LOG_LOCK_TRY] = "SELECT pg_try_advisory_xact_lock($1)",
     /* Every committed row, in id order: a lower id may commit after a
@@ -297,7 +298,7 @@ static const char *const fixed_sql[ST_FIXED_COUNT] = {
     [ST_LOG_QUEUED] = "SELECT q.id, q.kind, q.at, q.actor, q.actor_id,"
                       " coalesce(q.actor_org_id, c.org_id), r.slug, q.role, q.action,"
                       " q.from_stage, q.stage, q.rating, q.event_id, q.access_id, c.reference,"
-                      " o.slug, s.code FROM log_queue q JOIN cases c ON c.id = q.case_id"
+                      " o.slug, s.code, q.duty FROM log_queue q JOIN cases c ON c.id = q.case_id"
                       " JOIN orgs o ON o.id = c.org_id JOIN services s ON s.id = c.service_id"
                       " LEFT JOIN orgs r ON r.id = q.reader_org_id ORDER BY q.id LIMIT $1",
     /* Entries are single lines of JSON, so a batch travels as lines. */
@@ -357,8 +358,22 @@ static const char *const fixed_sql[ST_FIXED_COUNT] = {
                        " triggered_at, days, due_at)"
                        " SELECT id, org_id, service_id, $2::text, $3::bigint, $4::bigint,"
                        " $5::integer, $6::bigint FROM cases WHERE id = $1",
-    [ST_DUTY_MEET] = "UPDATE duty_instances SET met_at = $3, met_by = $4, met_event_id = $5"
-                     " WHERE case_id = $1 AND met_at IS NULL AND event_id <= $2",
+    /* Each met duty's entry is queued by the statement that meets it. */
+    [ST_DUTY_MEET] = "WITH m AS (UPDATE duty_instances SET met_at = $3, met_by = $4,"
+                     " met_event_id = $5 WHERE case_id = $1 AND met_at IS NULL"
+                     " AND event_id <= $2 RETURNING duty, due_at)"
+                     " INSERT INTO log_queue (kind, case_id, at, actor, action, duty)"
+                     " SELECT $6, $1, $3, $7, CASE WHEN $3 <= due_at THEN 'met' ELSE"
+                     " 'met_late' END, duty FROM m",
+    /* Due duties no sweep has logged, taken so that concurrent sweeps share
+     * them, marked, and their entries queued, in one statement. */
+    [ST_DUTY_SWEEP] = "WITH d AS (SELECT id FROM duty_instances WHERE met_at IS NULL"
+                      " AND missed_at IS NULL AND due_at < $1 ORDER BY due_at, id LIMIT $2"
+                      " FOR UPDATE SKIP LOCKED),"
+                      " m AS (UPDATE duty_instances i SET missed_at = $1 FROM d WHERE i.id = d.id"
+                      " RETURNING i.case_id, i.duty, i.due_at)"
+                      " INSERT INTO log_queue (kind, case_id, at, actor, duty)"
+                      " SELECT $3, case_id, due_at, $4, duty FROM m",
     [ST_DUTY_OF_CASE] = DUTY_SELECT "WHERE d.case_id = $1 ORDER BY d.id",
     [ST_DUTY_RETIME] = "UPDATE duty_instances SET days = $3, due_at = $4"
                        " WHERE id = $1 AND case_id = $2 AND met_at IS NULL",
@@ -2957,6 +2972,7 @@ static store_rc log_queue(pconn *c, int64_t case_id, const tlog_entry *e, int64_
     p_int(&p, e->rating);
     p_or_null(&p, event_id);
     p_or_null(&p, access_id);
+    p_text(&p, e->duty);
     return exec_write(c, ST_LOG_QUEUE, &p, "queue a log entry", NULL, NULL);
 }
 
@@ -3056,6 +3072,7 @@ static void seq_entry(const PGresult *res, int i, tlog_entry *e)
     e->reference = col_or_null(res, i, 14);
     e->org = col_or_null(res, i, 15);
     e->service = col_or_null(res, i, 16);
+    e->duty = col_or_null(res, i, 17);
 }
 
 /* Appends "{a,b,...}", the array literal of the ids taken by pick (0: left
@@ -3612,6 +3629,8 @@ static store_rc duties_meet(pconn *c, int64_t case_id, int64_t upto, int64_t at,
     p_int(&p, at);
     p_text(&p, by);
     p_int(&p, met_event);
+    p_int(&p, TLOG_DUTY_MET);
+    p_int(&p, TLOG_ACTOR_NONE);
     return exec_write(c, ST_DUTY_MEET, &p, "meet duties", NULL, NULL);
 }
 
@@ -3733,6 +3752,24 @@ static store_rc met_by_delivery_job(pconn *c, void *arg)
 {
     delivery_write *w = arg;
     return duties_meet(c, w->case_id, w->event_id, w->at, "delivery", w->event_id);
+}
+
+static store_rc pg_duty_sweep(void *impl, int64_t now, size_t max, size_t *n)
+{
+    pg_store *s = impl;
+    pconn *c = pool_take(s);
+    if (!c)
+        return STORE_UNAVAILABLE;
+    params p = {0};
+    p_int(&p, now);
+    p_int(&p, (int64_t)max);
+    p_int(&p, TLOG_DUTY_MISSED);
+    p_int(&p, TLOG_ACTOR_NONE);
+    int swept = 0;
+    store_rc rc = exec_write(c, ST_DUTY_SWEEP, &p, "sweep missed duties", NULL, &swept);
+    pool_give(s, c);
+    *n = rc == STORE_OK ? (size_t)swept : 0;
+    return rc;
 }
 
 static store_rc pg_duty_met_by_delivery(void *impl, int64_t case_id, int64_t event_id, int64_t at)
@@ -4015,16 +4052,23 @@ typedef struct prefs_job_arg {
     int changed;
 } prefs_job_arg;
 
+/* Preferences are the person's consent to be contacted, and only they
+ * change them (at the timeline), so the log names the citizen. */
 static store_rc prefs_set_job(pconn *c, void *arg)
 {
     prefs_job_arg *w = arg;
-    return prefs_write(c, w->case_id, w->p, &w->changed);
+    store_rc rc = prefs_write(c, w->case_id, w->p, &w->changed);
+    if (rc != STORE_OK || w->changed == 0)
+        return rc;
+    tlog_entry e = {
+        .kind = TLOG_CONSENT_CHANGED, .time = w->p->updated_at, .actor = TLOG_ACTOR_CITIZEN};
+    return log_queue(c, w->case_id, &e, 0, 0, 0);
 }
 
 static store_rc pg_prefs_set(void *impl, int64_t case_id, const store_prefs *pr)
 {
     prefs_job_arg w = {.case_id = case_id, .p = pr};
-    store_rc rc = write_run(impl, prefs_set_job, &w, false);
+    store_rc rc = write_run(impl, prefs_set_job, &w, true);
     return rc == STORE_OK && w.changed == 0 ? STORE_NOT_FOUND : rc;
 }
 
@@ -4248,19 +4292,25 @@ static store_rc pg_notice_claim(void *impl, arena *a, const char *channel, int64
     return rc == STORE_OK ? nt_notices(a, res, out, n, "claim notifications") : rc;
 }
 
-/* Notification `id` reached its person at `at`: the duties its event (or an
- * earlier one) triggered are met. A webhook tells a system, not the person,
- * and meets none. */
-static store_rc delivery_meets_duties(pconn *c, int64_t id, int64_t at)
+/* Notification `id` reached its person at `at` (or its letter was posted,
+ * its call made): the public log is told (queued), and the duties its event
+ * (or an earlier one) triggered are met. A webhook tells a system, not the
+ * person: it is not logged as a notification and meets no duty. */
+static store_rc delivery_settled(pconn *c, int64_t id, int64_t at)
 {
     params p = {0};
     PGresult *res;
     p_int(&p, id);
+    p_int(&p, at);
+    p_int(&p, TLOG_NOTIFICATION_SENT);
+    p_int(&p, TLOG_ACTOR_NONE);
     store_rc rc = nt_exec(c,
-                          "SELECT case_id, event_id FROM notifications WHERE id = $1"
-                          " AND channel <> 'webhook' AND case_id IS NOT NULL"
-                          " AND event_id IS NOT NULL",
-                          &p, "read a delivered notification", &res);
+                          "WITH n AS (SELECT case_id, event_id, channel FROM notifications"
+                          " WHERE id = $1 AND channel <> 'webhook' AND case_id IS NOT NULL),"
+                          " q AS (INSERT INTO log_queue (kind, case_id, at, actor, action)"
+                          " SELECT $3, case_id, $2, $4, channel FROM n)"
+                          " SELECT case_id, event_id FROM n WHERE event_id IS NOT NULL",
+                          &p, "settle a delivered notification", &res);
     if (rc != STORE_OK)
         return rc;
     int64_t case_id = PQntuples(res) == 1 ? col_int(res, 0, 0) : 0;
@@ -4309,7 +4359,7 @@ static store_rc result_job(pconn *c, void *arg)
                 " WHERE id = $1 AND attempts = $2 AND status = 'pending'",
                 &p, "settle a notification", &w->changed);
     if (rc == STORE_OK && w->changed && strcmp(w->outcome, "delivered") == 0)
-        rc = delivery_meets_duties(c, w->id, w->now);
+        rc = delivery_settled(c, w->id, w->now);
     return rc;
 }
 
@@ -4412,7 +4462,7 @@ static store_rc task_done_job(pconn *c, void *arg)
                          "UPDATE notifications SET status = 'done', delivered_at = $3"
                          " WHERE org_id = $1 AND id = $2 AND status = 'open'",
                          &p, "mark a task done", &w->changed);
-    return rc == STORE_OK && w->changed ? delivery_meets_duties(c, w->id, w->now) : rc;
+    return rc == STORE_OK && w->changed ? delivery_settled(c, w->id, w->now) : rc;
 }
 
 static store_rc pg_task_done(void *impl, int64_t org_id, int64_t id, int64_t now)
@@ -5228,6 +5278,7 @@ const store_ops store_pg_ops = {
     .case_duties = pg_case_duties,
     .case_set_flags = pg_case_set_flags,
     .duty_met_by_delivery = pg_duty_met_by_delivery,
+    .duty_sweep = pg_duty_sweep,
     .duty_worklist = pg_duty_worklist,
     .duty_compliance = pg_duty_compliance,
     .org_calendar_get = pg_org_calendar_get,

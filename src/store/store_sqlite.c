@@ -120,6 +120,7 @@ enum {
     /* update duties */
     ST_DUTY_INSERT,
     ST_DUTY_MEET,
+    ST_DUTY_SWEEP,
     ST_DUTY_OF_CASE,
     ST_DUTY_RETIME,
     ST_CASE_SET_FLAGS,
@@ -293,7 +294,12 @@ static const char *const fixed_sql[ST_FIXED_COUNT] = {
         " triggered_at, days, due_at)"
         " SELECT id, org_id, service_id, ?2, ?3, ?4, ?5, ?6 FROM cases WHERE id = ?1",
     [ST_DUTY_MEET] = "UPDATE duty_instances SET met_at = ?3, met_by = ?4, met_event_id = ?5"
-                     " WHERE case_id = ?1 AND met_at IS NULL AND event_id <= ?2",
+                     " WHERE case_id = ?1 AND met_at IS NULL AND event_id <= ?2"
+                     " RETURNING duty, due_at",
+    [ST_DUTY_SWEEP] = "UPDATE duty_instances SET missed_at = ?1 WHERE id IN (SELECT id"
+                      " FROM duty_instances WHERE met_at IS NULL AND missed_at IS NULL"
+                      " AND due_at < ?1 ORDER BY due_at, id LIMIT ?2)"
+                      " RETURNING case_id, duty, due_at",
     [ST_DUTY_OF_CASE] = DUTY_SELECT "WHERE d.case_id = ?1 ORDER BY d.id",
     [ST_DUTY_RETIME] = "UPDATE duty_instances SET days = ?3, due_at = ?4"
                        " WHERE id = ?1 AND case_id = ?2 AND met_at IS NULL",
@@ -3189,10 +3195,34 @@ static store_rc duties_meet(conn *c, int64_t case_id, int64_t upto, int64_t at, 
     sqlite3_stmt *st = stmt(c, ST_DUTY_MEET);
     if (!st)
         return STORE_ERROR;
-    int bound = sqlite3_bind_int64(st, 1, case_id) || sqlite3_bind_int64(st, 2, upto) ||
-                sqlite3_bind_int64(st, 3, at) || bind_text(st, 4, by) ||
-                sqlite3_bind_int64(st, 5, met_event);
-    return write_step(c, st, bound, "meet duties", NULL, NULL);
+    int r = sqlite3_bind_int64(st, 1, case_id);
+    if (r == SQLITE_OK)
+        r = sqlite3_bind_int64(st, 2, upto);
+    if (r == SQLITE_OK)
+        r = sqlite3_bind_int64(st, 3, at);
+    if (r == SQLITE_OK)
+        r = bind_text(st, 4, by);
+    if (r == SQLITE_OK)
+        r = sqlite3_bind_int64(st, 5, met_event);
+    /* SQLite makes every change at the first step and hands the RETURNING
+     * rows over afterwards, so each met duty's entry is appended as its row
+     * is read. */
+    store_rc rc = STORE_OK;
+    while (rc == STORE_OK && r == SQLITE_OK && (r = sqlite3_step(st)) == SQLITE_ROW) {
+        char duty[TLOG_CODE_MAX + 1];
+        copy_code(st, 0, duty);
+        tlog_entry e = {.kind = TLOG_DUTY_MET,
+                        .time = at,
+                        .action = at <= sqlite3_column_int64(st, 1) ? "met" : "met_late",
+                        .duty = duty};
+        uint64_t index = 0;
+        rc = log_case_append(c, case_id, &e, &index);
+        r = SQLITE_OK;
+    }
+    stmt_done(st);
+    if (rc == STORE_OK && r != SQLITE_DONE)
+        rc = fail(c, r, "meet duties");
+    return rc;
 }
 
 /* What an event just written does to the case's duties: a public update
@@ -3327,6 +3357,48 @@ static store_rc sqlite_duty_met_by_delivery(void *impl, int64_t case_id, int64_t
 {
     delivery_write w = {.case_id = case_id, .event_id = event_id, .at = at};
     return write_run(impl, met_by_delivery_job, &w);
+}
+
+typedef struct sweep_write {
+    int64_t now;
+    size_t max;
+    size_t n;
+} sweep_write;
+
+static store_rc sweep_job(conn *c, void *arg)
+{
+    sweep_write *w = arg;
+    w->n = 0;
+    sqlite3_stmt *st = stmt(c, ST_DUTY_SWEEP);
+    if (!st)
+        return STORE_ERROR;
+    int r = sqlite3_bind_int64(st, 1, w->now);
+    if (r == SQLITE_OK)
+        r = sqlite3_bind_int64(st, 2, (int64_t)w->max);
+    /* As in duties_meet: the changes are made, the rows then read. */
+    store_rc rc = STORE_OK;
+    while (rc == STORE_OK && r == SQLITE_OK && (r = sqlite3_step(st)) == SQLITE_ROW) {
+        char duty[TLOG_CODE_MAX + 1];
+        copy_code(st, 1, duty);
+        tlog_entry e = {
+            .kind = TLOG_DUTY_MISSED, .time = sqlite3_column_int64(st, 2), .duty = duty};
+        uint64_t index = 0;
+        rc = log_case_append(c, sqlite3_column_int64(st, 0), &e, &index);
+        w->n++;
+        r = SQLITE_OK;
+    }
+    stmt_done(st);
+    if (rc == STORE_OK && r != SQLITE_DONE)
+        rc = fail(c, r, "sweep missed duties");
+    return rc;
+}
+
+static store_rc sqlite_duty_sweep(void *impl, int64_t now, size_t max, size_t *n)
+{
+    sweep_write w = {.now = now, .max = max};
+    store_rc rc = write_run(impl, sweep_job, &w);
+    *n = rc == STORE_OK ? w.n : 0;
+    return rc;
 }
 
 static store_rc sqlite_duty_worklist(void *impl, arena *a, const store_duty_filter *f,
@@ -3660,10 +3732,18 @@ typedef struct prefs_job_arg {
     int changes;
 } prefs_job_arg;
 
+/* Preferences are the person's consent to be contacted, and only they
+ * change them (at the timeline), so the log names the citizen. */
 static store_rc prefs_set_job(conn *c, void *arg)
 {
     prefs_job_arg *w = arg;
-    return prefs_write(c, w->case_id, w->p, &w->changes);
+    store_rc rc = prefs_write(c, w->case_id, w->p, &w->changes);
+    if (rc != STORE_OK || w->changes == 0)
+        return rc;
+    tlog_entry e = {
+        .kind = TLOG_CONSENT_CHANGED, .time = w->p->updated_at, .actor = TLOG_ACTOR_CITIZEN};
+    uint64_t index = 0;
+    return log_case_append(c, w->case_id, &e, &index);
 }
 
 static store_rc sqlite_prefs_set(void *impl, int64_t case_id, const store_prefs *p)
@@ -3883,27 +3963,37 @@ static store_rc sqlite_notice_claim(void *impl, arena *a, const char *channel, i
     return rc;
 }
 
-/* Notification `id` reached its person at `at`: the duties its event (or an
- * earlier one) triggered are met. A webhook tells a system, not the person,
- * and meets none. */
-static store_rc delivery_meets_duties(conn *c, int64_t id, int64_t at)
+/* Notification `id` reached its person at `at` (or its letter was posted,
+ * its call made): the public log says so, and the duties its event (or an
+ * earlier one) triggered are met. A webhook tells a system, not the person:
+ * it is not logged as a notification and meets no duty. */
+static store_rc delivery_settled(conn *c, int64_t id, int64_t at)
 {
     nt_arg args[] = {NT_I(id)};
     int r;
     sqlite3_stmt *st = nt_prepare(c,
-                                  "SELECT case_id, event_id FROM notifications WHERE id = ?1"
-                                  " AND channel <> 'webhook' AND case_id IS NOT NULL"
-                                  " AND event_id IS NOT NULL",
+                                  "SELECT case_id, event_id, channel FROM notifications"
+                                  " WHERE id = ?1 AND channel <> 'webhook' AND case_id IS NOT NULL",
                                   args, 1, &r);
     if (!st)
         return fail(c, r, "read a delivered notification");
     r = sqlite3_step(st);
     int64_t case_id = r == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
     int64_t event_id = r == SQLITE_ROW ? sqlite3_column_int64(st, 1) : 0;
+    char channel[TLOG_CODE_MAX + 1] = "";
+    if (r == SQLITE_ROW)
+        copy_code(st, 2, channel);
     sqlite3_finalize(st);
     if (r != SQLITE_ROW && r != SQLITE_DONE)
         return fail(c, r, "read a delivered notification");
-    return case_id ? duties_meet(c, case_id, event_id, at, "delivery", event_id) : STORE_OK;
+    if (!case_id)
+        return STORE_OK;
+    tlog_entry e = {.kind = TLOG_NOTIFICATION_SENT, .time = at, .action = channel};
+    uint64_t index = 0;
+    store_rc rc = log_case_append(c, case_id, &e, &index);
+    if (rc == STORE_OK && event_id)
+        rc = duties_meet(c, case_id, event_id, at, "delivery", event_id);
+    return rc;
 }
 
 typedef struct result_arg {
@@ -3937,7 +4027,7 @@ static store_rc result_job(conn *c, void *arg)
                 " WHERE id = ?1 AND attempts = ?2 AND status = 'pending'",
                 args, 6, &w->changes, "settle a notification");
     if (rc == STORE_OK && w->changes && strcmp(w->outcome, "delivered") == 0)
-        rc = delivery_meets_duties(c, w->id, w->now);
+        rc = delivery_settled(c, w->id, w->now);
     return rc;
 }
 
@@ -4022,7 +4112,7 @@ static store_rc task_done_job(conn *c, void *arg)
                          "UPDATE notifications SET status = 'done', delivered_at = ?3"
                          " WHERE org_id = ?1 AND id = ?2 AND status = 'open'",
                          args, 3, &w->changes, "mark a task done");
-    return rc == STORE_OK && w->changes ? delivery_meets_duties(c, w->id, w->now) : rc;
+    return rc == STORE_OK && w->changes ? delivery_settled(c, w->id, w->now) : rc;
 }
 
 static store_rc sqlite_task_done(void *impl, int64_t org_id, int64_t id, int64_t now)
@@ -4850,6 +4940,7 @@ const store_ops store_sqlite_ops = {
     .case_duties = sqlite_case_duties,
     .case_set_flags = sqlite_case_set_flags,
     .duty_met_by_delivery = sqlite_duty_met_by_delivery,
+    .duty_sweep = sqlite_duty_sweep,
     .duty_worklist = sqlite_duty_worklist,
     .duty_compliance = sqlite_duty_compliance,
     .org_calendar_get = sqlite_org_calendar_get,

@@ -123,8 +123,8 @@ bool tlog_entry_encode(const tlog_entry *e, const uint8_t key[TLOG_KEY_SIZE], bu
     const char *kind = tlog_kind_name(e->kind);
     if (!kind || !is_code(e->org) || !optional_ok(e->service) || !optional_ok(e->actor_org) ||
         !optional_ok(e->role) || !optional_ok(e->action) || !optional_ok(e->from_stage) ||
-        !optional_ok(e->stage) || e->rating < 0 || e->rating > 5 || e->time < 0 ||
-        e->actor < TLOG_ACTOR_NONE || e->actor > TLOG_ACTOR_KEY)
+        !optional_ok(e->stage) || !optional_ok(e->duty) || e->rating < 0 || e->rating > 5 ||
+        e->time < 0 || e->actor < TLOG_ACTOR_NONE || e->actor > TLOG_ACTOR_KEY)
         return false;
     if (e->reference && (!e->reference[0] || strlen(e->reference) > TLOG_CODE_MAX))
         return false;
@@ -172,6 +172,8 @@ bool tlog_entry_encode(const tlog_entry *e, const uint8_t key[TLOG_KEY_SIZE], bu
         field(out, "stage", e->stage);
     if (e->rating)
         buf_printf(out, ",\"rating\":%d", e->rating);
+    if (e->duty)
+        field(out, "duty", e->duty);
     buf_putc(out, '}');
     if (out->failed || out->len - start > TLOG_ENTRY_MAX) {
         if (!out->failed) {

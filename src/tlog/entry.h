@@ -8,6 +8,9 @@
  *      "service":"parking-permit","case":"5f0c...","actor":"s-9a1b...",
  *      "from":"received","stage":"checking"}
  *
+ * Fields are written in the order of tlog_entry's members below; a field a
+ * later version adds goes last, so that older entries keep their bytes.
+ *
  * Nothing in an entry is free text: every string is a machine code (an
  * organisation's slug, a service or stage code, a role, a fixed word) of
  * [a-z0-9_-], and the encoder refuses anything else, so names, addresses,
@@ -79,6 +82,7 @@ typedef struct tlog_entry {
     const char *action;     /* a code saying more: an access's "read", "list", "write"; a channel */
     const char *from_stage; /* stage_changed: the stage left */
     const char *stage;      /* the case's stage after the change, or NULL */
+    const char *duty;       /* duty_met, duty_missed: the duty's code in its service */
     int rating;             /* feedback: 1..5; 0 for none */
 } tlog_entry;
 

@@ -50,6 +50,29 @@ async function startWithClock(t) {
   return { s, clock };
 }
 
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+// The public log's entries about this service's duties, once the server's
+// sweeper has logged at least `missed` of them as missed.
+async function dutyEntries(s, missed) {
+  for (let i = 0; i < 150; i++) {
+    await s.logSequenced();
+    const found = [];
+    for (let cursor = '0'; ;) {
+      const r = await s.req('GET', `/log/entries?cursor=${cursor}&limit=1000`);
+      assert.equal(r.status, 200, r.text);
+      if (r.body.entries.length === 0) break;
+      found.push(...r.body.entries.map((e) => e.entry).filter((e) => e.service === SERVICE && e.kind.startsWith('duty_')));
+      cursor = r.body.next_cursor;
+    }
+    if (found.filter((e) => e.kind === 'duty_missed').length >= missed) return found;
+    await sleep(200);
+  }
+  return assert.fail(`the sweeper did not log ${missed} missed duties`);
+}
+
+const count = (entries, kind, action) => entries.filter((e) => e.kind === kind && (!action || e.action === action)).length;
+
 async function keys(s) {
   return {
     admin: await s.createKey('northshire', 'duties admin', 'administrator'),
@@ -278,6 +301,11 @@ describe('update duties', () => {
     await clock.set('2026-12-22T10:00:00Z');
     b = await duties(s, k.caseworker, refs.b);
     assert.equal(b['tell-charge'].state, 'missed');
+    // No write happens when a due time passes: the server's sweeper puts
+    // each missed duty in the public log, once, at its due time.
+    const swept = (await dutyEntries(s, 2)).filter((e) => e.kind === 'duty_missed');
+    assert.equal(swept.length, 2);
+    assert.ok(swept.every((e) => e.duty === 'tell-charge' && e.time === '2026-12-21T23:59:59Z' && e.actor === 'system'), JSON.stringify(swept));
     const missed = await s.req('GET', `/api/v1/duties?status=missed&service=${SERVICE}`, { auth: k.caseworker });
     assert.deepEqual(missed.body.duties.map((d) => d.case).sort(), [refs.b, refs.c].sort());
     const due = await s.req('GET', `/api/v1/duties?status=due&service=${SERVICE}`, { auth: k.caseworker });
@@ -291,6 +319,8 @@ describe('update duties', () => {
     b = await duties(s, k.caseworker, refs.b);
     assert.equal(b['tell-charge'].state, 'met_late');
     assert.equal(b['tell-charge'].met_at, '2026-12-22T10:00:00Z');
+    const late = (await dutyEntries(s, 2)).filter((e) => e.kind === 'duty_met' && e.action === 'met_late');
+    assert.deepEqual(late.map((e) => [e.duty, e.time]), [['tell-charge', '2026-12-22T10:00:00Z']]);
     assert.equal(b['tell-charge'].met_event_id, note.body.event.id);
     const after = await s.req('GET', `/api/v1/duties?status=missed&service=${SERVICE}`, { auth: k.caseworker });
     assert.deepEqual(after.body.duties.map((d) => d.case), [refs.c]);
@@ -322,6 +352,10 @@ describe('update duties', () => {
     assert.equal(r.body.compliance, 0.5556);
     assert.equal(r.body.organisation, 'northshire');
     assert.equal(r.body.as_of, '2027-01-10T12:00:00Z');
+    // The public log tells the same story: every duty met, met late or
+    // missed (B's was missed, then met late) is in it, once.
+    const logged = await dutyEntries(s, 4);
+    assert.deepEqual([count(logged, 'duty_met', 'met'), count(logged, 'duty_met', 'met_late'), count(logged, 'duty_missed')], [5, 1, 4]);
 
     const early = await s.req('GET', `/api/v1/compliance?service=${SERVICE}&to=2026-12-22`, { auth: k.admin });
     assert.deepEqual(early.body.services, [{ service: SERVICE, due: 2, met: 0, met_late: 1, missed: 1, compliance: 0 }]);

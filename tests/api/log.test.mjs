@@ -164,6 +164,8 @@ describe('the public log', () => {
     await addEvent(s, caseworker, main.reference, { type: 'stage_change', stage: 'approved' });
     const fb = await s.req('POST', `/api/v1/track/${main.reference}/feedback`, { headers: { 'x-tracking-secret': main.secret }, json: { rating: 4, comment: planted.comment } });
     assert.equal(fb.status, 201, fb.text);
+    const prefs = await s.req('PUT', `/api/v1/track/${main.reference}/preferences`, { headers: { 'x-tracking-secret': main.secret }, json: { channels: ['sms'], language: 'cy', frequency: 'milestones' } });
+    assert.equal(prefs.status, 200, prefs.text);
     await s.logSequenced();
   });
   after(async () => {
@@ -185,6 +187,7 @@ describe('the public log', () => {
       'stage_changed', 'record_accessed',
       'stage_changed', 'record_accessed',
       'feedback',
+      'consent_changed', // how the person wants to be told, by them
     ]);
     entries.forEach((e, i) => assert.equal(e.index, i));
     const pseudonym = mine[0].entry.case;
@@ -192,10 +195,12 @@ describe('the public log', () => {
     assert.ok(mine.every((e) => e.entry.case === pseudonym && e.entry.org === 'northshire'));
     const moves = mine.filter((e) => e.entry.kind === 'stage_changed').map((e) => [e.entry.from, e.entry.stage]);
     assert.deepEqual(moves, [['received', 'triage_hidden'], ['triage_hidden', 'assessing'], ['assessing', 'approved']]);
-    const staff = mine.filter((e) => e.entry.kind !== 'message_received' && e.entry.kind !== 'feedback').map((e) => e.entry.actor);
+    const byCitizen = ['message_received', 'feedback', 'consent_changed'];
+    const staff = mine.filter((e) => !byCitizen.includes(e.entry.kind)).map((e) => e.entry.actor);
     assert.ok(staff.every((a) => /^s-[0-9a-f]{32}$/.test(a)), staff.join());
     assert.equal(mine.find((e) => e.entry.kind === 'feedback').entry.rating, 4);
-    assert.equal(mine.find((e) => e.entry.kind === 'message_received').entry.actor, 'citizen');
+    for (const kind of byCitizen) assert.equal(mine.find((e) => e.entry.kind === kind).entry.actor, 'citizen', kind);
+    assert.deepEqual(Object.keys(mine.at(-1).entry), ['kind', 'time', 'org', 'service', 'case', 'actor'], 'consent names no channel');
     const reads = mine.filter((e) => e.entry.kind === 'record_accessed');
     assert.ok(reads.some((e) => e.entry.role === 'administrator' && e.entry.action === 'read'));
     // The caseworker and the administrator are different people.

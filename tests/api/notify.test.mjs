@@ -31,6 +31,22 @@ function person(tag, extra = {}) {
 }
 
 // Every notification of the organisation for case `reference`, in any state.
+// The public log's notification_sent entries about case c (found by the
+// pseudonym its tracking answer shows), once the queue is sequenced.
+async function sentEntries(s, c) {
+  await s.logSequenced();
+  const track = await s.req('GET', `/api/v1/track/${c.reference}`, { headers: { 'x-tracking-secret': c.secret } });
+  assert.equal(track.status, 200, track.text);
+  const found = [];
+  for (let cursor = '0'; ;) {
+    const r = await s.req('GET', `/log/entries?cursor=${cursor}&limit=1000`);
+    assert.equal(r.status, 200, r.text);
+    if (r.body.entries.length === 0) return found;
+    found.push(...r.body.entries.map((e) => e.entry).filter((e) => e.case === track.body.log_pseudonym && e.kind === 'notification_sent'));
+    cursor = r.body.next_cursor;
+  }
+}
+
 async function outbox(s, auth, reference) {
   // A notification delivered between two of these reads shows in both: the
   // later state wins.
@@ -217,6 +233,10 @@ describe('notifications', () => {
     await until('all delivered', async () => (await outbox(s, admin, c.reference)).every((n) => n.status === 'delivered'));
     const ids = mine().map((m) => m.mail.headers.get('x-opencase-notification-id'));
     assert.equal(new Set(ids).size, ids.length, 'no email twice');
+    // Each delivery is in the public log, by channel, with nothing else.
+    const sent = await sentEntries(s, c);
+    assert.deepEqual(sent.map((e) => e.action).sort(), ['email', 'email', 'email', 'sms', 'sms', 'sms']);
+    assert.ok(sent.every((e) => e.actor === 'system' && !JSON.stringify(e).includes(tag)), JSON.stringify(sent));
   });
 
   it('frequency decides what is told: milestones skip notes, none tells nothing', async () => {
@@ -325,6 +345,8 @@ describe('notifications', () => {
     expectError(await s.req('POST', `/api/v1/tasks/${post.id}/done`, { auth: caseworker }), 404, 'not_found');
     const left = (await s.req('GET', '/api/v1/tasks?limit=200', { auth: caseworker })).body.tasks.filter((t) => t.reference === c.reference);
     assert.deepEqual(left.map((t) => t.channel), ['phone']);
+    // The letter posted is a notification sent; the call not yet made is not.
+    assert.deepEqual((await sentEntries(s, c)).map((e) => e.action), ['post']);
   });
 });
 

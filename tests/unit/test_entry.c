@@ -91,9 +91,15 @@ static void test_every_kind_and_actor(void **state)
     e.actor = TLOG_ACTOR_NONE;
     e.rating = 0;
     e.kind = TLOG_DUTY_MISSED;
+    e.duty = "first-update";
     encode_ok(&e, &b);
     assert_string_equal(b.data, "{\"kind\":\"duty_missed\",\"time\":\"1970-01-01T00:00:00Z\","
-                                "\"org\":\"o\",\"actor\":\"system\"}");
+                                "\"org\":\"o\",\"actor\":\"system\",\"duty\":\"first-update\"}");
+    buf_free(&b);
+    /* A duty's code is a code like any other. */
+    e.duty = "First update";
+    buf_init(&b, 64);
+    assert_false(tlog_entry_encode(&e, KEY, &b));
     buf_free(&b);
 }
 

@@ -153,7 +153,7 @@ static void test_open_migrates_once(void **state)
     (void)state;
     char path[128];
     store *s = open_store(2, path, sizeof(path));
-    assert_int_equal(store_schema_latest(), 8);
+    assert_int_equal(store_schema_latest(), 9);
     assert_int_equal(store_schema_version(s), store_schema_latest());
     store_close(s);
 
@@ -2173,7 +2173,7 @@ static void check_sums(store *src, store *dst, const store_table_sum *copied)
 }
 
 /* The rows fill_deployment makes, table by table, in store_table order. */
-static const int64_t DEPLOYMENT_ROWS[] = {1, 2, 2, 1, 1, 1, 3, 5, 9, 2, 11, 1, 0,
+static const int64_t DEPLOYMENT_ROWS[] = {1, 2, 2, 1, 1, 1, 3, 5, 9, 2, 13, 1, 0,
                                           0, 1, 1, 2, 1, 1, 1, 2, 1, 0, 0,  0};
 
 static void test_copy_round_trip(void **state)
@@ -2550,6 +2550,7 @@ static void test_duties(void **state)
 }
 
 #include "store_outbox.h"
+#include "store_log_kinds.h"
 
 static void test_outbox(void **state)
 {
@@ -2557,6 +2558,14 @@ static void test_outbox(void **state)
     store *s = open_store(2, NULL, 0);
     check_outbox(s);
     check_outbox_duties(s);
+    store_close(s);
+}
+
+static void test_log_kinds(void **state)
+{
+    (void)state;
+    store *s = open_store(2, NULL, 0);
+    check_log_kinds(s);
     store_close(s);
 }
 
@@ -2598,6 +2607,7 @@ int main(void)
         cmocka_unit_test(test_open_readonly),
         cmocka_unit_test(test_duties),
         cmocka_unit_test(test_outbox),
+        cmocka_unit_test(test_log_kinds),
         cmocka_unit_test(test_checksum_sees_changes),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
