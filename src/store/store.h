@@ -764,7 +764,10 @@ typedef struct store_prefs {
 /* The preferences of a case's person: STORE_NOT_FOUND when none were stated
  * (or the case has no person). */
 store_rc store_prefs_get(store *s, arena *a, int64_t case_id, store_prefs *out);
-/* Sets them; STORE_NOT_FOUND when the case has no person. */
+/* Sets them, as the person's own choice (only they change them after the
+ * case is opened), appending consent_changed by the citizen to the public
+ * log in the same transaction; STORE_NOT_FOUND when the case has no
+ * person. */
 store_rc store_prefs_set(store *s, int64_t case_id, const store_prefs *p);
 
 /* A service's template for a kind ("stage_reached", "public_note",
@@ -847,7 +850,8 @@ typedef enum { NOTICE_DELIVERED, NOTICE_RETRY, NOTICE_FAILED } store_outcome;
  * claimed again meanwhile): the attempt is still recorded. A delivery to the
  * person (not a webhook) of a notification an event caused meets, in the same
  * transaction and at `now`, the case's duties that event or an earlier one
- * triggered (as store_duty_met_by_delivery). */
+ * triggered (as store_duty_met_by_delivery), and appends notification_sent
+ * (its channel) and duty_met entries to the public log. */
 store_rc store_notice_result(store *s, int64_t id, int attempt, store_outcome outcome,
                              const char *reason, int64_t now, int64_t next_at);
 
@@ -867,8 +871,8 @@ typedef struct store_attempt {
 store_rc store_notice_get(store *s, arena *a, int64_t org_id, int64_t id, store_notice *out,
                           store_attempt **attempts, size_t *n);
 
-/* Marks an open task of the organisation done at `now`, meeting duties as a
- * delivery does (store_notice_result); STORE_NOT_FOUND when there is no such
+/* Marks an open task of the organisation done at `now`, meeting duties and
+ * logging as a delivery does (store_notice_result); STORE_NOT_FOUND when there is no such
  * open task. */
 store_rc store_task_done(store *s, int64_t org_id, int64_t id, int64_t now);
 
