@@ -153,7 +153,7 @@ static void test_open_migrates_once(void **state)
     (void)state;
     char path[128];
     store *s = open_store(2, path, sizeof(path));
-    assert_int_equal(store_schema_latest(), 8);
+    assert_int_equal(store_schema_latest(), 9);
     assert_int_equal(store_schema_version(s), store_schema_latest());
     store_close(s);
 
@@ -2557,6 +2557,7 @@ static void test_outbox(void **state)
     store *s = open_store(2, NULL, 0);
     check_outbox(s);
     check_outbox_duties(s);
+    check_outbox_appeal_answer(s);
     store_close(s);
 }
 
