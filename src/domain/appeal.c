@@ -80,3 +80,20 @@ bool appeal_channel_valid(const char *channel)
 {
     return channel && (strcmp(channel, "email") == 0 || strcmp(channel, "phone") == 0);
 }
+
+bool appeal_answer_message(const appeal_answer_facts *f, buf *subject, buf *body)
+{
+    buf_printf(subject, "New answer to appeal %lld: %s", (long long)f->appeal_id, f->title);
+    buf_printf(body,
+               "Appeal %lld, \"%s\", on case %s, has a new answer.\n\n"
+               "Receipt: %s\n"
+               "%s\n\n"
+               "Read it in opencase: GET %s\n"
+               "Each reading is recorded, and an answerer who left contact details sees on their "
+               "receipt when the investigating team has read it.\n\n"
+               "This email does not hold the answer or say who gave it.\n",
+               (long long)f->appeal_id, f->title, f->case_reference, f->receipt,
+               f->anonymous ? "The answer is anonymous." : "The answerer left contact details.",
+               f->answers_url);
+    return !subject->failed && !body->failed;
+}

@@ -15,6 +15,7 @@
 #include <stdint.h>
 
 #include "domain/geo.h"
+#include "util/buf.h"
 
 /* What an appeal is about: a code for machines and a name for people. */
 typedef struct appeal_category {
@@ -53,5 +54,22 @@ const char *appeal_check(const char *status, int64_t expires_at, int64_t now, ap
 
 /* How an answerer who gives contact details prefers to be reached. */
 bool appeal_channel_valid(const char *channel);
+
+/* What names a new answer to an appeal for the staff told of it. */
+typedef struct appeal_answer_facts {
+    int64_t appeal_id;
+    const char *title;
+    const char *case_reference;
+    const char *receipt;
+    bool anonymous;          /* the answerer left no contact details */
+    const char *answers_url; /* where staff read the answers */
+} appeal_answer_facts;
+
+/* Appends the subject and body of the email that tells staff of a new
+ * answer: the appeal, its case, the answer's receipt and where to read it.
+ * Never what the answer says or who gave it: staff read those in opencase,
+ * where each reading is recorded for the answerer to see. False when a
+ * buffer failed. */
+bool appeal_answer_message(const appeal_answer_facts *f, buf *subject, buf *body);
 
 #endif
