@@ -25,7 +25,6 @@
 #define TITLE_MAX 200
 #define DESCRIPTION_MAX 5000
 #define CONTACT_MAX 500
-#define OUTCOME_MAX 2000
 #define PURPOSE_MAX 200
 #define PURPOSE_DEFAULT "reading answers to an appeal"
 #define RECEIPT_SECRET_CHARS 20
@@ -532,10 +531,11 @@ static void transition(http_req *req, http_res *res, appeal_action action, const
         return;
     }
     bool publish = action == APPEAL_PUBLISH;
+    char note[APPEAL_NOTE_MAX];
+    appeal_move_note(action, id, publish ? a.title : outcome, note, sizeof(note));
     store_event ev = {
         .type = publish ? "appeal_published" : "appeal_closed",
-        .body = publish ? arena_printf(&req->a, "Appeal %lld published: %s", (long long)id, a.title)
-                        : arena_printf(&req->a, "Appeal %lld closed: %s", (long long)id, outcome),
+        .body = note,
         .actor = who->name,
         .user_id = who->user_id,
         .key_id = who->key_id,
@@ -576,7 +576,7 @@ void appeals_close(http_req *req, http_res *res)
     if (!body)
         return;
     if (api_only_fields(res, body, "", fields) &&
-        api_string(res, body, "outcome", "outcome", true, OUTCOME_MAX, true, &outcome))
+        api_string(res, body, "outcome", "outcome", true, APPEAL_OUTCOME_MAX, true, &outcome))
         transition(req, res, APPEAL_CLOSE, outcome);
     json_decref(body);
 }

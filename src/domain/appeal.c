@@ -1,6 +1,7 @@
 /* appeal.c - categories, public locations and the life of an appeal; see appeal.h. */
 #include "domain/appeal.h"
 
+#include <stdio.h>
 #include <string.h>
 
 /* The categories are data: a deployment's list is this table. */
@@ -74,6 +75,12 @@ const char *appeal_check(const char *status, int64_t expires_at, int64_t now, ap
         return expires_at > now ? NULL : "this appeal has expired";
     }
     return "unknown action";
+}
+
+void appeal_move_note(appeal_action action, int64_t id, const char *text, char *out, size_t len)
+{
+    snprintf(out, len, "Appeal %lld %s: %s", (long long)id,
+             action == APPEAL_PUBLISH ? "published" : "closed", text);
 }
 
 bool appeal_channel_valid(const char *channel)

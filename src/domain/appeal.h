@@ -47,10 +47,20 @@ bool appeal_public_point(geo_point truth, const geo_point *approved, appeal_prec
 /* The actions on an appeal and the status each needs and leaves. */
 typedef enum { APPEAL_EDIT, APPEAL_PUBLISH, APPEAL_CLOSE, APPEAL_ANSWER } appeal_action;
 
+/* The longest public outcome, in bytes, and room for the note a move of an
+ * appeal leaves on its case (appeal_move_note). */
+#define APPEAL_OUTCOME_MAX 2000
+#define APPEAL_NOTE_MAX (APPEAL_OUTCOME_MAX + 64)
+
 /* NULL when `action` is allowed on an appeal in `status` ("draft",
  * "published", "closed") expiring at expires_at, at `now`; else a sentence
  * saying why not. */
 const char *appeal_check(const char *status, int64_t expires_at, int64_t now, appeal_action action);
+
+/* The note publishing (APPEAL_PUBLISH, `text` the title) or closing
+ * (APPEAL_CLOSE, `text` the outcome) appeal `id` leaves on its case, into
+ * out of APPEAL_NOTE_MAX bytes. */
+void appeal_move_note(appeal_action action, int64_t id, const char *text, char *out, size_t len);
 
 /* How an answerer who gives contact details prefers to be reached. */
 bool appeal_channel_valid(const char *channel);
