@@ -212,7 +212,11 @@ store_rc notices_appeal_read(http_req *req, int64_t id, notices_appeal *out)
     if (rc != STORE_OK)
         return rc;
     if (out->appeal.officer.id) {
-        out->staff = &out->appeal.officer;
+        store_user *officer = arena_alloc(&req->a, sizeof(*officer));
+        if (!officer)
+            return STORE_ERROR;
+        *officer = out->appeal.officer;
+        out->staff = officer;
         out->n_staff = 1;
     } else {
         store_user *admins;
