@@ -63,7 +63,7 @@ static const char usage[] =
     "  init                      create the database, or migrate it to this version\n"
     "  serve                     serve the API and the public pages\n"
     "  demo [--cases N] [--events N] [--credentials FILE] [--seed N]\n"
-    "                            load demonstration organisations, staff and cases\n"
+    "                            load demonstration organisations, staff, cases, appeals\n"
     "  org create SLUG NAME      create an organisation\n"
     "  user add --org SLUG --email EMAIL --name NAME --role ROLE\n"
     "                            add a staff account; the password is read from\n"

@@ -16,6 +16,7 @@
 #include "api/casework.h"
 #include "api/handlers.h"
 #include "api/json.h"
+#include "api/notices.h"
 #include "domain/appeal.h"
 #include "domain/validate.h"
 #include "util/jsonw.h"
@@ -24,7 +25,6 @@
 #define TITLE_MAX 200
 #define DESCRIPTION_MAX 5000
 #define CONTACT_MAX 500
-#define OUTCOME_MAX 2000
 #define PURPOSE_MAX 200
 #define PURPOSE_DEFAULT "reading answers to an appeal"
 #define RECEIPT_SECRET_CHARS 20
@@ -131,13 +131,19 @@ static void write_public(jsonw *w, const store_appeal *a)
     jw_object_end(w);
 }
 
-/* An appeal as its organisation's staff see it, true location included. */
+/* An appeal as its organisation's staff see it, true location and officer
+ * included. */
 static void write_staff(jsonw *w, const store_appeal *a)
 {
     jw_object_begin(w);
     write_common(w, a);
     jw_key(w, "case");
     jw_string(w, a->case_reference);
+    jw_key(w, "officer_id");
+    if (a->officer_id)
+        jw_int(w, a->officer_id);
+    else
+        jw_null(w);
     jw_key(w, "location");
     jw_object_begin(w);
     jw_coord(w, "lat", a->true_lat);
@@ -341,6 +347,43 @@ static bool read_appeal(http_res *res, const json_t *body, store_appeal *a)
     return true;
 }
 
+/* The officer_id of a body: *given is false when it is absent, and an
+ * explicit null is given as no officer (0). An officer reads the answers,
+ * so must be an administrator or caseworker of the caller's organisation. */
+static bool read_officer(http_req *req, http_res *res, const json_t *body, bool *given,
+                         int64_t *out)
+{
+    app *ap = req->ctx;
+    const store_principal *who = req->who;
+    const json_t *v = json_object_get(body, "officer_id");
+    long long id;
+    store_user u;
+    *given = v != NULL;
+    *out = 0;
+    if (!v || json_is_null(v))
+        return true;
+    if (!api_int(res, body, "officer_id", "officer_id", false, 1, INT64_MAX, &id, NULL))
+        return false;
+    store_rc rc = store_user_get(ap->store, &req->a, who->org_id, id, &u);
+    if (rc == STORE_NOT_FOUND) {
+        api_error(res, 400, "invalid_field", "officer_id",
+                  "officer_id must be the id of a member of staff of this organisation");
+        return false;
+    }
+    if (rc != STORE_OK) {
+        api_store_error(res, rc);
+        return false;
+    }
+    if (strcmp(u.role, "analyst") == 0) {
+        api_error(res, 400, "invalid_field", "officer_id",
+                  "officer_id names an analyst, who cannot read answers; name an administrator "
+                  "or caseworker");
+        return false;
+    }
+    *out = id;
+    return true;
+}
+
 /* Loads the caller's organisation's appeal of the path. */
 static bool load_staff_appeal(http_req *req, http_res *res, int64_t id, store_appeal *a)
 {
@@ -363,14 +406,24 @@ static bool load_staff_appeal(http_req *req, http_res *res, int64_t id, store_ap
 
 void appeals_create(http_req *req, http_res *res)
 {
-    static const char *const fields[] = {
-        "case",          "title",       "description",     "category",
-        "occurred_from", "occurred_to", "contact",         "anonymous_contact",
-        "expires_at",    "location",    "public_location", NULL};
+    static const char *const fields[] = {"case",
+                                         "title",
+                                         "description",
+                                         "category",
+                                         "occurred_from",
+                                         "occurred_to",
+                                         "contact",
+                                         "anonymous_contact",
+                                         "expires_at",
+                                         "location",
+                                         "public_location",
+                                         "officer_id",
+                                         NULL};
     app *ap = req->ctx;
     const store_principal *who = req->who;
     const char *case_text;
     char ref[REF_TEXT_LEN + 1];
+    bool officer_given;
     store_case c;
     store_appeal a = {.org_id = who->org_id, .created_at = app_now()};
     json_t *body = api_body_object(req, res, false);
@@ -378,8 +431,13 @@ void appeals_create(http_req *req, http_res *res)
         return;
     if (!api_only_fields(res, body, "", fields) ||
         !api_string(res, body, "case", "case", true, 64, false, &case_text) ||
-        !casework_reference(res, case_text, ref) || !read_appeal(res, body, &a))
+        !casework_reference(res, case_text, ref) || !read_appeal(res, body, &a) ||
+        !read_officer(req, res, body, &officer_given, &a.officer_id))
         goto out;
+    /* Staff who draft an appeal are its officer unless they name another;
+     * a system has no one to stand for. */
+    if (!officer_given)
+        a.officer_id = who->user_id;
     store_rc rc = store_case_get(ap->store, &req->a, who->org_id, ref, &c);
     if (rc == STORE_NOT_FOUND) {
         api_error(res, 400, "invalid_field", "case", "this organisation has no case %s", ref);
@@ -407,12 +465,13 @@ out:
 void appeals_update(http_req *req, http_res *res)
 {
     static const char *const fields[] = {
-        "title",   "description",       "category",   "occurred_from", "occurred_to",
-        "contact", "anonymous_contact", "expires_at", "location",      "public_location",
-        NULL};
+        "title",       "description",     "category",          "occurred_from",
+        "occurred_to", "contact",         "anonymous_contact", "expires_at",
+        "location",    "public_location", "officer_id",        NULL};
     app *ap = req->ctx;
     const store_principal *who = req->who;
-    int64_t id;
+    int64_t id, officer;
+    bool officer_given;
     store_appeal a, now;
     if (!path_id(req, res, &id))
         return;
@@ -427,8 +486,10 @@ void appeals_update(http_req *req, http_res *res)
         goto out;
     }
     a = (store_appeal){.id = id, .org_id = who->org_id, .updated_at = app_now()};
-    if (!read_appeal(res, body, &a))
+    if (!read_appeal(res, body, &a) || !read_officer(req, res, body, &officer_given, &officer))
         goto out;
+    /* A replacement that leaves the officer out keeps the one it has. */
+    a.officer_id = officer_given ? officer : now.officer_id;
     store_rc rc = store_appeal_update(ap->store, &a);
     if (rc == STORE_CONFLICT) {
         api_error(res, 409, "conflict", NULL, "only a draft appeal can be edited");
@@ -470,10 +531,11 @@ static void transition(http_req *req, http_res *res, appeal_action action, const
         return;
     }
     bool publish = action == APPEAL_PUBLISH;
+    char note[APPEAL_NOTE_MAX];
+    appeal_move_note(action, id, publish ? a.title : outcome, note, sizeof(note));
     store_event ev = {
         .type = publish ? "appeal_published" : "appeal_closed",
-        .body = publish ? arena_printf(&req->a, "Appeal %lld published: %s", (long long)id, a.title)
-                        : arena_printf(&req->a, "Appeal %lld closed: %s", (long long)id, outcome),
+        .body = note,
         .actor = who->name,
         .user_id = who->user_id,
         .key_id = who->key_id,
@@ -514,7 +576,7 @@ void appeals_close(http_req *req, http_res *res)
     if (!body)
         return;
     if (api_only_fields(res, body, "", fields) &&
-        api_string(res, body, "outcome", "outcome", true, OUTCOME_MAX, true, &outcome))
+        api_string(res, body, "outcome", "outcome", true, APPEAL_OUTCOME_MAX, true, &outcome))
         transition(req, res, APPEAL_CLOSE, outcome);
     json_decref(body);
 }
@@ -1070,12 +1132,22 @@ appeals_answer_rc appeals_answer(http_req *req, int64_t appeal_id, const appeals
         return arc;
     if (ratelimit_blocked(ap->limits, &answers_per_client, req->client, now, &out->retry_after))
         return APPEALS_ANSWER_LIMITED;
+    /* Staff are told in the answer's transaction, so that no answer is
+     * recorded untold; whom to tell is read first, as for a case's events. */
+    notices_appeal told;
+    store_rc rc = notices_appeal_read(req, appeal_id, &told);
+    if (rc == STORE_NOT_FOUND)
+        return APPEALS_ANSWER_NOT_FOUND;
+    if (rc != STORE_OK)
+        return APPEALS_ANSWER_UNAVAILABLE;
     if (!in->anonymous) {
         token_random_grouped(out->secret, RECEIPT_SECRET_CHARS);
         token_hash(ap->key, out->secret, hash);
         memcpy(ans.secret_hash, hash, sizeof(hash));
     }
-    store_rc rc = STORE_DUPLICATE;
+    store_notice *notices;
+    size_t n_told = 0;
+    rc = STORE_DUPLICATE;
     for (int attempt = 0; attempt < RECEIPT_ATTEMPTS && rc == STORE_DUPLICATE; attempt++) {
         casework_new_reference(out->receipt);
         ans.receipt = out->receipt;
@@ -1091,13 +1163,18 @@ appeals_answer_rc appeals_answer(http_req *req, int64_t appeal_id, const appeals
         };
         if (!ev.body)
             return APPEALS_ANSWER_UNAVAILABLE;
-        rc = store_answer_create(ap->store, &ans, &ev);
+        rc = notices_appeal_answer(req, &told, out->receipt, in->anonymous, now, &notices, &n_told);
+        ev.notices = notices;
+        ev.n_notices = n_told;
+        if (rc == STORE_OK)
+            rc = store_answer_create(ap->store, &ans, &ev);
     }
     if (rc != STORE_OK)
         memset(out->secret, 0, sizeof(out->secret));
     switch (rc) {
     case STORE_OK:
         ratelimit_fail(ap->limits, &answers_per_client, req->client, now);
+        notices_written(ap, n_told);
         return APPEALS_ANSWER_OK;
     case STORE_NOT_FOUND:
         return APPEALS_ANSWER_NOT_FOUND;

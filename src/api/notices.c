@@ -5,6 +5,7 @@
 
 #include "api/casework.h"
 #include "api/json.h"
+#include "domain/appeal.h"
 #include "domain/workdays.h"
 #include "notify/config.h"
 #include "notify/worker.h"
@@ -77,6 +78,25 @@ static const char *render(arena *a, const char *text, const notice_values *v)
     return out;
 }
 
+/* The address notifications give for a path: after the public address when
+ * there is one. */
+static const char *public_link(http_req *req, const char *path)
+{
+    app *ap = req->ctx;
+    const char *base = ap->notify && ap->notify->public_url ? ap->notify->public_url : "";
+    return arena_printf(&req->a, "%s%s", base, path);
+}
+
+/* A webhook event's body: `o` (taken) as compact JSON in the arena. */
+static const char *event_body(http_req *req, json_t *o)
+{
+    char *text = o ? json_dumps(o, JSON_COMPACT) : NULL;
+    json_decref(o);
+    const char *body = text ? arena_strdup(&req->a, text) : NULL;
+    free(text);
+    return body;
+}
+
 store_rc notices_build(http_req *req, const store_case *c, const app_service *e,
                        const notice_prefs *prefs, const char *event, const char *stage,
                        const char *note, int64_t now, store_notice **out, size_t *n)
@@ -124,13 +144,12 @@ store_rc notices_build(http_req *req, const store_case *c, const app_service *e,
         char expected[64];
         notice_date(workdays_add(c->opened_at, e->svc.target_days), prefs->language, expected,
                     sizeof(expected));
-        const char *base = ap->notify && ap->notify->public_url ? ap->notify->public_url : "";
         notice_values v = {.reference = c->reference,
                            .stage = casework_stage_name(&e->wf, stage),
                            .note = note,
                            .expected_date = expected,
                            .team = e->svc.name,
-                           .tracking_link = arena_printf(&req->a, "%s/track", base),
+                           .tracking_link = public_link(req, "/track"),
                            .organisation = e->org_name,
                            .service = e->svc.name};
         const char *subj = render(&req->a, subject, &v);
@@ -166,10 +185,7 @@ store_rc notices_build(http_req *req, const store_case *c, const app_service *e,
                               "occurred_at", api_time(now));
         if (o && note)
             json_object_set_new(o, "note", json_string(note));
-        char *text = o ? json_dumps(o, JSON_COMPACT) : NULL;
-        json_decref(o);
-        const char *body = text ? arena_strdup(&req->a, text) : NULL;
-        free(text);
+        const char *body = event_body(req, o);
         if (!body)
             return STORE_ERROR;
         for (size_t i = 0; i < nhooks; i++)
@@ -179,6 +195,98 @@ store_rc notices_build(http_req *req, const store_case *c, const app_service *e,
                                            .kind = event,
                                            .channel = "webhook",
                                            .recipient = hooks[i].url,
+                                           .body = body,
+                                           .created_at = now};
+    }
+    *out = list;
+    *n = count;
+    return STORE_OK;
+}
+
+store_rc notices_appeal_read(http_req *req, int64_t id, notices_appeal *out)
+{
+    app *ap = req->ctx;
+    store_webhook *hooks;
+    memset(out, 0, sizeof(*out));
+    store_rc rc = store_appeal_staff_get(ap->store, &req->a, id, &out->appeal);
+    if (rc != STORE_OK)
+        return rc;
+    if (out->appeal.officer.id) {
+        store_user *officer = arena_alloc(&req->a, sizeof(*officer));
+        if (!officer)
+            return STORE_ERROR;
+        *officer = out->appeal.officer;
+        out->staff = officer;
+        out->n_staff = 1;
+    } else {
+        store_user *admins;
+        rc = store_user_list(ap->store, &req->a, out->appeal.org_id, "administrator", &admins,
+                             &out->n_staff);
+        if (rc != STORE_OK)
+            return rc;
+        out->staff = admins;
+    }
+    rc = store_webhook_list(ap->store, &req->a, out->appeal.org_id, &hooks, &out->n_hooks);
+    out->hooks = hooks;
+    return rc;
+}
+
+store_rc notices_appeal_answer(http_req *req, const notices_appeal *to, const char *receipt,
+                               bool anonymous, int64_t now, store_notice **out, size_t *n)
+{
+    const store_appeal_staff *a = &to->appeal;
+    *out = NULL;
+    *n = 0;
+    store_notice *list = arena_calloc(&req->a, to->n_staff + to->n_hooks + 1, sizeof(*list));
+    if (!list)
+        return STORE_ERROR;
+    size_t count = 0;
+    if (to->n_staff) {
+        appeal_answer_facts facts = {
+            .appeal_id = a->id,
+            .title = a->title,
+            .case_reference = a->case_reference,
+            .receipt = receipt,
+            .anonymous = anonymous,
+            .answers_url = public_link(
+                req, arena_printf(&req->a, "/api/v1/appeals/%lld/answers", (long long)a->id)),
+        };
+        buf subject, body;
+        buf_init(&subject, TEXT_MAX);
+        buf_init(&body, TEXT_MAX);
+        bool written = facts.answers_url && appeal_answer_message(&facts, &subject, &body);
+        const char *subj = written ? arena_strdup(&req->a, subject.data) : NULL;
+        const char *text = written ? arena_strdup(&req->a, body.data) : NULL;
+        buf_free(&subject);
+        buf_free(&body);
+        if (!subj || !text)
+            return STORE_ERROR;
+        for (size_t i = 0; i < to->n_staff; i++)
+            list[count++] = (store_notice){.org_id = a->org_id,
+                                           .case_id = a->case_id,
+                                           .kind = NOTICES_ANSWER_KIND,
+                                           .channel = "email",
+                                           .recipient = to->staff[i].email,
+                                           .subject = subj,
+                                           .body = text,
+                                           .to_staff = true,
+                                           .created_at = now};
+    }
+    if (to->n_hooks) {
+        const char *body = event_body(
+            req, json_pack("{s:s, s:s, s:s, s:s, s:I, s:s, s:o}", "type", NOTICES_ANSWERED,
+                           "organisation", a->org_name, "reference", a->case_reference, "service",
+                           a->service_code, "appeal_id", (json_int_t)a->id, "receipt", receipt,
+                           "occurred_at", api_time(now)));
+        if (!body)
+            return STORE_ERROR;
+        for (size_t i = 0; i < to->n_hooks; i++)
+            list[count++] = (store_notice){.org_id = a->org_id,
+                                           .case_id = a->case_id,
+                                           .webhook_id = to->hooks[i].id,
+                                           .kind = NOTICES_ANSWERED,
+                                           .channel = "webhook",
+                                           .recipient = to->hooks[i].url,
                                            .body = body,
                                            .created_at = now};
     }

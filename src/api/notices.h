@@ -7,6 +7,12 @@
  * handler passes what notices_build returns to the store with the event, so
  * that both are written in one transaction, then calls notices_written.
  *
+ * An answer to an appeal is told to the organisation's staff instead: an
+ * email to the appeal's officer or, when it has none, to every administrator
+ * of the organisation, and an event to each webhook subscription. Neither
+ * carries the answer or anything of who gave it; staff read those where the
+ * reading is recorded.
+ *
  * Preferences travel in JSON as {"channels": ["email", ...], "language":
  * "en"|"cy", "frequency": "every"|"milestones"|"none"}.
  */
@@ -25,6 +31,10 @@
 #define NOTICES_OPENED "case.opened"
 #define NOTICES_STAGE "case.stage_changed"
 #define NOTICES_NOTE "case.public_note"
+#define NOTICES_ANSWERED "appeal.answered"
+
+/* The kind of the email that tells staff of an answer. */
+#define NOTICES_ANSWER_KIND "appeal_answer"
 
 /* The case's preferences: the stated ones (*stated = true) or the defaults
  * for its contact details. */
@@ -36,6 +46,26 @@ store_rc notices_prefs(app *ap, arena *a, const store_case *c, notice_prefs *out
 store_rc notices_build(http_req *req, const store_case *c, const app_service *e,
                        const notice_prefs *prefs, const char *event, const char *stage,
                        const char *note, int64_t now, store_notice **out, size_t *n);
+
+/* Whom answers to an appeal are told to: the appeal's staff side, the
+ * members of staff emailed (its officer, else the organisation's
+ * administrators) and the organisation's webhook subscriptions. */
+typedef struct notices_appeal {
+    store_appeal_staff appeal;
+    const store_user *staff;
+    size_t n_staff;
+    const store_webhook *hooks;
+    size_t n_hooks;
+} notices_appeal;
+
+/* Reads whom answers to appeal `id` are told to, into the request's arena;
+ * STORE_NOT_FOUND when it is a draft or there is no such appeal. */
+store_rc notices_appeal_read(http_req *req, int64_t id, notices_appeal *out);
+
+/* The notifications of the answer with `receipt` (anonymous or not) to that
+ * appeal, given at now, into the request's arena; *n may be 0. */
+store_rc notices_appeal_answer(http_req *req, const notices_appeal *to, const char *receipt,
+                               bool anonymous, int64_t now, store_notice **out, size_t *n);
 
 /* Wakes the delivery worker after n notifications were written. */
 void notices_written(app *ap, size_t n);

@@ -266,8 +266,9 @@ static json_t *notice_json(const store_notice *n)
 }
 
 /* Records the caller's access, for `purpose`, to the person of each case
- * among notices[0..n) that a message to a person names (webhooks carry no
- * personal data); false with a 503 written when it cannot be recorded. */
+ * among notices[0..n) that a message to a person names (webhooks and
+ * messages to staff carry no personal data); false with a 503 written when
+ * it cannot be recorded. */
 static bool record_accesses(http_req *req, http_res *res, const store_notice *notices, size_t n,
                             const char *action, const char *purpose)
 {
@@ -279,7 +280,8 @@ static bool record_accesses(http_req *req, http_res *res, const store_notice *no
         return false;
     }
     for (size_t i = 0; i < n; i++) {
-        bool seen = !notices[i].case_id || strcmp(notices[i].channel, "webhook") == 0;
+        bool seen = !notices[i].case_id || notices[i].to_staff ||
+                    strcmp(notices[i].channel, "webhook") == 0;
         for (size_t j = 0; j < count && !seen; j++)
             seen = accesses[j].case_id == notices[i].case_id;
         if (!seen && casework_access(req, notices[i].case_id, action, purpose, &accesses[count]))

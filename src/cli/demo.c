@@ -21,9 +21,10 @@
 #include <string.h>
 #include <time.h>
 
-#include "domain/ref.h"
-#include "domain/open311.h"
+#include "domain/appeal.h"
 #include "domain/duty.h"
+#include "domain/open311.h"
+#include "domain/ref.h"
 #include "domain/workflow.h"
 #include "embedded.h"
 #include "util/token.h"
@@ -90,6 +91,17 @@ typedef struct sim_stage {
     double weight_total;
 } sim_stage;
 
+/* An appeal for witnesses, checked as a member of staff's would be, to be
+ * linked to a case once the cases are written. */
+typedef struct demo_appeal {
+    store_appeal row; /* all but its case */
+    bool published, closed;
+    int64_t published_at, closed_at;
+    const char *outcome;
+    store_user by;          /* who drafted, published and closed it */
+    const char *case_stage; /* the stage its case is best at, or NULL */
+} demo_appeal;
+
 typedef struct demo_org {
     const char *slug;
     const char *name;
@@ -98,6 +110,10 @@ typedef struct demo_org {
     texts postcode_areas;
     bool office_hours;
     texts actors; /* names of the staff who work on cases */
+    /* Its appeals, linked to cases of this service; n_appeals 0: none. */
+    const char *appeals_service;
+    demo_appeal *appeals;
+    size_t n_appeals;
 } demo_org;
 
 typedef struct demo_service {
@@ -117,6 +133,7 @@ typedef struct demo_people {
 } demo_people;
 
 typedef struct demo_data {
+    int64_t now; /* the demo's clock (demo_clock) */
     demo_org orgs[DEMO_MAX_ORGS];
     size_t n_orgs;
     demo_service services[DEMO_MAX_SERVICES];
@@ -280,6 +297,158 @@ static int load_simulation(arena *a, const json_t *def, const char *where, demo_
             return bad(sw, "every non-terminal stage needs a simulation");
         }
     }
+    return 0;
+}
+
+/* The demo's "now": the histories end at the start of this week, Monday
+ * 00:00 UTC, rather than now. Office hours make times depend on the weekday
+ * and the hour, so only an anchor on a week boundary lets one seed give the
+ * same cases whenever it runs, shifted by whole weeks. */
+static int64_t demo_clock(void)
+{
+    int64_t days = (int64_t)time(NULL) / DAY;
+    return (days - (days + 3) % 7) * DAY; /* day 0, 1 January 1970, was a Thursday */
+}
+
+/* ---- appeals for witnesses ---- */
+
+#define HOUR 3600
+
+/* A whole number of demo.json in [lo, hi]. */
+static int get_whole(const json_t *obj, const char *key, const char *where, double lo, double hi,
+                     int64_t *out)
+{
+    double d;
+    if (get_number(obj, key, where, lo, hi, &d))
+        return -1;
+    if (d != (double)(int64_t)d) {
+        char w[160];
+        field_name(w, sizeof(w), "%s.%s", where, key);
+        return bad(w, "expected a whole number");
+    }
+    *out = (int64_t)d;
+    return 0;
+}
+
+/* The appeal's location, its public point and its precision. */
+static int load_appeal_place(const json_t *def, const char *where, store_appeal *row)
+{
+    const json_t *loc = json_object_get(def, "location");
+    const json_t *pub = json_object_get(def, "public_location");
+    char w[200];
+    double lat, lon;
+    int64_t cell = 0;
+    const char *text;
+    appeal_precision precision;
+    geo_point truth, shown;
+    field_name(w, sizeof(w), "%s.location", where);
+    if (get_number(loc, "lat", w, -90, 90, &lat) || get_number(loc, "lon", w, -180, 180, &lon))
+        return -1;
+    if (!geo_from_degrees(lat, lon, &truth))
+        return bad(w, "not a point");
+    field_name(w, sizeof(w), "%s.public_location", where);
+    if (get_string(pub, "precision", w, &text))
+        return -1;
+    if (!appeal_precision_parse(text, &precision))
+        return bad(w, "precision must be exact or grid");
+    if (precision == APPEAL_GRID &&
+        get_whole(pub, "cell_m", w, GEO_CELL_MIN_M, GEO_CELL_MAX_M, &cell))
+        return -1;
+    if (!appeal_public_point(truth, NULL, precision, (int32_t)cell, &shown))
+        return bad(w, "cell_m is not a size of grid cell");
+    row->true_lat = truth.lat;
+    row->true_lon = truth.lon;
+    row->pub_lat = shown.lat;
+    row->pub_lon = shown.lon;
+    row->precision = appeal_precision_name(precision);
+    row->cell_m = (int32_t)cell;
+    return 0;
+}
+
+/* When it happened, was drafted, published, closed and expires: days and
+ * hours before and after the demo's clock, `now`, which it must not pass. */
+static int load_appeal_times(const json_t *def, const char *where, int64_t now, demo_appeal *x)
+{
+    const json_t *occurred = json_object_get(def, "occurred");
+    char w[200];
+    int64_t days_ago, hour, hours, expires, closed_after = 0;
+    field_name(w, sizeof(w), "%s.occurred", where);
+    if (get_whole(occurred, "days_ago", w, 2, 365, &days_ago) ||
+        get_whole(occurred, "hour", w, 0, 23, &hour) ||
+        get_whole(occurred, "hours", w, 0, 12, &hours) ||
+        get_whole(def, "expires_in_days", where, 14, 365, &expires) ||
+        (x->closed && get_whole(def, "closed_after_days", where, 1, 365, &closed_after)))
+        return -1;
+    store_appeal *row = &x->row;
+    row->occurred_from = now - days_ago * DAY + hour * HOUR;
+    row->occurred_to = hours ? row->occurred_from + hours * HOUR : 0;
+    /* Drafted the next morning, or so, and published soon after. */
+    row->created_at = row->occurred_from + hours * HOUR + 12 * HOUR;
+    row->expires_at = now + expires * DAY;
+    x->published_at = x->published ? row->created_at + 2 * HOUR : 0;
+    x->closed_at = x->closed ? x->published_at + closed_after * DAY : 0;
+    int64_t last = x->closed ? x->closed_at : x->published ? x->published_at : row->created_at;
+    if (last > now)
+        return bad(where, "happens after the demo's clock: make it longer ago");
+    return 0;
+}
+
+/* One appeal of list[i]. */
+static int load_appeal(store *s, arena *a, const demo_org *org, const json_t *def,
+                       const char *where, const char *contact, const char *anonymous_contact,
+                       int64_t now, demo_appeal *x)
+{
+    store_appeal *row = &x->row;
+    const char *status, *by;
+    *row = (store_appeal){
+        .org_id = org->id, .contact = contact, .anonymous_contact = anonymous_contact};
+    if (get_string(def, "title", where, &row->title) ||
+        get_string(def, "description", where, &row->description) ||
+        get_string(def, "category", where, &row->category) ||
+        get_string(def, "status", where, &status) || get_string(def, "drafted_by", where, &by))
+        return -1;
+    if (!appeal_category_find(row->category))
+        return bad(where, "category is not a category of appeal");
+    x->closed = strcmp(status, "closed") == 0;
+    x->published = x->closed || strcmp(status, "published") == 0;
+    if (!x->published && strcmp(status, "draft") != 0)
+        return bad(where, "status must be draft, published or closed");
+    if (x->closed ? get_string(def, "outcome", where, &x->outcome) != 0
+                  : json_object_get(def, "outcome") != NULL)
+        return x->closed ? -1 : bad(where, "only a closed appeal has an outcome");
+    if (load_appeal_place(def, where, row) || load_appeal_times(def, where, now, x))
+        return -1;
+    if (store_user_by_email(s, a, by, &x->by) != STORE_OK || x->by.org_id != org->id ||
+        strcmp(x->by.role, "analyst") == 0)
+        return bad(where, "drafted_by must be an administrator or caseworker of the organisation");
+    /* Whoever drafts an appeal is its officer unless it says otherwise. */
+    row->officer_id = json_is_false(json_object_get(def, "officer")) ? 0 : x->by.id;
+    x->case_stage = json_string_value(json_object_get(def, "case_stage"));
+    return 0;
+}
+
+static int load_appeals(store *s, arena *a, demo_org *org, const json_t *def, const char *where,
+                        int64_t now)
+{
+    const char *contact, *anonymous_contact;
+    const json_t *list = json_object_get(def, "list");
+    if (get_string(def, "service", where, &org->appeals_service) ||
+        get_string(def, "contact", where, &contact) ||
+        get_string(def, "anonymous_contact", where, &anonymous_contact))
+        return -1;
+    if (!json_is_array(list))
+        return bad(where, "list must be an array");
+    org->appeals = arena_calloc(a, json_array_size(list) + 1, sizeof(*org->appeals));
+    if (!org->appeals)
+        return bad(where, "out of memory");
+    for (size_t i = 0; i < json_array_size(list); i++) {
+        char w[200];
+        field_name(w, sizeof(w), "%s.list[%zu]", where, i);
+        if (load_appeal(s, a, org, json_array_get(list, i), w, contact, anonymous_contact, now,
+                        &org->appeals[i]))
+            return -1;
+    }
+    org->n_appeals = json_array_size(list);
     return 0;
 }
 
@@ -459,6 +628,13 @@ static int load_org(store *s, arena *a, demo_data *d, const json_t *def, const c
     }
     if (org->actors.n == 0)
         return bad(where, "needs at least one member of staff who works on cases");
+    const json_t *appeals = json_object_get(def, "appeals");
+    if (appeals) {
+        char w[160];
+        field_name(w, sizeof(w), "%s.appeals", where);
+        if (load_appeals(s, a, org, appeals, w, d->now))
+            return -1;
+    }
 
     const json_t *services = json_object_get(def, "services");
     if (!json_is_array(services))
@@ -944,12 +1120,7 @@ static int write_cases(store *s, const demo_data *d, const demo_options *o, FILE
     l->d = d;
     l->events = o->events;
     l->r.state = o->seed;
-    /* The histories end at the start of this week, Monday 00:00 UTC, rather
-     * than now: office hours make times depend on the weekday and the hour, so
-     * only an anchor on a week boundary lets one seed give the same cases
-     * whenever it runs, shifted by whole weeks. */
-    int64_t days = (int64_t)time(NULL) / DAY;
-    l->now = (days - (days + 3) % 7) * DAY; /* day 0, 1 January 1970, was a Thursday */
+    l->now = d->now;
     for (size_t i = 0; i < d->n_services; i++) {
         if (d->services[i].generate && d->services[i].share > 0) {
             l->svcs[l->n_svcs++] = &d->services[i];
@@ -992,6 +1163,121 @@ out:
     sodium_memzero(l->key, sizeof(l->key));
     free(l->refs.slots);
     free(l);
+    return ret;
+}
+
+/* The cases an organisation's appeals may be linked to: its cases of one
+ * service, newest first, and which of them already have an appeal. */
+typedef struct case_pool {
+    const store_case *cases;
+    bool *linked;
+    size_t n;
+} case_pool;
+
+/* The newest case opened before `before` that has no appeal yet and is at
+ * `stage` (when not NULL), or failing that still open; failing those, the
+ * newest without an appeal, or the newest at all. NULL when no case was
+ * opened before it. */
+static const store_case *pick_case(case_pool *p, int64_t before, const char *stage)
+{
+    size_t best = p->n;
+    int best_rank = 0;
+    for (size_t i = 0; i < p->n; i++) {
+        const store_case *c = &p->cases[i];
+        if (c->opened_at >= before)
+            continue;
+        int rank = p->linked[i]                            ? 1
+                   : stage && strcmp(c->stage, stage) == 0 ? 4
+                   : c->closed_at                          ? 2
+                                                           : 3;
+        if (rank > best_rank) {
+            best = i;
+            best_rank = rank;
+        }
+    }
+    if (best == p->n)
+        return NULL;
+    p->linked[best] = true;
+    return &p->cases[best];
+}
+
+/* Writes one appeal on its case, then publishes and closes it as staff
+ * would, each move an event on the case. */
+static store_rc write_appeal(store *s, const demo_org *org, demo_appeal *x)
+{
+    char note[APPEAL_NOTE_MAX];
+    store_appeal *row = &x->row;
+    store_rc rc = store_appeal_create(s, row);
+    if (rc == STORE_OK && x->published) {
+        appeal_move_note(APPEAL_PUBLISH, row->id, row->title, note, sizeof(note));
+        store_event ev = {.type = "appeal_published",
+                          .body = note,
+                          .actor = x->by.name,
+                          .user_id = x->by.id,
+                          .created_at = x->published_at};
+        rc = store_appeal_transition(s, org->id, row->id, "draft", "published", NULL, &ev);
+    }
+    if (rc == STORE_OK && x->closed) {
+        appeal_move_note(APPEAL_CLOSE, row->id, x->outcome, note, sizeof(note));
+        store_event ev = {.type = "appeal_closed",
+                          .body = note,
+                          .actor = x->by.name,
+                          .user_id = x->by.id,
+                          .created_at = x->closed_at};
+        rc = store_appeal_transition(s, org->id, row->id, "published", "closed", x->outcome, &ev);
+    }
+    return rc;
+}
+
+/* Links each organisation's appeals to its cases and writes them; an
+ * organisation that already has appeals (an earlier demo) gets no more. */
+static int write_appeals(store *s, const demo_data *d, FILE *out)
+{
+    int ret = 0;
+    for (size_t i = 0; i < d->n_orgs && ret == 0; i++) {
+        const demo_org *org = &d->orgs[i];
+        if (!org->n_appeals)
+            continue;
+        arena a;
+        arena_init(&a);
+        store_appeal_staff_filter existing = {.org_id = org->id, .limit = 1};
+        store_case_filter f = {
+            .org_id = org->id, .service_code = org->appeals_service, .limit = 200};
+        store_appeal *found;
+        store_case *cases = NULL;
+        size_t n, written = 0;
+        bool more;
+        store_rc rc = store_appeal_staff_list(s, &a, &existing, &found, &n, &more);
+        if (rc == STORE_OK && n) {
+            fprintf(out, "%s already has appeals; no demo appeals added.\n", org->name);
+            arena_free(&a);
+            continue;
+        }
+        if (rc == STORE_OK)
+            rc = store_case_list(s, &a, &f, &cases, &n, &more);
+        case_pool pool = {.cases = cases, .n = rc == STORE_OK ? n : 0};
+        pool.linked = arena_calloc(&a, pool.n + 1, sizeof(*pool.linked));
+        if (rc == STORE_OK && !pool.linked)
+            rc = STORE_ERROR;
+        for (size_t j = 0; j < org->n_appeals && rc == STORE_OK; j++) {
+            demo_appeal x = org->appeals[j];
+            const store_case *c = pick_case(&pool, x.row.created_at, x.case_stage);
+            if (!c)
+                continue;
+            x.row.case_id = c->id;
+            rc = write_appeal(s, org, &x);
+            written += rc == STORE_OK;
+        }
+        if (rc != STORE_OK) {
+            fprintf(stderr, "demo: writing the appeals of %s failed (store error %d)\n", org->slug,
+                    (int)rc);
+            ret = -1;
+        } else {
+            fprintf(out, "Appeals: %zu of %zu for %s%s\n", written, org->n_appeals, org->name,
+                    written < org->n_appeals ? " (the others had no case to link to)" : "");
+        }
+        arena_free(&a);
+    }
     return ret;
 }
 
@@ -1046,6 +1332,7 @@ int demo_load(store *s, const demo_options *o, FILE *out)
         fprintf(stderr, "demo: out of memory\n");
         goto out;
     }
+    d->now = demo_clock();
     if (load_people(&a, root, &d->people))
         goto out;
     orgs = json_object_get(root, "organisations");
@@ -1059,7 +1346,7 @@ int demo_load(store *s, const demo_options *o, FILE *out)
         if (load_org(s, &a, d, json_array_get(orgs, i), w, &opts, out))
             goto out;
     }
-    if (write_cases(s, d, &opts, out))
+    if (write_cases(s, d, &opts, out) || write_appeals(s, d, out))
         goto out;
     print_logins(root, &opts, out);
     ret = 0;

@@ -1,6 +1,7 @@
 /* appeal.c - categories, public locations and the life of an appeal; see appeal.h. */
 #include "domain/appeal.h"
 
+#include <stdio.h>
 #include <string.h>
 
 /* The categories are data: a deployment's list is this table. */
@@ -76,7 +77,30 @@ const char *appeal_check(const char *status, int64_t expires_at, int64_t now, ap
     return "unknown action";
 }
 
+void appeal_move_note(appeal_action action, int64_t id, const char *text, char *out, size_t len)
+{
+    snprintf(out, len, "Appeal %lld %s: %s", (long long)id,
+             action == APPEAL_PUBLISH ? "published" : "closed", text);
+}
+
 bool appeal_channel_valid(const char *channel)
 {
     return channel && (strcmp(channel, "email") == 0 || strcmp(channel, "phone") == 0);
+}
+
+bool appeal_answer_message(const appeal_answer_facts *f, buf *subject, buf *body)
+{
+    buf_printf(subject, "New answer to appeal %lld: %s", (long long)f->appeal_id, f->title);
+    buf_printf(body,
+               "Appeal %lld, \"%s\", on case %s, has a new answer.\n\n"
+               "Receipt: %s\n"
+               "%s\n\n"
+               "Read it in opencase: GET %s\n"
+               "Each reading is recorded, and an answerer who left contact details sees on their "
+               "receipt when the investigating team has read it.\n\n"
+               "This email does not hold the answer or say who gave it.\n",
+               (long long)f->appeal_id, f->title, f->case_reference, f->receipt,
+               f->anonymous ? "The answer is anonymous." : "The answerer left contact details.",
+               f->answers_url);
+    return !subject->failed && !body->failed;
 }

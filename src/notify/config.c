@@ -12,7 +12,7 @@
 
 const char notify_config_usage[] =
     "Notifications (each also read from OPENCASE_ and the flag's name in capitals):\n"
-    "  --public-url URL          the public address, for tracking links in messages\n"
+    "  --public-url URL          the public address, for links in messages\n"
     "  --notify-workers N        delivery threads (default 2; 0: deliver nothing here)\n"
     "  --notify-max-attempts N   attempts before a notification fails (default 8)\n"
     "  --notify-retry-base-ms N  first retry delay, doubled each time (default 30000)\n"

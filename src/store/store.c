@@ -128,6 +128,17 @@ store_rc store_user_by_email(store *s, arena *a, const char *email, store_user *
     return s->ops->user_by_email(s->impl, a, email, out);
 }
 
+store_rc store_user_get(store *s, arena *a, int64_t org_id, int64_t id, store_user *out)
+{
+    return s->ops->user_get(s->impl, a, org_id, id, out);
+}
+
+store_rc store_user_list(store *s, arena *a, int64_t org_id, const char *role, store_user **out,
+                         size_t *n)
+{
+    return s->ops->user_list(s->impl, a, org_id, role, out, n);
+}
+
 store_rc store_session_create(store *s, const unsigned char hash[32], int64_t user_id,
                               int64_t expires_at)
 {
@@ -346,11 +357,11 @@ const store_table store_tables[] = {
      true,
      false},
     {"notifications",
-     17,
+     18,
      {"id", "org_id", "case_id", "webhook_id", "kind", "channel", "recipient", "subject", "body",
       "status", "attempts", "next_at", "lease_until", "created_at", "delivered_at", "last_error",
-      "event_id"},
-     {I, I, I, I, T, T, T, T, T, T, I, I, I, I, I, T, I},
+      "event_id", "to_staff"},
+     {I, I, I, I, T, T, T, T, T, T, I, I, I, I, I, T, I, B},
      true,
      false},
     {"notify_attempts",
@@ -361,14 +372,14 @@ const store_table store_tables[] = {
      false},
     /* appeals for witnesses (0007); their map index is derived, see below */
     {"appeals",
-     23,
+     24,
      {"id",          "org_id",       "case_id",           "status",
       "title",       "description",  "category",          "occurred_from",
       "occurred_to", "contact",      "anonymous_contact", "expires_at",
       "true_lat",    "true_lon",     "pub_lat",           "pub_lon",
       "precision",   "cell_m",       "outcome",           "created_at",
-      "updated_at",  "published_at", "closed_at"},
-     {I, I, I, T, T, T, T, I, I, T, T, I, I, I, I, I, T, I, T, I, I, I, I},
+      "updated_at",  "published_at", "closed_at",         "officer_id"},
+     {I, I, I, T, T, T, T, I, I, T, T, I, I, I, I, I, T, I, T, I, I, I, I, I},
      true,
      false},
     {"appeal_answers",
@@ -962,6 +973,11 @@ store_rc store_appeal_search(store *s, arena *a, const store_appeal_search_filte
                              store_appeal **out, size_t *n, bool *more)
 {
     return s->ops->appeal_search(s->impl, a, f, out, n, more);
+}
+
+store_rc store_appeal_staff_get(store *s, arena *a, int64_t id, store_appeal_staff *out)
+{
+    return s->ops->appeal_staff_get(s->impl, a, id, out);
 }
 
 store_rc store_answer_create(store *s, store_answer *ans, store_event *ev)

@@ -110,6 +110,13 @@ typedef struct store_principal {
 
 store_rc store_user_create(store *s, store_user *u); /* sets u->id */
 store_rc store_user_by_email(store *s, arena *a, const char *email, store_user *out);
+/* A user of org_id (another organisation's is STORE_NOT_FOUND); without the
+ * password hash. */
+store_rc store_user_get(store *s, arena *a, int64_t org_id, int64_t id, store_user *out);
+/* The organisation's users in `role` ("administrator", ...), by id; without
+ * their password hashes. */
+store_rc store_user_list(store *s, arena *a, int64_t org_id, const char *role, store_user **out,
+                         size_t *n);
 
 store_rc store_session_create(store *s, const unsigned char hash[32], int64_t user_id,
                               int64_t expires_at);
@@ -646,14 +653,18 @@ typedef struct store_appeal {
     int64_t published_at;
     int64_t closed_at;
     int64_t answers; /* the number of answers, staff reads only */
+    /* The member of staff answers are told to, a user of the organisation;
+     * 0: none, and the organisation's administrators are told. Staff reads
+     * only, like the true location. */
+    int64_t officer_id;
 } store_appeal;
 
 /* A new draft of a case of a->org_id (STORE_NOT_FOUND when the case is not
  * that organisation's); sets id, status, created_at and updated_at. */
 store_rc store_appeal_create(store *s, store_appeal *a);
-/* Replaces the editable fields of (org_id, id) while it is a draft:
- * STORE_NOT_FOUND when there is no such appeal, STORE_CONFLICT when it is no
- * longer a draft. Sets updated_at. */
+/* Replaces the editable fields, officer_id among them, of (org_id, id) while
+ * it is a draft: STORE_NOT_FOUND when there is no such appeal, STORE_CONFLICT
+ * when it is no longer a draft. Sets updated_at. */
 store_rc store_appeal_update(store *s, store_appeal *a);
 /* An appeal of org_id, with its true location. */
 store_rc store_appeal_get(store *s, arena *a, int64_t org_id, int64_t id, store_appeal *out);
@@ -723,9 +734,28 @@ typedef struct store_answer {
     int64_t first_read_at; /* 0 until staff of the organisation read it */
 } store_answer;
 
+/* What telling staff of an answer to an appeal needs: the appeal's
+ * organisation, title and case, and its officer. No location, and nothing of
+ * any answer. */
+typedef struct store_appeal_staff {
+    int64_t id;
+    int64_t org_id;
+    const char *org_name;
+    const char *title;
+    int64_t case_id;
+    const char *case_reference;
+    const char *service_code; /* the case's service */
+    store_user officer;       /* id 0: none; no password hash */
+} store_appeal_staff;
+
+/* The staff side of a published or closed appeal, for the handler that
+ * records an answer to it; drafts are STORE_NOT_FOUND, as for the public. */
+store_rc store_appeal_staff_get(store *s, arena *a, int64_t id, store_appeal_staff *out);
+
 /* Records an answer to an appeal that is published and unexpired at
  * ans->created_at, with its person, and appends `ev` to the appeal's case,
- * all in one transaction. STORE_NOT_FOUND: no such published appeal;
+ * all in one transaction; so are ev->notices, the notifications that tell
+ * staff of it (see store_notice). STORE_NOT_FOUND: no such published appeal;
  * STORE_CONFLICT: it is closed or expired; STORE_DUPLICATE: the receipt is
  * taken (draw another). Sets ans->id and ev->id. */
 store_rc store_answer_create(store *s, store_answer *ans, store_event *ev);
@@ -812,7 +842,7 @@ typedef struct store_notice {
     int64_t org_id;
     int64_t case_id;       /* 0: none */
     int64_t webhook_id;    /* the subscription, for the "webhook" channel */
-    const char *kind;      /* a template kind, or the webhook's event name */
+    const char *kind;      /* a template kind, appeal_answer, or the webhook's event */
     const char *channel;   /* "email", "sms", "post", "phone" or "webhook" */
     const char *recipient; /* address, number, postal address or URL */
     const char *subject;   /* may be NULL */
@@ -825,6 +855,12 @@ typedef struct store_notice {
     int64_t created_at;
     int64_t delivered_at; /* 0 until delivered or done */
     const char *last_error;
+    /* A message to the organisation's own staff (an answer to an appeal, say)
+     * rather than to the case's person: it carries none of the person's data
+     * and tells them nothing, so showing it is no access to their data and
+     * delivering it meets no duty (store_notice_result and
+     * store_notice_delivered). */
+    bool to_staff;
     /* Read back only. */
     const char *reference; /* the case's, when there is one */
     const char *secret;    /* the webhook's signing secret, for the worker */
@@ -848,10 +884,10 @@ typedef enum { NOTICE_DELIVERED, NOTICE_RETRY, NOTICE_FAILED } store_outcome;
  * reason (NULL when delivered): delivered and failed are final; a retry is
  * due again at next_at. STORE_CONFLICT when the lease was lost (the row was
  * claimed again meanwhile): the attempt is still recorded. A delivery to the
- * person (not a webhook) of a notification an event caused meets, in the same
- * transaction and at `now`, the case's duties that event or an earlier one
- * triggered (as store_duty_met_by_delivery), and appends notification_sent
- * (its channel) and duty_met entries to the public log. */
+ * person (not a webhook, not to staff) of a notification an event caused
+ * meets, in the same transaction and at `now`, the case's duties that event
+ * or an earlier one triggered (as store_duty_met_by_delivery), and appends
+ * notification_sent (its channel) and duty_met entries to the public log. */
 store_rc store_notice_result(store *s, int64_t id, int attempt, store_outcome outcome,
                              const char *reason, int64_t now, int64_t next_at);
 
@@ -877,8 +913,8 @@ store_rc store_notice_get(store *s, arena *a, int64_t org_id, int64_t id, store_
 store_rc store_task_done(store *s, int64_t org_id, int64_t id, int64_t now);
 
 /* For update duties: the first time at or after `since` that a notification
- * to the case's person (any channel but webhooks) was delivered, or its task
- * done; STORE_NOT_FOUND when none was. */
+ * to the case's person (any channel but webhooks; not to staff) was
+ * delivered, or its task done; STORE_NOT_FOUND when none was. */
 store_rc store_notice_delivered(store *s, int64_t case_id, int64_t since, int64_t *at);
 
 #endif

@@ -66,6 +66,9 @@ typedef struct store_ops {
 
     store_rc (*user_create)(void *impl, store_user *u);
     store_rc (*user_by_email)(void *impl, arena *a, const char *email, store_user *out);
+    store_rc (*user_get)(void *impl, arena *a, int64_t org_id, int64_t id, store_user *out);
+    store_rc (*user_list)(void *impl, arena *a, int64_t org_id, const char *role, store_user **out,
+                          size_t *n);
     store_rc (*session_create)(void *impl, const unsigned char hash[32], int64_t user_id,
                                int64_t expires_at);
     store_rc (*session_get)(void *impl, arena *a, const unsigned char hash[32], int64_t now,
@@ -196,6 +199,7 @@ typedef struct store_ops {
                                   store_appeal **out, size_t *n, bool *more);
     store_rc (*appeal_search)(void *impl, arena *a, const store_appeal_search_filter *f,
                               store_appeal **out, size_t *n, bool *more);
+    store_rc (*appeal_staff_get)(void *impl, arena *a, int64_t id, store_appeal_staff *out);
     store_rc (*answer_create)(void *impl, store_answer *ans, store_event *ev);
     store_rc (*answer_list)(void *impl, arena *a, int64_t org_id, int64_t appeal_id,
                             int64_t before_id, int limit, const store_access *reader,

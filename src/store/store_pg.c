@@ -69,6 +69,8 @@ enum {
     ST_SERVICE_LIST,
     ST_USER_INSERT,
     ST_USER_BY_EMAIL,
+    ST_USER_GET,
+    ST_USER_LIST,
     ST_SESSION_PURGE,
     ST_SESSION_INSERT,
     ST_SESSION_GET,
@@ -222,6 +224,10 @@ static const char *const fixed_sql[ST_FIXED_COUNT] = {
                        " VALUES ($1, $2, $3, $4, $5) RETURNING id",
     [ST_USER_BY_EMAIL] = "SELECT id, org_id, email, name, role, password_hash FROM users"
                          " WHERE email = $1",
+    [ST_USER_GET] = "SELECT id, org_id, email, name, role, NULL FROM users"
+                    " WHERE id = $2 AND org_id = $1",
+    [ST_USER_LIST] = "SELECT id, org_id, email, name, role, NULL FROM users"
+                     " WHERE org_id = $1 AND role = $2 ORDER BY id",
     [ST_SESSION_PURGE] = "DELETE FROM sessions WHERE expires_at <= $1",
     [ST_SESSION_INSERT] = "INSERT INTO sessions (token_hash, user_id, expires_at)"
                           " VALUES ($1, $2, $3)",
@@ -1425,27 +1431,72 @@ static store_rc pg_user_create(void *impl, store_user *u)
     return rc;
 }
 
-static store_rc pg_user_by_email(void *impl, arena *a, const char *email, store_user *out)
+/* The columns of the ST_USER_* statements, from row `row`. */
+static void read_user(arena *a, const PGresult *res, int row, store_user *out, bool *oom)
+{
+    out->id = col_int(res, row, 0);
+    out->org_id = col_int(res, row, 1);
+    out->email = col_text(a, res, row, 2, oom);
+    out->name = col_text(a, res, row, 3, oom);
+    out->role = col_text(a, res, row, 4, oom);
+    out->password_hash = col_text(a, res, row, 5, oom);
+}
+
+/* One user by statement `which` with parameters p. */
+static store_rc user_one(pg_store *s, arena *a, int which, const params *p, store_user *out)
 {
     memset(out, 0, sizeof(*out));
-    params p = {0};
-    p_text(&p, email);
     PGresult *res = NULL;
-    store_rc rc = read_one(impl, ST_USER_BY_EMAIL, &p, "read a user", &res);
+    store_rc rc = read_one(s, which, p, "read a user", &res);
     if (rc != STORE_OK)
         return rc;
     bool oom = false;
-    out->id = col_int(res, 0, 0);
-    out->org_id = col_int(res, 0, 1);
-    out->email = col_text(a, res, 0, 2, &oom);
-    out->name = col_text(a, res, 0, 3, &oom);
-    out->role = col_text(a, res, 0, 4, &oom);
-    out->password_hash = col_text(a, res, 0, 5, &oom);
+    read_user(a, res, 0, out, &oom);
     PQclear(res);
     if (oom) {
         memset(out, 0, sizeof(*out));
         return out_of_memory("read a user");
     }
+    return STORE_OK;
+}
+
+static store_rc pg_user_by_email(void *impl, arena *a, const char *email, store_user *out)
+{
+    params p = {0};
+    p_text(&p, email);
+    return user_one(impl, a, ST_USER_BY_EMAIL, &p, out);
+}
+
+static store_rc pg_user_get(void *impl, arena *a, int64_t org_id, int64_t id, store_user *out)
+{
+    params p = {0};
+    p_int(&p, org_id);
+    p_int(&p, id);
+    return user_one(impl, a, ST_USER_GET, &p, out);
+}
+
+static store_rc pg_user_list(void *impl, arena *a, int64_t org_id, const char *role,
+                             store_user **out, size_t *n)
+{
+    *out = NULL;
+    *n = 0;
+    params p = {0};
+    p_int(&p, org_id);
+    p_text(&p, role);
+    PGresult *res = NULL;
+    store_rc rc = read_rows(impl, ST_USER_LIST, &p, "list users", &res);
+    if (rc != STORE_OK)
+        return rc;
+    int rows = PQntuples(res);
+    store_user *arr = rows_alloc(a, rows, sizeof(*arr));
+    bool oom = !arr;
+    for (int i = 0; i < rows && !oom; i++)
+        read_user(a, res, i, &arr[i], &oom);
+    PQclear(res);
+    if (oom)
+        return out_of_memory("list users");
+    *out = rows ? arr : NULL;
+    *n = (size_t)rows;
     return STORE_OK;
 }
 
@@ -3937,7 +3988,7 @@ static store_rc nt_read(pg_store *s, const char *sql, const params *p, const cha
 
 #define NT_NOTICE_COLUMNS                                                                          \
     "n.id, n.org_id, n.case_id, n.webhook_id, n.kind, n.channel, n.recipient, n.subject, n.body,"  \
-    " n.status, n.attempts, n.next_at, n.created_at, n.delivered_at, n.last_error"
+    " n.status, n.attempts, n.next_at, n.created_at, n.delivered_at, n.last_error, n.to_staff"
 
 static void nt_read_notice(arena *a, const PGresult *res, int row, store_notice *out, bool *oom)
 {
@@ -3957,8 +4008,9 @@ static void nt_read_notice(arena *a, const PGresult *res, int row, store_notice 
     out->created_at = col_int(res, row, 12);
     out->delivered_at = col_int(res, row, 13);
     out->last_error = col_text(a, res, row, 14, oom);
-    out->reference = col_text(a, res, row, 15, oom);
-    out->secret = col_text(a, res, row, 16, oom);
+    out->to_staff = strcmp(PQgetvalue(res, row, 15), "t") == 0;
+    out->reference = col_text(a, res, row, 16, oom);
+    out->secret = col_text(a, res, row, 17, oom);
 }
 
 /* Every row of res as notices in the arena; clears res. */
@@ -3984,9 +4036,9 @@ static store_rc notices_insert(pconn *c, int64_t case_id, int64_t event_id,
 {
     static const char sql[] =
         "INSERT INTO notifications (org_id, case_id, webhook_id, kind, channel, recipient,"
-        " subject, body, status, next_at, created_at, event_id) VALUES ($1, $2, $3, $4, $5::text,"
-        " $6, $7, $8, coalesce($10::text, CASE WHEN $5::text IN ('post', 'phone') THEN 'open'"
-        " ELSE 'pending' END), $9, $9, $11)";
+        " subject, body, status, next_at, created_at, event_id, to_staff) VALUES ($1, $2, $3,"
+        " $4, $5::text, $6, $7, $8, coalesce($10::text, CASE WHEN $5::text IN ('post', 'phone')"
+        " THEN 'open' ELSE 'pending' END), $9, $9, $11, $12)";
     for (size_t i = 0; i < n; i++) {
         const store_notice *x = &notices[i];
         params p = {0};
@@ -4001,6 +4053,7 @@ static store_rc notices_insert(pconn *c, int64_t case_id, int64_t event_id,
         p_int(&p, x->created_at);
         p_text(&p, x->status);
         p_or_null(&p, event_id);
+        p_bool(&p, x->to_staff);
         store_rc rc = nt_run(c, sql, &p, "write a notification", NULL);
         if (rc != STORE_OK)
             return rc;
@@ -4304,8 +4357,9 @@ static store_rc pg_notice_claim(void *impl, arena *a, const char *channel, int64
 
 /* Notification `id` reached its person at `at` (or its letter was posted,
  * its call made): the public log is told (queued), and the duties its event
- * (or an earlier one) triggered are met. A webhook tells a system, not the
- * person: it is not logged as a notification and meets no duty. */
+ * (or an earlier one) triggered are met. A webhook tells a system, and a
+ * message to staff the organisation itself, not the person: neither is
+ * logged as a notification nor meets a duty. */
 static store_rc delivery_settled(pconn *c, int64_t id, int64_t at)
 {
     params p = {0};
@@ -4316,7 +4370,8 @@ static store_rc delivery_settled(pconn *c, int64_t id, int64_t at)
     p_int(&p, TLOG_ACTOR_NONE);
     store_rc rc = nt_exec(c,
                           "WITH n AS (SELECT case_id, event_id, channel FROM notifications"
-                          " WHERE id = $1 AND channel <> 'webhook' AND case_id IS NOT NULL),"
+                          " WHERE id = $1 AND channel <> 'webhook' AND NOT to_staff"
+                          " AND case_id IS NOT NULL),"
                           " q AS (INSERT INTO log_queue (kind, case_id, at, actor, action)"
                           " SELECT $3, case_id, $2, $4, channel FROM n)"
                           " SELECT case_id, event_id FROM n WHERE event_id IS NOT NULL",
@@ -4491,7 +4546,7 @@ static store_rc pg_notice_delivered(void *impl, int64_t case_id, int64_t since, 
     p_int(&p, since);
     store_rc rc = nt_read(impl,
                           "SELECT min(delivered_at) FROM notifications WHERE case_id = $1"
-                          " AND channel <> 'webhook' AND delivered_at >= $2",
+                          " AND channel <> 'webhook' AND NOT to_staff AND delivered_at >= $2",
                           &p, "read deliveries", &res);
     if (rc != STORE_OK)
         return rc;
@@ -4526,6 +4581,7 @@ enum {
     AP_BY_RECEIPT,
     AP_READS,
     AP_ORGS,
+    AP_STAFF_GET,
     AP_COUNT
 };
 _Static_assert(AP_COUNT <= APPEAL_STATEMENTS, "too many appeal statements");
@@ -4540,11 +4596,11 @@ _Static_assert(AP_COUNT <= APPEAL_STATEMENTS, "too many appeal statements");
 #define APPEAL_STAFF_SELECT                                                                        \
     APPEAL_COLUMNS_HEAD "c.reference," APPEAL_COLUMNS_BODY                                         \
                         "a.true_lat, a.true_lon," APPEAL_COLUMNS_TAIL                              \
-                        "(SELECT count(*) FROM appeal_answers x WHERE x.appeal_id = a.id)"         \
-                        " FROM appeals a JOIN orgs o ON o.id = a.org_id"                           \
+                        "(SELECT count(*) FROM appeal_answers x WHERE x.appeal_id = a.id),"        \
+                        " a.officer_id FROM appeals a JOIN orgs o ON o.id = a.org_id"              \
                         " JOIN cases c ON c.id = a.case_id "
 #define APPEAL_PUBLIC_COLUMNS                                                                      \
-    APPEAL_COLUMNS_HEAD "NULL," APPEAL_COLUMNS_BODY "0, 0," APPEAL_COLUMNS_TAIL "0"
+    APPEAL_COLUMNS_HEAD "NULL," APPEAL_COLUMNS_BODY "0, 0," APPEAL_COLUMNS_TAIL "0, NULL"
 #define APPEAL_SEARCH_WHERE                                                                        \
     " a.status = 'published' AND a.expires_at > $5::bigint"                                        \
     " AND ($6::bigint = 0 OR a.org_id = $6::bigint)"                                               \
@@ -4563,17 +4619,18 @@ _Static_assert(AP_COUNT <= APPEAL_STATEMENTS, "too many appeal statements");
 static const char *const appeal_sql[AP_COUNT] = {
     [AP_INSERT] = "INSERT INTO appeals (org_id, case_id, status, title, description, category,"
                   " occurred_from, occurred_to, contact, anonymous_contact, expires_at, true_lat,"
-                  " true_lon, pub_lat, pub_lon, precision, cell_m, created_at, updated_at)"
-                  " SELECT $1::bigint, id, 'draft', $3::text, $4::text, $5::text, $6::bigint,"
-                  " $7::bigint, $8::text, $9::text, $10::bigint, $11::int, $12::int, $13::int,"
-                  " $14::int, $15::text, $16::int, $17::bigint, $17::bigint FROM cases"
-                  " WHERE id = $2::bigint AND org_id = $1::bigint RETURNING id",
+                  " true_lon, pub_lat, pub_lon, precision, cell_m, created_at, updated_at,"
+                  " officer_id) SELECT $1::bigint, id, 'draft', $3::text, $4::text, $5::text,"
+                  " $6::bigint, $7::bigint, $8::text, $9::text, $10::bigint, $11::int, $12::int,"
+                  " $13::int, $14::int, $15::text, $16::int, $17::bigint, $17::bigint,"
+                  " $18::bigint FROM cases WHERE id = $2::bigint AND org_id = $1::bigint"
+                  " RETURNING id",
     [AP_UPDATE] = "UPDATE appeals SET title = $3::text, description = $4::text,"
                   " category = $5::text, occurred_from = $6::bigint, occurred_to = $7::bigint,"
                   " contact = $8::text, anonymous_contact = $9::text, expires_at = $10::bigint,"
                   " true_lat = $11::int, true_lon = $12::int, pub_lat = $13::int,"
                   " pub_lon = $14::int, precision = $15::text, cell_m = $16::int,"
-                  " updated_at = $17::bigint"
+                  " updated_at = $17::bigint, officer_id = $18::bigint"
                   " WHERE org_id = $1::bigint AND id = $2::bigint AND status = 'draft'",
     [AP_STATUS] = "SELECT status, case_id, expires_at FROM appeals WHERE id = $1::bigint"
                   " AND ($2::bigint = 0 OR org_id = $2::bigint)",
@@ -4616,6 +4673,12 @@ static const char *const appeal_sql[AP_COUNT] = {
                  " JOIN orgs o ON o.id = r.reader_org_id WHERE r.answer_id = $1::bigint"
                  " ORDER BY r.at DESC, r.id DESC",
     [AP_ORGS] = "SELECT id, slug, name FROM orgs ORDER BY name, id",
+    [AP_STAFF_GET] = "SELECT a.id, a.org_id, o.name, a.title, a.case_id, c.reference, s.code,"
+                     " u.id, u.org_id, u.email, u.name, u.role FROM appeals a"
+                     " JOIN orgs o ON o.id = a.org_id JOIN cases c ON c.id = a.case_id"
+                     " JOIN services s ON s.id = c.service_id"
+                     " LEFT JOIN users u ON u.id = a.officer_id"
+                     " WHERE a.id = $1::bigint AND a.status <> 'draft'",
 };
 
 static void answer_sql(int id, char *out, size_t len)
@@ -4733,6 +4796,7 @@ static void read_appeal(arena *a, const PGresult *res, int row, store_appeal *ou
     out->published_at = col_int(res, row, 24);
     out->closed_at = col_int(res, row, 25);
     out->answers = col_int(res, row, 26);
+    out->officer_id = col_int(res, row, 27);
 }
 
 static void read_answer(arena *a, const PGresult *res, int row, store_answer *out, bool *oom)
@@ -4760,7 +4824,7 @@ static void read_answer(arena *a, const PGresult *res, int row, store_answer *ou
     out->first_read_at = col_int(res, row, 18);
 }
 
-/* The fields an appeal's insert and update share, $1..$17 ($2 by the caller). */
+/* The fields an appeal's insert and update share, $1..$18 ($2 by the caller). */
 static void bind_appeal(params *p, const store_appeal *a, int64_t second)
 {
     p_int(p, a->org_id);
@@ -4780,6 +4844,7 @@ static void bind_appeal(params *p, const store_appeal *a, int64_t second)
     p_text(p, a->precision);
     p_int(p, a->cell_m);
     p_int(p, a->updated_at);
+    p_or_null(p, a->officer_id);
 }
 
 static store_rc appeal_status(pconn *c, int64_t id, int64_t org_id, char status[16],
@@ -4878,6 +4943,40 @@ static store_rc pg_appeal_get(void *impl, arena *a, int64_t org_id, int64_t id, 
 static store_rc pg_appeal_public_get(void *impl, arena *a, int64_t id, store_appeal *out)
 {
     return appeal_one(impl, a, AP_PUBLIC_GET, id, 0, out);
+}
+
+static store_rc pg_appeal_staff_get(void *impl, arena *a, int64_t id, store_appeal_staff *out)
+{
+    memset(out, 0, sizeof(*out));
+    params p = {0};
+    p_int(&p, id);
+    PGresult *res;
+    store_rc rc = ap_read_pooled(impl, AP_STAFF_GET, &p, "read an appeal's staff", &res);
+    if (rc != STORE_OK)
+        return rc;
+    if (PQntuples(res) == 0) {
+        PQclear(res);
+        return STORE_NOT_FOUND;
+    }
+    bool oom = false;
+    out->id = col_int(res, 0, 0);
+    out->org_id = col_int(res, 0, 1);
+    out->org_name = col_text(a, res, 0, 2, &oom);
+    out->title = col_text(a, res, 0, 3, &oom);
+    out->case_id = col_int(res, 0, 4);
+    out->case_reference = col_text(a, res, 0, 5, &oom);
+    out->service_code = col_text(a, res, 0, 6, &oom);
+    out->officer.id = col_int(res, 0, 7);
+    out->officer.org_id = col_int(res, 0, 8);
+    out->officer.email = col_text(a, res, 0, 9, &oom);
+    out->officer.name = col_text(a, res, 0, 10, &oom);
+    out->officer.role = col_text(a, res, 0, 11, &oom);
+    PQclear(res);
+    if (oom) {
+        memset(out, 0, sizeof(*out));
+        return out_of_memory("read an appeal's staff");
+    }
+    return STORE_OK;
 }
 
 typedef struct transition_write {
@@ -5248,6 +5347,8 @@ const store_ops store_pg_ops = {
     .service_list = pg_service_list,
     .user_create = pg_user_create,
     .user_by_email = pg_user_by_email,
+    .user_get = pg_user_get,
+    .user_list = pg_user_list,
     .session_create = pg_session_create,
     .session_get = pg_session_get,
     .session_delete = pg_session_delete,
@@ -5315,6 +5416,7 @@ const store_ops store_pg_ops = {
     .appeal_transition = pg_appeal_transition,
     .appeal_staff_list = pg_appeal_staff_list,
     .appeal_search = pg_appeal_search,
+    .appeal_staff_get = pg_appeal_staff_get,
     .answer_create = pg_answer_create,
     .answer_list = pg_answer_list,
     .answer_by_receipt = pg_answer_by_receipt,

@@ -79,6 +79,8 @@ enum {
     ST_SERVICE_LIST,
     ST_USER_INSERT,
     ST_USER_BY_EMAIL,
+    ST_USER_GET,
+    ST_USER_LIST,
     ST_SESSION_PURGE,
     ST_SESSION_INSERT,
     ST_SESSION_GET,
@@ -200,6 +202,10 @@ static const char *const fixed_sql[ST_FIXED_COUNT] = {
                        " VALUES (?1, ?2, ?3, ?4, ?5)",
     [ST_USER_BY_EMAIL] = "SELECT id, org_id, email, name, role, password_hash FROM users"
                          " WHERE email = ?1",
+    [ST_USER_GET] = "SELECT id, org_id, email, name, role, NULL FROM users"
+                    " WHERE id = ?2 AND org_id = ?1",
+    [ST_USER_LIST] = "SELECT id, org_id, email, name, role, NULL FROM users"
+                     " WHERE org_id = ?1 AND role = ?2 ORDER BY id",
     [ST_SESSION_PURGE] = "DELETE FROM sessions WHERE expires_at <= ?1",
     [ST_SESSION_INSERT] = "INSERT INTO sessions (token_hash, user_id, expires_at)"
                           " VALUES (?1, ?2, ?3)",
@@ -1492,26 +1498,35 @@ static store_rc sqlite_user_create(void *impl, store_user *u)
     return rc;
 }
 
-static store_rc sqlite_user_by_email(void *impl, arena *a, const char *email, store_user *out)
+/* The columns of the ST_USER_* statements. */
+static void read_user(arena *a, sqlite3_stmt *st, store_user *out, bool *oom)
 {
-    sq_store *s = impl;
+    out->id = sqlite3_column_int64(st, 0);
+    out->org_id = sqlite3_column_int64(st, 1);
+    out->email = col_text(a, st, 2, oom);
+    out->name = col_text(a, st, 3, oom);
+    out->role = col_text(a, st, 4, oom);
+    out->password_hash = col_text(a, st, 5, oom);
+}
+
+/* One user by statement `which`, bound to (key, or org_id and id). */
+static store_rc user_one(sq_store *s, arena *a, int which, const char *email, int64_t org_id,
+                         int64_t id, store_user *out)
+{
     memset(out, 0, sizeof(*out));
     conn *c = pool_take(s);
     store_rc rc = STORE_ERROR;
-    sqlite3_stmt *st = stmt(c, ST_USER_BY_EMAIL);
+    sqlite3_stmt *st = stmt(c, which);
     if (!st)
         goto out;
-    int r = bind_text(st, 1, email);
+    int r = which == ST_USER_BY_EMAIL ? bind_text(st, 1, email)
+            : sqlite3_bind_int64(st, 1, org_id) || sqlite3_bind_int64(st, 2, id) ? bind_error(c)
+                                                                                 : SQLITE_OK;
     if (r == SQLITE_OK)
         r = sqlite3_step(st);
     if (r == SQLITE_ROW) {
         bool oom = false;
-        out->id = sqlite3_column_int64(st, 0);
-        out->org_id = sqlite3_column_int64(st, 1);
-        out->email = col_text(a, st, 2, &oom);
-        out->name = col_text(a, st, 3, &oom);
-        out->role = col_text(a, st, 4, &oom);
-        out->password_hash = col_text(a, st, 5, &oom);
+        read_user(a, st, out, &oom);
         rc = oom ? out_of_memory("read a user") : STORE_OK;
     } else {
         rc = r == SQLITE_DONE ? STORE_NOT_FOUND : fail(c, r, "read a user");
@@ -1521,6 +1536,52 @@ out:
     pool_give(s, c);
     if (rc != STORE_OK)
         memset(out, 0, sizeof(*out));
+    return rc;
+}
+
+static store_rc sqlite_user_by_email(void *impl, arena *a, const char *email, store_user *out)
+{
+    return user_one(impl, a, ST_USER_BY_EMAIL, email, 0, 0, out);
+}
+
+static store_rc sqlite_user_get(void *impl, arena *a, int64_t org_id, int64_t id, store_user *out)
+{
+    return user_one(impl, a, ST_USER_GET, NULL, org_id, id, out);
+}
+
+static store_rc sqlite_user_list(void *impl, arena *a, int64_t org_id, const char *role,
+                                 store_user **out, size_t *n)
+{
+    sq_store *s = impl;
+    store_user *arr = NULL;
+    size_t cap = 0, count = 0;
+    bool oom = false;
+    *out = NULL;
+    *n = 0;
+    conn *c = pool_take(s);
+    store_rc rc = STORE_ERROR;
+    sqlite3_stmt *st = stmt(c, ST_USER_LIST);
+    if (!st)
+        goto out;
+    int r = sqlite3_bind_int64(st, 1, org_id) || bind_text(st, 2, role) ? bind_error(c) : SQLITE_OK;
+    while (r == SQLITE_OK && (r = sqlite3_step(st)) == SQLITE_ROW) {
+        if (!grow(a, (void **)&arr, &cap, count, sizeof(*arr))) {
+            oom = true;
+            break;
+        }
+        read_user(a, st, &arr[count++], &oom);
+        if (oom)
+            break;
+        r = SQLITE_OK;
+    }
+    rc = oom ? out_of_memory("list users") : r != SQLITE_DONE ? fail(c, r, "list users") : STORE_OK;
+    if (rc == STORE_OK) {
+        *out = arr;
+        *n = count;
+    }
+out:
+    stmt_done(st);
+    pool_give(s, c);
     return rc;
 }
 
@@ -3588,7 +3649,7 @@ static store_rc nt_run(conn *c, const char *sql, const nt_arg *args, int nargs, 
 
 #define NT_NOTICE_COLUMNS                                                                          \
     "n.id, n.org_id, n.case_id, n.webhook_id, n.kind, n.channel, n.recipient, n.subject, n.body,"  \
-    " n.status, n.attempts, n.next_at, n.created_at, n.delivered_at, n.last_error"
+    " n.status, n.attempts, n.next_at, n.created_at, n.delivered_at, n.last_error, n.to_staff"
 
 static void nt_read_notice(arena *a, sqlite3_stmt *st, store_notice *out, bool *oom)
 {
@@ -3608,8 +3669,9 @@ static void nt_read_notice(arena *a, sqlite3_stmt *st, store_notice *out, bool *
     out->created_at = sqlite3_column_int64(st, 12);
     out->delivered_at = sqlite3_column_int64(st, 13);
     out->last_error = col_text(a, st, 14, oom);
-    out->reference = col_text(a, st, 15, oom);
-    out->secret = col_text(a, st, 16, oom);
+    out->to_staff = sqlite3_column_int(st, 15) != 0;
+    out->reference = col_text(a, st, 16, oom);
+    out->secret = col_text(a, st, 17, oom);
 }
 
 /* Reads every row of a prepared query with `read` into an arena array. */
@@ -3667,9 +3729,9 @@ static store_rc notices_insert(conn *c, int64_t case_id, int64_t event_id,
 {
     static const char sql[] =
         "INSERT INTO notifications (org_id, case_id, webhook_id, kind, channel, recipient,"
-        " subject, body, status, next_at, created_at, event_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6,"
-        " ?7, ?8, coalesce(?10, CASE WHEN ?5 IN ('post', 'phone') THEN 'open' ELSE 'pending' END),"
-        " ?9, ?9, ?11)";
+        " subject, body, status, next_at, created_at, event_id, to_staff) VALUES (?1, ?2, ?3, ?4,"
+        " ?5, ?6, ?7, ?8, coalesce(?10, CASE WHEN ?5 IN ('post', 'phone') THEN 'open'"
+        " ELSE 'pending' END), ?9, ?9, ?11, ?12)";
     for (size_t i = 0; i < n; i++) {
         const store_notice *x = &notices[i];
         nt_arg args[] = {NT_I(x->org_id),     NT_Z(case_id ? case_id : x->case_id),
@@ -3677,8 +3739,8 @@ static store_rc notices_insert(conn *c, int64_t case_id, int64_t event_id,
                          NT_S(x->channel),    NT_S(x->recipient),
                          NT_S(x->subject),    NT_S(x->body),
                          NT_I(x->created_at), NT_S(x->status),
-                         NT_Z(event_id)};
-        store_rc rc = nt_run(c, sql, args, 11, NULL, "write a notification");
+                         NT_Z(event_id),      NT_I(x->to_staff)};
+        store_rc rc = nt_run(c, sql, args, 12, NULL, "write a notification");
         if (rc != STORE_OK)
             return rc;
     }
@@ -3929,7 +3991,7 @@ static store_rc claim_job(conn *c, void *arg)
         " WHERE id IN (SELECT id FROM notifications WHERE " NT_DUE " ORDER BY next_at"
         " LIMIT ?4) RETURNING id, org_id, case_id, webhook_id, kind, channel, recipient,"
         " subject, body, status, attempts, next_at, created_at, delivered_at, last_error,"
-        " (SELECT c.reference FROM cases c WHERE c.id = notifications.case_id),"
+        " to_staff, (SELECT c.reference FROM cases c WHERE c.id = notifications.case_id),"
         " (SELECT w.secret FROM webhooks w WHERE w.id = notifications.webhook_id)",
         w->args, 4, &r);
     if (!st)
@@ -3965,15 +4027,17 @@ static store_rc sqlite_notice_claim(void *impl, arena *a, const char *channel, i
 
 /* Notification `id` reached its person at `at` (or its letter was posted,
  * its call made): the public log says so, and the duties its event (or an
- * earlier one) triggered are met. A webhook tells a system, not the person:
- * it is not logged as a notification and meets no duty. */
+ * earlier one) triggered are met. A webhook tells a system, and a message to
+ * staff the organisation itself, not the person: neither is logged as a
+ * notification nor meets a duty. */
 static store_rc delivery_settled(conn *c, int64_t id, int64_t at)
 {
     nt_arg args[] = {NT_I(id)};
     int r;
     sqlite3_stmt *st = nt_prepare(c,
                                   "SELECT case_id, event_id, channel FROM notifications"
-                                  " WHERE id = ?1 AND channel <> 'webhook' AND case_id IS NOT NULL",
+                                  " WHERE id = ?1 AND channel <> 'webhook' AND to_staff = 0"
+                                  " AND case_id IS NOT NULL",
                                   args, 1, &r);
     if (!st)
         return fail(c, r, "read a delivered notification");
@@ -4140,7 +4204,7 @@ static store_rc sqlite_notice_delivered(void *impl, int64_t case_id, int64_t sin
     store_rc rc =
         nt_read(impl, &a,
                 "SELECT min(delivered_at) FROM notifications WHERE case_id = ?1"
-                " AND channel <> 'webhook' AND delivered_at >= ?2",
+                " AND channel <> 'webhook' AND to_staff = 0 AND delivered_at >= ?2",
                 args, 2, sizeof(*rows), nt_time_row, (void **)&rows, &n, "read deliveries");
     if (rc == STORE_OK)
         *at = n ? rows[0] : 0;
@@ -4174,6 +4238,7 @@ enum {
     AP_BY_RECEIPT,
     AP_READS,
     AP_ORGS,
+    AP_STAFF_GET,
     AP_COUNT
 };
 _Static_assert(AP_COUNT <= APPEAL_STATEMENTS, "too many appeal statements");
@@ -4190,11 +4255,11 @@ _Static_assert(AP_COUNT <= APPEAL_STATEMENTS, "too many appeal statements");
 #define APPEAL_STAFF_SELECT                                                                        \
     APPEAL_COLUMNS_HEAD "c.reference," APPEAL_COLUMNS_BODY                                         \
                         "a.true_lat, a.true_lon," APPEAL_COLUMNS_TAIL                              \
-                        "(SELECT count(*) FROM appeal_answers x WHERE x.appeal_id = a.id)"         \
-                        " FROM appeals a CROSS JOIN orgs o ON o.id = a.org_id"                     \
+                        "(SELECT count(*) FROM appeal_answers x WHERE x.appeal_id = a.id),"        \
+                        " a.officer_id FROM appeals a CROSS JOIN orgs o ON o.id = a.org_id"        \
                         " JOIN cases c ON c.id = a.case_id "
 #define APPEAL_PUBLIC_COLUMNS                                                                      \
-    APPEAL_COLUMNS_HEAD "NULL," APPEAL_COLUMNS_BODY "0, 0," APPEAL_COLUMNS_TAIL "0"
+    APPEAL_COLUMNS_HEAD "NULL," APPEAL_COLUMNS_BODY "0, 0," APPEAL_COLUMNS_TAIL "0, NULL"
 /* The public search's conditions and order; ?5 onwards. */
 #define APPEAL_SEARCH_WHERE                                                                        \
     " a.status = 'published' AND a.expires_at > ?5 AND (?6 = 0 OR a.org_id = ?6)"                  \
@@ -4212,14 +4277,14 @@ static const char *const appeal_sql[AP_COUNT] = {
     /* The case must be the organisation's: no row is inserted otherwise. */
     [AP_INSERT] = "INSERT INTO appeals (org_id, case_id, status, title, description, category,"
                   " occurred_from, occurred_to, contact, anonymous_contact, expires_at, true_lat,"
-                  " true_lon, pub_lat, pub_lon, precision, cell_m, created_at, updated_at)"
-                  " SELECT ?1, id, 'draft', ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14,"
-                  " ?15, ?16, ?17, ?17 FROM cases WHERE id = ?2 AND org_id = ?1",
+                  " true_lon, pub_lat, pub_lon, precision, cell_m, created_at, updated_at,"
+                  " officer_id) SELECT ?1, id, 'draft', ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12,"
+                  " ?13, ?14, ?15, ?16, ?17, ?17, ?18 FROM cases WHERE id = ?2 AND org_id = ?1",
     [AP_UPDATE] = "UPDATE appeals SET title = ?3, description = ?4, category = ?5,"
                   " occurred_from = ?6, occurred_to = ?7, contact = ?8, anonymous_contact = ?9,"
                   " expires_at = ?10, true_lat = ?11, true_lon = ?12, pub_lat = ?13,"
-                  " pub_lon = ?14, precision = ?15, cell_m = ?16, updated_at = ?17"
-                  " WHERE org_id = ?1 AND id = ?2 AND status = 'draft'",
+                  " pub_lon = ?14, precision = ?15, cell_m = ?16, updated_at = ?17,"
+                  " officer_id = ?18 WHERE org_id = ?1 AND id = ?2 AND status = 'draft'",
     [AP_STATUS] = "SELECT status, case_id, expires_at FROM appeals WHERE id = ?1"
                   " AND (?2 = 0 OR org_id = ?2)",
     [AP_GET] = APPEAL_STAFF_SELECT "WHERE a.id = ?1 AND a.org_id = ?2",
@@ -4257,6 +4322,13 @@ static const char *const appeal_sql[AP_COUNT] = {
                  " CROSS JOIN orgs o ON o.id = r.reader_org_id WHERE r.answer_id = ?1"
                  " ORDER BY r.at DESC, r.id DESC",
     [AP_ORGS] = "SELECT id, slug, name FROM orgs ORDER BY name, id",
+    /* The columns of read_appeal_staff(). */
+    [AP_STAFF_GET] = "SELECT a.id, a.org_id, o.name, a.title, a.case_id, c.reference, s.code,"
+                     " u.id, u.org_id, u.email, u.name, u.role FROM appeals a"
+                     " CROSS JOIN orgs o ON o.id = a.org_id JOIN cases c ON c.id = a.case_id"
+                     " JOIN services s ON s.id = c.service_id"
+                     " LEFT JOIN users u ON u.id = a.officer_id"
+                     " WHERE a.id = ?1 AND a.status <> 'draft'",
 };
 
 /* The answer statements share their columns: the staff list with the
@@ -4326,6 +4398,7 @@ static void read_appeal(arena *a, sqlite3_stmt *st, store_appeal *out, bool *oom
     out->published_at = sqlite3_column_int64(st, 24);
     out->closed_at = sqlite3_column_int64(st, 25);
     out->answers = sqlite3_column_int64(st, 26);
+    out->officer_id = sqlite3_column_int64(st, 27);
 }
 
 static void read_answer(arena *a, sqlite3_stmt *st, store_answer *out, bool *oom)
@@ -4354,7 +4427,7 @@ static void read_answer(arena *a, sqlite3_stmt *st, store_answer *out, bool *oom
     out->first_read_at = sqlite3_column_int64(st, 18);
 }
 
-/* Binds the fields an appeal's insert and update share, ?1 and ?3..?17. */
+/* Binds the fields an appeal's insert and update share, ?1 and ?3..?18. */
 static int bind_appeal(sqlite3_stmt *st, const store_appeal *a)
 {
     return sqlite3_bind_int64(st, 1, a->org_id) || bind_text(st, 3, a->title) ||
@@ -4364,7 +4437,8 @@ static int bind_appeal(sqlite3_stmt *st, const store_appeal *a)
            sqlite3_bind_int64(st, 10, a->expires_at) || sqlite3_bind_int(st, 11, a->true_lat) ||
            sqlite3_bind_int(st, 12, a->true_lon) || sqlite3_bind_int(st, 13, a->pub_lat) ||
            sqlite3_bind_int(st, 14, a->pub_lon) || bind_text(st, 15, a->precision) ||
-           sqlite3_bind_int(st, 16, a->cell_m) || sqlite3_bind_int64(st, 17, a->updated_at);
+           sqlite3_bind_int(st, 16, a->cell_m) || sqlite3_bind_int64(st, 17, a->updated_at) ||
+           bind_or_null(st, 18, a->officer_id);
 }
 
 /* The status, case and expiry of an appeal (of org_id, unless 0). */
@@ -4474,6 +4548,44 @@ static store_rc sqlite_appeal_get(void *impl, arena *a, int64_t org_id, int64_t 
 static store_rc sqlite_appeal_public_get(void *impl, arena *a, int64_t id, store_appeal *out)
 {
     return appeal_read(impl, a, AP_PUBLIC_GET, id, 0, out);
+}
+
+static store_rc sqlite_appeal_staff_get(void *impl, arena *a, int64_t id, store_appeal_staff *out)
+{
+    sq_store *s = impl;
+    memset(out, 0, sizeof(*out));
+    conn *c = pool_take(s);
+    store_rc rc = STORE_ERROR;
+    sqlite3_stmt *st = ap_stmt(c, AP_STAFF_GET);
+    if (!st)
+        goto out;
+    int r = sqlite3_bind_int64(st, 1, id);
+    if (r == SQLITE_OK)
+        r = sqlite3_step(st);
+    if (r == SQLITE_ROW) {
+        bool oom = false;
+        out->id = sqlite3_column_int64(st, 0);
+        out->org_id = sqlite3_column_int64(st, 1);
+        out->org_name = col_text(a, st, 2, &oom);
+        out->title = col_text(a, st, 3, &oom);
+        out->case_id = sqlite3_column_int64(st, 4);
+        out->case_reference = col_text(a, st, 5, &oom);
+        out->service_code = col_text(a, st, 6, &oom);
+        out->officer.id = sqlite3_column_int64(st, 7);
+        out->officer.org_id = sqlite3_column_int64(st, 8);
+        out->officer.email = col_text(a, st, 9, &oom);
+        out->officer.name = col_text(a, st, 10, &oom);
+        out->officer.role = col_text(a, st, 11, &oom);
+        rc = oom ? out_of_memory("read an appeal's staff") : STORE_OK;
+    } else {
+        rc = r == SQLITE_DONE ? STORE_NOT_FOUND : fail(c, r, "read an appeal's staff");
+    }
+out:
+    stmt_done(st);
+    pool_give(s, c);
+    if (rc != STORE_OK)
+        memset(out, 0, sizeof(*out));
+    return rc;
 }
 
 typedef struct transition_write {
@@ -4902,6 +5014,8 @@ const store_ops store_sqlite_ops = {
     .service_list = sqlite_service_list,
     .user_create = sqlite_user_create,
     .user_by_email = sqlite_user_by_email,
+    .user_get = sqlite_user_get,
+    .user_list = sqlite_user_list,
     .session_create = sqlite_session_create,
     .session_get = sqlite_session_get,
     .session_delete = sqlite_session_delete,
@@ -4967,6 +5081,7 @@ const store_ops store_sqlite_ops = {
     .appeal_transition = sqlite_appeal_transition,
     .appeal_staff_list = sqlite_appeal_staff_list,
     .appeal_search = sqlite_appeal_search,
+    .appeal_staff_get = sqlite_appeal_staff_get,
     .answer_create = sqlite_answer_create,
     .answer_list = sqlite_answer_list,
     .answer_by_receipt = sqlite_answer_by_receipt,

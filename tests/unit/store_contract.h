@@ -1077,6 +1077,7 @@ static void test_outbox(void **state)
     store *s = contract_store(2);
     check_outbox(s);
     check_outbox_duties(s);
+    check_outbox_appeal_answer(s);
     store_close(s);
 }
 

@@ -31,10 +31,14 @@ static void expect_entries(store *s, uint64_t *from, size_t n, const char *const
         assert_non_null(text);
         memcpy(text, rows[i].entry, rows[i].entry_len);
         text[rows[i].entry_len] = '\0';
-        for (size_t j = 0; j < 4 && want[i][j]; j++) {
-            if (!strstr(text, want[i][j]))
-                fprintf(stderr, "# entry %s lacks %s\n", text, want[i][j]);
-            assert_non_null(strstr(text, want[i][j]));
+        for (size_t j = 0; j < 4; j++) {
+            const char *needle = want[i][j];
+            if (!needle)
+                break;
+            if (!strstr(text, needle))
+                fprintf(stderr, "# entry %.*s lacks %s\n", (int)rows[i].entry_len,
+                        (const char *)rows[i].entry, needle);
+            assert_non_null(strstr(text, needle));
         }
         /* Nothing personal reaches the log. */
         assert_null(strstr(text, "example.org"));
@@ -119,12 +123,32 @@ static void check_log_kinds(store *s)
     const char *const moved[][4] = {{"\"kind\":\"stage_changed\""}};
     expect_entries(s, &from, 1, moved);
 
-    /* A webhook tells a system, not the person: not a notification sent. */
+    /* A webhook tells a system, and an email to staff the organisation,
+     * not the person: neither is a notification sent. */
     assert_int_equal(store_notice_claim(s, &a, "webhook", t0 + 100, 30, 10, &rows, &n), STORE_OK);
     assert_int_equal(n, 1);
     assert_int_equal(store_notice_result(s, rows[0].id, 1, NOTICE_DELIVERED, NULL, t0 + 101, 0),
                      STORE_OK);
-    expect_entries(s, &from, 0, NULL);
+    store_notice staff = told;
+    staff.recipient = "officer@example.org";
+    staff.to_staff = true;
+    staff.created_at = t0 + 102;
+    store_event internal = {.type = "internal_note",
+                            .stage = "done",
+                            .body = "x",
+                            .actor = "W",
+                            .created_at = t0 + 102,
+                            .notices = &staff,
+                            .n_notices = 1};
+    assert_int_equal(store_event_append(s, c.id, &internal, false), STORE_OK);
+    const char *const noted_first[][4] = {{"\"kind\":\"internal_note\""}};
+    expect_entries(s, &from, 1, noted_first);
+    assert_int_equal(store_notice_claim(s, &a, "email", t0 + 102, 30, 10, &rows, &n), STORE_OK);
+    assert_int_equal(n, 1);
+    assert_int_equal(store_notice_result(s, rows[0].id, 1, NOTICE_DELIVERED, NULL, t0 + 103, 0),
+                     STORE_OK);
+    const char *const nothing[1][4] = {{NULL}};
+    expect_entries(s, &from, 0, nothing);
 
     /* Before its due time the duty is not swept; after it, once, at the
      * due time. */

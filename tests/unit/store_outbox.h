@@ -294,4 +294,182 @@ static void check_outbox_duties(store *s)
     arena_free(&a);
 }
 
+/* An answer to an appeal is told to staff in the answer's transaction: the
+ * appeal's officer (a user of its organisation) read back with it, the
+ * messages written with the answer or not at all, and an email to staff
+ * that, delivered, tells the case's person nothing and meets no duty. */
+static void check_outbox_appeal_answer(store *s)
+{
+    arena a;
+    arena_init(&a);
+    int64_t service, other_service;
+    int64_t org = make_org(s, "outbox-appeals", "burglary", &service);
+    int64_t other = make_org(s, "outbox-appeals-2", "theft", &other_service);
+    unsigned char hash[32] = {3};
+    const int64_t t0 = OUTBOX_T0 + 100000;
+
+    store_user officer = {.org_id = org,
+                          .email = "officer@appeals.example",
+                          .name = "DC Officer",
+                          .role = "caseworker",
+                          .password_hash = "x"};
+    store_user admin = {.org_id = org,
+                        .email = "admin@appeals.example",
+                        .name = "Admin",
+                        .role = "administrator",
+                        .password_hash = "x"};
+    store_user stranger = {.org_id = other,
+                           .email = "admin@elsewhere.example",
+                           .name = "Other",
+                           .role = "administrator",
+                           .password_hash = "x"};
+    assert_int_equal(store_user_create(s, &officer), STORE_OK);
+    assert_int_equal(store_user_create(s, &admin), STORE_OK);
+    assert_int_equal(store_user_create(s, &stranger), STORE_OK);
+    store_user u;
+    assert_int_equal(store_user_get(s, &a, org, officer.id, &u), STORE_OK);
+    assert_string_equal(u.email, "officer@appeals.example");
+    assert_string_equal(u.role, "caseworker");
+    assert_null(u.password_hash);
+    assert_int_equal(store_user_get(s, &a, org, stranger.id, &u), STORE_NOT_FOUND);
+    store_user *users;
+    size_t n;
+    assert_int_equal(store_user_list(s, &a, org, "administrator", &users, &n), STORE_OK);
+    assert_int_equal(n, 1);
+    assert_int_equal(users[0].id, admin.id);
+    assert_null(users[0].password_hash);
+
+    /* The case owes its person an update: a delivery to them would meet it. */
+    store_duty_new ack = {.duty = "ack", .days = 2, .due_at = t0 + 100000};
+    store_case_new in = case_input(org, service, "OUT-0201", hash, t0);
+    in.person = (store_person){.name = "Victim", .email = "victim@example.org"};
+    in.duties = &ack;
+    in.n_duties = 1;
+    store_case c = create_case(s, &a, &in);
+
+    store_appeal ap = {.org_id = org,
+                       .case_id = c.id,
+                       .title = "Witnesses sought",
+                       .description = "A burglary",
+                       .category = "burglary",
+                       .occurred_from = t0 - 3600,
+                       .contact = "Call 101",
+                       .expires_at = t0 + 86400,
+                       .true_lat = 507150000,
+                       .true_lon = -24370000,
+                       .pub_lat = 507150000,
+                       .pub_lon = -24370000,
+                       .precision = "exact",
+                       .created_at = t0,
+                       .officer_id = officer.id};
+    assert_int_equal(store_appeal_create(s, &ap), STORE_OK);
+    store_appeal got;
+    assert_int_equal(store_appeal_get(s, &a, org, ap.id, &got), STORE_OK);
+    assert_int_equal(got.officer_id, officer.id);
+    /* A draft takes no answers, and has no staff side to read. */
+    store_appeal_staff staff;
+    assert_int_equal(store_appeal_staff_get(s, &a, ap.id, &staff), STORE_NOT_FOUND);
+    ap.officer_id = 0;
+    ap.updated_at = t0 + 1;
+    assert_int_equal(store_appeal_update(s, &ap), STORE_OK);
+    assert_int_equal(store_appeal_get(s, &a, org, ap.id, &got), STORE_OK);
+    assert_int_equal(got.officer_id, 0);
+    ap.officer_id = officer.id;
+    ap.updated_at = t0 + 2;
+    assert_int_equal(store_appeal_update(s, &ap), STORE_OK);
+    store_event published = {.type = "appeal_published", .actor = "W", .created_at = t0 + 10};
+    assert_int_equal(store_appeal_transition(s, org, ap.id, "draft", "published", NULL, &published),
+                     STORE_OK);
+    /* The public never reads the officer. */
+    assert_int_equal(store_appeal_public_get(s, &a, ap.id, &got), STORE_OK);
+    assert_int_equal(got.officer_id, 0);
+    assert_int_equal(store_appeal_staff_get(s, &a, ap.id, &staff), STORE_OK);
+    assert_int_equal(staff.org_id, org);
+    assert_int_equal(staff.case_id, c.id);
+    assert_string_equal(staff.case_reference, "OUT-0201");
+    assert_string_equal(staff.service_code, "burglary");
+    assert_string_equal(staff.title, "Witnesses sought");
+    assert_int_equal(staff.officer.id, officer.id);
+    assert_string_equal(staff.officer.email, "officer@appeals.example");
+
+    store_webhook hook = {
+        .org_id = org, .url = "https://x.example/a", .secret = "k", .created_at = t0};
+    assert_int_equal(store_webhook_create(s, &hook), STORE_OK);
+    store_notice told[2] = {{.org_id = org,
+                             .case_id = c.id,
+                             .kind = "appeal_answer",
+                             .channel = "email",
+                             .recipient = "officer@appeals.example",
+                             .subject = "New answer",
+                             .body = "Read it in opencase",
+                             .to_staff = true,
+                             .created_at = t0 + 20},
+                            {.org_id = org,
+                             .case_id = c.id,
+                             .webhook_id = hook.id,
+                             .kind = "appeal.answered",
+                             .channel = "webhook",
+                             .recipient = hook.url,
+                             .body = "{}",
+                             .created_at = t0 + 20}};
+    store_answer ans = {.appeal_id = ap.id,
+                        .receipt = "RCPT-0001",
+                        .saw = "A van",
+                        .anonymous = true,
+                        .created_at = t0 + 20};
+    store_event answered = {.type = "appeal_answer",
+                            .body = "Answer RCPT-0001",
+                            .actor = "public",
+                            .created_at = t0 + 20,
+                            .notices = told,
+                            .n_notices = 2};
+    assert_int_equal(store_answer_create(s, &ans, &answered), STORE_OK);
+    store_notice *rows;
+    assert_int_equal(store_notice_list(s, &a, org, "pending", 0, 10, &rows, &n), STORE_OK);
+    assert_int_equal(n, 2);
+    assert_string_equal(rows[0].kind, "appeal.answered");
+    assert_false(rows[0].to_staff);
+    assert_string_equal(rows[1].kind, "appeal_answer");
+    assert_string_equal(rows[1].recipient, "officer@appeals.example");
+    assert_string_equal(rows[1].reference, "OUT-0201");
+    assert_true(rows[1].to_staff);
+
+    /* An answer that is not recorded tells no one: a receipt taken, or an
+     * appeal that has expired. */
+    store_answer again = ans;
+    answered.id = 0;
+    assert_int_equal(store_answer_create(s, &again, &answered), STORE_DUPLICATE);
+    again.receipt = "RCPT-0002";
+    again.created_at = ap.expires_at;
+    assert_int_equal(store_answer_create(s, &again, &answered), STORE_CONFLICT);
+    assert_int_equal(store_notice_list(s, &a, org, "pending", 0, 10, &rows, &n), STORE_OK);
+    assert_int_equal(n, 2);
+    /* And a message that cannot be written undoes the answer with it. */
+    store_notice bad = told[0];
+    bad.channel = "pigeon";
+    again.created_at = t0 + 30;
+    answered.notices = &bad;
+    answered.n_notices = 1;
+    assert_int_not_equal(store_answer_create(s, &again, &answered), STORE_OK);
+    store_answer lost;
+    assert_int_equal(store_answer_by_receipt(s, &a, "RCPT-0002", &lost), STORE_NOT_FOUND);
+    store_event *events;
+    assert_int_equal(store_case_events(s, &a, c.id, false, &events, &n), STORE_OK);
+    assert_int_equal(n, 3); /* opened, published, the one answer */
+
+    /* The officer's email, delivered, is not an update to the victim. */
+    assert_int_equal(store_notice_claim(s, &a, "email", t0 + 20, 30, 10, &rows, &n), STORE_OK);
+    assert_int_equal(n, 1);
+    assert_true(rows[0].to_staff);
+    assert_int_equal(store_notice_result(s, rows[0].id, 1, NOTICE_DELIVERED, NULL, t0 + 21, 0),
+                     STORE_OK);
+    int64_t at = 0;
+    assert_int_equal(store_notice_delivered(s, c.id, t0, &at), STORE_NOT_FOUND);
+    store_duty *d;
+    assert_int_equal(store_case_duties(s, &a, c.id, &d, &n), STORE_OK);
+    assert_int_equal(n, 1);
+    assert_int_equal(d[0].met_at, 0);
+    arena_free(&a);
+}
+
 #endif

@@ -79,12 +79,47 @@ static void test_life(void **state)
     assert_false(appeal_channel_valid(NULL));
 }
 
+/* The email to staff names the appeal, the case, the receipt and where to
+ * read the answer, and says whether its answerer can be contacted; a buffer
+ * too small for it fails rather than sending half. */
+static void test_answer_message(void **state)
+{
+    (void)state;
+    appeal_answer_facts f = {.appeal_id = 42,
+                             .title = "Burglary on Mill Lane",
+                             .case_reference = "K7QM-2XPD-C",
+                             .receipt = "ABCD-EFGH-J",
+                             .anonymous = true,
+                             .answers_url = "https://x.example/api/v1/appeals/42/answers"};
+    buf subject, body;
+    buf_init(&subject, 1024);
+    buf_init(&body, 4096);
+    assert_true(appeal_answer_message(&f, &subject, &body));
+    assert_string_equal(subject.data, "New answer to appeal 42: Burglary on Mill Lane");
+    assert_non_null(strstr(body.data, "Appeal 42, \"Burglary on Mill Lane\", on case K7QM-2XPD-C"));
+    assert_non_null(strstr(body.data, "Receipt: ABCD-EFGH-J\n"));
+    assert_non_null(strstr(body.data, "The answer is anonymous."));
+    assert_non_null(strstr(body.data, "GET https://x.example/api/v1/appeals/42/answers\n"));
+    buf_reset(&subject);
+    buf_reset(&body);
+    f.anonymous = false;
+    assert_true(appeal_answer_message(&f, &subject, &body));
+    assert_non_null(strstr(body.data, "The answerer left contact details."));
+    buf_free(&body);
+    buf_init(&body, 32);
+    buf_reset(&subject);
+    assert_false(appeal_answer_message(&f, &subject, &body));
+    buf_free(&subject);
+    buf_free(&body);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_categories),
         cmocka_unit_test(test_public_point),
         cmocka_unit_test(test_life),
+        cmocka_unit_test(test_answer_message),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
