@@ -122,6 +122,7 @@ enum {
     /* update duties */
     ST_DUTY_INSERT,
     ST_DUTY_MEET,
+    ST_DUTY_UNSWEPT,
     ST_DUTY_SWEEP,
     ST_DUTY_OF_CASE,
     ST_DUTY_RETIME,
@@ -302,6 +303,8 @@ static const char *const fixed_sql[ST_FIXED_COUNT] = {
     [ST_DUTY_MEET] = "UPDATE duty_instances SET met_at = ?3, met_by = ?4, met_event_id = ?5"
                      " WHERE case_id = ?1 AND met_at IS NULL AND event_id <= ?2"
                      " RETURNING duty, due_at",
+    [ST_DUTY_UNSWEPT] = "SELECT 1 FROM duty_instances WHERE met_at IS NULL"
+                        " AND missed_at IS NULL AND due_at < ?1 LIMIT 1",
     [ST_DUTY_SWEEP] = "UPDATE duty_instances SET missed_at = ?1 WHERE id IN (SELECT id"
                       " FROM duty_instances WHERE met_at IS NULL AND missed_at IS NULL"
                       " AND due_at < ?1 ORDER BY due_at, id LIMIT ?2)"
@@ -3456,8 +3459,25 @@ static store_rc sweep_job(conn *c, void *arg)
 
 static store_rc sqlite_duty_sweep(void *impl, int64_t now, size_t max, size_t *n)
 {
+    sq_store *s = impl;
+    *n = 0;
+    /* A read first, so that a sweep with nothing due costs no write. */
+    conn *c = pool_take(s);
+    store_rc rc = STORE_ERROR;
+    int r = SQLITE_ERROR;
+    sqlite3_stmt *st = stmt(c, ST_DUTY_UNSWEPT);
+    if (st) {
+        r = sqlite3_bind_int64(st, 1, now);
+        if (r == SQLITE_OK)
+            r = sqlite3_step(st);
+        rc = r == SQLITE_ROW || r == SQLITE_DONE ? STORE_OK : fail(c, r, "look for missed duties");
+    }
+    stmt_done(st);
+    pool_give(s, c);
+    if (rc != STORE_OK || r == SQLITE_DONE)
+        return rc;
     sweep_write w = {.now = now, .max = max};
-    store_rc rc = write_run(impl, sweep_job, &w);
+    rc = write_run(impl, sweep_job, &w);
     *n = rc == STORE_OK ? w.n : 0;
     return rc;
 }
