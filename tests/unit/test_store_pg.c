@@ -92,6 +92,20 @@ static store *contract_store(int pool)
     return open_store(pool);
 }
 
+/* The server's database has no path of its own to keep. */
+static store *contract_store_at(int pool, char *path, size_t len)
+{
+    if (len)
+        path[0] = '\0';
+    return open_store(pool);
+}
+
+static void contract_refuse_accesses(const char *path, bool on)
+{
+    (void)path;
+    refuse_accesses(on);
+}
+
 #include "store_contract.h"
 /* ---- opening ---- */
 
@@ -291,176 +305,6 @@ static void test_awkward_text(void **state)
     store_close(s);
 }
 
-/* ---- access records ---- */
-
-/* A reader's access to case_id: a user when user > 0, else the key. */
-static store_access access_by(int64_t case_id, int64_t org, int64_t user, int64_t key,
-                              const char *name, const char *action, int64_t at)
-{
-    store_access x = {.case_id = case_id,
-                      .reader_org_id = org,
-                      .user_id = user,
-                      .key_id = key,
-                      .reader_name = name,
-                      .role = "caseworker",
-                      .action = action,
-                      .purpose = "case work",
-                      .at = at};
-    return x;
-}
-
-/* Two organisations, a user and a key in the first and a user in the
- * second, and a case with a person in the first. */
-typedef struct access_fixture {
-    store *s;
-    arena a;
-    int64_t org_a, org_b, svc, user_a, key_a, user_b;
-    store_case c;
-} access_fixture;
-
-static void access_fixture_open(access_fixture *fx, const char *reference)
-{
-    fx->s = open_store(2);
-    arena_init(&fx->a);
-    fx->org_a = make_org(fx->s, "north", "permit", &fx->svc);
-    assert_int_equal(store_org_create(fx->s, "south", "South Police", &fx->org_b), STORE_OK);
-    store_user u = {.org_id = fx->org_a,
-                    .email = "cw@north.example",
-                    .name = "Casey Worker",
-                    .role = "caseworker",
-                    .password_hash = "$argon2id$v=19$stub"};
-    assert_int_equal(store_user_create(fx->s, &u), STORE_OK);
-    fx->user_a = u.id;
-    store_user other = {.org_id = fx->org_b,
-                        .email = "officer@south.example",
-                        .name = "Olive Officer",
-                        .role = "caseworker",
-                        .password_hash = "$argon2id$v=19$stub"};
-    assert_int_equal(store_user_create(fx->s, &other), STORE_OK);
-    fx->user_b = other.id;
-    unsigned char h[32];
-    fill_hash(h, 40);
-    assert_int_equal(store_key_create(fx->s, fx->org_a, "Case system", "caseworker", h, &fx->key_a),
-                     STORE_OK);
-    store_case_new in = case_input(fx->org_a, fx->svc, reference, h, 100);
-    in.person = (store_person){.name = "Pat Citizen", .postcode = "AB1 2CD"};
-    fx->c = create_case(fx->s, &fx->a, &in);
-}
-
-static void access_fixture_close(access_fixture *fx)
-{
-    arena_free(&fx->a);
-    store_close(fx->s);
-}
-
-static size_t count_accesses(access_fixture *fx, int64_t case_id)
-{
-    store_access *xs = NULL;
-    size_t n = 99;
-    assert_int_equal(store_case_accesses(fx->s, &fx->a, case_id, &xs, &n), STORE_OK);
-    return n;
-}
-
-static void test_access_record_and_read(void **state)
-{
-    (void)state;
-    access_fixture fx;
-    access_fixture_open(&fx, "ACCS-0000-A");
-    assert_int_equal(count_accesses(&fx, fx.c.id), 0);
-
-    /* One call, three records: a user, a key, and another organisation's
-     * officer reading a shared case with a purpose of their own. */
-    store_access batch[3] = {
-        access_by(fx.c.id, fx.org_a, fx.user_a, 0, "Casey Worker", "read", 200),
-        access_by(fx.c.id, fx.org_a, 0, fx.key_a, "Case system", "list", 300),
-        access_by(fx.c.id, fx.org_b, fx.user_b, 0, "Olive Officer", "read", 200),
-    };
-    batch[2].purpose = "Investigating a related burglary";
-    batch[2].role = "administrator";
-    assert_int_equal(store_access_record(fx.s, batch, 3), STORE_OK);
-    for (int i = 0; i < 3; i++)
-        assert_true(batch[i].id > 0);
-    assert_true(batch[2].id > batch[0].id);
-
-    store_access *xs = NULL;
-    size_t n = 0;
-    assert_int_equal(store_case_accesses(fx.s, &fx.a, fx.c.id, &xs, &n), STORE_OK);
-    assert_int_equal(n, 3);
-    /* Newest first: by time, then by id. */
-    assert_int_equal(xs[0].id, batch[1].id);
-    assert_int_equal(xs[1].id, batch[2].id);
-    assert_int_equal(xs[2].id, batch[0].id);
-
-    assert_int_equal(xs[0].at, 300);
-    assert_int_equal(xs[0].key_id, fx.key_a);
-    assert_int_equal(xs[0].user_id, 0);
-    assert_string_equal(xs[0].reader_name, "Case system");
-    assert_string_equal(xs[0].action, "list");
-    assert_string_equal(xs[0].reader_org_name, "An organisation");
-
-    assert_int_equal(xs[1].case_id, fx.c.id);
-    assert_int_equal(xs[1].case_org_id, fx.org_a);
-    assert_int_equal(xs[1].reader_org_id, fx.org_b);
-    assert_string_equal(xs[1].reader_org_name, "South Police");
-    assert_int_equal(xs[1].user_id, fx.user_b);
-    assert_int_equal(xs[1].key_id, 0);
-    assert_string_equal(xs[1].reader_name, "Olive Officer");
-    assert_string_equal(xs[1].role, "administrator");
-    assert_string_equal(xs[1].action, "read");
-    assert_string_equal(xs[1].purpose, "Investigating a related burglary");
-
-    assert_int_equal(xs[2].case_org_id, fx.org_a);
-    assert_int_equal(xs[2].user_id, fx.user_a);
-    assert_string_equal(xs[2].purpose, "case work");
-
-    /* Nothing to record is no write at all. */
-    assert_int_equal(store_access_record(fx.s, NULL, 0), STORE_OK);
-    /* Another case has none. */
-    assert_int_equal(count_accesses(&fx, fx.c.id + 1000), 0);
-    access_fixture_close(&fx);
-}
-
-/* A call records all its accesses or none of them. */
-static void test_access_all_or_none(void **state)
-{
-    (void)state;
-    access_fixture fx;
-    access_fixture_open(&fx, "ACCS-1111-A");
-
-    store_access missing[2] = {
-        access_by(fx.c.id, fx.org_a, fx.user_a, 0, "Casey Worker", "list", 200),
-        access_by(fx.c.id + 1000, fx.org_a, fx.user_a, 0, "Casey Worker", "list", 200),
-    };
-    assert_int_equal(store_access_record(fx.s, missing, 2), STORE_NOT_FOUND);
-    assert_int_equal(missing[0].id, 0);
-    assert_int_equal(missing[1].id, 0);
-    assert_int_equal(count_accesses(&fx, fx.c.id), 0);
-
-    /* What the schema refuses (no purpose, both a user and a key, an unknown
-     * action) is a failure to record: the caller must withhold the data. */
-    store_access bad[3] = {
-        access_by(fx.c.id, fx.org_a, fx.user_a, 0, "Casey Worker", "read", 200),
-        access_by(fx.c.id, fx.org_a, fx.user_a, fx.key_a, "Casey Worker", "read", 200),
-        access_by(fx.c.id, fx.org_a, fx.user_a, 0, "Casey Worker", "peek", 200),
-    };
-    bad[0].purpose = "";
-    for (int i = 0; i < 3; i++) {
-        assert_int_equal(store_access_record(fx.s, &bad[i], 1), STORE_UNAVAILABLE);
-        assert_int_equal(bad[i].id, 0);
-    }
-    assert_int_equal(count_accesses(&fx, fx.c.id), 0);
-
-    /* The database refusing the rows, as a trigger does here, is the same. */
-    refuse_accesses(true);
-    store_access ok = access_by(fx.c.id, fx.org_a, fx.user_a, 0, "Casey Worker", "read", 200);
-    assert_int_equal(store_access_record(fx.s, &ok, 1), STORE_UNAVAILABLE);
-    assert_int_equal(count_accesses(&fx, fx.c.id), 0);
-    refuse_accesses(false);
-    assert_int_equal(store_access_record(fx.s, &ok, 1), STORE_OK);
-    assert_int_equal(count_accesses(&fx, fx.c.id), 1);
-    access_fixture_close(&fx);
-}
-
 /* The public look-up's one call: the case, its public events oldest first
  * and its accesses newest first, as the three calls it stands for give them. */
 static void test_case_tracking(void **state)
@@ -500,84 +344,6 @@ static void test_case_tracking(void **state)
     assert_int_equal(store_case_tracking(fx.s, &fx.a, "TRAK-9999-Z", &t), STORE_NOT_FOUND);
     assert_int_equal(t.c.id, 0);
     assert_null(t.events);
-    access_fixture_close(&fx);
-}
-
-/* A write's response that shows the person is recorded in the write's own
- * transaction: both happen or neither does. */
-static void test_access_with_writes(void **state)
-{
-    (void)state;
-    access_fixture fx;
-    access_fixture_open(&fx, "ACCS-2222-A");
-    unsigned char h[32];
-    fill_hash(h, 41);
-    store_access seen = access_by(0, fx.org_a, fx.user_a, 0, "Casey Worker", "write", 500);
-
-    /* A new case with a person, then the same key again: each shows it. */
-    store_case_new in = case_input(fx.org_a, fx.svc, "ACCS-3333-A", h, 500);
-    in.person = (store_person){.name = "Sam Citizen"};
-    in.idempotency_key = "with-person";
-    in.access = &seen;
-    store_case made = create_case(fx.s, &fx.a, &in);
-    assert_int_equal(count_accesses(&fx, made.id), 1);
-    store_case again;
-    bool existed = false;
-    store_case_new replay = in;
-    replay.reference = "ACCS-4444-A";
-    replay.person = (store_person){0};
-    assert_int_equal(store_case_create(fx.s, &fx.a, &replay, &again, &existed), STORE_OK);
-    assert_true(existed);
-    assert_int_equal(again.id, made.id);
-    assert_int_equal(count_accesses(&fx, made.id), 2);
-    store_access *xs = NULL;
-    size_t n = 0;
-    assert_int_equal(store_case_accesses(fx.s, &fx.a, made.id, &xs, &n), STORE_OK);
-    assert_string_equal(xs[0].action, "write");
-    assert_int_equal(xs[0].case_org_id, fx.org_a);
-
-    /* A case without a person shows nobody, so nothing is recorded. */
-    store_case_new nobody = case_input(fx.org_a, fx.svc, "ACCS-5555-A", h, 500);
-    nobody.access = &seen;
-    store_case empty = create_case(fx.s, &fx.a, &nobody);
-    assert_int_equal(count_accesses(&fx, empty.id), 0);
-
-    /* An event with its access; a stage change that loses leaves neither. */
-    store_event note = event("internal_note", NULL, NULL, false, 600);
-    assert_int_equal(store_event_append_access(fx.s, fx.c.id, &note, false, &seen), STORE_OK);
-    assert_true(note.id > 0);
-    assert_int_equal(count_accesses(&fx, fx.c.id), 1);
-    store_event late = event("stage_change", "assessing", "done", true, 700);
-    assert_int_equal(store_event_append_access(fx.s, fx.c.id, &late, true, &seen), STORE_CONFLICT);
-    assert_int_equal(count_accesses(&fx, fx.c.id), 1);
-
-    /* An access the database refuses undoes the write it came with. */
-    refuse_accesses(true);
-    store_event closing = event("stage_change", "received", "done", true, 800);
-    assert_int_equal(store_event_append_access(fx.s, fx.c.id, &closing, true, &seen),
-                     STORE_UNAVAILABLE);
-    assert_int_equal(closing.id, 0);
-    store_case got;
-    assert_int_equal(store_case_get(fx.s, &fx.a, fx.org_a, fx.c.reference, &got), STORE_OK);
-    assert_string_equal(got.stage, "received");
-    assert_int_equal(got.closed_at, 0);
-    store_event *evs = NULL;
-    assert_int_equal(store_case_events(fx.s, &fx.a, fx.c.id, false, &evs, &n), STORE_OK);
-    assert_int_equal(n, 2);
-
-    store_case_new refused = case_input(fx.org_a, fx.svc, "ACCS-6666-A", h, 900);
-    refused.person = (store_person){.name = "Kim Citizen"};
-    refused.access = &seen;
-    assert_int_equal(store_case_create(fx.s, &fx.a, &refused, &got, &existed), STORE_UNAVAILABLE);
-    assert_int_equal(got.id, 0);
-    assert_int_equal(store_case_get(fx.s, &fx.a, 0, "ACCS-6666-A", &got), STORE_NOT_FOUND);
-    /* Writes that show no one go on. */
-    store_event plain = event("internal_note", NULL, NULL, false, 900);
-    assert_int_equal(store_event_append(fx.s, fx.c.id, &plain, false), STORE_OK);
-
-    refuse_accesses(false);
-    assert_int_equal(store_event_append_access(fx.s, fx.c.id, &closing, true, &seen), STORE_OK);
-    assert_int_equal(count_accesses(&fx, fx.c.id), 2);
     access_fixture_close(&fx);
 }
 
