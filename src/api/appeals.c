@@ -173,6 +173,23 @@ static void send_written(http_res *res, int status, jsonw *w, const char *conten
     http_res_header(res, "Cache-Control", cache);
 }
 
+/* Starts a page of JSON: an object whose `items` array the caller fills,
+ * then closes with send_page. */
+static void begin_page(http_res *res, jsonw *w, const char *items)
+{
+    buf_reset(&res->body);
+    jw_init(w, &res->body);
+    jw_object_begin(w);
+    jw_key(w, items);
+    jw_array_begin(w);
+}
+
+/* The staff lists' cursor: the page goes on after row (created_at, id). */
+static const char *created_cursor(http_req *req, int64_t created_at, int64_t id)
+{
+    return arena_printf(&req->a, "%lld.%lld", (long long)created_at, (long long)id);
+}
+
 /* Closes a page of `jw_array_begin` items opened inside an object, with the
  * cursor of the next page (NULL: the last page), and sends it. */
 static void send_page(http_res *res, jsonw *w, const char *next, const char *content_type,
@@ -654,17 +671,11 @@ void appeals_list(http_req *req, http_res *res)
         return;
     }
     jsonw w;
-    buf_reset(&res->body);
-    jw_init(&w, &res->body);
-    jw_object_begin(&w);
-    jw_key(&w, "appeals");
-    jw_array_begin(&w);
+    begin_page(res, &w, "appeals");
     for (size_t i = 0; i < n; i++)
         write_staff(&w, &list[i]);
     send_page(res, &w,
-              more && n ? arena_printf(&req->a, "%lld.%lld", (long long)list[n - 1].created_at,
-                                       (long long)list[n - 1].id)
-                        : NULL,
+              more && n ? created_cursor(req, list[n - 1].created_at, list[n - 1].id) : NULL,
               "application/json", "no-store");
 }
 
@@ -783,17 +794,11 @@ void appeals_answers(http_req *req, http_res *res)
         return;
     }
     jsonw w;
-    buf_reset(&res->body);
-    jw_init(&w, &res->body);
-    jw_object_begin(&w);
-    jw_key(&w, "answers");
-    jw_array_begin(&w);
+    begin_page(res, &w, "answers");
     for (size_t i = 0; i < n; i++)
         write_answer(&w, &list[i]);
     send_page(res, &w,
-              more && n ? arena_printf(&req->a, "%lld.%lld", (long long)list[n - 1].created_at,
-                                       (long long)list[n - 1].id)
-                        : NULL,
+              more && n ? created_cursor(req, list[n - 1].created_at, list[n - 1].id) : NULL,
               "application/json", "no-store");
 }
 
@@ -963,11 +968,7 @@ void public_appeals_list(http_req *req, http_res *res)
     if (!search(req, res, APPEALS_PAGE_DEFAULT, APPEALS_PAGE_MAX, &list, &n, &more))
         return;
     jsonw w;
-    buf_reset(&res->body);
-    jw_init(&w, &res->body);
-    jw_object_begin(&w);
-    jw_key(&w, "appeals");
-    jw_array_begin(&w);
+    begin_page(res, &w, "appeals");
     for (size_t i = 0; i < n; i++)
         write_public(&w, &list[i]);
     send_page(res, &w, more && n ? appeals_cursor(req, &list[n - 1]) : NULL, "application/json",
