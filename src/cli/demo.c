@@ -1201,31 +1201,32 @@ static const store_case *pick_case(case_pool *p, int64_t before, const char *sta
     return &p->cases[best];
 }
 
-/* Writes one appeal on its case, then publishes and closes it as staff
- * would, each move an event on the case. */
+/* Publishes (APPEAL_PUBLISH) or closes (APPEAL_CLOSE) the appeal at `at`,
+ * an event on its case by the demo's officer, as staff would. */
+static store_rc move_appeal(store *s, const demo_org *org, const demo_appeal *x,
+                            appeal_action action, int64_t at)
+{
+    bool publish = action == APPEAL_PUBLISH;
+    char note[APPEAL_NOTE_MAX];
+    appeal_move_note(action, x->row.id, publish ? x->row.title : x->outcome, note, sizeof(note));
+    store_event ev = {.type = publish ? "appeal_published" : "appeal_closed",
+                      .body = note,
+                      .actor = x->by.name,
+                      .user_id = x->by.id,
+                      .created_at = at};
+    return store_appeal_transition(s, org->id, x->row.id, publish ? "draft" : "published",
+                                   publish ? "published" : "closed", publish ? NULL : x->outcome,
+                                   &ev);
+}
+
+/* Writes one appeal on its case, then publishes and closes it. */
 static store_rc write_appeal(store *s, const demo_org *org, demo_appeal *x)
 {
-    char note[APPEAL_NOTE_MAX];
-    store_appeal *row = &x->row;
-    store_rc rc = store_appeal_create(s, row);
-    if (rc == STORE_OK && x->published) {
-        appeal_move_note(APPEAL_PUBLISH, row->id, row->title, note, sizeof(note));
-        store_event ev = {.type = "appeal_published",
-                          .body = note,
-                          .actor = x->by.name,
-                          .user_id = x->by.id,
-                          .created_at = x->published_at};
-        rc = store_appeal_transition(s, org->id, row->id, "draft", "published", NULL, &ev);
-    }
-    if (rc == STORE_OK && x->closed) {
-        appeal_move_note(APPEAL_CLOSE, row->id, x->outcome, note, sizeof(note));
-        store_event ev = {.type = "appeal_closed",
-                          .body = note,
-                          .actor = x->by.name,
-                          .user_id = x->by.id,
-                          .created_at = x->closed_at};
-        rc = store_appeal_transition(s, org->id, row->id, "published", "closed", x->outcome, &ev);
-    }
+    store_rc rc = store_appeal_create(s, &x->row);
+    if (rc == STORE_OK && x->published)
+        rc = move_appeal(s, org, x, APPEAL_PUBLISH, x->published_at);
+    if (rc == STORE_OK && x->closed)
+        rc = move_appeal(s, org, x, APPEAL_CLOSE, x->closed_at);
     return rc;
 }
 

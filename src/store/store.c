@@ -421,6 +421,12 @@ const char *store_table_name(size_t i)
 static const char *const derived_tables[] = {"appeals_map", "appeals_map_node",
                                              "appeals_map_parent", "appeals_map_rowid"};
 
+bool store_event_meets_duties(const store_event *ev)
+{
+    return ev->public_ && ev->type &&
+           (strcmp(ev->type, "stage_change") == 0 || strcmp(ev->type, "public_note") == 0);
+}
+
 bool store_table_known(const char *name)
 {
     if (strcmp(name, "schema_migrations") == 0)

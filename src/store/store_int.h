@@ -47,6 +47,10 @@ typedef store_rc (*store_row_fn)(void *ctx, const store_value *row);
 /* Whether `name` is one of store_tables or the backend's version table. */
 bool store_table_known(const char *name);
 
+/* Whether ev is a public update (a public move or note): what meets a case's
+ * open duties, in every backend. */
+bool store_event_meets_duties(const store_event *ev);
+
 typedef struct store_ops {
     store_rc (*open)(const char *uri, int pool_size, void **impl, char *err, size_t errlen);
     void (*close)(void *impl);

@@ -1627,13 +1627,6 @@ static store_rc duties_open(pconn *c, int64_t case_id, int64_t event_id, int64_t
 static store_rc duties_on_event(pconn *c, int64_t case_id, const store_event *ev, int64_t event_id,
                                 const store_duty_new *duties, size_t n);
 
-/* A public move or note: what meets a case's open duties. */
-static bool public_update(const store_event *ev)
-{
-    return ev->public_ && ev->type &&
-           (strcmp(ev->type, "stage_change") == 0 || strcmp(ev->type, "public_note") == 0);
-}
-
 static bool has_person(const store_person *p)
 {
     return p->name || p->email || p->phone || p->address || p->postcode;
@@ -2094,7 +2087,7 @@ static store_rc pg_event_append_duties(void *impl, int64_t case_id, store_event 
      * needs no transaction around it unless duties or notifications follow
      * (a public update meets duties): BEGIN and COMMIT would be two more
      * round trips for every plain move or note. */
-    bool tx = public_update(ev) || n > 0 || ev->n_notices > 0;
+    bool tx = store_event_meets_duties(ev) || n > 0 || ev->n_notices > 0;
     store_rc rc = write_run(impl, event_append_job, &w, tx);
     /* Its entry is queued: the sequencer gives it an index after commit. */
     ev->log_index = -1;
@@ -3703,7 +3696,7 @@ static store_rc duties_on_event(pconn *c, int64_t case_id, const store_event *ev
                                 const store_duty_new *duties, size_t n)
 {
     store_rc rc = STORE_OK;
-    if (public_update(ev))
+    if (store_event_meets_duties(ev))
         rc = duties_meet(c, case_id, event_id, ev->created_at, "update", event_id);
     if (rc == STORE_OK && n)
         rc = duties_open(c, case_id, event_id, ev->created_at, duties, n);

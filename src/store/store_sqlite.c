@@ -3294,10 +3294,8 @@ static store_rc duties_meet(conn *c, int64_t case_id, int64_t upto, int64_t at, 
 static store_rc duties_on_event(conn *c, int64_t case_id, const store_event *ev, int64_t event_id,
                                 const store_duty_new *duties, size_t n)
 {
-    bool update = ev->public_ && ev->type &&
-                  (strcmp(ev->type, "stage_change") == 0 || strcmp(ev->type, "public_note") == 0);
     store_rc rc = STORE_OK;
-    if (update)
+    if (store_event_meets_duties(ev))
         rc = duties_meet(c, case_id, event_id, ev->created_at, "update", event_id);
     if (rc == STORE_OK && n)
         rc = duties_open(c, case_id, event_id, ev->created_at, duties, n);
