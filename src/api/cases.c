@@ -435,16 +435,15 @@ void cases_get(http_req *req, http_res *res)
 }
 
 /* Appends `ev` (type, stage and note set by the caller) and answers with the
- * event and the case as it now is, recording the caller's access to the
- * case's person, for `purpose`, with the event. */
+ * event and the case as it now is. The answer leaves out the case's person:
+ * moving a case or adding a note needs no one's personal details, and so
+ * shows none, and there is no access to record; reading the case shows
+ * them, and records that. */
 static void append_event(http_req *req, http_res *res, store_case *c, const app_service *e,
-                         store_event *ev, bool closes, const char *purpose, int status)
+                         store_event *ev, bool closes, int status)
 {
     app *ap = req->ctx;
     const store_principal *who = req->who;
-    store_access access;
-    const store_access *seen =
-        c->person.id ? casework_access(req, c->id, "write", purpose, &access) : NULL;
     ev->case_id = c->id;
     ev->actor = who->name;
     ev->user_id = who->user_id;
@@ -470,7 +469,7 @@ static void append_event(http_req *req, http_res *res, store_case *c, const app_
         ev->notices = notices;
     }
     if (rc == STORE_OK)
-        rc = store_event_append_duties(ap->store, c->id, ev, closes, seen, duties, n_duties);
+        rc = store_event_append_duties(ap->store, c->id, ev, closes, duties, n_duties);
     if (rc == STORE_CONFLICT) {
         api_error(res, 409, "conflict", NULL,
                   "the case changed while this request was made (it is no longer at stage %s "
@@ -491,12 +490,12 @@ static void append_event(http_req *req, http_res *res, store_case *c, const app_
     }
     api_send(res, status,
              json_pack("{s:o, s:o}", "event", event_json(ev), "case",
-                       case_json(c, &e->svc, &e->wf, casework_may_see_person(who))));
+                       case_json(c, &e->svc, &e->wf, false)));
 }
 
 /* Checks a move to stage `to` and appends it; `note` is public. */
 static void change_stage(http_req *req, http_res *res, store_case *c, const app_service *e,
-                         const char *to, const char *note, const char *purpose, int status)
+                         const char *to, const char *note, int status)
 {
     const workflow *wf = &e->wf;
     const wf_stage *target = workflow_stage(wf, to);
@@ -520,7 +519,7 @@ static void change_stage(http_req *req, http_res *res, store_case *c, const app_
         .body = note,
         .public_ = target->milestone || note != NULL,
     };
-    append_event(req, res, c, e, &ev, target->terminal, purpose, status);
+    append_event(req, res, c, e, &ev, target->terminal, status);
 }
 
 static bool refuse_if_closed(http_res *res, const store_case *c)
@@ -537,9 +536,9 @@ void cases_add_event(http_req *req, http_res *res)
     static const char *const fields[] = {"type", "stage", "note", NULL};
     store_case c;
     const app_service *e;
-    const char *type, *stage, *note, *purpose;
+    const char *type, *stage, *note;
     char ref[REF_TEXT_LEN + 1];
-    if (!casework_reference(res, req->params[0], ref) || !casework_purpose(req, res, &purpose))
+    if (!casework_reference(res, req->params[0], ref))
         return;
     json_t *body = api_body_object(req, res, false);
     if (!body)
@@ -573,10 +572,10 @@ void cases_add_event(http_req *req, http_res *res)
         !(e = casework_service(req, res, c.service_id)))
         goto out;
     if (is_stage) {
-        change_stage(req, res, &c, e, stage, note, purpose, 201);
+        change_stage(req, res, &c, e, stage, note, 201);
     } else {
         store_event ev = {.type = type, .stage = c.stage, .body = note, .public_ = is_public};
-        append_event(req, res, &c, e, &ev, false, purpose, 201);
+        append_event(req, res, &c, e, &ev, false, 201);
     }
 out:
     json_decref(body);
@@ -587,9 +586,9 @@ void cases_close(http_req *req, http_res *res)
     static const char *const fields[] = {"stage", "note", NULL};
     store_case c;
     const app_service *e;
-    const char *stage, *note, *purpose;
+    const char *stage, *note;
     char ref[REF_TEXT_LEN + 1];
-    if (!casework_reference(res, req->params[0], ref) || !casework_purpose(req, res, &purpose))
+    if (!casework_reference(res, req->params[0], ref))
         return;
     json_t *body = api_body_object(req, res, true);
     if (!body)
@@ -639,7 +638,7 @@ void cases_close(http_req *req, http_res *res)
             goto out;
         }
     }
-    change_stage(req, res, &c, e, stage, note, purpose, 200);
+    change_stage(req, res, &c, e, stage, note, 200);
 out:
     json_decref(body);
 }

@@ -195,12 +195,6 @@ store_rc store_event_append(store *s, int64_t case_id, store_event *ev, bool clo
     return s->ops->event_append(s->impl, case_id, ev, closes);
 }
 
-store_rc store_event_append_access(store *s, int64_t case_id, store_event *ev, bool closes,
-                                   const store_access *access)
-{
-    return s->ops->event_append_access(s->impl, case_id, ev, closes, access);
-}
-
 store_rc store_case_set_secret(store *s, int64_t case_id, const unsigned char hash[32])
 {
     return s->ops->case_set_secret(s->impl, case_id, hash);
@@ -807,10 +801,9 @@ store_rc store_open311_updates(store *s, arena *a, int64_t org_id, const char *s
 /* ---- update duties ---- */
 
 store_rc store_event_append_duties(store *s, int64_t case_id, store_event *ev, bool closes,
-                                   const store_access *access, const store_duty_new *duties,
-                                   size_t n)
+                                   const store_duty_new *duties, size_t n)
 {
-    return s->ops->event_append_duties(s->impl, case_id, ev, closes, access, duties, n);
+    return s->ops->event_append_duties(s->impl, case_id, ev, closes, duties, n);
 }
 
 store_rc store_case_duties(store *s, arena *a, int64_t case_id, store_duty **out, size_t *n)

@@ -289,11 +289,6 @@ store_rc store_case_list(store *s, arena *a, const store_case_filter *f, store_c
  * A public stage change or public note meets, in the same transaction, every
  * duty of the case still unmet (see store_event_append_duties). Sets ev->id. */
 store_rc store_event_append(store *s, int64_t case_id, store_event *ev, bool closes);
-/* The same, recording `access` (its case_id is ignored) in the event's
- * transaction: both are written or neither is. STORE_UNAVAILABLE when only
- * the access could not be written. */
-store_rc store_event_append_access(store *s, int64_t case_id, store_event *ev, bool closes,
-                                   const store_access *access);
 
 /* Replaces the tracking secret's hash (the citizen lost the secret). */
 store_rc store_case_set_secret(store *s, int64_t case_id, const unsigned char hash[32]);
@@ -526,14 +521,13 @@ typedef struct store_duty {
     int64_t met_event_id; /* the update, or the event whose notification was delivered */
 } store_duty;
 
-/* store_event_append_access, opening duties[0..n) triggered by the event in
+/* store_event_append, opening duties[0..n) triggered by the event in
  * its transaction (each with the event's id and time, and the case's
  * organisation and service). Before they are opened, a public stage change
  * or public note meets every unmet duty of the case, at ev->created_at, as
  * met by "update": so the move that triggers a duty never meets it itself. */
 store_rc store_event_append_duties(store *s, int64_t case_id, store_event *ev, bool closes,
-                                   const store_access *access, const store_duty_new *duties,
-                                   size_t n);
+                                   const store_duty_new *duties, size_t n);
 
 /* A case's duty instances, oldest first. */
 store_rc store_case_duties(store *s, arena *a, int64_t case_id, store_duty **out, size_t *n);

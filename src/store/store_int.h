@@ -91,8 +91,6 @@ typedef struct store_ops {
     store_rc (*case_list)(void *impl, arena *a, const store_case_filter *f, store_case **out,
                           size_t *n, bool *more);
     store_rc (*event_append)(void *impl, int64_t case_id, store_event *ev, bool closes);
-    store_rc (*event_append_access)(void *impl, int64_t case_id, store_event *ev, bool closes,
-                                    const store_access *access);
     store_rc (*case_set_secret)(void *impl, int64_t case_id, const unsigned char hash[32]);
     store_rc (*service_durations)(void *impl, arena *a, int64_t service_id, int limit,
                                   int64_t **out, size_t *n);
@@ -154,8 +152,7 @@ typedef struct store_ops {
     store_rc (*log_sequence)(void *impl, bool wait, size_t *n);
     /* Update duties. */
     store_rc (*event_append_duties)(void *impl, int64_t case_id, store_event *ev, bool closes,
-                                    const store_access *access, const store_duty_new *duties,
-                                    size_t n);
+                                    const store_duty_new *duties, size_t n);
     store_rc (*case_duties)(void *impl, arena *a, int64_t case_id, store_duty **out, size_t *n);
     store_rc (*case_set_flags)(void *impl, int64_t case_id, bool enhanced, const char *team,
                                const store_duty_retime *retimes, size_t n, int64_t at);

@@ -52,6 +52,11 @@
 #define PARAMS_MAX 32
 /* The most statements one pipeline sends. */
 #define PIPELINE_MAX 4
+/* The most rows one transaction of the log's sequencer takes. A literal in
+ * ST_LOG_QUEUED: a statement without parameters keeps its one generic plan,
+ * where a LIMIT parameter had PostgreSQL plan the join again on every call
+ * (a millisecond each, on a queue table full of dead rows). */
+#define SEQ_BATCH "512"
 /* How much COPY data the bulk import gathers before sending it. */
 #define COPY_CHUNK (256 * 1024)
 
@@ -168,31 +173,18 @@ enum {
 
 /* The statement of an event write, around the UPDATE of its case. Parameters:
  * $1 the case, $2 the time, $3 the stage it moves from, $4 to $8 the event's
- * type, body, rating, public flag and actor, $9 to $16 the access's reader
- * organisation, user, key, name, role, action, purpose and time; $17 to $22
- * the event's log entry's kind, actor kind, actor id, stages and rating, $23
- * to $25 the access's entry's kind, actor kind and actor id, which are queued
- * for the log (migrations/postgresql/0008_log_queue.sql) with the rows they
- * describe. The access's queue row is drawn from the event's, so that it
- * follows the event's in the queue and in the log. */
+ * type, body, rating, public flag and actor, $9 to $14 its log entry's kind,
+ * actor kind, actor id, stages and rating, queued for the log
+ * (migrations/postgresql/0008_log_queue.sql) with the event. */
 #define EVENT_WRITE(case_update)                                                                   \
-    "WITH c AS (" case_update " RETURNING id, org_id, stage),"                                     \
+    "WITH c AS (" case_update " RETURNING id, stage),"                                             \
     " e AS (INSERT INTO events (case_id, type, from_stage, stage, body, rating, public, actor,"    \
     " created_at) SELECT id, $4::text, $3::text, stage, $5::text, $6::integer, $7::boolean,"       \
     " $8::text, $2::bigint FROM c RETURNING id),"                                                  \
-    " a AS (INSERT INTO accesses (case_id, case_org_id, reader_org_id, user_id, key_id,"           \
-    " reader_name, role, action, purpose, at) SELECT id, org_id, $9::bigint, $10::bigint,"         \
-    " $11::bigint, $12::text, $13::text, $14::text, $15::text, $16::bigint FROM c"                 \
-    " WHERE $9::bigint IS NOT NULL RETURNING id),"                                                 \
-    " qe AS (INSERT INTO log_queue (kind, case_id, at, actor, actor_id, from_stage, stage, "       \
-    "rating,"                                                                                      \
-    " event_id) SELECT $17::integer, $1::bigint, $2::bigint, $18::integer, $19::bigint,"           \
-    " $20::text, $21::text, $22::integer, id FROM e RETURNING id),"                                \
-    " qa AS (INSERT INTO log_queue (kind, case_id, at, actor, actor_id, actor_org_id,"             \
-    " reader_org_id, role, action, access_id) SELECT $23::integer, $1::bigint, $16::bigint,"       \
-    " $24::integer, $25::bigint, $9::bigint, $9::bigint, $13::text, $14::text, a.id"               \
-    " FROM a CROSS JOIN qe)"                                                                       \
-    " SELECT (SELECT id FROM e), EXISTS (SELECT 1 FROM cases WHERE id = $1), (SELECT id FROM a)"
+    " q AS (INSERT INTO log_queue (kind, case_id, at, actor, actor_id, from_stage, stage, rating," \
+    " event_id) SELECT $9::integer, $1::bigint, $2::bigint, $10::integer, $11::bigint, $12::text," \
+    " $13::text, $14::integer, id FROM e)"                                                         \
+    " SELECT (SELECT id FROM e), EXISTS (SELECT 1 FROM cases WHERE id = $1)"
 
 /* The columns read_open311_case() expects. */
 #define OPEN311_SELECT                                                                             \
@@ -248,18 +240,16 @@ static const char *const fixed_sql[ST_FIXED_COUNT] = {
     [ST_CASE_BY_IDEMPOTENCY] = "SELECT id FROM cases WHERE org_id = $1 AND idempotency_key = $2",
     [ST_CASE_BY_ID] = CASE_SELECT "WHERE c.id = $1",
     [ST_CASE_BY_REF] = CASE_SELECT "WHERE c.reference = $1 AND ($2::bigint = 0 OR c.org_id = $2)",
-    /* An event and the access it shows, with the change to its case, in one
-     * statement, so in one round trip and one commit. The case's row is
-     * changed first (for a stage change, only while it is still at $3 and
-     * open: a compare-and-set, which READ COMMITTED re-checks on the row a
-     * concurrent writer left); the event and the access are inserted only
-     * for the row changed, and record the case's stage and organisation as
-     * that row has them. No access is recorded when $9 is NULL. The answer:
-     * the event's id (NULL when no row changed), and whether the case
-     * exists. */
-    [ST_EVENT_MOVE] = EVENT_WRITE("UPDATE cases SET stage = $26::text,"
+    /* An event, with the change to its case, in one statement, so in one
+     * round trip and one commit. The case's row is changed first (for a
+     * stage change, only while it is still at $3 and open: a compare-and-set,
+     * which READ COMMITTED re-checks on the row a concurrent writer left);
+     * the event is inserted only for the row changed, and records the case's
+     * stage as that row has it. The answer: the event's id (NULL when no row
+     * changed), and whether the case exists. */
+    [ST_EVENT_MOVE] = EVENT_WRITE("UPDATE cases SET stage = $15::text,"
                                   " updated_at = greatest(updated_at, $2::bigint),"
-                                  " closed_at = $27::bigint"
+                                  " closed_at = $16::bigint"
                                   " WHERE id = $1 AND stage = $3::text AND closed_at IS NULL"),
     [ST_EVENT_ADD] =
         EVENT_WRITE("UPDATE cases SET updated_at = greatest(updated_at, $2::bigint) WHERE id = $1"),
@@ -306,7 +296,7 @@ static const char *const fixed_sql[ST_FIXED_COUNT] = {
                       " q.from_stage, q.stage, q.rating, q.event_id, q.access_id, c.reference,"
                       " o.slug, s.code, q.duty FROM log_queue q JOIN cases c ON c.id = q.case_id"
                       " JOIN orgs o ON o.id = c.org_id JOIN services s ON s.id = c.service_id"
-                      " LEFT JOIN orgs r ON r.id = q.reader_org_id ORDER BY q.id LIMIT $1",
+                      " LEFT JOIN orgs r ON r.id = q.reader_org_id ORDER BY q.id LIMIT " SEQ_BATCH,
     /* Entries are single lines of JSON, so a batch travels as lines. */
     [ST_LOG_INSERT_MANY] =
         "INSERT INTO log_entries (idx, entry, hashes)"
@@ -1972,14 +1962,13 @@ typedef struct event_write {
     const store_event *ev;
     bool stage_change;
     bool closes;
-    const store_access *access;
     const store_duty_new *duties;
     size_t n_duties;
     int64_t id;
 } event_write;
 
-/* The event, its case's change, its access and their queued log entries are
- * one statement (EVENT_WRITE). Other events than a stage change record the
+/* The event, its case's change and its queued log entry are one statement
+ * (EVENT_WRITE). Other events than a stage change record the
  * stage the case is at, whatever the caller last saw. STORE_CONFLICT when a
  * stage change found the case no longer at ev->from_stage or closed,
  * STORE_NOT_FOUND when there is no such case. */
@@ -1987,18 +1976,15 @@ static store_rc event_append_job(pconn *c, void *arg)
 {
     event_write *w = arg;
     const store_event *ev = w->ev;
-    const store_access *acc = w->access;
     /* Other events than a stage change publish no stage. */
     store_event row = *ev;
     if (!w->stage_change)
         row.stage = NULL;
-    tlog_entry entry, access_entry;
+    tlog_entry entry;
     if (!log_event_entry(&row, 0, &entry)) {
         log_error("msg=\"store: an event of a type the log does not know\"");
         return STORE_ERROR;
     }
-    if (acc)
-        log_access_entry(acc, &access_entry);
     params p = {0};
     p_int(&p, w->case_id);
     p_int(&p, ev->created_at);
@@ -2008,33 +1994,12 @@ static store_rc event_append_job(pconn *c, void *arg)
     p_int(&p, ev->rating);
     p_bool(&p, ev->public_);
     p_text(&p, ev->actor);
-    if (acc) {
-        p_int(&p, acc->reader_org_id);
-        p_or_null(&p, acc->user_id);
-        p_or_null(&p, acc->key_id);
-        p_text(&p, acc->reader_name);
-        p_text(&p, acc->role);
-        p_text(&p, acc->action);
-        p_text(&p, acc->purpose);
-        p_int(&p, acc->at);
-    } else {
-        for (int i = 0; i < 8; i++)
-            p_text(&p, NULL);
-    }
     p_int(&p, entry.kind);
     p_int(&p, entry.actor);
     p_or_null(&p, entry.actor_id);
     p_text(&p, entry.from_stage);
     p_text(&p, entry.stage);
     p_int(&p, entry.rating);
-    if (acc) {
-        p_int(&p, access_entry.kind);
-        p_int(&p, access_entry.actor);
-        p_or_null(&p, access_entry.actor_id);
-    } else {
-        for (int i = 0; i < 3; i++)
-            p_text(&p, NULL);
-    }
     if (w->stage_change) {
         p_text(&p, ev->stage);
         p_or_null(&p, w->closes ? ev->created_at : 0);
@@ -2042,11 +2007,6 @@ static store_rc event_append_job(pconn *c, void *arg)
     PGresult *res = NULL;
     store_rc rc =
         exec_read(c, w->stage_change ? ST_EVENT_MOVE : ST_EVENT_ADD, &p, "append an event", &res);
-    /* The access is written by the event's statement, so a failure of its
-     * own cannot be told apart from the event's: either is answered as
-     * store.h promises for an access that could not be written. */
-    if (rc == STORE_ERROR && acc)
-        return STORE_UNAVAILABLE;
     if (rc != STORE_OK)
         return rc;
     if (PQntuples(res) != 1) {
@@ -2066,8 +2026,7 @@ static store_rc event_append_job(pconn *c, void *arg)
 }
 
 static store_rc pg_event_append_duties(void *impl, int64_t case_id, store_event *ev, bool closes,
-                                       const store_access *access, const store_duty_new *duties,
-                                       size_t n)
+                                       const store_duty_new *duties, size_t n)
 {
     ev->id = 0;
     bool stage_change = ev->type && strcmp(ev->type, "stage_change") == 0;
@@ -2080,10 +2039,9 @@ static store_rc pg_event_append_duties(void *impl, int64_t case_id, store_event 
                      .ev = ev,
                      .stage_change = stage_change,
                      .closes = closes,
-                     .access = access,
                      .duties = duties,
                      .n_duties = n};
-    /* The event, its access and their log entries are one statement, which
+    /* The event and its log entry are one statement, which
      * needs no transaction around it unless duties or notifications follow
      * (a public update meets duties): BEGIN and COMMIT would be two more
      * round trips for every plain move or note. */
@@ -2096,15 +2054,9 @@ static store_rc pg_event_append_duties(void *impl, int64_t case_id, store_event 
     return rc;
 }
 
-static store_rc pg_event_append_access(void *impl, int64_t case_id, store_event *ev, bool closes,
-                                       const store_access *access)
-{
-    return pg_event_append_duties(impl, case_id, ev, closes, access, NULL, 0);
-}
-
 static store_rc pg_event_append(void *impl, int64_t case_id, store_event *ev, bool closes)
 {
-    return pg_event_append_access(impl, case_id, ev, closes, NULL);
+    return pg_event_append_duties(impl, case_id, ev, closes, NULL, 0);
 }
 
 typedef struct secret_change {
@@ -3052,8 +3004,6 @@ static store_rc log_access(pconn *c, int64_t case_id, const store_access *acc, i
 
 /* ---- the sequencer ---- */
 
-/* The most rows one transaction of the sequencer takes. */
-#define SEQ_BATCH 512
 /* Its advisory lock ("oclog"; 478409420647): one instance sequences at a
  * time. */
 #define SEQ_LOCK_KEY 0x6f636c6f67LL
@@ -3270,9 +3220,8 @@ static store_rc seq_job(pconn *c, void *arg)
     PQclear(res);
     if (!locked)
         return STORE_OK; /* another instance is sequencing */
-    params q = {0};
-    p_int(&q, SEQ_BATCH);
-    rc = exec_read(c, ST_LOG_QUEUED, &q, "read the log's queue", &res);
+    params none = {0};
+    rc = exec_read(c, ST_LOG_QUEUED, &none, "read the log's queue", &res);
     if (rc != STORE_OK)
         return rc;
     int rows = PQntuples(res);
@@ -5352,7 +5301,6 @@ const store_ops store_pg_ops = {
     .case_events = pg_case_events,
     .case_list = pg_case_list,
     .event_append = pg_event_append,
-    .event_append_access = pg_event_append_access,
     .case_set_secret = pg_case_set_secret,
     .service_durations = pg_service_durations,
     .access_record = pg_access_record,

@@ -2168,7 +2168,6 @@ typedef struct event_write {
     const store_event *ev;
     bool stage_change;
     bool closes;
-    const store_access *access;
     const store_duty_new *duties;
     size_t n_duties;
     int64_t id;
@@ -2195,14 +2194,11 @@ static store_rc event_append_job(conn *c, void *arg)
         rc = duties_on_event(c, w->case_id, w->ev, w->id, w->duties, w->n_duties);
     if (rc == STORE_OK)
         rc = notices_insert(c, w->case_id, w->id, w->ev->notices, w->ev->n_notices);
-    if (rc != STORE_OK)
-        return rc;
-    return w->access ? insert_access(c, w->case_id, w->access, NULL) : STORE_OK;
+    return rc;
 }
 
 static store_rc sqlite_event_append_duties(void *impl, int64_t case_id, store_event *ev,
-                                           bool closes, const store_access *access,
-                                           const store_duty_new *duties, size_t n)
+                                           bool closes, const store_duty_new *duties, size_t n)
 {
     sq_store *s = impl;
     ev->id = 0;
@@ -2216,7 +2212,6 @@ static store_rc sqlite_event_append_duties(void *impl, int64_t case_id, store_ev
                      .ev = ev,
                      .stage_change = stage_change,
                      .closes = closes,
-                     .access = access,
                      .duties = duties,
                      .n_duties = n};
     store_rc rc = write_run(s, event_append_job, &w);
@@ -2228,15 +2223,9 @@ static store_rc sqlite_event_append_duties(void *impl, int64_t case_id, store_ev
     return rc;
 }
 
-static store_rc sqlite_event_append_access(void *impl, int64_t case_id, store_event *ev,
-                                           bool closes, const store_access *access)
-{
-    return sqlite_event_append_duties(impl, case_id, ev, closes, access, NULL, 0);
-}
-
 static store_rc sqlite_event_append(void *impl, int64_t case_id, store_event *ev, bool closes)
 {
-    return sqlite_event_append_access(impl, case_id, ev, closes, NULL);
+    return sqlite_event_append_duties(impl, case_id, ev, closes, NULL, 0);
 }
 
 typedef struct secret_change {
@@ -5044,7 +5033,6 @@ const store_ops store_sqlite_ops = {
     .case_events = sqlite_case_events,
     .case_list = sqlite_case_list,
     .event_append = sqlite_event_append,
-    .event_append_access = sqlite_event_append_access,
     .case_set_secret = sqlite_case_set_secret,
     .service_durations = sqlite_service_durations,
     .access_record = sqlite_access_record,

@@ -948,7 +948,7 @@ static void test_duties(void **state)
     store_duty_new opened[2] = {{.duty = "tell", .days = 5, .due_at = t0 + 5000},
                                 {.duty = "call", .days = 1, .due_at = t0 + 500}};
     store_event move = event("stage_change", "received", "done", false, t0 + 20);
-    assert_int_equal(store_event_append_duties(s, c.id, &move, false, NULL, opened, 2), STORE_OK);
+    assert_int_equal(store_event_append_duties(s, c.id, &move, false, opened, 2), STORE_OK);
     store_duty *d;
     size_t n;
     assert_int_equal(store_case_duties(s, &a, c.id, &d, &n), STORE_OK);
@@ -1299,29 +1299,15 @@ static void test_access_with_writes(void **state)
     store_case empty = create_case(fx.s, &fx.a, &nobody);
     assert_int_equal(count_accesses(&fx, empty.id), 0);
 
-    /* An event with its access; a stage change that loses leaves neither. */
+    /* An event shows no one: it records no access. */
     store_event note = event("internal_note", NULL, NULL, false, 600);
-    assert_int_equal(store_event_append_access(fx.s, fx.c.id, &note, false, &seen), STORE_OK);
+    assert_int_equal(store_event_append(fx.s, fx.c.id, &note, false), STORE_OK);
     assert_true(note.id > 0);
-    assert_int_equal(count_accesses(&fx, fx.c.id), 1);
-    store_event late = event("stage_change", "assessing", "done", true, 700);
-    assert_int_equal(store_event_append_access(fx.s, fx.c.id, &late, true, &seen), STORE_CONFLICT);
-    assert_int_equal(count_accesses(&fx, fx.c.id), 1);
+    assert_int_equal(count_accesses(&fx, fx.c.id), 0);
 
     /* An access the database refuses undoes the write it came with. */
     contract_refuse_accesses(fx.path, true);
-    store_event closing = event("stage_change", "received", "done", true, 800);
-    assert_int_equal(store_event_append_access(fx.s, fx.c.id, &closing, true, &seen),
-                     STORE_UNAVAILABLE);
-    assert_int_equal(closing.id, 0);
     store_case got;
-    assert_int_equal(store_case_get(fx.s, &fx.a, fx.org_a, fx.c.reference, &got), STORE_OK);
-    assert_string_equal(got.stage, "received");
-    assert_int_equal(got.closed_at, 0);
-    store_event *evs = NULL;
-    assert_int_equal(store_case_events(fx.s, &fx.a, fx.c.id, false, &evs, &n), STORE_OK);
-    assert_int_equal(n, 2);
-
     store_case_new refused = case_input(fx.org_a, fx.svc, "ACCS-6666-A", h, 900);
     refused.person = (store_person){.name = "Kim Citizen"};
     refused.access = &seen;
@@ -1333,8 +1319,9 @@ static void test_access_with_writes(void **state)
     assert_int_equal(store_event_append(fx.s, fx.c.id, &plain, false), STORE_OK);
 
     contract_refuse_accesses(fx.path, false);
-    assert_int_equal(store_event_append_access(fx.s, fx.c.id, &closing, true, &seen), STORE_OK);
-    assert_int_equal(count_accesses(&fx, fx.c.id), 2);
+    assert_int_equal(store_case_create(fx.s, &fx.a, &refused, &got, &existed), STORE_OK);
+    assert_int_equal(count_accesses(&fx, got.id), 1);
+    assert_int_equal(count_accesses(&fx, fx.c.id), 0);
     access_fixture_close(&fx);
 }
 

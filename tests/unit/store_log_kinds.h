@@ -119,7 +119,7 @@ static void check_log_kinds(store *s)
                         .created_at = t0 + 100,
                         .notices = about,
                         .n_notices = 2};
-    assert_int_equal(store_event_append_duties(s, c.id, &move, false, NULL, &tell, 1), STORE_OK);
+    assert_int_equal(store_event_append_duties(s, c.id, &move, false, &tell, 1), STORE_OK);
     const char *const moved[][4] = {{"\"kind\":\"stage_changed\""}};
     expect_entries(s, &from, 1, moved);
 
@@ -182,7 +182,7 @@ static void check_log_kinds(store *s)
                         .body = "x",
                         .actor = "W",
                         .created_at = t0 + 6500};
-    assert_int_equal(store_event_append_duties(s, c.id, &note, false, NULL, three, 3), STORE_OK);
+    assert_int_equal(store_event_append_duties(s, c.id, &note, false, three, 3), STORE_OK);
     const char *const noted[][4] = {{"\"kind\":\"internal_note\""}};
     expect_entries(s, &from, 1, noted);
     assert_int_equal(store_duty_sweep(s, t0 + 8000, 2, &swept), STORE_OK);

@@ -260,7 +260,7 @@ static void check_outbox_duties(store *s)
                         .created_at = t0 + 100,
                         .notices = about,
                         .n_notices = 3};
-    assert_int_equal(store_event_append_duties(s, c.id, &move, false, NULL, &tell, 1), STORE_OK);
+    assert_int_equal(store_event_append_duties(s, c.id, &move, false, &tell, 1), STORE_OK);
 
     /* The webhook tells a system, and a failed email nobody: still unmet. */
     assert_int_equal(store_notice_claim(s, &a, "webhook", t0 + 100, 30, 10, &rows, &n), STORE_OK);
