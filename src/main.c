@@ -10,9 +10,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
+#include <sodium.h>
+
 #include "api/app.h"
+#include "api/auth.h"
 #include "api/background.h"
 #include "api/log_signer.h"
 #include "cli/demo.h"
@@ -70,6 +74,10 @@ static const char usage[] =
     "                            OPENCASE_PASSWORD or the first line of standard input\n"
     "  key create --org SLUG --label LABEL [--role ROLE]\n"
     "                            create an API key for a system and print it once\n"
+    "  key list --org SLUG       list the organisation's keys: id, role, created,\n"
+    "                            revoked (or -), label\n"
+    "  key revoke --org SLUG --id ID\n"
+    "                            revoke a key; running servers refuse it within seconds\n"
     "  log key                   print the public log's verifier key (name+hash+base64)\n"
     "  log verify                check the latest checkpoint, every stored hash and a\n"
     "                            sample of proofs against the log's entries\n"
@@ -492,15 +500,18 @@ static int cmd_org(const settings *s, int argc, char **argv)
 
 /* --org, --email, --name, --role and --label for the user and key commands. */
 typedef struct member_args {
-    const char *org, *email, *name, *role, *label;
+    const char *org, *email, *name, *role, *label, *id;
 } member_args;
 
 static int parse_member_args(int argc, char **argv, member_args *m)
 {
-    static const struct option opts[] = {
-        {"org", required_argument, NULL, 'o'},   {"email", required_argument, NULL, 'e'},
-        {"name", required_argument, NULL, 'n'},  {"role", required_argument, NULL, 'r'},
-        {"label", required_argument, NULL, 'l'}, {NULL, 0, NULL, 0}};
+    static const struct option opts[] = {{"org", required_argument, NULL, 'o'},
+                                         {"email", required_argument, NULL, 'e'},
+                                         {"name", required_argument, NULL, 'n'},
+                                         {"role", required_argument, NULL, 'r'},
+                                         {"label", required_argument, NULL, 'l'},
+                                         {"id", required_argument, NULL, 'i'},
+                                         {NULL, 0, NULL, 0}};
     int c;
     memset(m, 0, sizeof(*m));
     optind = 2;
@@ -520,6 +531,9 @@ static int parse_member_args(int argc, char **argv, member_args *m)
             break;
         case 'l':
             m->label = optarg;
+            break;
+        case 'i':
+            m->id = optarg;
             break;
         default:
             return -1;
@@ -605,12 +619,79 @@ out:
     return rc;
 }
 
+static const char key_usage[] =
+    "Usage: opencase key create --org SLUG --label LABEL [--role ROLE]\n"
+    "       opencase key list --org SLUG\n"
+    "       opencase key revoke --org SLUG --id ID\n";
+
+/* Makes a key for org and prints it, once. */
+static int key_create(store *st, const store_org *org, const member_args *m)
+{
+    unsigned char key[32], hash[TOKEN_HASH_BYTES];
+    char token[64];
+    int64_t id;
+    const char *role = m->role ? m->role : "caseworker";
+    if (store_secret_key(st, key) != STORE_OK)
+        return 1;
+    /* "oc_" marks the string as an opencase key for secret scanners. */
+    memcpy(token, "oc_", 3); // NOLINT(bugprone-not-null-terminated-result): token_random ends it
+    token_random(token + 3, 48);
+    token_hash(key, token, hash);
+    sodium_memzero(key, sizeof(key));
+    if (store_key_create(st, org->id, m->label, role, hash, &id) != STORE_OK)
+        return 1;
+    fprintf(stderr, "API key %lld for %s (%s); it is shown only now:\n", (long long)id, org->slug,
+            role);
+    printf("%s\n", token);
+    return 0;
+}
+
+static int key_list(store *st, arena *a, const store_org *org)
+{
+    store_key *keys;
+    size_t n;
+    if (store_key_list(st, a, org->id, &keys, &n) != STORE_OK)
+        return 1;
+    for (size_t i = 0; i < n; i++) {
+        char created[32], revoked[32] = "-";
+        format_datetime(keys[i].created_at, created, sizeof(created));
+        if (keys[i].revoked_at)
+            format_datetime(keys[i].revoked_at, revoked, sizeof(revoked));
+        printf("%lld\t%s\t%s\t%s\t%s\n", (long long)keys[i].id, keys[i].role, created, revoked,
+               keys[i].label);
+    }
+    return 0;
+}
+
+static int key_revoke(store *st, const store_org *org, const char *id_text)
+{
+    char *end;
+    errno = 0;
+    long long id = strtoll(id_text, &end, 10);
+    if (errno || *end || id <= 0) {
+        fprintf(stderr, "opencase: --id must be a key's number, as key list shows it\n");
+        return 2;
+    }
+    store_rc rc = store_key_revoke(st, org->id, id, (int64_t)time(NULL));
+    if (rc == STORE_NOT_FOUND)
+        fprintf(stderr, "opencase: %s has no API key %lld\n", org->slug, id);
+    if (rc != STORE_OK)
+        return 1;
+    fprintf(stderr, "API key %lld of %s is revoked; running servers refuse it within %d seconds\n",
+            id, org->slug, AUTH_KEY_CACHE_SECONDS);
+    return 0;
+}
+
 static int cmd_key(const settings *s, int argc, char **argv)
 {
     member_args m;
-    if (argc < 2 || strcmp(argv[1], "create") != 0 || parse_member_args(argc, argv, &m) != 0 ||
-        !m.org || !m.label || !valid_text(m.label, 100, false)) {
-        fprintf(stderr, "Usage: opencase key create --org SLUG --label LABEL [--role ROLE]\n");
+    const char *what = argc >= 2 ? argv[1] : "";
+    bool create = strcmp(what, "create") == 0, revoke = strcmp(what, "revoke") == 0;
+    if ((!create && !revoke && strcmp(what, "list") != 0) ||
+        parse_member_args(argc, argv, &m) != 0 || !m.org || (create != (m.label != NULL)) ||
+        (revoke != (m.id != NULL)) || (!create && m.role) ||
+        (m.label && !valid_text(m.label, 100, false)) || m.email || m.name) {
+        fputs(key_usage, stderr);
         return 2;
     }
     store *st;
@@ -619,24 +700,11 @@ static int cmd_key(const settings *s, int argc, char **argv)
     arena a;
     arena_init(&a);
     store_org org;
-    unsigned char key[32], hash[TOKEN_HASH_BYTES];
-    char token[64];
-    int64_t id;
-    int rc = 1;
-    if (find_org(st, &a, m.org, &org) != 0 || store_secret_key(st, key) != STORE_OK)
-        goto out;
-    /* "oc_" marks the string as an opencase key for secret scanners. */
-    memcpy(token, "oc_", 3); // NOLINT(bugprone-not-null-terminated-result): token_random ends it
-    token_random(token + 3, 48);
-    token_hash(key, token, hash);
-    if (store_key_create(st, org.id, m.label, m.role ? m.role : "caseworker", hash, &id) !=
-        STORE_OK)
-        goto out;
-    fprintf(stderr, "API key %lld for %s (%s); it is shown only now:\n", (long long)id, org.slug,
-            m.role ? m.role : "caseworker");
-    printf("%s\n", token);
-    rc = 0;
-out:
+    int rc = find_org(st, &a, m.org, &org);
+    if (rc == 0)
+        rc = create   ? key_create(st, &org, &m)
+             : revoke ? key_revoke(st, &org, m.id)
+                      : key_list(st, &a, &org);
     arena_free(&a);
     store_close(st);
     return rc;

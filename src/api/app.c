@@ -31,6 +31,7 @@ int app_init(app *a, store *s, bool cookie_secure)
     atomic_init(&a->replica_retry_at, 0);
     pthread_mutex_init(&a->history_lock, NULL);
     pthread_mutex_init(&a->services_lock, NULL);
+    pthread_mutex_init(&a->keys_lock, NULL);
     return 0;
 }
 
@@ -46,6 +47,7 @@ void app_free(app *a)
         if (a->services[i])
             service_free(a->services[i]);
     pthread_mutex_destroy(&a->services_lock);
+    pthread_mutex_destroy(&a->keys_lock);
     for (size_t i = 0; i < APP_HISTORY_SLOTS; i++)
         free(a->history[i].durations);
     pthread_mutex_destroy(&a->history_lock);

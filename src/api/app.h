@@ -56,6 +56,20 @@ typedef struct app_service {
     const char *org_name;
 } app_service;
 
+#define APP_KEY_SLOTS 64
+#define APP_KEY_LABEL_MAX 255
+
+/* A valid API key's principal, kept for AUTH_KEY_CACHE_SECONDS (auth.c):
+ * most requests with a key then cost no round trip to the database. */
+typedef struct app_key {
+    unsigned char hash[32]; /* the key's keyed hash; all zero: an empty slot */
+    int64_t until_ms;       /* monotonic */
+    int64_t org_id;
+    int64_t key_id;
+    char role[16];
+    char label[APP_KEY_LABEL_MAX + 1];
+} app_key;
+
 /* How long a replica that failed is left alone before it is tried again. */
 #define APP_REPLICA_RETRY_MS 1000
 
@@ -71,6 +85,8 @@ typedef struct app {
     app_history history[APP_HISTORY_SLOTS];
     pthread_mutex_t services_lock;
     app_service *services[APP_SERVICE_SLOTS];
+    pthread_mutex_t keys_lock;
+    app_key keys[APP_KEY_SLOTS];
     /* Citizens see the names of the staff and systems that read their data,
      * not only their organisation and role. Set after app_init. */
     bool show_officer_names;

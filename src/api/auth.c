@@ -1,6 +1,8 @@
 /* auth.c - log-in, log-out, the caller's identity and credential checks. */
 #include "api/auth.h"
 
+#include <pthread.h>
+#include <stdio.h>
 #include <string.h>
 #include <strings.h>
 
@@ -35,6 +37,51 @@ bool auth_role_allows(const char *role, int level)
     }
 }
 
+/* The slot a key's hash may be kept in: the hash is keyed with the
+ * deployment's secret, so callers cannot aim keys at one slot. */
+static app_key *key_slot(app *ap, const unsigned char hash[TOKEN_HASH_BYTES])
+{
+    return &ap->keys[hash[0] % APP_KEY_SLOTS];
+}
+
+/* The principal of a key checked less than AUTH_KEY_CACHE_SECONDS ago, its
+ * strings copied into the request's arena. */
+static bool key_recalled(http_req *req, const unsigned char hash[TOKEN_HASH_BYTES],
+                         store_principal *out)
+{
+    app *ap = req->ctx;
+    app_key *k = key_slot(ap, hash);
+    bool found = false;
+    pthread_mutex_lock(&ap->keys_lock);
+    if (token_hash_equal(k->hash, hash) && (int64_t)(http_now_ns() / 1000000) < k->until_ms) {
+        out->org_id = k->org_id;
+        out->user_id = 0;
+        out->key_id = k->key_id;
+        out->role = arena_strdup(&req->a, k->role);
+        out->name = arena_strdup(&req->a, k->label);
+        found = out->role && out->name;
+    }
+    pthread_mutex_unlock(&ap->keys_lock);
+    return found;
+}
+
+static void key_remember(app *ap, const unsigned char hash[TOKEN_HASH_BYTES],
+                         const store_principal *p)
+{
+    /* A label too long for the slot is looked up every time instead. */
+    if (strlen(p->name) > APP_KEY_LABEL_MAX || strlen(p->role) >= sizeof(ap->keys[0].role))
+        return;
+    app_key *k = key_slot(ap, hash);
+    pthread_mutex_lock(&ap->keys_lock);
+    memcpy(k->hash, hash, TOKEN_HASH_BYTES);
+    k->until_ms = (int64_t)(http_now_ns() / 1000000) + AUTH_KEY_CACHE_SECONDS * 1000;
+    k->org_id = p->org_id;
+    k->key_id = p->key_id;
+    snprintf(k->role, sizeof(k->role), "%s", p->role);
+    snprintf(k->label, sizeof(k->label), "%s", p->name);
+    pthread_mutex_unlock(&ap->keys_lock);
+}
+
 auth_rc auth_api_key(http_req *req, const char *key, store_principal *out)
 {
     app *ap = req->ctx;
@@ -42,9 +89,13 @@ auth_rc auth_api_key(http_req *req, const char *key, store_principal *out)
     if (strlen(key) == 0 || strlen(key) > 256)
         return AUTH_INVALID;
     token_hash(ap->key, key, hash);
-    store_rc rc = store_key_get(ap->store, &req->a, hash, out);
-    if (rc == STORE_OK)
+    if (key_recalled(req, hash, out))
         return AUTH_OK;
+    store_rc rc = store_key_get(ap->store, &req->a, hash, out);
+    if (rc == STORE_OK) {
+        key_remember(ap, hash, out);
+        return AUTH_OK;
+    }
     return rc == STORE_NOT_FOUND ? AUTH_INVALID : AUTH_UNAVAILABLE;
 }
 

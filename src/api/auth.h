@@ -23,6 +23,11 @@ typedef enum {
  * *by_cookie tells which, since only cookie callers need CSRF checks. */
 auth_rc auth_resolve(http_req *req, store_principal *out, bool *by_cookie);
 
+/* A valid key's check is reused for this long by the server that made it,
+ * so most requests with an API key cost no round trip to the database; a
+ * key revoked meanwhile is refused by every server within this time. */
+#define AUTH_KEY_CACHE_SECONDS 5
+
 /* Resolves an API key given by other means than the Authorization header
  * (Open311 sends it as the api_key parameter). */
 auth_rc auth_api_key(http_req *req, const char *key, store_principal *out);

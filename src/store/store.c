@@ -167,6 +167,16 @@ store_rc store_key_get(store *s, arena *a, const unsigned char hash[32], store_p
     return s->ops->key_get(s->impl, a, hash, out);
 }
 
+store_rc store_key_list(store *s, arena *a, int64_t org_id, store_key **out, size_t *n)
+{
+    return s->ops->key_list(s->impl, a, org_id, out, n);
+}
+
+store_rc store_key_revoke(store *s, int64_t org_id, int64_t id, int64_t at)
+{
+    return s->ops->key_revoke(s->impl, org_id, id, at);
+}
+
 store_rc store_case_create(store *s, arena *a, const store_case_new *in, store_case *out,
                            bool *existed)
 {
@@ -264,9 +274,9 @@ const store_table store_tables[] = {
      false},
     {"sessions", 3, {"token_hash", "user_id", "expires_at"}, {X, I, I}, false, false},
     {"api_keys",
-     6,
-     {"id", "org_id", "label", "role", "key_hash", "created_at"},
-     {I, I, T, T, X, I},
+     7,
+     {"id", "org_id", "label", "role", "key_hash", "created_at", "revoked_at"},
+     {I, I, T, T, X, I, I},
      true,
      false},
     {"persons",

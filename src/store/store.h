@@ -125,9 +125,24 @@ store_rc store_session_get(store *s, arena *a, const unsigned char hash[32], int
                            store_principal *out);
 store_rc store_session_delete(store *s, const unsigned char hash[32]);
 
+typedef struct store_key {
+    int64_t id;
+    const char *label;
+    const char *role;
+    int64_t created_at;
+    int64_t revoked_at; /* 0 while the key is valid */
+} store_key;
+
 store_rc store_key_create(store *s, int64_t org_id, const char *label, const char *role,
                           const unsigned char hash[32], int64_t *id);
+/* The principal of a key that has not been revoked; STORE_NOT_FOUND for an
+ * unknown or revoked key. */
 store_rc store_key_get(store *s, arena *a, const unsigned char hash[32], store_principal *out);
+/* An organisation's keys, oldest first, revoked ones too. */
+store_rc store_key_list(store *s, arena *a, int64_t org_id, store_key **out, size_t *n);
+/* Revokes key id of org_id at `at` (a key revoked before keeps its time).
+ * STORE_NOT_FOUND when the organisation has no such key. */
+store_rc store_key_revoke(store *s, int64_t org_id, int64_t id, int64_t at);
 
 /* ---- cases and their events ---- */
 

@@ -81,6 +81,8 @@ typedef struct store_ops {
     store_rc (*key_create)(void *impl, int64_t org_id, const char *label, const char *role,
                            const unsigned char hash[32], int64_t *id);
     store_rc (*key_get)(void *impl, arena *a, const unsigned char hash[32], store_principal *out);
+    store_rc (*key_list)(void *impl, arena *a, int64_t org_id, store_key **out, size_t *n);
+    store_rc (*key_revoke)(void *impl, int64_t org_id, int64_t id, int64_t at);
 
     store_rc (*case_create)(void *impl, arena *a, const store_case_new *in, store_case *out,
                             bool *existed);

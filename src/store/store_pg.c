@@ -82,6 +82,8 @@ enum {
     ST_SESSION_DELETE,
     ST_KEY_INSERT,
     ST_KEY_GET,
+    ST_KEY_LIST,
+    ST_KEY_REVOKE,
     ST_PERSON_INSERT,
     ST_CASE_INSERT,
     ST_CASE_BY_IDEMPOTENCY,
@@ -229,7 +231,12 @@ static const char *const fixed_sql[ST_FIXED_COUNT] = {
     [ST_SESSION_DELETE] = "DELETE FROM sessions WHERE token_hash = $1",
     [ST_KEY_INSERT] = "INSERT INTO api_keys (org_id, label, role, key_hash)"
                       " VALUES ($1, $2, $3, $4) RETURNING id",
-    [ST_KEY_GET] = "SELECT org_id, id, role, label FROM api_keys WHERE key_hash = $1",
+    [ST_KEY_GET] = "SELECT org_id, id, role, label FROM api_keys"
+                   " WHERE key_hash = $1 AND revoked_at IS NULL",
+    [ST_KEY_LIST] = "SELECT id, label, role, created_at, revoked_at FROM api_keys"
+                    " WHERE org_id = $1 ORDER BY id",
+    [ST_KEY_REVOKE] = "UPDATE api_keys SET revoked_at = coalesce(revoked_at, $3)"
+                      " WHERE org_id = $1 AND id = $2",
     [ST_PERSON_INSERT] = "INSERT INTO persons (name, email, phone, address, postcode)"
                          " VALUES ($1, $2, $3, $4, $5) RETURNING id",
     [ST_CASE_INSERT] =
@@ -1603,6 +1610,58 @@ static store_rc pg_key_create(void *impl, int64_t org_id, const char *label, con
 static store_rc pg_key_get(void *impl, arena *a, const unsigned char hash[32], store_principal *out)
 {
     return principal_get(impl, a, ST_KEY_GET, hash, 0, out);
+}
+
+static store_rc pg_key_list(void *impl, arena *a, int64_t org_id, store_key **out, size_t *n)
+{
+    *out = NULL;
+    *n = 0;
+    params p = {0};
+    p_int(&p, org_id);
+    PGresult *res = NULL;
+    store_rc rc = read_rows(impl, ST_KEY_LIST, &p, "list API keys", &res);
+    if (rc != STORE_OK)
+        return rc;
+    int rows = PQntuples(res);
+    store_key *arr = rows_alloc(a, rows, sizeof(*arr));
+    bool oom = !arr;
+    for (int i = 0; i < rows && !oom; i++) {
+        arr[i].id = col_int(res, i, 0);
+        arr[i].label = col_text(a, res, i, 1, &oom);
+        arr[i].role = col_text(a, res, i, 2, &oom);
+        arr[i].created_at = col_int(res, i, 3);
+        arr[i].revoked_at = col_int(res, i, 4);
+    }
+    PQclear(res);
+    if (oom)
+        return out_of_memory("list API keys");
+    *out = rows ? arr : NULL;
+    *n = (size_t)rows;
+    return STORE_OK;
+}
+
+typedef struct key_revocation {
+    int64_t org_id;
+    int64_t id;
+    int64_t at;
+    int changed;
+} key_revocation;
+
+static store_rc key_revoke_job(pconn *c, void *arg)
+{
+    key_revocation *w = arg;
+    params p = {0};
+    p_int(&p, w->org_id);
+    p_int(&p, w->id);
+    p_int(&p, w->at);
+    return exec_write(c, ST_KEY_REVOKE, &p, "revoke an API key", NULL, &w->changed);
+}
+
+static store_rc pg_key_revoke(void *impl, int64_t org_id, int64_t id, int64_t at)
+{
+    key_revocation w = {.org_id = org_id, .id = id, .at = at};
+    store_rc rc = write_run(impl, key_revoke_job, &w, false);
+    return rc == STORE_OK && w.changed == 0 ? STORE_NOT_FOUND : rc;
 }
 
 /* ---- cases ---- */
@@ -5296,6 +5355,8 @@ const store_ops store_pg_ops = {
     .session_delete = pg_session_delete,
     .key_create = pg_key_create,
     .key_get = pg_key_get,
+    .key_list = pg_key_list,
+    .key_revoke = pg_key_revoke,
     .case_create = pg_case_create,
     .case_get = pg_case_get,
     .case_events = pg_case_events,

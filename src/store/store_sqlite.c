@@ -87,6 +87,8 @@ enum {
     ST_SESSION_DELETE,
     ST_KEY_INSERT,
     ST_KEY_GET,
+    ST_KEY_LIST,
+    ST_KEY_REVOKE,
     ST_PERSON_INSERT,
     ST_CASE_INSERT,
     ST_CASE_BY_IDEMPOTENCY,
@@ -216,7 +218,12 @@ static const char *const fixed_sql[ST_FIXED_COUNT] = {
     [ST_SESSION_DELETE] = "DELETE FROM sessions WHERE token_hash = ?1",
     [ST_KEY_INSERT] =
         "INSERT INTO api_keys (org_id, label, role, key_hash) VALUES (?1, ?2, ?3, ?4)",
-    [ST_KEY_GET] = "SELECT org_id, id, role, label FROM api_keys WHERE key_hash = ?1",
+    [ST_KEY_GET] = "SELECT org_id, id, role, label FROM api_keys"
+                   " WHERE key_hash = ?1 AND revoked_at IS NULL",
+    [ST_KEY_LIST] = "SELECT id, label, role, created_at, revoked_at FROM api_keys"
+                    " WHERE org_id = ?1 ORDER BY id",
+    [ST_KEY_REVOKE] = "UPDATE api_keys SET revoked_at = coalesce(revoked_at, ?3)"
+                      " WHERE org_id = ?1 AND id = ?2",
     [ST_PERSON_INSERT] = "INSERT INTO persons (name, email, phone, address, postcode)"
                          " VALUES (?1, ?2, ?3, ?4, ?5)",
     [ST_CASE_INSERT] = "INSERT INTO cases (org_id, service_id, reference, stage, summary,"
@@ -1718,6 +1725,71 @@ static store_rc sqlite_key_get(void *impl, arena *a, const unsigned char hash[32
 {
     sq_store *s = impl;
     return principal_get(s, a, ST_KEY_GET, hash, 0, out);
+}
+
+static store_rc sqlite_key_list(void *impl, arena *a, int64_t org_id, store_key **out, size_t *n)
+{
+    sq_store *s = impl;
+    store_key *arr = NULL;
+    size_t cap = 0, count = 0;
+    bool oom = false;
+    *out = NULL;
+    *n = 0;
+    conn *c = pool_take(s);
+    store_rc rc = STORE_ERROR;
+    sqlite3_stmt *st = stmt(c, ST_KEY_LIST);
+    if (!st)
+        goto out;
+    int r = sqlite3_bind_int64(st, 1, org_id) ? bind_error(c) : SQLITE_OK;
+    while (r == SQLITE_OK && !oom && (r = sqlite3_step(st)) == SQLITE_ROW) {
+        if (!grow(a, (void **)&arr, &cap, count, sizeof(*arr))) {
+            oom = true;
+            break;
+        }
+        store_key *k = &arr[count++];
+        k->id = sqlite3_column_int64(st, 0);
+        k->label = col_text(a, st, 1, &oom);
+        k->role = col_text(a, st, 2, &oom);
+        k->created_at = sqlite3_column_int64(st, 3);
+        k->revoked_at = sqlite3_column_int64(st, 4);
+        r = SQLITE_OK;
+    }
+    rc = oom                ? out_of_memory("list API keys")
+         : r != SQLITE_DONE ? fail(c, r, "list API keys")
+                            : STORE_OK;
+    if (rc == STORE_OK) {
+        *out = arr;
+        *n = count;
+    }
+out:
+    stmt_done(st);
+    pool_give(s, c);
+    return rc;
+}
+
+typedef struct key_revocation {
+    int64_t org_id;
+    int64_t id;
+    int64_t at;
+    int changed;
+} key_revocation;
+
+static store_rc key_revoke_job(conn *c, void *arg)
+{
+    key_revocation *w = arg;
+    sqlite3_stmt *st = stmt(c, ST_KEY_REVOKE);
+    if (!st)
+        return STORE_ERROR;
+    int bound = sqlite3_bind_int64(st, 1, w->org_id) || sqlite3_bind_int64(st, 2, w->id) ||
+                sqlite3_bind_int64(st, 3, w->at);
+    return write_step(c, st, bound, "revoke an API key", NULL, &w->changed);
+}
+
+static store_rc sqlite_key_revoke(void *impl, int64_t org_id, int64_t id, int64_t at)
+{
+    key_revocation w = {.org_id = org_id, .id = id, .at = at};
+    store_rc rc = write_run(impl, key_revoke_job, &w);
+    return rc == STORE_OK && w.changed == 0 ? STORE_NOT_FOUND : rc;
 }
 
 /* ---- cases ---- */
@@ -5028,6 +5100,8 @@ const store_ops store_sqlite_ops = {
     .session_delete = sqlite_session_delete,
     .key_create = sqlite_key_create,
     .key_get = sqlite_key_get,
+    .key_list = sqlite_key_list,
+    .key_revoke = sqlite_key_revoke,
     .case_create = sqlite_case_create,
     .case_get = sqlite_case_get,
     .case_events = sqlite_case_events,

@@ -119,6 +119,37 @@ describe('authentication', () => {
     expectError(await s.req('POST', '/api/v1/cases', { auth: key, json: { service: 'parking-permit', summary: 'x' } }), 403, 'forbidden');
   });
 
+  it('a revoked key is refused within AUTH_KEY_CACHE_SECONDS (5 s), and for good', async () => {
+    const key = await s.createKey('northshire', 'to-revoke', 'caseworker');
+    const other = await s.createKey('northshire', 'stays', 'caseworker');
+    assert.equal((await s.req('GET', '/api/v1/me', { auth: key })).status, 200);
+    const rows = (await s.cli(['key', 'list', '--org', 'northshire'])).stdout.trim().split('\n').map((l) => l.split('\t'));
+    const row = rows.find((r) => r[4] === 'to-revoke');
+    assert.ok(row, rows.join('\n'));
+    assert.deepEqual([row[1], row[3]], ['caseworker', '-']);
+    assert.match(row[2], /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
+
+    // Another organisation's key, or a malformed id, is not revoked.
+    assert.equal((await s.cli(['key', 'revoke', '--org', 'wessex-police', '--id', row[0]])).code, 1);
+    assert.equal((await s.cli(['key', 'revoke', '--org', 'northshire', '--id', 'one'])).code, 2);
+    assert.equal((await s.cli(['key', 'revoke', '--org', 'northshire'])).code, 2);
+    assert.equal((await s.req('GET', '/api/v1/me', { auth: key })).status, 200);
+
+    const revoked = await s.cli(['key', 'revoke', '--org', 'northshire', '--id', row[0]]);
+    assert.equal(revoked.code, 0, revoked.stderr);
+    const deadline = Date.now() + 8000;
+    let status = 200;
+    while (status === 200 && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 250));
+      status = (await s.req('GET', '/api/v1/me', { auth: key })).status;
+    }
+    assert.equal(status, 401, 'the revoked key still works after 8 s');
+    expectError(await s.req('GET', '/api/v1/cases', { auth: key }), 401, 'unauthorized');
+    assert.equal((await s.req('GET', '/api/v1/me', { auth: other })).status, 200, 'other keys go on');
+    const after = (await s.cli(['key', 'list', '--org', 'northshire'])).stdout;
+    assert.match(after, new RegExp(`^${row[0]}\tcaseworker\t\\S+\t\\d{4}-\\S+\tto-revoke$`, 'm'));
+  });
+
   it('a key of another organisation sees its own organisation only', async () => {
     const key = await s.createKey('wessex-police', 'wessex-crm', 'administrator');
     const me = await s.req('GET', '/api/v1/me', { auth: key });

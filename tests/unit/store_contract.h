@@ -223,6 +223,33 @@ static void test_users_sessions_keys(void **state)
     assert_string_equal(p.role, "caseworker");
     assert_string_equal(p.name, "Case system");
     assert_int_equal(store_key_get(s, &a, h, &p), STORE_NOT_FOUND);
+
+    /* Revoking: only the organisation's own key, once for good; the list
+     * keeps it, with the first revocation's time. */
+    unsigned char h3[32];
+    fill_hash(h3, 3);
+    assert_int_equal(store_key_create(s, org, "Reporting", "analyst", h3, &key2), STORE_OK);
+    assert_int_equal(store_key_revoke(s, org + 1, key, now), STORE_NOT_FOUND);
+    assert_int_equal(store_key_revoke(s, org, key2 + 1, now), STORE_NOT_FOUND);
+    assert_int_equal(store_key_get(s, &a, h2, &p), STORE_OK);
+    assert_int_equal(store_key_revoke(s, org, key, now), STORE_OK);
+    assert_int_equal(store_key_get(s, &a, h2, &p), STORE_NOT_FOUND);
+    assert_int_equal(store_key_revoke(s, org, key, now + 5), STORE_OK);
+    assert_int_equal(store_key_get(s, &a, h3, &p), STORE_OK);
+    store_key *keys = NULL;
+    size_t n = 0;
+    assert_int_equal(store_key_list(s, &a, org, &keys, &n), STORE_OK);
+    assert_int_equal(n, 2);
+    assert_int_equal(keys[0].id, key);
+    assert_string_equal(keys[0].label, "Case system");
+    assert_string_equal(keys[0].role, "caseworker");
+    assert_true(keys[0].created_at > 0);
+    assert_int_equal(keys[0].revoked_at, now);
+    assert_int_equal(keys[1].id, key2);
+    assert_string_equal(keys[1].role, "analyst");
+    assert_int_equal(keys[1].revoked_at, 0);
+    assert_int_equal(store_key_list(s, &a, org + 1, &keys, &n), STORE_OK);
+    assert_int_equal(n, 0);
     arena_free(&a);
     store_close(s);
 }
