@@ -213,6 +213,39 @@ void auth_logout(http_req *req, http_res *res)
                                  SESSION_COOKIE, ap->cookie_secure ? "; Secure" : ""));
 }
 
+/* The organisation's staff accounts, so that a system can name an officer
+ * (an appeal's, say) by id. Names and roles are for every member of staff;
+ * email addresses for administrators, who manage the accounts. */
+void auth_users(http_req *req, http_res *res)
+{
+    app *ap = req->ctx;
+    const store_principal *who = req->who;
+    const char *role = http_query_get(req, "role");
+    if (role && strcmp(role, "administrator") != 0 && strcmp(role, "caseworker") != 0 &&
+        strcmp(role, "analyst") != 0) {
+        api_error(res, 400, "invalid_field", "role",
+                  "role must be administrator, caseworker or analyst");
+        return;
+    }
+    store_user *users;
+    size_t n;
+    store_rc rc = store_user_list(ap->store, &req->a, who->org_id, role, &users, &n);
+    if (rc != STORE_OK) {
+        api_store_error(res, rc);
+        return;
+    }
+    bool admin = strcmp(who->role, "administrator") == 0;
+    json_t *list = json_array();
+    for (size_t i = 0; i < n; i++) {
+        json_t *u = json_pack("{s:I, s:s, s:s}", "id", (json_int_t)users[i].id, "name",
+                              users[i].name, "role", users[i].role);
+        if (u && admin)
+            json_object_set_new(u, "email", json_string(users[i].email));
+        json_array_append_new(list, u);
+    }
+    api_send(res, 200, json_pack("{s:o}", "users", list));
+}
+
 void auth_me(http_req *req, http_res *res)
 {
     const store_principal *who = req->who;

@@ -14,6 +14,7 @@
 void auth_login(http_req *req, http_res *res);
 void auth_logout(http_req *req, http_res *res);
 void auth_me(http_req *req, http_res *res);
+void auth_users(http_req *req, http_res *res);
 
 /* services.c */
 void services_list(http_req *req, http_res *res);

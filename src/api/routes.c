@@ -24,6 +24,7 @@ static const char *const duty_filters[] = {"status", "service", "team", "limit",
 static const char *const compliance_filters[] = {"service", "from", "to", NULL};
 static const char *const notice_filters[] = {"status", "limit", "before", NULL};
 static const char *const page_filters[] = {"limit", "before", NULL};
+static const char *const user_filters[] = {"role", NULL};
 #define PAGE ROUTE_QUERY_ANY
 static const char *const inclusion_query[] = {"index", "size", NULL};
 static const char *const consistency_query[] = {"from", "to", NULL};
@@ -42,6 +43,7 @@ static const route routes[] = {
     {HTTP_POST, "/api/v1/auth/login",               auth_login,          ACCESS_PUBLIC, NULL},
     {HTTP_POST, "/api/v1/auth/logout",              auth_logout,         ACCESS_PUBLIC, NULL},
     {HTTP_GET,  "/api/v1/me",                       auth_me,             ACCESS_STAFF,  NULL},
+    {HTTP_GET,  "/api/v1/users",                    auth_users,          ACCESS_STAFF,  user_filters},
     {HTTP_GET,  "/api/v1/services",                 services_list,       ACCESS_STAFF,  NULL},
     {HTTP_POST, "/api/v1/services",                 services_create,     ACCESS_ADMIN,  NULL},
     {HTTP_GET,  "/api/v1/services/{code}",          services_get,        ACCESS_STAFF,  NULL},

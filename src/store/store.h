@@ -113,8 +113,8 @@ store_rc store_user_by_email(store *s, arena *a, const char *email, store_user *
 /* A user of org_id (another organisation's is STORE_NOT_FOUND); without the
  * password hash. */
 store_rc store_user_get(store *s, arena *a, int64_t org_id, int64_t id, store_user *out);
-/* The organisation's users in `role` ("administrator", ...), by id; without
- * their password hashes. */
+/* The organisation's users in `role` ("administrator", ...), or in every
+ * role when it is NULL, by id; without their password hashes. */
 store_rc store_user_list(store *s, arena *a, int64_t org_id, const char *role, store_user **out,
                          size_t *n);
 

@@ -221,7 +221,7 @@ static const char *const fixed_sql[ST_FIXED_COUNT] = {
     [ST_USER_GET] = "SELECT id, org_id, email, name, role, NULL FROM users"
                     " WHERE id = $2 AND org_id = $1",
     [ST_USER_LIST] = "SELECT id, org_id, email, name, role, NULL FROM users"
-                     " WHERE org_id = $1 AND role = $2 ORDER BY id",
+                     " WHERE org_id = $1 AND ($2::text IS NULL OR role = $2) ORDER BY id",
     [ST_SESSION_PURGE] = "DELETE FROM sessions WHERE expires_at <= $1",
     [ST_SESSION_INSERT] = "INSERT INTO sessions (token_hash, user_id, expires_at)"
                           " VALUES ($1, $2, $3)",

@@ -150,6 +150,41 @@ describe('authentication', () => {
     assert.match(after, new RegExp(`^${row[0]}\tcaseworker\t\\S+\t\\d{4}-\\S+\tto-revoke$`, 'm'));
   });
 
+  it('GET /api/v1/users lists the organisation\'s accounts; emails for administrators only', async () => {
+    const caseworker = await s.login(USERS.caseworker);
+    const r = await s.req('GET', '/api/v1/users', { auth: caseworker });
+    assert.equal(r.status, 200, r.text);
+    const byRole = Object.fromEntries(r.body.users.map((u) => [u.role, u]));
+    assert.deepEqual(Object.keys(byRole).sort(), ['administrator', 'analyst', 'caseworker']);
+    for (const u of r.body.users) {
+      assert.deepEqual(Object.keys(u), ['id', 'name', 'role']);
+      assert.ok(Number.isInteger(u.id));
+    }
+    const ids = r.body.users.map((u) => u.id);
+    assert.deepEqual(ids, [...ids].sort((a, b) => a - b), 'by id');
+
+    const admin = await s.login(USERS.admin);
+    const all = await s.req('GET', '/api/v1/users', { auth: admin });
+    assert.equal(all.status, 200);
+    const emails = all.body.users.map((u) => u.email);
+    for (const email of [USERS.admin, USERS.caseworker, USERS.analyst]) assert.ok(emails.includes(email), email);
+    assert.ok(!emails.includes(USERS.wessexAdmin), 'another organisation\'s accounts are not listed');
+
+    const admins = await s.req('GET', '/api/v1/users?role=administrator', { auth: admin });
+    assert.equal(admins.status, 200);
+    assert.ok(admins.body.users.length >= 1);
+    assert.ok(admins.body.users.every((u) => u.role === 'administrator'));
+    const key = await s.createKey('wessex-police', 'wessex-directory', 'analyst');
+    const wessex = await s.req('GET', '/api/v1/users', { auth: key });
+    assert.equal(wessex.status, 200);
+    assert.ok(wessex.body.users.length >= 1);
+    assert.ok(wessex.body.users.every((u) => !('email' in u) && !ids.includes(u.id)));
+
+    expectError(await s.req('GET', '/api/v1/users?role=boss', { auth: admin }), 400, 'invalid_field', 'role');
+    expectError(await s.req('GET', '/api/v1/users?name=x', { auth: admin }), 400, 'invalid_parameter', 'name');
+    expectError(await s.req('GET', '/api/v1/users'), 401, 'unauthorized');
+  });
+
   it('a key of another organisation sees its own organisation only', async () => {
     const key = await s.createKey('wessex-police', 'wessex-crm', 'administrator');
     const me = await s.req('GET', '/api/v1/me', { auth: key });

@@ -15,6 +15,7 @@ const CONTRACT_ROUTES = [
   'POST /api/v1/auth/login',
   'POST /api/v1/auth/logout',
   'GET /api/v1/me',
+  'GET /api/v1/users',
   'GET /api/v1/services',
   'POST /api/v1/services',
   'GET /api/v1/services/{code}',
@@ -199,7 +200,7 @@ describe('routes', () => {
 
   it('undocumented paths answer 404 not_found', async () => {
     const paths = [
-      '/api', '/api/v1', '/api/v1/', '/api/v1/track', '/api/v1/users', '/api/v1/keys', '/api/v1/orgs',
+      '/api', '/api/v1', '/api/v1/', '/api/v1/track', '/api/v1/users/1', '/api/v1/keys', '/api/v1/orgs',
       '/api/v2/cases', `/api/v1/cases/${c.reference}/events/1`, `/api/v1/cases/${c.reference}/person`,
       '/api/v1/services/parking-permit/cases', '/api/v1/openapi.yaml', '/healthz/db', '/track/anything', '/.env', '/../etc/passwd',
       '/api/v1/auth', '/api/v1/auth/keys', '/metrics.php', '/trackx', '/api/v1/meself',

@@ -338,6 +338,11 @@ static void check_outbox_appeal_answer(store *s)
     assert_int_equal(n, 1);
     assert_int_equal(users[0].id, admin.id);
     assert_null(users[0].password_hash);
+    /* Without a role: every account of the organisation, by id. */
+    assert_int_equal(store_user_list(s, &a, org, NULL, &users, &n), STORE_OK);
+    assert_int_equal(n, 2);
+    assert_int_equal(users[0].id, officer.id);
+    assert_int_equal(users[1].id, admin.id);
 
     /* The case owes its person an update: a delivery to them would meet it. */
     store_duty_new ack = {.duty = "ack", .days = 2, .due_at = t0 + 100000};
