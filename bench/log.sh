@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # log.sh - measures the public log on SQLite:
 # a) log entries appended per second while the API takes durable stage
-#    changes (bench/events.lua, as in run.sh; each change appends two entries:
-#    the move and the access to the person's data its answer carries);
+#    changes (bench/events.lua, as in run.sh; each change appends one entry,
+#    the move: its answer shows no one's personal data, so records no access);
 # b) meanwhile, the time from a commit to a signed checkpoint covering it
 #    (bench/log_latency.py: add a note, then poll /log/checkpoint), p50 and p99;
 # c) inclusion proofs served per second with BENCH_LOG_ENTRIES entries in the
@@ -189,7 +189,7 @@ rev=$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)
     row "   database size, MiB" "$db_mib"
     echo
     echo "a) entries counted on /log/entries before and after the wrk run of bench/events.lua;"
-    echo "   each stage change appends its own entry and the access entry of its answer."
+    echo "   each stage change appends one entry (its answer shows no person: no access)."
     echo "b) bench/log_latency.py: a note added, then /log/checkpoint polled every 5 ms; the"
     echo "   signer looks for new entries every second, so the figure is up to a second."
     echo "c) bench/proof.lua: a random index, the signed size; the proof is read from the"
