@@ -523,6 +523,45 @@ out:
     json_decref(body);
 }
 
+/* Hands the appeal to another officer (or none), while it is a draft or
+ * published: the officer changes when an appeal is already out, and the
+ * answers still to come must reach the new one. */
+void appeals_set_officer(http_req *req, http_res *res)
+{
+    static const char *const fields[] = {"officer_id", NULL};
+    app *ap = req->ctx;
+    const store_principal *who = req->who;
+    int64_t id, officer;
+    bool given;
+    store_appeal a;
+    if (!path_id(req, res, &id))
+        return;
+    json_t *body = api_body_object(req, res, false);
+    if (!body)
+        return;
+    if (!api_only_fields(res, body, "", fields) || !read_officer(req, res, body, &given, &officer))
+        goto out;
+    if (!given) {
+        api_error(res, 400, "missing_field", "officer_id",
+                  "officer_id is the new officer's user id, or null for none");
+        goto out;
+    }
+    store_rc rc = store_appeal_set_officer(ap->store, who->org_id, id, officer, app_now());
+    if (rc == STORE_CONFLICT) {
+        api_error(res, 409, "conflict", NULL, "a closed appeal keeps its officer");
+        goto out;
+    }
+    if (rc == STORE_OK)
+        rc = store_appeal_get(ap->store, &req->a, who->org_id, id, &a);
+    if (rc != STORE_OK) {
+        api_store_error(res, rc);
+        goto out;
+    }
+    send_staff(res, 200, &a);
+out:
+    json_decref(body);
+}
+
 void appeals_get(http_req *req, http_res *res)
 {
     int64_t id;

@@ -91,6 +91,7 @@ void appeals_list(http_req *req, http_res *res);
 void appeals_create(http_req *req, http_res *res);
 void appeals_get(http_req *req, http_res *res);
 void appeals_update(http_req *req, http_res *res);
+void appeals_set_officer(http_req *req, http_res *res);
 void appeals_publish(http_req *req, http_res *res);
 void appeals_close(http_req *req, http_res *res);
 void appeals_answers(http_req *req, http_res *res);

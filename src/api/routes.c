@@ -107,6 +107,7 @@ static const route routes[] = {
     {HTTP_POST, "/api/v1/appeals",                  appeals_create,      ACCESS_WRITER, NULL},
     {HTTP_GET,  "/api/v1/appeals/{id}",             appeals_get,         ACCESS_STAFF,  NULL},
     {HTTP_PUT,  "/api/v1/appeals/{id}",             appeals_update,      ACCESS_WRITER, NULL},
+    {HTTP_PUT,  "/api/v1/appeals/{id}/officer",     appeals_set_officer, ACCESS_WRITER, NULL},
     {HTTP_POST, "/api/v1/appeals/{id}/publish",     appeals_publish,     ACCESS_WRITER, NULL},
     {HTTP_POST, "/api/v1/appeals/{id}/close",       appeals_close,       ACCESS_WRITER, NULL},
     {HTTP_GET,  "/api/v1/appeals/{id}/answers",     appeals_answers,     ACCESS_WRITER, appeal_answer_filters},

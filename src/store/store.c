@@ -956,6 +956,12 @@ store_rc store_appeal_update(store *s, store_appeal *a)
     return s->ops->appeal_update(s->impl, a);
 }
 
+store_rc store_appeal_set_officer(store *s, int64_t org_id, int64_t id, int64_t officer_id,
+                                  int64_t at)
+{
+    return s->ops->appeal_set_officer(s->impl, org_id, id, officer_id, at);
+}
+
 store_rc store_appeal_get(store *s, arena *a, int64_t org_id, int64_t id, store_appeal *out)
 {
     return s->ops->appeal_get(s->impl, a, org_id, id, out);

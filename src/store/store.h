@@ -675,6 +675,11 @@ store_rc store_appeal_create(store *s, store_appeal *a);
  * it is a draft: STORE_NOT_FOUND when there is no such appeal, STORE_CONFLICT
  * when it is no longer a draft. Sets updated_at. */
 store_rc store_appeal_update(store *s, store_appeal *a);
+/* Hands (org_id, id), a draft or published appeal, to officer_id (0: none)
+ * at `at`: STORE_NOT_FOUND when there is no such appeal, STORE_CONFLICT when
+ * it is closed. */
+store_rc store_appeal_set_officer(store *s, int64_t org_id, int64_t id, int64_t officer_id,
+                                  int64_t at);
 /* An appeal of org_id, with its true location. */
 store_rc store_appeal_get(store *s, arena *a, int64_t org_id, int64_t id, store_appeal *out);
 /* A published or closed appeal, without the true location; drafts are

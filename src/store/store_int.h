@@ -194,6 +194,8 @@ typedef struct store_ops {
     /* appeals for witnesses */
     store_rc (*appeal_create)(void *impl, store_appeal *a);
     store_rc (*appeal_update)(void *impl, store_appeal *a);
+    store_rc (*appeal_set_officer)(void *impl, int64_t org_id, int64_t id, int64_t officer_id,
+                                   int64_t at);
     store_rc (*appeal_get)(void *impl, arena *a, int64_t org_id, int64_t id, store_appeal *out);
     store_rc (*appeal_public_get)(void *impl, arena *a, int64_t id, store_appeal *out);
     store_rc (*appeal_transition)(void *impl, int64_t org_id, int64_t id, const char *from,

@@ -4568,6 +4568,7 @@ static store_rc pg_notice_delivered(void *impl, int64_t case_id, int64_t since, 
 enum {
     AP_INSERT,
     AP_UPDATE,
+    AP_SET_OFFICER,
     AP_STATUS,
     AP_GET,
     AP_PUBLIC_GET,
@@ -4633,6 +4634,8 @@ static const char *const appeal_sql[AP_COUNT] = {
                   " pub_lon = $14::int, precision = $15::text, cell_m = $16::int,"
                   " updated_at = $17::bigint, officer_id = $18::bigint"
                   " WHERE org_id = $1::bigint AND id = $2::bigint AND status = 'draft'",
+    [AP_SET_OFFICER] = "UPDATE appeals SET officer_id = $3::bigint, updated_at = $4::bigint"
+                       " WHERE org_id = $1::bigint AND id = $2::bigint AND status <> 'closed'",
     [AP_STATUS] = "SELECT status, case_id, expires_at FROM appeals WHERE id = $1::bigint"
                   " AND ($2::bigint = 0 OR org_id = $2::bigint)",
     [AP_GET] = APPEAL_STAFF_SELECT "WHERE a.id = $1::bigint AND a.org_id = $2::bigint",
@@ -4908,6 +4911,35 @@ static store_rc pg_appeal_update(void *impl, store_appeal *a)
     a->updated_at = now_or(a->updated_at);
     appeal_write w = {.a = a};
     return write_run(impl, appeal_write_job, &w, true);
+}
+
+typedef struct officer_change {
+    int64_t org_id, id, officer_id, at;
+} officer_change;
+
+static store_rc appeal_officer_job(pconn *c, void *arg)
+{
+    officer_change *w = arg;
+    params p = {0};
+    p_int(&p, w->org_id);
+    p_int(&p, w->id);
+    p_or_null(&p, w->officer_id);
+    p_int(&p, w->at);
+    int changed = 0;
+    store_rc rc = ap_write(c, AP_SET_OFFICER, &p, "change an appeal's officer", NULL, &changed);
+    if (rc != STORE_OK || changed == 1)
+        return rc;
+    char status[16];
+    int64_t case_id, expires;
+    rc = appeal_status(c, w->id, w->org_id, status, &case_id, &expires);
+    return rc == STORE_OK ? STORE_CONFLICT : rc;
+}
+
+static store_rc pg_appeal_set_officer(void *impl, int64_t org_id, int64_t id, int64_t officer_id,
+                                      int64_t at)
+{
+    officer_change w = {.org_id = org_id, .id = id, .officer_id = officer_id, .at = at};
+    return write_run(impl, appeal_officer_job, &w, true);
 }
 
 static store_rc appeal_one(pg_store *s, arena *a, int which, int64_t id, int64_t org_id,
@@ -5413,6 +5445,7 @@ const store_ops store_pg_ops = {
     .notice_delivered = pg_notice_delivered,
     .appeal_create = pg_appeal_create,
     .appeal_update = pg_appeal_update,
+    .appeal_set_officer = pg_appeal_set_officer,
     .appeal_get = pg_appeal_get,
     .appeal_public_get = pg_appeal_public_get,
     .appeal_transition = pg_appeal_transition,

@@ -4303,6 +4303,7 @@ static store_rc sqlite_notice_delivered(void *impl, int64_t case_id, int64_t sin
 enum {
     AP_INSERT,
     AP_UPDATE,
+    AP_SET_OFFICER,
     AP_STATUS,
     AP_GET,
     AP_PUBLIC_GET,
@@ -4364,6 +4365,8 @@ static const char *const appeal_sql[AP_COUNT] = {
                   " expires_at = ?10, true_lat = ?11, true_lon = ?12, pub_lat = ?13,"
                   " pub_lon = ?14, precision = ?15, cell_m = ?16, updated_at = ?17,"
                   " officer_id = ?18 WHERE org_id = ?1 AND id = ?2 AND status = 'draft'",
+    [AP_SET_OFFICER] = "UPDATE appeals SET officer_id = ?3, updated_at = ?4"
+                       " WHERE org_id = ?1 AND id = ?2 AND status <> 'closed'",
     [AP_STATUS] = "SELECT status, case_id, expires_at FROM appeals WHERE id = ?1"
                   " AND (?2 = 0 OR org_id = ?2)",
     [AP_GET] = APPEAL_STAFF_SELECT "WHERE a.id = ?1 AND a.org_id = ?2",
@@ -4587,6 +4590,37 @@ static store_rc sqlite_appeal_update(void *impl, store_appeal *a)
     a->updated_at = now_or(a->updated_at);
     appeal_write w = {.a = a};
     return write_run(impl, appeal_write_job, &w);
+}
+
+typedef struct officer_change {
+    int64_t org_id, id, officer_id, at;
+} officer_change;
+
+static store_rc appeal_officer_job(conn *c, void *arg)
+{
+    officer_change *w = arg;
+    sqlite3_stmt *st = ap_stmt(c, AP_SET_OFFICER);
+    if (!st)
+        return STORE_ERROR;
+    int changes = 0;
+    int bound =
+        sqlite3_bind_int64(st, 1, w->org_id) || sqlite3_bind_int64(st, 2, w->id) ||
+        (w->officer_id ? sqlite3_bind_int64(st, 3, w->officer_id) : sqlite3_bind_null(st, 3)) ||
+        sqlite3_bind_int64(st, 4, w->at);
+    store_rc rc = write_step(c, st, bound, "change an appeal's officer", NULL, &changes);
+    if (rc != STORE_OK || changes == 1)
+        return rc;
+    char status[16];
+    int64_t case_id, expires;
+    rc = appeal_status(c, w->id, w->org_id, status, &case_id, &expires);
+    return rc == STORE_OK ? STORE_CONFLICT : rc;
+}
+
+static store_rc sqlite_appeal_set_officer(void *impl, int64_t org_id, int64_t id,
+                                          int64_t officer_id, int64_t at)
+{
+    officer_change w = {.org_id = org_id, .id = id, .officer_id = officer_id, .at = at};
+    return write_run(impl, appeal_officer_job, &w);
 }
 
 static store_rc appeal_read(sq_store *s, arena *a, int which, int64_t id, int64_t org_id,
@@ -5156,6 +5190,7 @@ const store_ops store_sqlite_ops = {
     .notice_delivered = sqlite_notice_delivered,
     .appeal_create = sqlite_appeal_create,
     .appeal_update = sqlite_appeal_update,
+    .appeal_set_officer = sqlite_appeal_set_officer,
     .appeal_get = sqlite_appeal_get,
     .appeal_public_get = sqlite_appeal_public_get,
     .appeal_transition = sqlite_appeal_transition,

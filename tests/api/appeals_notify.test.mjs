@@ -183,6 +183,42 @@ describe('answers to appeals are told to staff', () => {
     assert.ok(!mails[0].mail.text.includes('ladder'));
   });
 
+  it('a published appeal can be handed to another officer, and its answers go to them', async () => {
+    const a = await published(caseworker, appealBody(nsCase));
+    const users = (await s.req('GET', '/api/v1/users', { auth: caseworker })).body.users;
+    const adminId = users.find((u) => u.role === 'administrator').id;
+    const analystId = users.find((u) => u.role === 'analyst').id;
+    const url = `/api/v1/appeals/${a.id}/officer`;
+    const r = await s.req('PUT', url, { auth: caseworker, json: { officer_id: adminId } });
+    assert.equal(r.status, 200, r.text);
+    assert.equal(r.body.appeal.officer_id, adminId);
+    assert.equal(r.body.appeal.status, 'published');
+    assert.equal((await s.req('GET', `/api/v1/appeals/${a.id}`, { auth: caseworker })).body.appeal.officer_id, adminId);
+
+    const receipt = await answer(a.id, { saw: 'A van without lights', anonymous: true });
+    await until('the new officer\'s email', () => (mailsAbout(receipt).length ? true : null));
+    await new Promise((res) => setTimeout(res, 500));
+    assert.deepEqual(mailsAbout(receipt).flatMap((m) => m.to), ['admin@northshire.example']);
+
+    // Not an analyst, nor another organisation's staff; the body is only officer_id.
+    expectError(await s.req('PUT', url, { auth: caseworker, json: { officer_id: analystId } }), 400, 'invalid_field', 'officer_id');
+    expectError(await s.req('PUT', url, { auth: caseworker, json: {} }), 400, 'missing_field', 'officer_id');
+    expectError(await s.req('PUT', url, { auth: caseworker, json: { officer_id: adminId, title: 'x' } }), 400, 'unknown_field', 'title');
+    expectError(await s.req('PUT', url, { auth: officer, json: { officer_id: null } }), 404, 'not_found');
+    expectError(await s.req('PUT', url, { json: { officer_id: null } }), 401, 'unauthorized');
+    const analyst = await s.login(USERS.analyst);
+    expectError(await s.req('PUT', url, { auth: analyst, json: { officer_id: null } }), 403, 'forbidden');
+    expectError(await s.req('PUT', '/api/v1/appeals/999999/officer', { auth: caseworker, json: { officer_id: null } }), 404, 'not_found');
+
+    // None: the administrators are told; a closed appeal keeps its officer.
+    const none = await s.req('PUT', url, { auth: caseworker, json: { officer_id: null } });
+    assert.equal(none.status, 200, none.text);
+    assert.equal(none.body.appeal.officer_id, null);
+    const closed = await s.req('POST', `/api/v1/appeals/${a.id}/close`, { auth: caseworker, json: { outcome: 'no_further_action' } });
+    assert.equal(closed.status, 200, closed.text);
+    expectError(await s.req('PUT', url, { auth: caseworker, json: { officer_id: adminId } }), 409, 'conflict');
+  });
+
   it('each webhook hears appeal.answered, signed, without the answer', async () => {
     const h = await s.req('POST', '/api/v1/webhooks', { auth: admin, json: { url: sink.url('/appeals-hook') } });
     assert.equal(h.status, 201, h.text);

@@ -71,6 +71,7 @@ const CONTRACT_ROUTES = [
   'POST /api/v1/appeals',
   'GET /api/v1/appeals/{id}',
   'PUT /api/v1/appeals/{id}',
+  'PUT /api/v1/appeals/{id}/officer',
   'POST /api/v1/appeals/{id}/publish',
   'POST /api/v1/appeals/{id}/close',
   'GET /api/v1/appeals/{id}/answers',

@@ -385,6 +385,18 @@ static void check_outbox_appeal_answer(store *s)
     store_event published = {.type = "appeal_published", .actor = "W", .created_at = t0 + 10};
     assert_int_equal(store_appeal_transition(s, org, ap.id, "draft", "published", NULL, &published),
                      STORE_OK);
+    /* Published, it can be handed to another officer, or none, and back;
+     * not by another organisation. */
+    assert_int_equal(store_appeal_set_officer(s, org, ap.id, admin.id, t0 + 11), STORE_OK);
+    assert_int_equal(store_appeal_get(s, &a, org, ap.id, &got), STORE_OK);
+    assert_int_equal(got.officer_id, admin.id);
+    assert_int_equal(got.updated_at, t0 + 11);
+    assert_int_equal(store_appeal_set_officer(s, org, ap.id, 0, t0 + 12), STORE_OK);
+    assert_int_equal(store_appeal_get(s, &a, org, ap.id, &got), STORE_OK);
+    assert_int_equal(got.officer_id, 0);
+    assert_int_equal(store_appeal_set_officer(s, other, ap.id, 0, t0 + 12), STORE_NOT_FOUND);
+    assert_int_equal(store_appeal_set_officer(s, org, ap.id + 999, 0, t0 + 12), STORE_NOT_FOUND);
+    assert_int_equal(store_appeal_set_officer(s, org, ap.id, officer.id, t0 + 13), STORE_OK);
     /* The public never reads the officer. */
     assert_int_equal(store_appeal_public_get(s, &a, ap.id, &got), STORE_OK);
     assert_int_equal(got.officer_id, 0);
