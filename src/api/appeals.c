@@ -479,6 +479,27 @@ out:
     json_decref(body);
 }
 
+/* Answers a change to appeal `id` that the store answered with rc: the
+ * appeal as it now is, or 409 with `conflict` when its status refused it. */
+static void answer_changed(http_req *req, http_res *res, int64_t id, store_rc rc,
+                           const char *conflict)
+{
+    app *ap = req->ctx;
+    const store_principal *who = req->who;
+    store_appeal a;
+    if (rc == STORE_CONFLICT) {
+        api_error(res, 409, "conflict", NULL, "%s", conflict);
+        return;
+    }
+    if (rc == STORE_OK)
+        rc = store_appeal_get(ap->store, &req->a, who->org_id, id, &a);
+    if (rc != STORE_OK) {
+        api_store_error(res, rc);
+        return;
+    }
+    send_staff(res, 200, &a);
+}
+
 void appeals_update(http_req *req, http_res *res)
 {
     static const char *const fields[] = {
@@ -507,18 +528,8 @@ void appeals_update(http_req *req, http_res *res)
         goto out;
     /* A replacement that leaves the officer out keeps the one it has. */
     a.officer_id = officer_given ? officer : now.officer_id;
-    store_rc rc = store_appeal_update(ap->store, &a);
-    if (rc == STORE_CONFLICT) {
-        api_error(res, 409, "conflict", NULL, "only a draft appeal can be edited");
-        goto out;
-    }
-    if (rc == STORE_OK)
-        rc = store_appeal_get(ap->store, &req->a, who->org_id, id, &a);
-    if (rc != STORE_OK) {
-        api_store_error(res, rc);
-        goto out;
-    }
-    send_staff(res, 200, &a);
+    answer_changed(req, res, id, store_appeal_update(ap->store, &a),
+                   "only a draft appeal can be edited");
 out:
     json_decref(body);
 }
@@ -533,7 +544,6 @@ void appeals_set_officer(http_req *req, http_res *res)
     const store_principal *who = req->who;
     int64_t id, officer;
     bool given;
-    store_appeal a;
     if (!path_id(req, res, &id))
         return;
     json_t *body = api_body_object(req, res, false);
@@ -546,18 +556,9 @@ void appeals_set_officer(http_req *req, http_res *res)
                   "officer_id is the new officer's user id, or null for none");
         goto out;
     }
-    store_rc rc = store_appeal_set_officer(ap->store, who->org_id, id, officer, app_now());
-    if (rc == STORE_CONFLICT) {
-        api_error(res, 409, "conflict", NULL, "a closed appeal keeps its officer");
-        goto out;
-    }
-    if (rc == STORE_OK)
-        rc = store_appeal_get(ap->store, &req->a, who->org_id, id, &a);
-    if (rc != STORE_OK) {
-        api_store_error(res, rc);
-        goto out;
-    }
-    send_staff(res, 200, &a);
+    answer_changed(req, res, id,
+                   store_appeal_set_officer(ap->store, who->org_id, id, officer, app_now()),
+                   "a closed appeal keeps its officer");
 out:
     json_decref(body);
 }

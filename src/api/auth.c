@@ -221,8 +221,7 @@ void auth_users(http_req *req, http_res *res)
     app *ap = req->ctx;
     const store_principal *who = req->who;
     const char *role = http_query_get(req, "role");
-    if (role && strcmp(role, "administrator") != 0 && strcmp(role, "caseworker") != 0 &&
-        strcmp(role, "analyst") != 0) {
+    if (role && !auth_role_allows(role, ACCESS_STAFF)) {
         api_error(res, 400, "invalid_field", "role",
                   "role must be administrator, caseworker or analyst");
         return;

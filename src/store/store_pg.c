@@ -4872,6 +4872,16 @@ static store_rc appeal_status(pconn *c, int64_t id, int64_t org_id, char status[
     return STORE_OK;
 }
 
+/* Why a write of (org_id, id) changed no row: STORE_NOT_FOUND when there is
+ * no such appeal, STORE_CONFLICT when its status refused the change. */
+static store_rc appeal_unchanged(pconn *c, int64_t id, int64_t org_id)
+{
+    char status[16];
+    int64_t case_id, expires;
+    store_rc rc = appeal_status(c, id, org_id, status, &case_id, &expires);
+    return rc == STORE_OK ? STORE_CONFLICT : rc;
+}
+
 typedef struct appeal_write {
     store_appeal *a;
     bool create;
@@ -4888,12 +4898,7 @@ static store_rc appeal_write_job(pconn *c, void *arg)
                            w->create ? "create an appeal" : "update an appeal", &w->id, &changed);
     if (rc != STORE_OK || changed == 1)
         return rc;
-    if (w->create)
-        return STORE_NOT_FOUND;
-    char status[16];
-    int64_t case_id, expires;
-    rc = appeal_status(c, w->a->id, w->a->org_id, status, &case_id, &expires);
-    return rc == STORE_OK ? STORE_CONFLICT : rc;
+    return w->create ? STORE_NOT_FOUND : appeal_unchanged(c, w->a->id, w->a->org_id);
 }
 
 static store_rc pg_appeal_create(void *impl, store_appeal *a)
@@ -4929,10 +4934,7 @@ static store_rc appeal_officer_job(pconn *c, void *arg)
     store_rc rc = ap_write(c, AP_SET_OFFICER, &p, "change an appeal's officer", NULL, &changed);
     if (rc != STORE_OK || changed == 1)
         return rc;
-    char status[16];
-    int64_t case_id, expires;
-    rc = appeal_status(c, w->id, w->org_id, status, &case_id, &expires);
-    return rc == STORE_OK ? STORE_CONFLICT : rc;
+    return appeal_unchanged(c, w->id, w->org_id);
 }
 
 static store_rc pg_appeal_set_officer(void *impl, int64_t org_id, int64_t id, int64_t officer_id,

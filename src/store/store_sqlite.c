@@ -4548,6 +4548,16 @@ static store_rc appeal_status(conn *c, int64_t id, int64_t org_id, char status[1
     return rc;
 }
 
+/* Why a write of (org_id, id) changed no row: STORE_NOT_FOUND when there is
+ * no such appeal, STORE_CONFLICT when its status refused the change. */
+static store_rc appeal_unchanged(conn *c, int64_t id, int64_t org_id)
+{
+    char status[16];
+    int64_t case_id, expires;
+    store_rc rc = appeal_status(c, id, org_id, status, &case_id, &expires);
+    return rc == STORE_OK ? STORE_CONFLICT : rc;
+}
+
 typedef struct appeal_write {
     store_appeal *a;
     bool create;
@@ -4567,12 +4577,7 @@ static store_rc appeal_write_job(conn *c, void *arg)
                              &w->id, &changes);
     if (rc != STORE_OK || changes == 1)
         return rc;
-    if (w->create)
-        return STORE_NOT_FOUND;
-    char status[16];
-    int64_t case_id, expires;
-    rc = appeal_status(c, w->a->id, w->a->org_id, status, &case_id, &expires);
-    return rc == STORE_OK ? STORE_CONFLICT : rc;
+    return w->create ? STORE_NOT_FOUND : appeal_unchanged(c, w->a->id, w->a->org_id);
 }
 
 static store_rc sqlite_appeal_create(void *impl, store_appeal *a)
@@ -4610,10 +4615,7 @@ static store_rc appeal_officer_job(conn *c, void *arg)
     store_rc rc = write_step(c, st, bound, "change an appeal's officer", NULL, &changes);
     if (rc != STORE_OK || changes == 1)
         return rc;
-    char status[16];
-    int64_t case_id, expires;
-    rc = appeal_status(c, w->id, w->org_id, status, &case_id, &expires);
-    return rc == STORE_OK ? STORE_CONFLICT : rc;
+    return appeal_unchanged(c, w->id, w->org_id);
 }
 
 static store_rc sqlite_appeal_set_officer(void *impl, int64_t org_id, int64_t id,
