@@ -32,6 +32,7 @@ int app_init(app *a, store *s, bool cookie_secure)
     pthread_mutex_init(&a->history_lock, NULL);
     pthread_mutex_init(&a->services_lock, NULL);
     pthread_mutex_init(&a->keys_lock, NULL);
+    pthread_mutex_init(&a->moves_lock, NULL);
     return 0;
 }
 
@@ -48,6 +49,9 @@ void app_free(app *a)
             service_free(a->services[i]);
     pthread_mutex_destroy(&a->services_lock);
     pthread_mutex_destroy(&a->keys_lock);
+    for (size_t i = 0; i < APP_MOVE_SLOTS; i++)
+        free(a->moves[i].from);
+    pthread_mutex_destroy(&a->moves_lock);
     for (size_t i = 0; i < APP_HISTORY_SLOTS; i++)
         free(a->history[i].durations);
     pthread_mutex_destroy(&a->history_lock);
@@ -330,8 +334,11 @@ store_rc app_service_read(app *ap, arena *a, int64_t service_id, bool public_rea
     return rc;
 }
 
+static void moves_forget_all(app *ap);
+
 void app_service_forget(app *ap, int64_t service_id)
 {
+    moves_forget_all(ap);
     size_t slot = (size_t)service_id % APP_SERVICE_SLOTS;
     app_service *old = NULL;
     pthread_mutex_lock(&ap->services_lock);
@@ -344,4 +351,140 @@ void app_service_forget(app *ap, int64_t service_id)
     pthread_mutex_unlock(&ap->services_lock);
     if (old)
         service_free(old);
+}
+
+/* ---- plain moves ---- */
+
+static size_t moves_slot(int64_t org_id, const char *to)
+{
+    uint64_t h = 1469598103934665603ULL ^ (uint64_t)org_id;
+    for (const char *c = to; *c; c++)
+        h = (h ^ (unsigned char)*c) * 1099511628211ULL;
+    return (size_t)(h % APP_MOVE_SLOTS);
+}
+
+static bool opens_duty(const app_service *e, const char *stage)
+{
+    for (size_t i = 0; i < e->duties.n; i++)
+        if (strcmp(e->duties.items[i].stage, stage) == 0)
+            return true;
+    return false;
+}
+
+/* Reads the organisation's services and works out their plain moves to `to`. */
+static store_rc moves_load(app *ap, arena *a, int64_t org_id, const char *to, store_move_from **out,
+                           size_t *n)
+{
+    store_service *svcs;
+    size_t count;
+    *out = NULL;
+    *n = 0;
+    store_rc rc = store_service_list(ap->store, a, org_id, &svcs, &count);
+    if (rc != STORE_OK)
+        return rc;
+    // NOLINTNEXTLINE(bugprone-sizeof-expression): an array of pointers
+    const app_service **found = arena_calloc(a, count ? count : 1, sizeof(*found));
+    if (!found)
+        return STORE_ERROR;
+    size_t most = 0;
+    for (size_t i = 0; i < count; i++) {
+        rc = app_service_get(ap, a, svcs[i].id, &found[i]);
+        if (rc != STORE_OK)
+            return rc;
+        most += found[i]->wf.n_stages;
+    }
+    store_move_from *from = arena_calloc(a, most ? most : 1, sizeof(*from));
+    if (!from)
+        return STORE_ERROR;
+    for (size_t i = 0; i < count; i++) {
+        const workflow *wf = &found[i]->wf;
+        const wf_stage *target = workflow_stage(wf, to);
+        if (!target || target->milestone || target->terminal || opens_duty(found[i], to))
+            continue;
+        for (size_t j = 0; j < wf->n_stages; j++)
+            if (workflow_check_move(wf, wf->stages[j].code, to) == WF_OK)
+                from[(*n)++] = (store_move_from){found[i]->svc.id, wf->stages[j].code};
+    }
+    *out = from;
+    return STORE_OK;
+}
+
+/* The pairs and their stages' text in one heap block, or NULL. */
+static store_move_from *moves_keep(const store_move_from *from, size_t n)
+{
+    size_t size = n * sizeof(*from);
+    for (size_t i = 0; i < n; i++)
+        size += strlen(from[i].stage) + 1;
+    store_move_from *kept = malloc(size ? size : 1);
+    if (!kept)
+        return NULL;
+    char *text = (char *)(kept + n);
+    for (size_t i = 0; i < n; i++) {
+        size_t len = strlen(from[i].stage) + 1;
+        memcpy(text, from[i].stage, len);
+        kept[i] = (store_move_from){from[i].service_id, text};
+        text += len;
+    }
+    return kept;
+}
+
+static void moves_forget_all(app *ap)
+{
+    pthread_mutex_lock(&ap->moves_lock);
+    for (size_t i = 0; i < APP_MOVE_SLOTS; i++) {
+        free(ap->moves[i].from);
+        memset(&ap->moves[i], 0, sizeof(ap->moves[i]));
+    }
+    pthread_mutex_unlock(&ap->moves_lock);
+}
+
+/* The pairs copied into `a`, or NULL. */
+static store_move_from *moves_in(arena *a, const store_move_from *from, size_t n)
+{
+    store_move_from *copy = arena_calloc(a, n ? n : 1, sizeof(*copy));
+    for (size_t i = 0; copy && i < n; i++) {
+        copy[i] = (store_move_from){from[i].service_id, arena_strdup(a, from[i].stage)};
+        if (!copy[i].stage)
+            copy = NULL;
+    }
+    return copy;
+}
+
+store_rc app_plain_moves(app *ap, arena *a, int64_t org_id, const char *to,
+                         const store_move_from **from, size_t *n)
+{
+    *from = NULL;
+    *n = 0;
+    if (strlen(to) > WF_CODE_MAX)
+        return STORE_OK;
+    app_moves *m = &ap->moves[moves_slot(org_id, to)];
+    int64_t now = app_now();
+    pthread_mutex_lock(&ap->moves_lock);
+    bool hit =
+        m->org_id == org_id && strcmp(m->stage, to) == 0 && now - m->loaded_at < APP_SERVICE_TTL_S;
+    if (hit) {
+        *from = moves_in(a, m->from, m->n);
+        *n = m->n;
+    }
+    pthread_mutex_unlock(&ap->moves_lock);
+    if (hit)
+        return *from ? STORE_OK : STORE_ERROR;
+
+    store_move_from *found;
+    store_rc rc = moves_load(ap, a, org_id, to, &found, n);
+    if (rc != STORE_OK)
+        return rc;
+    *from = found;
+    store_move_from *kept = moves_keep(found, *n);
+    if (!kept)
+        return STORE_OK; /* answered, just not remembered */
+    pthread_mutex_lock(&ap->moves_lock);
+    free(m->from);
+    m->org_id = org_id;
+    m->loaded_at = now;
+    snprintf(m->stage, sizeof(m->stage), "%s", to);
+    m->from = kept;
+    m->n = *n;
+    pthread_mutex_unlock(&ap->moves_lock);
+    return STORE_OK;
 }

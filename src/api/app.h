@@ -56,6 +56,17 @@ typedef struct app_service {
     const char *org_name;
 } app_service;
 
+#define APP_MOVE_SLOTS 64
+
+/* One organisation's plain moves to one stage (app_plain_moves). */
+typedef struct app_moves {
+    int64_t org_id; /* 0: an empty slot */
+    int64_t loaded_at;
+    char stage[WF_CODE_MAX + 1];
+    store_move_from *from; /* heap: one block with the stages' text */
+    size_t n;
+} app_moves;
+
 #define APP_KEY_SLOTS 64
 #define APP_KEY_LABEL_MAX 255
 
@@ -85,6 +96,8 @@ typedef struct app {
     app_history history[APP_HISTORY_SLOTS];
     pthread_mutex_t services_lock;
     app_service *services[APP_SERVICE_SLOTS];
+    pthread_mutex_t moves_lock;
+    app_moves moves[APP_MOVE_SLOTS];
     pthread_mutex_t keys_lock;
     app_key keys[APP_KEY_SLOTS];
     /* Citizens see the names of the staff and systems that read their data,
@@ -154,6 +167,15 @@ store_rc app_service_read(app *ap, arena *a, int64_t service_id, bool public_rea
                           const app_service **out);
 /* Forgets a cached service (after it was changed). */
 void app_service_forget(app *ap, int64_t service_id);
+
+/* The moves to stage `to` that store_case_move may make for the
+ * organisation's cases: for each of its services in which `to` is a stage
+ * that is neither a milestone nor closing and opens no duty, the stages the
+ * workflow allows it from. Such a move writes nothing but itself: no
+ * notification, no duty, no closing. *from is in `a`; *n may be 0. Kept
+ * as long as the services they come from. */
+store_rc app_plain_moves(app *ap, arena *a, int64_t org_id, const char *to,
+                         const store_move_from **from, size_t *n);
 
 /* Forgets a service's cached history (after one of its cases closes). */
 void app_history_forget(app *ap, int64_t service_id);

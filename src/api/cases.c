@@ -439,16 +439,30 @@ void cases_get(http_req *req, http_res *res)
  * moving a case or adding a note needs no one's personal details, and so
  * shows none, and there is no access to record; reading the case shows
  * them, and records that. */
-static void append_event(http_req *req, http_res *res, store_case *c, const app_service *e,
-                         store_event *ev, bool closes, int status)
+/* Who makes the event, and when. */
+static void stamp_event(http_req *req, store_event *ev)
 {
-    app *ap = req->ctx;
     const store_principal *who = req->who;
-    ev->case_id = c->id;
     ev->actor = who->name;
     ev->user_id = who->user_id;
     ev->key_id = who->key_id;
     ev->created_at = app_now();
+}
+
+static void send_event(http_res *res, int status, const store_event *ev, const store_case *c,
+                       const app_service *e)
+{
+    api_send(res, status,
+             json_pack("{s:o, s:o}", "event", event_json(ev), "case",
+                       case_json(c, &e->svc, &e->wf, false)));
+}
+
+static void append_event(http_req *req, http_res *res, store_case *c, const app_service *e,
+                         store_event *ev, bool closes, int status)
+{
+    app *ap = req->ctx;
+    ev->case_id = c->id;
+    stamp_event(req, ev);
     /* The duties the move triggers are opened in its transaction, and so
      * are the notifications it causes. */
     store_duty_new *duties = NULL;
@@ -488,9 +502,7 @@ static void append_event(http_req *req, http_res *res, store_case *c, const app_
         c->closed_at = ev->created_at;
         app_history_forget(ap, e->svc.id);
     }
-    api_send(res, status,
-             json_pack("{s:o, s:o}", "event", event_json(ev), "case",
-                       case_json(c, &e->svc, &e->wf, false)));
+    send_event(res, status, ev, c, e);
 }
 
 /* Checks a move to stage `to` and appends it; `note` is public. */
@@ -520,6 +532,33 @@ static void change_stage(http_req *req, http_res *res, store_case *c, const app_
         .public_ = target->milestone || note != NULL,
     };
     append_event(req, res, c, e, &ev, target->terminal, status);
+}
+
+/* A plain move (app_plain_moves) is made without reading the case first,
+ * which saves a round trip to the database. False when no move was made: the
+ * caller then reads the case, which also tells why. */
+static bool move_unread(http_req *req, http_res *res, const char *ref, const char *to)
+{
+    app *ap = req->ctx;
+    const store_principal *who = req->who;
+    const store_move_from *from;
+    size_t n;
+    store_rc rc = app_plain_moves(ap, &req->a, who->org_id, to, &from, &n);
+    if (rc == STORE_OK && n == 0)
+        return false;
+    store_case c;
+    store_event ev = {.type = "stage_change", .stage = to};
+    stamp_event(req, &ev);
+    if (rc == STORE_OK)
+        rc = store_case_move(ap->store, &req->a, who->org_id, ref, from, n, &ev, &c);
+    if (rc == STORE_NOT_FOUND)
+        return false;
+    const app_service *e = NULL;
+    if (rc != STORE_OK)
+        api_store_error(res, rc);
+    else if ((e = casework_service(req, res, c.service_id)))
+        send_event(res, 201, &ev, &c, e);
+    return true;
 }
 
 static bool refuse_if_closed(http_res *res, const store_case *c)
@@ -568,6 +607,8 @@ void cases_add_event(http_req *req, http_res *res)
         api_error(res, 400, "missing_field", "note", "a %s needs a note", type);
         goto out;
     }
+    if (is_stage && !note && move_unread(req, res, ref, stage))
+        goto out;
     if (!load_case(req, res, ref, &c) || refuse_if_closed(res, &c) ||
         !(e = casework_service(req, res, c.service_id)))
         goto out;

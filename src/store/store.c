@@ -18,6 +18,7 @@
 
 #include "embedded.h"
 #include "store/store_int.h"
+#include "util/log.h"
 
 struct store {
     const store_ops *ops;
@@ -203,6 +204,46 @@ store_rc store_case_list(store *s, arena *a, const store_case_filter *f, store_c
 store_rc store_event_append(store *s, int64_t case_id, store_event *ev, bool closes)
 {
     return s->ops->event_append(s->impl, case_id, ev, closes);
+}
+
+static bool move_offered(const store_case *c, const store_move_from *from, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (from[i].service_id == c->service_id && strcmp(from[i].stage, c->stage) == 0)
+            return true;
+    return false;
+}
+
+store_rc store_case_move(store *s, arena *a, int64_t org_id, const char *reference,
+                         const store_move_from *from, size_t n, store_event *ev, store_case *out)
+{
+    if (!ev->type || strcmp(ev->type, "stage_change") != 0 || !ev->stage || ev->public_ ||
+        ev->n_notices > 0) {
+        log_error("msg=\"store: only a stage change that is not public moves a case unread\"");
+        return STORE_ERROR;
+    }
+    if (s->ops->case_move)
+        return s->ops->case_move(s->impl, a, org_id, reference, from, n, ev, out);
+    /* A backend in this process reads as cheaply as it writes: read, check,
+     * and let the append's own check of the stage settle a race. */
+    store_rc rc = s->ops->case_get(s->impl, a, org_id, reference, out);
+    if (rc != STORE_OK)
+        return rc;
+    if (out->closed_at || !move_offered(out, from, n))
+        return STORE_NOT_FOUND;
+    ev->case_id = out->id;
+    ev->from_stage = out->stage;
+    rc = s->ops->event_append(s->impl, out->id, ev, false);
+    if (rc == STORE_CONFLICT)
+        return STORE_NOT_FOUND;
+    if (rc != STORE_OK)
+        return rc;
+    out->stage = ev->stage;
+    if (ev->created_at > out->updated_at)
+        out->updated_at = ev->created_at;
+    out->service_code = NULL;
+    memset(&out->person, 0, sizeof(out->person));
+    return STORE_OK;
 }
 
 store_rc store_case_set_secret(store *s, int64_t case_id, const unsigned char hash[32])

@@ -305,6 +305,25 @@ store_rc store_case_list(store *s, arena *a, const store_case_filter *f, store_c
  * duty of the case still unmet (see store_event_append_duties). Sets ev->id. */
 store_rc store_event_append(store *s, int64_t case_id, store_event *ev, bool closes);
 
+/* One stage a case may be moved from, in one service: see store_case_move. */
+typedef struct store_move_from {
+    int64_t service_id;
+    const char *stage;
+} store_move_from;
+
+/* A stage change made without reading the case first, so in one round trip
+ * where the database is across a network: the open case `reference` of
+ * organisation org_id moves to ev->stage, as store_event_append would move
+ * it, if its service and stage are one of from[0..n). The caller offers
+ * only moves that need nothing else written: ev is a stage change that is
+ * not public, closes nothing and opens no duty (STORE_ERROR otherwise).
+ * Sets ev->case_id, ev->from_stage (the stage left, in `a`) and ev->id, and
+ * *out to the case after the move without its service code or person.
+ * STORE_NOT_FOUND when no such case stood at one of those stages: read it to
+ * learn why. */
+store_rc store_case_move(store *s, arena *a, int64_t org_id, const char *reference,
+                         const store_move_from *from, size_t n, store_event *ev, store_case *out);
+
 /* Replaces the tracking secret's hash (the citizen lost the secret). */
 store_rc store_case_set_secret(store *s, int64_t case_id, const unsigned char hash[32]);
 

@@ -93,6 +93,9 @@ typedef struct store_ops {
     store_rc (*case_list)(void *impl, arena *a, const store_case_filter *f, store_case **out,
                           size_t *n, bool *more);
     store_rc (*event_append)(void *impl, int64_t case_id, store_event *ev, bool closes);
+    /* NULL: store.c reads the case, checks it and appends the event. */
+    store_rc (*case_move)(void *impl, arena *a, int64_t org_id, const char *reference,
+                          const store_move_from *from, size_t n, store_event *ev, store_case *out);
     store_rc (*case_set_secret)(void *impl, int64_t case_id, const unsigned char hash[32]);
     store_rc (*service_durations)(void *impl, arena *a, int64_t service_id, int limit,
                                   int64_t **out, size_t *n);

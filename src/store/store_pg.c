@@ -90,6 +90,7 @@ enum {
     ST_CASE_BY_ID,
     ST_CASE_BY_REF,
     ST_EVENT_MOVE,
+    ST_CASE_MOVE,
     ST_EVENT_ADD,
     ST_CASE_SET_SECRET,
     ST_EVENTS_ALL,
@@ -258,6 +259,29 @@ static const char *const fixed_sql[ST_FIXED_COUNT] = {
                                   " updated_at = greatest(updated_at, $2::bigint),"
                                   " closed_at = $16::bigint"
                                   " WHERE id = $1 AND stage = $3::text AND closed_at IS NULL"),
+    /* store_case_move: the case is found, checked, moved, its event written
+     * and its entry queued, all in one statement; the result's columns are
+     * CASE_SELECT's, then the stage left and the event's id. The stage left
+     * is read beside the row the update locks: should another transaction
+     * move the case meanwhile, the two differ and nothing is written. */
+    [ST_CASE_MOVE] =
+        "WITH c AS (UPDATE cases c SET stage = $3::text,"
+        " updated_at = greatest(c.updated_at, $4::bigint) FROM cases o"
+        " WHERE c.reference = $1 AND c.org_id = $2 AND c.closed_at IS NULL"
+        " AND (c.service_id, c.stage) IN (SELECT * FROM unnest($5::bigint[], $6::text[]))"
+        " AND o.id = c.id AND o.stage = c.stage"
+        " RETURNING c.id, c.org_id, c.service_id, c.reference, c.stage, c.summary,"
+        " c.secret_hash, c.opened_at, c.updated_at, c.closed_at, c.enhanced, c.team,"
+        " o.stage AS from_stage),"
+        " e AS (INSERT INTO events (case_id, type, from_stage, stage, body, rating, public, actor,"
+        " created_at) SELECT id, 'stage_change', from_stage, stage, $7::text, 0, false, $8::text,"
+        " $4::bigint FROM c RETURNING id),"
+        " q AS (INSERT INTO log_queue (kind, case_id, at, actor, actor_id, from_stage, stage,"
+        " rating, event_id) SELECT $9::integer, c.id, $4::bigint, $10::integer, $11::bigint,"
+        " c.from_stage, c.stage, 0, e.id FROM c, e)"
+        " SELECT c.id, c.org_id, c.service_id, NULL, c.reference, c.stage, c.summary,"
+        " c.secret_hash, c.opened_at, c.updated_at, c.closed_at, NULL, NULL, NULL, NULL, NULL,"
+        " NULL, c.enhanced, c.team, c.from_stage, e.id FROM c, e",
     [ST_EVENT_ADD] =
         EVENT_WRITE("UPDATE cases SET updated_at = greatest(updated_at, $2::bigint) WHERE id = $1"),
     [ST_CASE_SET_SECRET] = "UPDATE cases SET secret_hash = $2 WHERE id = $1",
@@ -2111,6 +2135,102 @@ static store_rc pg_event_append_duties(void *impl, int64_t case_id, store_event 
     if (rc == STORE_OK)
         ev->id = w.id;
     return rc;
+}
+
+/* A PostgreSQL array literal of the pairs' service ids, or of their stages,
+ * in `a`; NULL when out of memory. */
+static const char *move_array(arena *a, const store_move_from *from, size_t n, bool stages)
+{
+    buf b;
+    buf_init(&b, 64 * 1024);
+    buf_putc(&b, '{');
+    for (size_t i = 0; i < n; i++) {
+        if (i)
+            buf_putc(&b, ',');
+        if (!stages) {
+            buf_printf(&b, "%lld", (long long)from[i].service_id);
+            continue;
+        }
+        buf_putc(&b, '"');
+        for (const char *ch = from[i].stage; *ch; ch++) {
+            if (*ch == '"' || *ch == '\\')
+                buf_putc(&b, '\\');
+            buf_putc(&b, *ch);
+        }
+        buf_putc(&b, '"');
+    }
+    buf_putc(&b, '}');
+    const char *out = b.failed ? NULL : arena_strdup(a, b.data);
+    buf_free(&b);
+    return out;
+}
+
+typedef struct move_write {
+    arena *a;
+    const params *p;
+    store_case *out;
+    const char *from_stage;
+    int64_t event_id;
+} move_write;
+
+static store_rc case_move_job(pconn *c, void *arg)
+{
+    move_write *w = arg;
+    PGresult *res = NULL;
+    store_rc rc = exec_read(c, ST_CASE_MOVE, w->p, "move a case", &res);
+    if (rc != STORE_OK)
+        return rc;
+    if (PQntuples(res) == 0) {
+        rc = STORE_NOT_FOUND;
+    } else {
+        bool oom = false;
+        read_case(w->a, res, 0, w->out, &oom);
+        w->from_stage = col_text(w->a, res, 0, 19, &oom);
+        w->event_id = col_int(res, 0, 20);
+        rc = oom ? out_of_memory("move a case") : STORE_OK;
+    }
+    PQclear(res);
+    return rc;
+}
+
+static store_rc pg_case_move(void *impl, arena *a, int64_t org_id, const char *reference,
+                             const store_move_from *from, size_t n, store_event *ev,
+                             store_case *out)
+{
+    memset(out, 0, sizeof(*out));
+    ev->id = 0;
+    ev->log_index = -1;
+    if (n == 0)
+        return STORE_NOT_FOUND;
+    tlog_entry entry;
+    if (!log_event_entry(ev, 0, &entry))
+        return STORE_ERROR;
+    const char *services = move_array(a, from, n, false);
+    const char *stages = move_array(a, from, n, true);
+    if (!services || !stages)
+        return out_of_memory("move a case");
+    params p = {0};
+    p_text(&p, reference);
+    p_int(&p, org_id);
+    p_text(&p, ev->stage);
+    p_int(&p, ev->created_at);
+    p_text(&p, services);
+    p_text(&p, stages);
+    p_text(&p, ev->body);
+    p_text(&p, ev->actor);
+    p_int(&p, entry.kind);
+    p_int(&p, entry.actor);
+    p_or_null(&p, entry.actor_id);
+    move_write w = {.a = a, .p = &p, .out = out};
+    store_rc rc = write_run(impl, case_move_job, &w, false);
+    if (rc != STORE_OK) {
+        memset(out, 0, sizeof(*out));
+        return rc;
+    }
+    ev->case_id = out->id;
+    ev->from_stage = w.from_stage;
+    ev->id = w.event_id;
+    return STORE_OK;
 }
 
 static store_rc pg_event_append(void *impl, int64_t case_id, store_event *ev, bool closes)
@@ -5422,6 +5542,7 @@ const store_ops store_pg_ops = {
     .log_checkpoint_get = pg_log_checkpoint_get,
     .log_sequence = pg_log_sequence,
     .event_append_duties = pg_event_append_duties,
+    .case_move = pg_case_move,
     .case_duties = pg_case_duties,
     .case_set_flags = pg_case_set_flags,
     .duty_met_by_delivery = pg_duty_met_by_delivery,

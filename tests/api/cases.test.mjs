@@ -3,7 +3,7 @@
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  startServer, expectError, USERS, marker, createTestService, createCase, addEvent,
+  startServer, expectError, USERS, marker, createTestService, createCase, addEvent, testWorkflow,
 } from './lib/server.mjs';
 import { mistype, randomReference } from './lib/ref.mjs';
 
@@ -252,6 +252,51 @@ describe('cases', () => {
     const got = await s.req('GET', `/api/v1/cases/${reference}`, { auth: caseworker });
     assert.equal(got.body.case.stage, 'received');
     assert.equal(got.body.events.length, 1);
+  });
+
+  // A move that writes nothing but itself is made without reading the case
+  // first; it must answer exactly as a move after a read does.
+  it('a plain move answers as any move, and obeys a changed workflow at once', async () => {
+    const { reference } = await createCase(s, caseworker, { service: SVC, summary: 'plain move' });
+    const r = await addEvent(s, caseworker, reference, { type: 'stage_change', stage: 'triage_hidden' });
+    assert.equal(r.body.event.type, 'stage_change');
+    assert.equal(r.body.event.from_stage, 'received');
+    assert.equal(r.body.event.stage, 'triage_hidden');
+    assert.equal(r.body.event.public, false);
+    assert.equal(r.body.event.note, null);
+    const got = await s.req('GET', `/api/v1/cases/${reference}`, { auth: caseworker });
+    const { person, ...seen } = got.body.case;
+    assert.ok(person);
+    assert.deepEqual(r.body.case, seen);
+    assert.equal(r.body.case.stage_name, 'Hidden Triage Stage');
+    assert.deepEqual(got.body.events.at(-1), { ...r.body.event, log_index: got.body.events.at(-1).log_index });
+
+    const move = (auth, stage) => s.req('POST', `/api/v1/cases/${reference}/events`, { auth, json: { type: 'stage_change', stage } });
+    expectError(await move(caseworker, 'triage_hidden'), 409, 'invalid_transition');
+    expectError(await move(caseworker, 'withdrawing'), 409, 'invalid_transition');
+    expectError(await move(wessex, 'assessing'), 404, 'not_found');
+    expectError(await move(analyst, 'assessing'), 403, 'forbidden');
+
+    const code = 'wf-plain';
+    await createTestService(s, admin, code);
+    const other = await createCase(s, caseworker, { service: code, summary: 'workflow changes' });
+    const again = await createCase(s, caseworker, { service: code, summary: 'workflow changes again' });
+    await addEvent(s, caseworker, other.reference, { type: 'stage_change', stage: 'withdrawing' });
+    const workflow = testWorkflow();
+    workflow.transitions.received = ['assessing'];
+    const put = await s.req('PUT', `/api/v1/services/${code}`, {
+      auth: admin, json: { name: 'No withdrawing', target_days: 10, workflow },
+    });
+    assert.equal(put.status, 200, put.text);
+    const refused = await s.req('POST', `/api/v1/cases/${again.reference}/events`, {
+      auth: caseworker, json: { type: 'stage_change', stage: 'withdrawing' },
+    });
+    expectError(refused, 409, 'invalid_transition');
+    const closed = await s.req('POST', `/api/v1/cases/${other.reference}/close`, { auth: caseworker, json: {} });
+    assert.equal(closed.status, 200, closed.text);
+    expectError(await s.req('POST', `/api/v1/cases/${other.reference}/events`, {
+      auth: caseworker, json: { type: 'stage_change', stage: 'withdrawing' },
+    }), 409, 'conflict');
   });
 
   it('validates event bodies', async () => {

@@ -435,6 +435,85 @@ static void test_events_and_stages(void **state)
     store_close(s);
 }
 
+/* A move made unread (store_case_move) checks what the caller would have. */
+static void test_case_move(void **state)
+{
+    (void)state;
+    store *s = contract_store(2);
+    arena a;
+    arena_init(&a);
+    int64_t svc, other_svc;
+    int64_t org = make_org(s, "north", "permit", &svc);
+    int64_t other = make_org(s, "south", "permit", &other_svc);
+    unsigned char h[32];
+    fill_hash(h, 6);
+    store_case_new in = case_input(org, svc, "MOVE-0000-A", h, 100);
+    store_case c = create_case(s, &a, &in);
+    store_move_from from[] = {{other_svc, "received"}, {svc, "received"}};
+    store_case got;
+
+    store_event move = event("stage_change", NULL, "assessing", false, 130);
+    move.body = NULL;
+    assert_int_equal(store_case_move(s, &a, org, "MOVE-0000-A", from, 2, &move, &got), STORE_OK);
+    assert_true(move.id > 0);
+    assert_int_equal(move.case_id, c.id);
+    assert_string_equal(move.from_stage, "received");
+    assert_int_equal(got.id, c.id);
+    assert_int_equal(got.org_id, org);
+    assert_int_equal(got.service_id, svc);
+    assert_string_equal(got.reference, "MOVE-0000-A");
+    assert_string_equal(got.stage, "assessing");
+    assert_string_equal(got.summary, "A summary");
+    assert_memory_equal(got.secret_hash, h, 32);
+    assert_int_equal(got.opened_at, 100);
+    assert_int_equal(got.updated_at, 130);
+    assert_int_equal(got.closed_at, 0);
+
+    /* Not at an offered stage, of another service or organisation, unknown,
+     * or nothing offered: no move, and nothing written. */
+    store_event again = event("stage_change", NULL, "done", false, 140);
+    again.body = NULL;
+    assert_int_equal(store_case_move(s, &a, org, "MOVE-0000-A", from, 2, &again, &got),
+                     STORE_NOT_FOUND);
+    store_move_from assessing_elsewhere[] = {{other_svc, "assessing"}};
+    assert_int_equal(
+        store_case_move(s, &a, org, "MOVE-0000-A", assessing_elsewhere, 1, &again, &got),
+        STORE_NOT_FOUND);
+    store_move_from assessing[] = {{svc, "assessing"}};
+    assert_int_equal(store_case_move(s, &a, other, "MOVE-0000-A", assessing, 1, &again, &got),
+                     STORE_NOT_FOUND);
+    assert_int_equal(store_case_move(s, &a, org, "MOVE-9999-A", assessing, 1, &again, &got),
+                     STORE_NOT_FOUND);
+    assert_int_equal(store_case_move(s, &a, org, "MOVE-0000-A", assessing, 0, &again, &got),
+                     STORE_NOT_FOUND);
+    /* Only a move that is not public is made unread. */
+    store_event told = event("stage_change", NULL, "done", true, 140);
+    assert_int_equal(store_case_move(s, &a, org, "MOVE-0000-A", assessing, 1, &told, &got),
+                     STORE_ERROR);
+
+    store_event *evs = NULL;
+    size_t n = 0;
+    assert_int_equal(store_case_events(s, &a, c.id, false, &evs, &n), STORE_OK);
+    assert_int_equal(n, 2);
+    assert_string_equal(evs[1].type, "stage_change");
+    assert_string_equal(evs[1].from_stage, "received");
+    assert_string_equal(evs[1].stage, "assessing");
+    assert_false(evs[1].public_);
+    assert_null(evs[1].body);
+    assert_string_equal(evs[1].actor, "Case Worker");
+
+    /* A closed case is not moved. */
+    store_event close = event("stage_change", "assessing", "done", true, 150);
+    assert_int_equal(store_event_append(s, c.id, &close, true), STORE_OK);
+    store_move_from done[] = {{svc, "done"}};
+    store_event reopen = event("stage_change", NULL, "assessing", false, 160);
+    reopen.body = NULL;
+    assert_int_equal(store_case_move(s, &a, org, "MOVE-0000-A", done, 1, &reopen, &got),
+                     STORE_NOT_FOUND);
+    arena_free(&a);
+    store_close(s);
+}
+
 static void test_closing_and_feedback(void **state)
 {
     (void)state;
@@ -837,7 +916,9 @@ enum { THREADS = 8, APPENDS = 25 };
 
 typedef struct race {
     store *s;
-    int64_t case_id;
+    int64_t org_id;
+    int64_t service_id;
+    int64_t case_id; /* of the case RACE-1111-A, for the stage races */
     pthread_barrier_t start;
     store_rc results[THREADS][APPENDS];
 } race;
@@ -864,6 +945,22 @@ static void *change_stage(void *p)
     pthread_barrier_wait(&arg->r->start);
     store_event ev = event("stage_change", "received", "assessing", true, 2000 + arg->index);
     arg->r->results[arg->index][0] = store_event_append(arg->r->s, arg->r->case_id, &ev, false);
+    return NULL;
+}
+
+static void *move_unread(void *p)
+{
+    race_arg *arg = p;
+    arena a;
+    arena_init(&a);
+    store_move_from from[] = {{arg->r->service_id, "received"}};
+    store_event ev = event("stage_change", NULL, "assessing", false, 3000 + arg->index);
+    ev.body = NULL;
+    store_case got;
+    pthread_barrier_wait(&arg->r->start);
+    arg->r->results[arg->index][0] =
+        store_case_move(arg->r->s, &a, arg->r->org_id, "RACE-1111-A", from, 1, &ev, &got);
+    arena_free(&a);
     return NULL;
 }
 
@@ -921,23 +1018,38 @@ static void test_concurrent_stage_race(void **state)
     unsigned char h[32];
     fill_hash(h, 13);
     store_case_new in = case_input(org, svc, "RACE-1111-A", h, 100);
+    r.org_id = org;
+    r.service_id = svc;
     r.case_id = create_case(r.s, &a, &in).id;
 
-    run_race(&r, change_stage);
-    int ok = 0, conflict = 0;
-    for (int t = 0; t < THREADS; t++) {
-        if (r.results[t][0] == STORE_OK)
-            ok++;
-        else if (r.results[t][0] == STORE_CONFLICT)
-            conflict++;
+    /* Moves appended after a read, then moves made unread: one of each wins. */
+    static const struct {
+        void *(*fn)(void *);
+        store_rc lost;
+    } rounds[] = {{change_stage, STORE_CONFLICT}, {move_unread, STORE_NOT_FOUND}};
+    for (size_t round = 0; round < 2; round++) {
+        if (round == 1) {
+            store_event back = event("stage_change", "assessing", "received", false, 2500);
+            assert_int_equal(store_event_append(r.s, r.case_id, &back, false), STORE_OK);
+        }
+        run_race(&r, rounds[round].fn);
+        int ok = 0, lost = 0;
+        for (int t = 0; t < THREADS; t++) {
+            if (r.results[t][0] == STORE_OK)
+                ok++;
+            else if (r.results[t][0] == rounds[round].lost)
+                lost++;
+        }
+        assert_int_equal(ok, 1);
+        assert_int_equal(lost, THREADS - 1);
     }
-    assert_int_equal(ok, 1);
-    assert_int_equal(conflict, THREADS - 1);
     store_event *evs = NULL;
     size_t n = 0;
     assert_int_equal(store_case_events(r.s, &a, r.case_id, false, &evs, &n), STORE_OK);
-    assert_int_equal(n, 2);
+    assert_int_equal(n, 4);
     assert_string_equal(evs[1].stage, "assessing");
+    assert_string_equal(evs[3].from_stage, "received");
+    assert_string_equal(evs[3].stage, "assessing");
     arena_free(&a);
     store_close(r.s);
 }

@@ -1008,6 +1008,7 @@ int main(void)
         cmocka_unit_test(test_case_create_and_idempotency),
         cmocka_unit_test(test_case_get_isolation),
         cmocka_unit_test(test_events_and_stages),
+        cmocka_unit_test(test_case_move),
         cmocka_unit_test(test_closing_and_feedback),
         cmocka_unit_test(test_set_secret),
         cmocka_unit_test(test_list_filters),
