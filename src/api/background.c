@@ -12,11 +12,16 @@ struct background {
     ticker *sweeper;
 };
 
-/* Failures were logged by the store; the work waits for the next run. */
+/* Failures were logged by the store; the work waits for the next run. Only
+ * a full batch runs the next at once: a batch costs one commit and a few
+ * statements whatever its size, so while writes keep coming their entries
+ * gather for an interval rather than go a few at a time. */
 static size_t sequence_log(void *arg)
 {
     size_t n = 0;
-    return store_log_sequence(arg, false, &n) == STORE_OK ? n : 0;
+    if (store_log_sequence(arg, false, &n) != STORE_OK || n < STORE_LOG_BATCH)
+        return 0;
+    return n;
 }
 
 static size_t sweep_duties(void *arg)

@@ -2,7 +2,7 @@
  *
  * - On a store that queues log entries (store_log_queues: PostgreSQL), the
  *   log's sequencer: store_log_sequence every BACKGROUND_SEQUENCE_MS, and at
- *   once again after a batch while entries keep coming, so an entry is in
+ *   once again after a full batch (STORE_LOG_BATCH), so an entry is in
  *   the log within a fraction of a second of its change's commit and in a
  *   signed checkpoint within about a second. Every instance runs one; the
  *   store's lock lets one sequence at a time, and a failed run leaves the

@@ -419,6 +419,9 @@ store_rc store_checksum(store *s, store_table_sum *sums, char *err, size_t errle
 /* Whether this backend queues entries, so that store_log_sequence must run
  * (a server runs it on a thread: api/background.h). */
 bool store_log_queues(store *s);
+/* The most entries one store_log_sequence appends. */
+#define STORE_LOG_BATCH 512
+
 /* Appends up to a batch of queued entries, in queue order, in one transaction
  * under a database-wide lock, so one instance sequences at a time; sets *n to
  * how many. With `wait`, waits for another instance's sequencing to end;

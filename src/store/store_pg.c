@@ -52,11 +52,13 @@
 #define PARAMS_MAX 32
 /* The most statements one pipeline sends. */
 #define PIPELINE_MAX 4
-/* The most rows one transaction of the log's sequencer takes. A literal in
- * ST_LOG_QUEUED: a statement without parameters keeps its one generic plan,
- * where a LIMIT parameter had PostgreSQL plan the join again on every call
- * (a millisecond each, on a queue table full of dead rows). */
-#define SEQ_BATCH "512"
+/* STORE_LOG_BATCH as a literal in ST_LOG_QUEUED: a statement without
+ * parameters keeps its one generic plan, where a LIMIT parameter had
+ * PostgreSQL plan the join again on every call (a millisecond each, on a
+ * queue table full of dead rows). */
+#define SQL_NUMBER_(n) #n
+#define SQL_NUMBER(n) SQL_NUMBER_(n)
+#define SEQ_BATCH SQL_NUMBER(STORE_LOG_BATCH)
 /* How much COPY data the bulk import gathers before sending it. */
 #define COPY_CHUNK (256 * 1024)
 
