@@ -1765,11 +1765,14 @@ static store_rc insert_access(pconn *c, int64_t case_id, const store_access *acc
     return log_access(c, case_id, acc, row_id) == STORE_OK ? STORE_OK : STORE_UNAVAILABLE;
 }
 
-/* Reads one case by a statement of CASE_SELECT. */
-static store_rc case_read(pconn *c, arena *a, int which, const params *p, store_case *out)
+/* Reads one case by a statement whose first columns are CASE_SELECT's. With
+ * `rest`, a found case's result is left there for the caller to read the
+ * further columns of, and clear. */
+static store_rc case_row(pconn *c, arena *a, int which, const params *p, const char *what,
+                         store_case *out, PGresult **rest)
 {
     PGresult *res = NULL;
-    store_rc rc = exec_read(c, which, p, "read a case", &res);
+    store_rc rc = exec_read(c, which, p, what, &res);
     if (rc != STORE_OK)
         return rc;
     if (PQntuples(res) == 0) {
@@ -1777,10 +1780,18 @@ static store_rc case_read(pconn *c, arena *a, int which, const params *p, store_
     } else {
         bool oom = false;
         read_case(a, res, 0, out, &oom);
-        rc = oom ? out_of_memory("read a case") : STORE_OK;
+        rc = oom ? out_of_memory(what) : STORE_OK;
     }
-    PQclear(res);
+    if (rc == STORE_OK && rest)
+        *rest = res;
+    else
+        PQclear(res);
     return rc;
+}
+
+static store_rc case_read(pconn *c, arena *a, int which, const params *p, store_case *out)
+{
+    return case_row(c, a, which, p, "read a case", out, NULL);
 }
 
 /* The id of the organisation's case made with this idempotency key, or 0. */
@@ -2179,20 +2190,14 @@ static store_rc case_move_job(pconn *c, void *arg)
 {
     move_write *w = arg;
     PGresult *res = NULL;
-    store_rc rc = exec_read(c, ST_CASE_MOVE, w->p, "move a case", &res);
+    store_rc rc = case_row(c, w->a, ST_CASE_MOVE, w->p, "move a case", w->out, &res);
     if (rc != STORE_OK)
         return rc;
-    if (PQntuples(res) == 0) {
-        rc = STORE_NOT_FOUND;
-    } else {
-        bool oom = false;
-        read_case(w->a, res, 0, w->out, &oom);
-        w->from_stage = col_text(w->a, res, 0, 19, &oom);
-        w->event_id = col_int(res, 0, 20);
-        rc = oom ? out_of_memory("move a case") : STORE_OK;
-    }
+    bool oom = false;
+    w->from_stage = col_text(w->a, res, 0, 19, &oom);
+    w->event_id = col_int(res, 0, 20);
     PQclear(res);
-    return rc;
+    return oom ? out_of_memory("move a case") : STORE_OK;
 }
 
 static store_rc pg_case_move(void *impl, arena *a, int64_t org_id, const char *reference,
