@@ -87,3 +87,16 @@ void metrics_write(buf *b, const char *const *patterns, const char *const *metho
                    (double)load(&s->sum_ns) / 1e9, route, method, (unsigned long long)count);
     }
 }
+
+void metrics_write_log(buf *b, uint64_t entries, uint64_t queued)
+{
+    buf_printf(b,
+               "# HELP opencase_log_entries Entries in the public log.\n"
+               "# TYPE opencase_log_entries gauge\n"
+               "opencase_log_entries %llu\n"
+               "# HELP opencase_log_queued_entries Changes committed whose log entries are "
+               "still to be appended.\n"
+               "# TYPE opencase_log_queued_entries gauge\n"
+               "opencase_log_queued_entries %llu\n",
+               (unsigned long long)entries, (unsigned long long)queued);
+}

@@ -163,8 +163,8 @@ _Static_assert(sizeof(routes) / sizeof(routes[0]) <= METRICS_ROUTES_MAX, "too ma
 
 void metrics_get(http_req *req, http_res *res)
 {
+    app *ap = req->ctx;
     const char *patterns[N_ROUTES], *methods[N_ROUTES];
-    (void)req;
     for (int i = 0; i < N_ROUTES; i++) {
         patterns[i] = routes[i].pattern;
         methods[i] = http_method_name((http_method)routes[i].methods);
@@ -172,6 +172,11 @@ void metrics_get(http_req *req, http_res *res)
     res->status = 200;
     res->content_type = "text/plain; version=0.0.4; charset=utf-8";
     metrics_write(&res->body, patterns, methods, N_ROUTES);
+    /* The request counters answer even while the database does not. */
+    uint64_t entries, queued;
+    if (store_log_size(ap->store, &entries) == STORE_OK &&
+        store_log_queued(ap->store, &queued) == STORE_OK)
+        metrics_write_log(&res->body, entries, queued);
 }
 
 static void dispatch(http_req *req, http_res *res, const route **matched)

@@ -247,6 +247,12 @@ int log_verify(store *s, const note_verifier *key, FILE *out, FILE *err)
             "%llu signed by %s; %zu inclusion and %zu consistency proofs checked\n",
             (unsigned long long)size, (unsigned long long)v->roots[0].size, key->name,
             v->ninclusion, v->nroots - 1);
+    uint64_t queued = 0;
+    if (store_log_queued(s, &queued) == STORE_OK && queued > 0)
+        fprintf(out,
+                "log verify: %llu committed changes still wait for their entries; a running "
+                "server appends them\n",
+                (unsigned long long)queued);
     rc = 0;
 out:
     arena_free(&a);

@@ -746,6 +746,12 @@ store_rc store_log_size(store *s, uint64_t *size)
     return s->ops->log_size(s->impl, size);
 }
 
+store_rc store_log_queued(store *s, uint64_t *n)
+{
+    *n = 0;
+    return s->ops->log_queued ? s->ops->log_queued(s->impl, n) : STORE_OK;
+}
+
 store_rc store_log_root(store *s, uint64_t size, merkle_hash *root)
 {
     log_query q = {.what = Q_ROOT, .a = size, .hashes = root};

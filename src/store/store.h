@@ -434,6 +434,10 @@ store_rc store_log_sequence_all(store *s);
 
 /* The number of entries committed. */
 store_rc store_log_size(store *s, uint64_t *size);
+/* How many changes are committed whose entries the sequencer has still to
+ * append; always 0 on a backend that appends them inline. A count that
+ * keeps growing means no instance is sequencing. */
+store_rc store_log_queued(store *s, uint64_t *n);
 
 /* The root of the first `size` entries (size <= the log's size). */
 store_rc store_log_root(store *s, uint64_t size, merkle_hash *root);

@@ -145,6 +145,8 @@ typedef struct store_ops {
      * subtrees (levels[i], indexes[i]) into out[i]; STORE_NOT_FOUND when one
      * is not stored. */
     store_rc (*log_size)(void *impl, uint64_t *size);
+    /* NULL: entries are appended inline, so none waits. */
+    store_rc (*log_queued)(void *impl, uint64_t *n);
     store_rc (*log_nodes)(void *impl, size_t n, const unsigned *levels, const uint64_t *indexes,
                           merkle_hash *out);
     store_rc (*log_entries)(void *impl, arena *a, uint64_t from, size_t limit, store_log_row **out,

@@ -113,6 +113,7 @@ enum {
     ST_LOG_ACCESS_INDEXES,
     ST_LOG_DEQUEUE,
     ST_LOG_SIZE,
+    ST_LOG_QUEUE_COUNT,
     ST_LOG_NODES,
     ST_LOG_ENTRIES,
     ST_LOG_CHECKPOINT_PUT,
@@ -344,6 +345,7 @@ static const char *const fixed_sql[ST_FIXED_COUNT] = {
                               " WHERE accesses.id = v.id",
     [ST_LOG_DEQUEUE] = "DELETE FROM log_queue WHERE id = ANY ($1::bigint[])",
     [ST_LOG_SIZE] = "SELECT size FROM log_state WHERE id = 1",
+    [ST_LOG_QUEUE_COUNT] = "SELECT count(*) FROM log_queue",
     [ST_LOG_NODES] = "SELECT idx, hashes FROM log_entries WHERE idx = ANY ($1::bigint[])",
     [ST_LOG_ENTRIES] = "SELECT idx, entry, hashes FROM log_entries WHERE idx >= $1"
                        " ORDER BY idx LIMIT $2",
@@ -3477,6 +3479,18 @@ static store_rc pg_log_size(void *impl, uint64_t *size)
     return STORE_OK;
 }
 
+static store_rc pg_log_queued(void *impl, uint64_t *n)
+{
+    params p = {0};
+    PGresult *res = NULL;
+    store_rc rc = read_one(impl, ST_LOG_QUEUE_COUNT, &p, "count the log's queue", &res);
+    if (rc != STORE_OK)
+        return rc;
+    *n = (uint64_t)col_int(res, 0, 0);
+    PQclear(res);
+    return STORE_OK;
+}
+
 /* Every node in one query: their rows as an array literal. */
 static store_rc pg_log_nodes(void *impl, size_t n, const unsigned *levels, const uint64_t *indexes,
                              merkle_hash *out)
@@ -5542,6 +5556,7 @@ const store_ops store_pg_ops = {
     .load_row = pg_load_row,
     .load_end = pg_load_end,
     .log_size = pg_log_size,
+    .log_queued = pg_log_queued,
     .log_nodes = pg_log_nodes,
     .log_entries = pg_log_entries,
     .log_import = pg_log_import,

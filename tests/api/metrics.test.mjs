@@ -39,6 +39,28 @@ describe('metrics', () => {
     assert.equal(inf, count);
   });
 
+  it('gauges the public log: its entries, and changes whose entries are still to come', async () => {
+    const gauge = (text, name) => {
+      const line = text.split('\n').find((l) => l.startsWith(`${name} `));
+      return line === undefined ? NaN : Number(line.split(' ').pop());
+    };
+    const before = (await s.req('GET', '/metrics')).text;
+    assert.match(before, /^# TYPE opencase_log_entries gauge$/m);
+    assert.match(before, /^# TYPE opencase_log_queued_entries gauge$/m);
+    const entries = gauge(before, 'opencase_log_entries');
+    assert.ok(entries > 0, before);
+    await createCase(s, admin, { service: 'parking-permit', summary: 'log gauges' });
+    // On PostgreSQL the sequencer appends the entry shortly after commit.
+    let text;
+    for (let i = 0; i < 100; i++) {
+      text = (await s.req('GET', '/metrics')).text;
+      if (gauge(text, 'opencase_log_queued_entries') === 0 && gauge(text, 'opencase_log_entries') > entries) break;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    assert.equal(gauge(text, 'opencase_log_queued_entries'), 0, text);
+    assert.ok(gauge(text, 'opencase_log_entries') >= entries + 1, text);
+  });
+
   it('never names a case, a reference or a client', async () => {
     const { reference } = await createCase(s, admin, { service: 'parking-permit', summary: 'metrics' });
     await s.req('GET', `/api/v1/cases/${reference}`, { auth: admin });

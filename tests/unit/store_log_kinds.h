@@ -18,6 +18,9 @@ static void expect_entries(store *s, uint64_t *from, size_t n, const char *const
     arena a;
     arena_init(&a);
     assert_int_equal(store_log_sequence_all(s), STORE_OK);
+    uint64_t queued = 1;
+    assert_int_equal(store_log_queued(s, &queued), STORE_OK);
+    assert_int_equal(queued, 0);
     store_log_row *rows;
     size_t got;
     assert_int_equal(store_log_entries(s, &a, *from, n + 1, &rows, &got), STORE_OK);
