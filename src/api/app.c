@@ -338,7 +338,6 @@ static void moves_forget_all(app *ap);
 
 void app_service_forget(app *ap, int64_t service_id)
 {
-    moves_forget_all(ap);
     size_t slot = (size_t)service_id % APP_SERVICE_SLOTS;
     app_service *old = NULL;
     pthread_mutex_lock(&ap->services_lock);
@@ -351,6 +350,8 @@ void app_service_forget(app *ap, int64_t service_id)
     pthread_mutex_unlock(&ap->services_lock);
     if (old)
         service_free(old);
+    /* After the service: moves worked out from here read it anew. */
+    moves_forget_all(ap);
 }
 
 /* ---- plain moves ---- */
@@ -371,9 +372,11 @@ static bool opens_duty(const app_service *e, const char *stage)
     return false;
 }
 
-/* Reads the organisation's services and works out their plain moves to `to`. */
+/* Reads the organisation's services and works out their plain moves to `to`;
+ * *oldest becomes the time the oldest service it used was read, if earlier.
+ * A service that cannot be read offers none: its cases take the usual path. */
 static store_rc moves_load(app *ap, arena *a, int64_t org_id, const char *to, store_move_from **out,
-                           size_t *n)
+                           size_t *n, int64_t *oldest)
 {
     store_service *svcs;
     size_t count;
@@ -388,15 +391,20 @@ static store_rc moves_load(app *ap, arena *a, int64_t org_id, const char *to, st
         return STORE_ERROR;
     size_t most = 0;
     for (size_t i = 0; i < count; i++) {
-        rc = app_service_get(ap, a, svcs[i].id, &found[i]);
-        if (rc != STORE_OK)
-            return rc;
+        if (app_service_get(ap, a, svcs[i].id, &found[i]) != STORE_OK) {
+            found[i] = NULL;
+            continue;
+        }
         most += found[i]->wf.n_stages;
+        if (found[i]->loaded_at < *oldest)
+            *oldest = found[i]->loaded_at;
     }
     store_move_from *from = arena_calloc(a, most ? most : 1, sizeof(*from));
     if (!from)
         return STORE_ERROR;
     for (size_t i = 0; i < count; i++) {
+        if (!found[i])
+            continue;
         const workflow *wf = &found[i]->wf;
         const wf_stage *target = workflow_stage(wf, to);
         if (!target || target->milestone || target->terminal || opens_duty(found[i], to))
@@ -435,6 +443,7 @@ static void moves_forget_all(app *ap)
         free(ap->moves[i].from);
         memset(&ap->moves[i], 0, sizeof(ap->moves[i]));
     }
+    ap->moves_generation++;
     pthread_mutex_unlock(&ap->moves_lock);
 }
 
@@ -466,12 +475,14 @@ store_rc app_plain_moves(app *ap, arena *a, int64_t org_id, const char *to,
         *from = moves_in(a, m->from, m->n);
         *n = m->n;
     }
+    uint64_t generation = ap->moves_generation;
     pthread_mutex_unlock(&ap->moves_lock);
     if (hit)
         return *from ? STORE_OK : STORE_ERROR;
 
     store_move_from *found;
-    store_rc rc = moves_load(ap, a, org_id, to, &found, n);
+    int64_t oldest = now;
+    store_rc rc = moves_load(ap, a, org_id, to, &found, n, &oldest);
     if (rc != STORE_OK)
         return rc;
     *from = found;
@@ -479,12 +490,18 @@ store_rc app_plain_moves(app *ap, arena *a, int64_t org_id, const char *to,
     if (!kept)
         return STORE_OK; /* answered, just not remembered */
     pthread_mutex_lock(&ap->moves_lock);
-    free(m->from);
-    m->org_id = org_id;
-    m->loaded_at = now;
-    snprintf(m->stage, sizeof(m->stage), "%s", to);
-    m->from = kept;
-    m->n = *n;
+    /* Kept only if no service changed meanwhile: they may be from before. */
+    bool current = ap->moves_generation == generation;
+    if (current) {
+        free(m->from);
+        m->org_id = org_id;
+        m->loaded_at = oldest;
+        snprintf(m->stage, sizeof(m->stage), "%s", to);
+        m->from = kept;
+        m->n = *n;
+    }
     pthread_mutex_unlock(&ap->moves_lock);
+    if (!current)
+        free(kept);
     return STORE_OK;
 }

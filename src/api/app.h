@@ -98,6 +98,7 @@ typedef struct app {
     app_service *services[APP_SERVICE_SLOTS];
     pthread_mutex_t moves_lock;
     app_moves moves[APP_MOVE_SLOTS];
+    uint64_t moves_generation; /* guarded by moves_lock: how often they were forgotten */
     pthread_mutex_t keys_lock;
     app_key keys[APP_KEY_SLOTS];
     /* Citizens see the names of the staff and systems that read their data,

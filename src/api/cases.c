@@ -434,11 +434,6 @@ void cases_get(http_req *req, http_res *res)
     http_res_header(res, "Cache-Control", "no-store");
 }
 
-/* Appends `ev` (type, stage and note set by the caller) and answers with the
- * event and the case as it now is. The answer leaves out the case's person:
- * moving a case or adding a note needs no one's personal details, and so
- * shows none, and there is no access to record; reading the case shows
- * them, and records that. */
 /* Who makes the event, and when. */
 static void stamp_event(http_req *req, store_event *ev)
 {
@@ -457,6 +452,11 @@ static void send_event(http_res *res, int status, const store_event *ev, const s
                        case_json(c, &e->svc, &e->wf, false)));
 }
 
+/* Appends `ev` (type, stage and note set by the caller) and answers with the
+ * event and the case as it now is. The answer leaves out the case's person:
+ * moving a case or adding a note needs no one's personal details, and so
+ * shows none, and there is no access to record; reading the case shows
+ * them, and records that. */
 static void append_event(http_req *req, http_res *res, store_case *c, const app_service *e,
                          store_event *ev, bool closes, int status)
 {
@@ -534,30 +534,52 @@ static void change_stage(http_req *req, http_res *res, store_case *c, const app_
     append_event(req, res, c, e, &ev, target->terminal, status);
 }
 
+/* The service among `held` (n of them) with this id, or NULL. */
+static const app_service *held_service(const app_service *const *held, size_t n, int64_t id)
+{
+    for (size_t i = 0; i < n; i++)
+        if (held[i]->svc.id == id)
+            return held[i];
+    return NULL;
+}
+
 /* A plain move (app_plain_moves) is made without reading the case first,
- * which saves a round trip to the database. False when no move was made: the
- * caller then reads the case, which also tells why. */
+ * which saves a round trip to the database. False when no move was made,
+ * whatever the reason: the caller then takes the usual path, reading the
+ * case, which also tells why. */
 static bool move_unread(http_req *req, http_res *res, const char *ref, const char *to)
 {
     app *ap = req->ctx;
     const store_principal *who = req->who;
     const store_move_from *from;
     size_t n;
-    store_rc rc = app_plain_moves(ap, &req->a, who->org_id, to, &from, &n);
-    if (rc == STORE_OK && n == 0)
+    if (app_plain_moves(ap, &req->a, who->org_id, to, &from, &n) != STORE_OK || n == 0)
         return false;
+    /* The answer's services are held before the write, so that nothing is
+     * read after it: a committed move is always answered as one. */
+    // NOLINTNEXTLINE(bugprone-sizeof-expression): an array of pointers
+    const app_service **held = arena_calloc(&req->a, n, sizeof(*held));
+    if (!held)
+        return false;
+    size_t n_held = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (held_service(held, n_held, from[i].service_id))
+            continue;
+        if (app_service_get(ap, &req->a, from[i].service_id, &held[n_held]) != STORE_OK)
+            return false;
+        n_held++;
+    }
     store_case c;
     store_event ev = {.type = "stage_change", .stage = to};
     stamp_event(req, &ev);
-    if (rc == STORE_OK)
-        rc = store_case_move(ap->store, &req->a, who->org_id, ref, from, n, &ev, &c);
+    store_rc rc = store_case_move(ap->store, &req->a, who->org_id, ref, from, n, &ev, &c);
     if (rc == STORE_NOT_FOUND)
         return false;
-    const app_service *e = NULL;
-    if (rc != STORE_OK)
-        api_store_error(res, rc);
-    else if ((e = casework_service(req, res, c.service_id)))
+    const app_service *e = rc == STORE_OK ? held_service(held, n_held, c.service_id) : NULL;
+    if (e)
         send_event(res, 201, &ev, &c, e);
+    else
+        api_store_error(res, rc == STORE_OK ? STORE_ERROR : rc);
     return true;
 }
 

@@ -59,6 +59,8 @@
 #define SQL_NUMBER_(n) #n
 #define SQL_NUMBER(n) SQL_NUMBER_(n)
 #define SEQ_BATCH SQL_NUMBER(STORE_LOG_BATCH)
+/* The longest array literal of store_case_move's pairs. */
+#define MOVE_ARRAY_MAX (1024 * 1024)
 /* How much COPY data the bulk import gathers before sending it. */
 #define COPY_CHUNK (256 * 1024)
 
@@ -2153,11 +2155,11 @@ static store_rc pg_event_append_duties(void *impl, int64_t case_id, store_event 
 }
 
 /* A PostgreSQL array literal of the pairs' service ids, or of their stages,
- * in `a`; NULL when out of memory. */
+ * in `a`; NULL when it would pass MOVE_ARRAY_MAX or memory runs out. */
 static const char *move_array(arena *a, const store_move_from *from, size_t n, bool stages)
 {
     buf b;
-    buf_init(&b, 64 * 1024);
+    buf_init(&b, MOVE_ARRAY_MAX);
     buf_putc(&b, '{');
     for (size_t i = 0; i < n; i++) {
         if (i)
@@ -2214,10 +2216,12 @@ static store_rc pg_case_move(void *impl, arena *a, int64_t org_id, const char *r
     tlog_entry entry;
     if (!log_event_entry(ev, 0, &entry))
         return STORE_ERROR;
+    /* Pairs past what one statement should carry are not offered: the
+     * caller reads the case instead. */
     const char *services = move_array(a, from, n, false);
     const char *stages = move_array(a, from, n, true);
     if (!services || !stages)
-        return out_of_memory("move a case");
+        return STORE_NOT_FOUND;
     params p = {0};
     p_text(&p, reference);
     p_int(&p, org_id);

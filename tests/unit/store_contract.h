@@ -502,6 +502,22 @@ static void test_case_move(void **state)
     assert_null(evs[1].body);
     assert_string_equal(evs[1].actor, "Case Worker");
 
+    /* Its entry in the public log, as any move's: the opening, then the move. */
+    assert_int_equal(store_log_sequence_all(s), STORE_OK);
+    store_log_row *rows = NULL;
+    assert_int_equal(store_log_entries(s, &a, 0, 10, &rows, &n), STORE_OK);
+    assert_int_equal(n, 2);
+    char *entry = arena_alloc(&a, rows[1].entry_len + 1);
+    assert_non_null(entry);
+    memcpy(entry, rows[1].entry, rows[1].entry_len);
+    entry[rows[1].entry_len] = '\0';
+    assert_non_null(strstr(entry, "\"stage_changed\""));
+    assert_non_null(strstr(entry, "\"from\":\"received\""));
+    assert_non_null(strstr(entry, "\"stage\":\"assessing\""));
+    assert_non_null(strstr(entry, "\"org\":\"north\""));
+    assert_non_null(strstr(entry, "\"service\":\"permit\""));
+    assert_null(strstr(entry, "MOVE-0000-A"));
+
     /* A closed case is not moved. */
     store_event close = event("stage_change", "assessing", "done", true, 150);
     assert_int_equal(store_event_append(s, c.id, &close, true), STORE_OK);
@@ -1050,6 +1066,69 @@ static void test_concurrent_stage_race(void **state)
     assert_string_equal(evs[1].stage, "assessing");
     assert_string_equal(evs[3].from_stage, "received");
     assert_string_equal(evs[3].stage, "assessing");
+    arena_free(&a);
+    store_close(r.s);
+}
+
+/* Unread moves between three stages, each offered from the other two, race
+ * on one case: each event must leave the stage the one before it reached. */
+static const char *const CYCLE[] = {"received", "assessing", "done"};
+
+static void *move_around(void *p)
+{
+    race_arg *arg = p;
+    arena a;
+    arena_init(&a);
+    pthread_barrier_wait(&arg->r->start);
+    for (int i = 0; i < APPENDS; i++) {
+        int to = (arg->index + i) % 3;
+        store_move_from from[] = {{arg->r->service_id, CYCLE[(to + 1) % 3]},
+                                  {arg->r->service_id, CYCLE[(to + 2) % 3]}};
+        store_event ev = event("stage_change", NULL, CYCLE[to], false, 4000 + i);
+        ev.body = NULL;
+        store_case got;
+        arg->r->results[arg->index][i] =
+            store_case_move(arg->r->s, &a, arg->r->org_id, "RACE-2222-A", from, 2, &ev, &got);
+    }
+    arena_free(&a);
+    return NULL;
+}
+
+static void test_concurrent_unread_moves(void **state)
+{
+    (void)state;
+    arena a;
+    arena_init(&a);
+    static race r;
+    memset(&r, 0, sizeof(r));
+    r.s = contract_store(THREADS);
+    int64_t svc;
+    r.org_id = make_org(r.s, "north", "permit", &svc);
+    r.service_id = svc;
+    unsigned char h[32];
+    fill_hash(h, 14);
+    store_case_new in = case_input(r.org_id, svc, "RACE-2222-A", h, 100);
+    r.case_id = create_case(r.s, &a, &in).id;
+
+    run_race(&r, move_around);
+    size_t moved = 0;
+    for (int t = 0; t < THREADS; t++)
+        for (int i = 0; i < APPENDS; i++) {
+            assert_true(r.results[t][i] == STORE_OK || r.results[t][i] == STORE_NOT_FOUND);
+            moved += r.results[t][i] == STORE_OK;
+        }
+    assert_true(moved > 0);
+    store_event *evs = NULL;
+    size_t n = 0;
+    assert_int_equal(store_case_events(r.s, &a, r.case_id, false, &evs, &n), STORE_OK);
+    assert_int_equal(n, 1 + moved);
+    for (size_t i = 1; i < n; i++) {
+        assert_string_equal(evs[i].from_stage, evs[i - 1].stage);
+        assert_string_not_equal(evs[i].stage, evs[i].from_stage);
+    }
+    store_case got;
+    assert_int_equal(store_case_get(r.s, &a, r.org_id, "RACE-2222-A", &got), STORE_OK);
+    assert_string_equal(got.stage, evs[n - 1].stage);
     arena_free(&a);
     store_close(r.s);
 }

@@ -1018,6 +1018,7 @@ int main(void)
         cmocka_unit_test(test_import),
         cmocka_unit_test(test_concurrent_appends),
         cmocka_unit_test(test_concurrent_stage_race),
+        cmocka_unit_test(test_concurrent_unread_moves),
         cmocka_unit_test(test_group_commit_appends),
         cmocka_unit_test(test_group_commit_conflicts),
         cmocka_unit_test(test_group_commit_idempotency),

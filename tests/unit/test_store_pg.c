@@ -692,6 +692,7 @@ int main(void)
         cmocka_unit_test(test_access_with_writes),
         cmocka_unit_test(test_concurrent_appends),
         cmocka_unit_test(test_concurrent_stage_race),
+        cmocka_unit_test(test_concurrent_unread_moves),
         cmocka_unit_test(test_concurrent_idempotency),
         cmocka_unit_test(test_copy_from_sqlite),
         cmocka_unit_test(test_copy_refused),
