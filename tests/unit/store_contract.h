@@ -994,20 +994,26 @@ static void run_race(race *r, void *(*fn)(void *))
     pthread_barrier_destroy(&r->start);
 }
 
+/* A fresh store with `pool` connections, an organisation and one case
+ * `reference` for the threads to race on. */
+static void race_open(race *r, arena *a, int pool, const char *reference, int seed)
+{
+    memset(r, 0, sizeof(*r));
+    r->s = contract_store(pool);
+    r->org_id = make_org(r->s, "north", "permit", &r->service_id);
+    unsigned char h[32];
+    fill_hash(h, seed);
+    store_case_new in = case_input(r->org_id, r->service_id, reference, h, 100);
+    r->case_id = create_case(r->s, a, &in).id;
+}
+
 static void test_concurrent_appends(void **state)
 {
     (void)state;
     arena a;
     arena_init(&a);
     static race r;
-    memset(&r, 0, sizeof(r));
-    r.s = contract_store(4);
-    int64_t svc;
-    int64_t org = make_org(r.s, "north", "permit", &svc);
-    unsigned char h[32];
-    fill_hash(h, 12);
-    store_case_new in = case_input(org, svc, "RACE-0000-A", h, 100);
-    r.case_id = create_case(r.s, &a, &in).id;
+    race_open(&r, &a, 4, "RACE-0000-A", 12);
 
     run_race(&r, append_notes);
     for (int t = 0; t < THREADS; t++)
@@ -1027,16 +1033,7 @@ static void test_concurrent_stage_race(void **state)
     arena a;
     arena_init(&a);
     static race r;
-    memset(&r, 0, sizeof(r));
-    r.s = contract_store(4);
-    int64_t svc;
-    int64_t org = make_org(r.s, "north", "permit", &svc);
-    unsigned char h[32];
-    fill_hash(h, 13);
-    store_case_new in = case_input(org, svc, "RACE-1111-A", h, 100);
-    r.org_id = org;
-    r.service_id = svc;
-    r.case_id = create_case(r.s, &a, &in).id;
+    race_open(&r, &a, 4, "RACE-1111-A", 13);
 
     /* Moves appended after a read, then moves made unread: one of each wins. */
     static const struct {
@@ -1100,15 +1097,7 @@ static void test_concurrent_unread_moves(void **state)
     arena a;
     arena_init(&a);
     static race r;
-    memset(&r, 0, sizeof(r));
-    r.s = contract_store(THREADS);
-    int64_t svc;
-    r.org_id = make_org(r.s, "north", "permit", &svc);
-    r.service_id = svc;
-    unsigned char h[32];
-    fill_hash(h, 14);
-    store_case_new in = case_input(r.org_id, svc, "RACE-2222-A", h, 100);
-    r.case_id = create_case(r.s, &a, &in).id;
+    race_open(&r, &a, THREADS, "RACE-2222-A", 14);
 
     run_race(&r, move_around);
     size_t moved = 0;
