@@ -372,6 +372,13 @@ static bool opens_duty(const app_service *e, const char *stage)
     return false;
 }
 
+bool app_move_is_plain(const app_service *e, const char *from, const char *to)
+{
+    const wf_stage *target = workflow_stage(&e->wf, to);
+    return target && !target->milestone && !target->terminal && !opens_duty(e, to) &&
+           workflow_check_move(&e->wf, from, to) == WF_OK;
+}
+
 /* Reads the organisation's services and works out their plain moves to `to`;
  * *oldest becomes the time the oldest service it used was read, if earlier.
  * A service that cannot be read offers none: its cases take the usual path. */
@@ -406,11 +413,8 @@ static store_rc moves_load(app *ap, arena *a, int64_t org_id, const char *to, st
         if (!found[i])
             continue;
         const workflow *wf = &found[i]->wf;
-        const wf_stage *target = workflow_stage(wf, to);
-        if (!target || target->milestone || target->terminal || opens_duty(found[i], to))
-            continue;
         for (size_t j = 0; j < wf->n_stages; j++)
-            if (workflow_check_move(wf, wf->stages[j].code, to) == WF_OK)
+            if (app_move_is_plain(found[i], wf->stages[j].code, to))
                 from[(*n)++] = (store_move_from){found[i]->svc.id, wf->stages[j].code};
     }
     *out = from;

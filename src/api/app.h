@@ -169,12 +169,15 @@ store_rc app_service_read(app *ap, arena *a, int64_t service_id, bool public_rea
 /* Forgets a cached service (after it was changed). */
 void app_service_forget(app *ap, int64_t service_id);
 
+/* Whether the service's move from `from` to `to` is plain: `to` is neither a
+ * milestone nor closing and opens no duty, and the workflow allows it. Such
+ * a move writes nothing but itself: no notification, no duty, no closing. */
+bool app_move_is_plain(const app_service *e, const char *from, const char *to);
+
 /* The moves to stage `to` that store_case_move may make for the
- * organisation's cases: for each of its services in which `to` is a stage
- * that is neither a milestone nor closing and opens no duty, the stages the
- * workflow allows it from. Such a move writes nothing but itself: no
- * notification, no duty, no closing. *from is in `a`; *n may be 0. Kept
- * as long as the services they come from. */
+ * organisation's cases: for each of its services, the stages from which a
+ * move to `to` is plain (app_move_is_plain). *from is in `a`; *n may be 0.
+ * Kept as long as the services they come from. */
 store_rc app_plain_moves(app *ap, arena *a, int64_t org_id, const char *to,
                          const store_move_from **from, size_t *n);
 

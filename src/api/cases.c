@@ -555,24 +555,33 @@ static bool move_unread(http_req *req, http_res *res, const char *ref, const cha
     size_t n;
     if (app_plain_moves(ap, &req->a, who->org_id, to, &from, &n) != STORE_OK || n == 0)
         return false;
-    /* The answer's services are held before the write, so that nothing is
-     * read after it: a committed move is always answered as one. */
+    /* The services are held before the write, so that nothing is read
+     * after it (a committed move is always answered as one), and each pair
+     * is checked again against them, so that a move is no staler than the
+     * usual path's. */
     // NOLINTNEXTLINE(bugprone-sizeof-expression): an array of pointers
     const app_service **held = arena_calloc(&req->a, n, sizeof(*held));
-    if (!held)
+    store_move_from *checked = arena_calloc(&req->a, n, sizeof(*checked));
+    if (!held || !checked)
         return false;
-    size_t n_held = 0;
+    size_t n_held = 0, n_checked = 0;
     for (size_t i = 0; i < n; i++) {
-        if (held_service(held, n_held, from[i].service_id))
-            continue;
-        if (app_service_get(ap, &req->a, from[i].service_id, &held[n_held]) != STORE_OK)
-            return false;
-        n_held++;
+        const app_service *e = held_service(held, n_held, from[i].service_id);
+        if (!e) {
+            if (app_service_get(ap, &req->a, from[i].service_id, &held[n_held]) != STORE_OK)
+                return false;
+            e = held[n_held++];
+        }
+        if (app_move_is_plain(e, from[i].stage, to))
+            checked[n_checked++] = from[i];
     }
+    if (n_checked == 0)
+        return false;
     store_case c;
     store_event ev = {.type = "stage_change", .stage = to};
     stamp_event(req, &ev);
-    store_rc rc = store_case_move(ap->store, &req->a, who->org_id, ref, from, n, &ev, &c);
+    store_rc rc =
+        store_case_move(ap->store, &req->a, who->org_id, ref, checked, n_checked, &ev, &c);
     if (rc == STORE_NOT_FOUND)
         return false;
     const app_service *e = rc == STORE_OK ? held_service(held, n_held, c.service_id) : NULL;
