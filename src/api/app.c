@@ -364,26 +364,17 @@ static size_t moves_slot(int64_t org_id, const char *to)
     return (size_t)(h % APP_MOVE_SLOTS);
 }
 
-static bool opens_duty(const app_service *e, const char *stage)
-{
-    for (size_t i = 0; i < e->duties.n; i++)
-        if (strcmp(e->duties.items[i].stage, stage) == 0)
-            return true;
-    return false;
-}
-
 bool app_move_is_plain(const app_service *e, const char *from, const char *to)
 {
     const wf_stage *target = workflow_stage(&e->wf, to);
-    return target && !target->milestone && !target->terminal && !opens_duty(e, to) &&
-           workflow_check_move(&e->wf, from, to) == WF_OK;
+    return target && !target->milestone && !target->terminal &&
+           duty_count_at(&e->duties, to) == 0 && workflow_check_move(&e->wf, from, to) == WF_OK;
 }
 
-/* Reads the organisation's services and works out their plain moves to `to`;
- * *oldest becomes the time the oldest service it used was read, if earlier.
+/* Reads the organisation's services and works out their plain moves to `to`.
  * A service that cannot be read offers none: its cases take the usual path. */
 static store_rc moves_load(app *ap, arena *a, int64_t org_id, const char *to, store_move_from **out,
-                           size_t *n, int64_t *oldest)
+                           size_t *n)
 {
     store_service *svcs;
     size_t count;
@@ -403,8 +394,6 @@ static store_rc moves_load(app *ap, arena *a, int64_t org_id, const char *to, st
             continue;
         }
         most += found[i]->wf.n_stages;
-        if (found[i]->loaded_at < *oldest)
-            *oldest = found[i]->loaded_at;
     }
     store_move_from *from = arena_calloc(a, most ? most : 1, sizeof(*from));
     if (!from)
@@ -447,7 +436,6 @@ static void moves_forget_all(app *ap)
         free(ap->moves[i].from);
         memset(&ap->moves[i], 0, sizeof(ap->moves[i]));
     }
-    ap->moves_generation++;
     pthread_mutex_unlock(&ap->moves_lock);
 }
 
@@ -463,49 +451,66 @@ static store_move_from *moves_in(arena *a, const store_move_from *from, size_t n
     return copy;
 }
 
+/* Keeps, in place, the pairs still plain by the services as cached now, and
+ * holds those services in `a` for the caller: so a remembered set is never
+ * staler than the services themselves. */
+static store_rc moves_check(app *ap, arena *a, const char *to, store_move_from *from, size_t *n,
+                            const app_service ***services)
+{
+    // NOLINTNEXTLINE(bugprone-sizeof-expression): an array of pointers
+    *services = arena_calloc(a, *n ? *n : 1, sizeof(**services));
+    if (!*services)
+        return STORE_ERROR;
+    const app_service *e = NULL;
+    size_t kept = 0;
+    for (size_t i = 0; i < *n; i++) {
+        /* A service's pairs are next to each other. */
+        if ((!e || e->svc.id != from[i].service_id) &&
+            app_service_get(ap, a, from[i].service_id, &e) != STORE_OK)
+            return STORE_UNAVAILABLE;
+        if (app_move_is_plain(e, from[i].stage, to)) {
+            from[kept] = from[i];
+            (*services)[kept++] = e;
+        }
+    }
+    *n = kept;
+    return STORE_OK;
+}
+
 store_rc app_plain_moves(app *ap, arena *a, int64_t org_id, const char *to,
-                         const store_move_from **from, size_t *n)
+                         const store_move_from **from, const app_service ***services, size_t *n)
 {
     *from = NULL;
+    *services = NULL;
     *n = 0;
     if (strlen(to) > WF_CODE_MAX)
         return STORE_OK;
     app_moves *m = &ap->moves[moves_slot(org_id, to)];
     int64_t now = app_now();
+    store_move_from *pairs = NULL;
     pthread_mutex_lock(&ap->moves_lock);
     bool hit =
         m->org_id == org_id && strcmp(m->stage, to) == 0 && now - m->loaded_at < APP_SERVICE_TTL_S;
     if (hit) {
-        *from = moves_in(a, m->from, m->n);
+        pairs = moves_in(a, m->from, m->n);
         *n = m->n;
     }
-    uint64_t generation = ap->moves_generation;
     pthread_mutex_unlock(&ap->moves_lock);
-    if (hit)
-        return *from ? STORE_OK : STORE_ERROR;
-
-    store_move_from *found;
-    int64_t oldest = now;
-    store_rc rc = moves_load(ap, a, org_id, to, &found, n, &oldest);
-    if (rc != STORE_OK)
-        return rc;
-    *from = found;
-    store_move_from *kept = moves_keep(found, *n);
-    if (!kept)
-        return STORE_OK; /* answered, just not remembered */
-    pthread_mutex_lock(&ap->moves_lock);
-    /* Kept only if no service changed meanwhile: they may be from before. */
-    bool current = ap->moves_generation == generation;
-    if (current) {
-        free(m->from);
-        m->org_id = org_id;
-        m->loaded_at = oldest;
-        snprintf(m->stage, sizeof(m->stage), "%s", to);
-        m->from = kept;
-        m->n = *n;
+    if (hit && !pairs)
+        return STORE_ERROR;
+    if (!hit) {
+        store_rc rc = moves_load(ap, a, org_id, to, &pairs, n);
+        if (rc != STORE_OK)
+            return rc;
+        store_move_from *kept = moves_keep(pairs, *n);
+        if (kept) { /* otherwise answered, just not remembered */
+            pthread_mutex_lock(&ap->moves_lock);
+            free(m->from);
+            *m = (app_moves){.org_id = org_id, .loaded_at = now, .from = kept, .n = *n};
+            snprintf(m->stage, sizeof(m->stage), "%s", to);
+            pthread_mutex_unlock(&ap->moves_lock);
+        }
     }
-    pthread_mutex_unlock(&ap->moves_lock);
-    if (!current)
-        free(kept);
-    return STORE_OK;
+    *from = pairs;
+    return moves_check(ap, a, to, pairs, n, services);
 }

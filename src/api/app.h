@@ -98,7 +98,6 @@ typedef struct app {
     app_service *services[APP_SERVICE_SLOTS];
     pthread_mutex_t moves_lock;
     app_moves moves[APP_MOVE_SLOTS];
-    uint64_t moves_generation; /* guarded by moves_lock: how often they were forgotten */
     pthread_mutex_t keys_lock;
     app_key keys[APP_KEY_SLOTS];
     /* Citizens see the names of the staff and systems that read their data,
@@ -176,10 +175,12 @@ bool app_move_is_plain(const app_service *e, const char *from, const char *to);
 
 /* The moves to stage `to` that store_case_move may make for the
  * organisation's cases: for each of its services, the stages from which a
- * move to `to` is plain (app_move_is_plain). *from is in `a`; *n may be 0.
- * Kept as long as the services they come from. */
+ * move to `to` is plain (app_move_is_plain) by the service as cached now;
+ * (*services)[i] is from[i]'s service, held like app_service_get's. Both
+ * arrays are in `a`; *n may be 0. Which pairs there are is remembered as
+ * long as services are. */
 store_rc app_plain_moves(app *ap, arena *a, int64_t org_id, const char *to,
-                         const store_move_from **from, size_t *n);
+                         const store_move_from **from, const app_service ***services, size_t *n);
 
 /* Forgets a service's cached history (after one of its cases closes). */
 void app_history_forget(app *ap, int64_t service_id);

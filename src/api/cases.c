@@ -534,15 +534,6 @@ static void change_stage(http_req *req, http_res *res, store_case *c, const app_
     append_event(req, res, c, e, &ev, target->terminal, status);
 }
 
-/* The service among `held` (n of them) with this id, or NULL. */
-static const app_service *held_service(const app_service *const *held, size_t n, int64_t id)
-{
-    for (size_t i = 0; i < n; i++)
-        if (held[i]->svc.id == id)
-            return held[i];
-    return NULL;
-}
-
 /* A plain move (app_plain_moves) is made without reading the case first,
  * which saves a round trip to the database. False when no move was made,
  * whatever the reason: the caller then takes the usual path, reading the
@@ -552,41 +543,23 @@ static bool move_unread(http_req *req, http_res *res, const char *ref, const cha
     app *ap = req->ctx;
     const store_principal *who = req->who;
     const store_move_from *from;
+    const app_service **services;
     size_t n;
-    if (app_plain_moves(ap, &req->a, who->org_id, to, &from, &n) != STORE_OK || n == 0)
-        return false;
-    /* The services are held before the write, so that nothing is read
-     * after it (a committed move is always answered as one), and each pair
-     * is checked again against them, so that a move is no staler than the
-     * usual path's. */
-    // NOLINTNEXTLINE(bugprone-sizeof-expression): an array of pointers
-    const app_service **held = arena_calloc(&req->a, n, sizeof(*held));
-    store_move_from *checked = arena_calloc(&req->a, n, sizeof(*checked));
-    if (!held || !checked)
-        return false;
-    size_t n_held = 0, n_checked = 0;
-    for (size_t i = 0; i < n; i++) {
-        const app_service *e = held_service(held, n_held, from[i].service_id);
-        if (!e) {
-            if (app_service_get(ap, &req->a, from[i].service_id, &held[n_held]) != STORE_OK)
-                return false;
-            e = held[n_held++];
-        }
-        if (app_move_is_plain(e, from[i].stage, to))
-            checked[n_checked++] = from[i];
-    }
-    if (n_checked == 0)
+    if (app_plain_moves(ap, &req->a, who->org_id, to, &from, &services, &n) != STORE_OK || n == 0)
         return false;
     store_case c;
     store_event ev = {.type = "stage_change", .stage = to};
     stamp_event(req, &ev);
-    store_rc rc =
-        store_case_move(ap->store, &req->a, who->org_id, ref, checked, n_checked, &ev, &c);
+    store_rc rc = store_case_move(ap->store, &req->a, who->org_id, ref, from, n, &ev, &c);
     if (rc == STORE_NOT_FOUND)
         return false;
-    const app_service *e = rc == STORE_OK ? held_service(held, n_held, c.service_id) : NULL;
-    if (e)
-        send_event(res, 201, &ev, &c, e);
+    /* The case's service is among those held: nothing is read after the
+     * write, so a committed move is always answered as one. */
+    size_t i = 0;
+    while (rc == STORE_OK && i < n && services[i]->svc.id != c.service_id)
+        i++;
+    if (rc == STORE_OK && i < n)
+        send_event(res, 201, &ev, &c, services[i]);
     else
         api_store_error(res, rc == STORE_OK ? STORE_ERROR : rc);
     return true;

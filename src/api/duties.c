@@ -88,9 +88,7 @@ bool duties_for_stage(http_req *req, http_res *res, const app_service *e, const 
 {
     *out = NULL;
     *n = 0;
-    size_t count = 0;
-    for (size_t i = 0; i < e->duties.n; i++)
-        count += strcmp(e->duties.items[i].stage, stage) == 0;
+    size_t count = duty_count_at(&e->duties, stage);
     if (count == 0)
         return true;
     calendar cal;

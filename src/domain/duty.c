@@ -147,6 +147,14 @@ const duty_def *duty_find(const duty_list *list, const char *code)
     return NULL;
 }
 
+size_t duty_count_at(const duty_list *list, const char *stage)
+{
+    size_t count = 0;
+    for (size_t i = 0; i < list->n; i++)
+        count += strcmp(list->items[i].stage, stage) == 0;
+    return count;
+}
+
 int duty_days(const duty_def *d, bool enhanced)
 {
     return enhanced ? d->enhanced_days : d->days;

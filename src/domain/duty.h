@@ -59,6 +59,9 @@ int duty_parse(arena *a, const json_t *def, const workflow *wf, duty_list *out, 
 /* The duty with this code, or NULL. */
 const duty_def *duty_find(const duty_list *list, const char *code);
 
+/* How many of the duties open when a case enters `stage`. */
+size_t duty_count_at(const duty_list *list, const char *stage);
+
 /* The working days a duty allows a case. */
 int duty_days(const duty_def *d, bool enhanced);
 
