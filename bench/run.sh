@@ -514,9 +514,10 @@ bench_postgresql() {
     [[ -n "$count" && "$count" -gt 0 && $((hi - lo + 1)) -eq "$count" ]] ||
         die "case ids are not one run from $lo to $hi"
     # An event row's table: its columns, defaults, checks, indexes and its
-    # reference to cases, so that an INSERT costs what an event's costs.
+    # reference to the case's state, so that an INSERT costs what an event's
+    # costs.
     psql_run "$uri" "CREATE TABLE bench_events (LIKE events INCLUDING ALL);
-        ALTER TABLE bench_events ADD FOREIGN KEY (case_id) REFERENCES cases (id)"
+        ALTER TABLE bench_events ADD FOREIGN KEY (case_id) REFERENCES case_states (case_id)"
     # pgbench draws numbers, not strings: the n-th reference is read from a
     # side table in the same statement, by an index-only scan.
     psql_run "$uri" "CREATE TABLE bench_refs (n integer, reference text NOT NULL,
@@ -531,8 +532,7 @@ INSERT INTO bench_events (case_id, type, from_stage, stage, body, rating, public
 EOF
     cat >"$dir/select.sql" <<'EOF'
 \set n random(1, :count)
-SELECT id, org_id, service_id, reference, stage, summary, secret_hash, opened_at, updated_at,
-       closed_at, person_id
+SELECT id, org_id, service_id, reference, summary, secret_hash, opened_at, closed_at, person_id
     FROM cases WHERE reference = (SELECT reference FROM bench_refs WHERE n = :n);
 EOF
 
@@ -575,7 +575,7 @@ EOF
         echo "   look-ups/s to it."
         echo "b) baseline: pgbench, $EVENT_CONNECTIONS clients, prepared statements, one INSERT per"
         echo "   transaction into a copy of the events table (indexes, checks and reference"
-        echo "   to cases included), synchronous_commit on, fsync on. opencase made its"
+        echo "   to the case's state included), synchronous_commit on, fsync on. opencase made its"
         echo "   stage changes with $EVENT_CONNECTIONS threads, one per client as pgbench has."
         echo "c) VmHWM of the opencase process, the higher of its two runs' ($THREADS and"
         echo "   $EVENT_CONNECTIONS threads), and RssAnon at the end; the PostgreSQL server's"

@@ -159,13 +159,17 @@ enum {
     "id, org_id, code, name, description, workflow_json, target_days, created_at, updated_at,"     \
     " open311_json, duties_json"
 
+/* A case with its state (migrations/postgresql/0012_case_states.sql): cs
+ * has its stage and the time of its last change. */
+#define CASES_WITH_STATE " cases c JOIN case_states cs ON cs.case_id = c.id"
+
 /* The columns read_case() expects, cases first, then the service code and
  * the person. */
 #define CASE_SELECT                                                                                \
-    "SELECT c.id, c.org_id, c.service_id, s.code, c.reference, c.stage, c.summary,"                \
-    " c.secret_hash, c.opened_at, c.updated_at, c.closed_at, p.id, p.name, p.email, p.phone,"      \
+    "SELECT c.id, c.org_id, c.service_id, s.code, c.reference, cs.stage, c.summary,"               \
+    " c.secret_hash, c.opened_at, cs.updated_at, c.closed_at, p.id, p.name, p.email, p.phone,"     \
     " p.address, p.postcode, c.enhanced, c.team"                                                   \
-    " FROM cases c JOIN services s ON s.id = c.service_id"                                         \
+    " FROM" CASES_WITH_STATE " JOIN services s ON s.id = c.service_id"                             \
     " LEFT JOIN persons p ON p.id = c.person_id "
 
 /* The columns read_duty() expects. */
@@ -179,13 +183,15 @@ enum {
     "SELECT id, case_id, type, from_stage, stage, body, rating, public, actor, created_at,"        \
     " log_index FROM events WHERE case_id = $1 "
 
-/* The statement of an event write, around the UPDATE of its case. Parameters:
+/* The statement of an event write, around the UPDATE of its case's state,
+ * which returns the case's id and stage, and `more`, further common table
+ * expressions that follow it (each with a leading comma). Parameters:
  * $1 the case, $2 the time, $3 the stage it moves from, $4 to $8 the event's
  * type, body, rating, public flag and actor, $9 to $14 its log entry's kind,
  * actor kind, actor id, stages and rating, queued for the log
  * (migrations/postgresql/0008_log_queue.sql) with the event. */
-#define EVENT_WRITE(case_update)                                                                   \
-    "WITH c AS (" case_update " RETURNING id, stage),"                                             \
+#define EVENT_WRITE(state_update, more)                                                            \
+    "WITH c AS (" state_update ")" more ","                                                        \
     " e AS (INSERT INTO events (case_id, type, from_stage, stage, body, rating, public, actor,"    \
     " created_at) SELECT id, $4::text, $3::text, stage, $5::text, $6::integer, $7::boolean,"       \
     " $8::text, $2::bigint FROM c RETURNING id),"                                                  \
@@ -196,10 +202,10 @@ enum {
 
 /* The columns read_open311_case() expects. */
 #define OPEN311_SELECT                                                                             \
-    "SELECT c.id, c.service_id, c.reference, c.stage, c.opened_at, c.updated_at, c.closed_at,"     \
+    "SELECT c.id, c.service_id, c.reference, cs.stage, c.opened_at, cs.updated_at, c.closed_at,"   \
     " r.case_id, r.token, r.description, r.lat, r.long, r.address_string, r.address_id,"           \
     " r.media_url, r.attributes_json, r.device_id, r.account_id"                                   \
-    " FROM cases c LEFT JOIN open311_requests r ON r.case_id = c.id "
+    " FROM" CASES_WITH_STATE " LEFT JOIN open311_requests r ON r.case_id = c.id "
 
 static const char *const fixed_sql[ST_FIXED_COUNT] = {
     [ST_SETTING_INSERT] = "INSERT INTO settings (key, value) VALUES ($1, $2)"
@@ -246,37 +252,45 @@ static const char *const fixed_sql[ST_FIXED_COUNT] = {
     [ST_PERSON_INSERT] = "INSERT INTO persons (name, email, phone, address, postcode)"
                          " VALUES ($1, $2, $3, $4, $5) RETURNING id",
     [ST_CASE_INSERT] =
-        "INSERT INTO cases (org_id, service_id, reference, stage, summary,"
-        " secret_hash, person_id, opened_at, updated_at, closed_at, idempotency_key,"
-        " enhanced, team)"
-        " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8, NULL, $9, $10, $11) RETURNING id",
+        "WITH c AS (INSERT INTO cases (org_id, service_id, reference, summary, secret_hash,"
+        " person_id, opened_at, closed_at, idempotency_key, enhanced, team)"
+        " VALUES ($1, $2, $3, $5, $6, $7, $8, NULL, $9, $10, $11) RETURNING id),"
+        " s AS (INSERT INTO case_states (case_id, org_id, opened_at, stage, updated_at)"
+        " SELECT id, $1, $8, $4::text, $8 FROM c)"
+        " SELECT id FROM c",
     [ST_CASE_BY_IDEMPOTENCY] = "SELECT id FROM cases WHERE org_id = $1 AND idempotency_key = $2",
     [ST_CASE_BY_ID] = CASE_SELECT "WHERE c.id = $1",
     [ST_CASE_BY_REF] = CASE_SELECT "WHERE c.reference = $1 AND ($2::bigint = 0 OR c.org_id = $2)",
     /* An event, with the change to its case, in one statement, so in one
-     * round trip and one commit. The case's row is changed first (for a
+     * round trip and one commit. The case's state is changed first (for a
      * stage change, only while it is still at $3 and open: a compare-and-set,
-     * which READ COMMITTED re-checks on the row a concurrent writer left);
+     * which READ COMMITTED re-checks on the row a concurrent writer left;
+     * closing changes the stage too, so a case closed meanwhile fails it);
      * the event is inserted only for the row changed, and records the case's
-     * stage as that row has it. The answer: the event's id (NULL when no row
+     * stage as that row has it. A move to a closing stage ($16 set) closes
+     * the case as well. The answer: the event's id (NULL when no row
      * changed), and whether the case exists. */
-    [ST_EVENT_MOVE] = EVENT_WRITE("UPDATE cases SET stage = $15::text,"
-                                  " updated_at = greatest(updated_at, $2::bigint),"
-                                  " closed_at = $16::bigint"
-                                  " WHERE id = $1 AND stage = $3::text AND closed_at IS NULL"),
+    [ST_EVENT_MOVE] = EVENT_WRITE("UPDATE case_states cs SET stage = $15::text,"
+                                  " updated_at = greatest(cs.updated_at, $2::bigint) FROM cases c"
+                                  " WHERE cs.case_id = $1 AND cs.stage = $3::text"
+                                  " AND c.id = cs.case_id AND c.closed_at IS NULL"
+                                  " RETURNING cs.case_id AS id, cs.stage",
+                                  ", closing AS (UPDATE cases SET closed_at = $16::bigint"
+                                  " WHERE id = (SELECT id FROM c) AND $16::bigint IS NOT NULL)"),
     /* store_case_move: the case is found, checked, moved, its event written
      * and its entry queued, all in one statement; the result's columns are
      * CASE_SELECT's, then the stage left and the event's id. The stage left
      * is read beside the row the update locks: should another transaction
      * move the case meanwhile, the two differ and nothing is written. */
     [ST_CASE_MOVE] =
-        "WITH c AS (UPDATE cases c SET stage = $3::text,"
-        " updated_at = greatest(c.updated_at, $4::bigint) FROM cases o"
-        " WHERE c.reference = $1 AND c.org_id = $2 AND c.closed_at IS NULL"
-        " AND (c.service_id, c.stage) IN (SELECT * FROM unnest($5::bigint[], $6::text[]))"
-        " AND o.id = c.id AND o.stage = c.stage"
-        " RETURNING c.id, c.org_id, c.service_id, c.reference, c.stage, c.summary,"
-        " c.secret_hash, c.opened_at, c.updated_at, c.closed_at, c.enhanced, c.team,"
+        "WITH c AS (UPDATE case_states cs SET stage = $3::text,"
+        " updated_at = greatest(cs.updated_at, $4::bigint) FROM cases k, case_states o"
+        " WHERE k.reference = $1 AND k.org_id = $2 AND k.closed_at IS NULL"
+        " AND cs.case_id = k.id"
+        " AND (k.service_id, cs.stage) IN (SELECT * FROM unnest($5::bigint[], $6::text[]))"
+        " AND o.case_id = cs.case_id AND o.stage = cs.stage"
+        " RETURNING k.id, k.org_id, k.service_id, k.reference, cs.stage, k.summary,"
+        " k.secret_hash, k.opened_at, cs.updated_at, k.closed_at, k.enhanced, k.team,"
         " o.stage AS from_stage),"
         " e AS (INSERT INTO events (case_id, type, from_stage, stage, body, rating, public, actor,"
         " created_at) SELECT id, 'stage_change', from_stage, stage, $7::text, 0, false, $8::text,"
@@ -288,7 +302,9 @@ static const char *const fixed_sql[ST_FIXED_COUNT] = {
         " c.secret_hash, c.opened_at, c.updated_at, c.closed_at, NULL, NULL, NULL, NULL, NULL,"
         " NULL, c.enhanced, c.team, c.from_stage, e.id FROM c, e",
     [ST_EVENT_ADD] =
-        EVENT_WRITE("UPDATE cases SET updated_at = greatest(updated_at, $2::bigint) WHERE id = $1"),
+        EVENT_WRITE("UPDATE case_states SET updated_at = greatest(updated_at, $2::bigint)"
+                    " WHERE case_id = $1 RETURNING case_id AS id, stage",
+                    ""),
     [ST_CASE_SET_SECRET] = "UPDATE cases SET secret_hash = $2 WHERE id = $1",
     [ST_EVENTS_ALL] = EVENT_SELECT "ORDER BY id",
     [ST_EVENTS_PUBLIC] = EVENT_SELECT "AND public ORDER BY id",
@@ -297,7 +313,7 @@ static const char *const fixed_sql[ST_FIXED_COUNT] = {
     [ST_EVENT_INSERT] =
         "INSERT INTO events (case_id, type, from_stage, stage, body, rating,"
         " public, actor, created_at)"
-        " VALUES ($1, $2, $3, coalesce($4, (SELECT stage FROM cases WHERE id = $1)),"
+        " VALUES ($1, $2, $3, coalesce($4, (SELECT stage FROM case_states WHERE case_id = $1)),"
         " $5, $6, $7, $8, $9) RETURNING id",
     [ST_DURATIONS] = "SELECT closed_at - opened_at FROM cases"
                      " WHERE service_id = $1 AND closed_at IS NOT NULL"
@@ -373,7 +389,7 @@ static const char *const fixed_sql[ST_FIXED_COUNT] = {
                           " account_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
     [ST_OPEN311_CASES] =
         OPEN311_SELECT "WHERE c.org_id = $1 AND c.opened_at >= $2 AND c.opened_at < $3"
-                       " AND (c.service_id::text || ':' || c.stage) IN"
+                       " AND (c.service_id::text || ':' || cs.stage) IN"
                        " (SELECT jsonb_array_elements_text($4::jsonb))"
                        " ORDER BY c.opened_at DESC, c.id DESC LIMIT $5",
     [ST_OPEN311_BY_REF] = OPEN311_SELECT "WHERE c.reference = $1 AND c.org_id = $2",
@@ -410,8 +426,9 @@ static const char *const fixed_sql[ST_FIXED_COUNT] = {
     [ST_DUTY_OF_CASE] = DUTY_SELECT "WHERE d.case_id = $1 ORDER BY d.id",
     [ST_DUTY_RETIME] = "UPDATE duty_instances SET days = $3, due_at = $4"
                        " WHERE id = $1 AND case_id = $2 AND met_at IS NULL",
-    [ST_CASE_SET_FLAGS] = "UPDATE cases SET enhanced = $2, team = $3,"
-                          " updated_at = greatest(updated_at, $4) WHERE id = $1",
+    [ST_CASE_SET_FLAGS] = "WITH s AS (UPDATE case_states SET updated_at = greatest(updated_at, $4)"
+                          " WHERE case_id = $1)"
+                          " UPDATE cases SET enhanced = $2, team = $3 WHERE id = $1",
     [ST_DUTY_WORKLIST] = DUTY_SELECT "WHERE d.org_id = $1 AND d.met_at IS NULL"
                                      " AND (d.due_at, d.id) > ($2::bigint, $3::bigint)"
                                      " AND ($4::text IS NULL OR s.code = $4)"
@@ -600,9 +617,15 @@ static void p_bool(params *p, bool v)
 /* ---- statements ---- */
 
 /* The SQL of a case list variant. Parameters: $1 org, $2 and $3 the cursor
- * (opened_at, id), $4 the limit, then one per filter in the mask's order. */
+ * (opened_at, id), $4 the limit, then one per filter in the mask's order. A
+ * list by stage is read from the case states' index by organisation and
+ * stage, so its order and cursor are the state's copies of the case's. */
 static void list_sql(unsigned mask, char *out, size_t len)
 {
+    const char *by = mask & LIST_STAGE ? "cs.org_id = $1 AND (cs.opened_at, cs.case_id)"
+                                       : "c.org_id = $1 AND (c.opened_at, c.id)";
+    const char *order =
+        mask & LIST_STAGE ? "cs.opened_at DESC, cs.case_id DESC" : "c.opened_at DESC, c.id DESC";
     char filters[512];
     size_t used = 0;
     int next = 5;
@@ -614,7 +637,7 @@ static void list_sql(unsigned mask, char *out, size_t len)
                                  next++);
     if (mask & LIST_STAGE)
         used +=
-            (size_t)snprintf(filters + used, sizeof(filters) - used, " AND c.stage = $%d", next++);
+            (size_t)snprintf(filters + used, sizeof(filters) - used, " AND cs.stage = $%d", next++);
     if (mask & LIST_FROM)
         used += (size_t)snprintf(filters + used, sizeof(filters) - used, " AND c.opened_at >= $%d",
                                  next++);
@@ -626,10 +649,8 @@ static void list_sql(unsigned mask, char *out, size_t len)
         snprintf(filters + used, sizeof(filters) - used,
                  " AND (c.reference ILIKE $%d ESCAPE '\\' OR c.summary ILIKE $%d ESCAPE '\\')",
                  next, next);
-    snprintf(out, len,
-             CASE_SELECT "WHERE c.org_id = $1 AND (c.opened_at, c.id) < ($2, $3)%s"
-                         " ORDER BY c.opened_at DESC, c.id DESC LIMIT $4",
-             filters);
+    snprintf(out, len, CASE_SELECT "WHERE %s < ($2, $3)%s ORDER BY %s LIMIT $4", by, filters,
+             order);
 }
 
 /* Prepares statement `id` on the connection unless it already is, and
@@ -2611,10 +2632,12 @@ static const char *const import_move_sql[] = {
     "INSERT INTO persons (id, name, email, phone, address, postcode)"
     " SELECT person_id, name, email, phone, address, postcode FROM import_cases"
     " WHERE has_person ORDER BY n",
-    "INSERT INTO cases (id, org_id, service_id, reference, stage, summary, secret_hash,"
-    " person_id, opened_at, updated_at, closed_at, idempotency_key)"
-    " SELECT case_id, org_id, service_id, reference, stage, summary, secret_hash, person_id,"
-    " opened_at, updated_at, closed_at, idempotency_key FROM import_cases ORDER BY n",
+    "INSERT INTO cases (id, org_id, service_id, reference, summary, secret_hash, person_id,"
+    " opened_at, closed_at, idempotency_key)"
+    " SELECT case_id, org_id, service_id, reference, summary, secret_hash, person_id,"
+    " opened_at, closed_at, idempotency_key FROM import_cases ORDER BY n",
+    "INSERT INTO case_states (case_id, org_id, opened_at, stage, updated_at)"
+    " SELECT case_id, org_id, opened_at, stage, updated_at FROM import_cases ORDER BY n",
     "INSERT INTO events (case_id, type, from_stage, stage, body, rating, public, actor,"
     " created_at)"
     " SELECT c.case_id, e.type, e.from_stage, coalesce(e.stage, c.stage), e.body, e.rating,"
@@ -2708,7 +2731,28 @@ typedef struct pg_copy {
     const store_table *t;
     copy_out o;   /* the current table's COPY, while loading */
     bool copying; /* o has a COPY open */
+    bool staged;  /* ...into split_stage_sql's table, to be moved on */
 } pg_copy;
+
+/* The one table of the copy that is two here: a case's stage and last change
+ * are kept in case_states (migrations/postgresql/0012_case_states.sql). A
+ * copy reads each case whole from both, and loads the cases into a staging
+ * table whose rows then go to each. */
+#define SPLIT_TABLE "cases"
+#define SPLIT_PART "case_states"
+static const char split_source[] =
+    "(SELECT c.*, cs.stage, cs.updated_at FROM" CASES_WITH_STATE ") AS cases";
+static const char split_stage_sql[] = "CREATE TEMPORARY TABLE load_cases (LIKE cases,"
+                                      " stage text NOT NULL, updated_at bigint NOT NULL)"
+                                      " ON COMMIT DROP";
+static const char split_move_sql[] =
+    "INSERT INTO cases (id, org_id, service_id, reference, summary, secret_hash, person_id,"
+    " opened_at, closed_at, idempotency_key, enhanced, team)"
+    " SELECT id, org_id, service_id, reference, summary, secret_hash, person_id, opened_at,"
+    " closed_at, idempotency_key, enhanced, team FROM load_cases;"
+    "INSERT INTO case_states (case_id, org_id, opened_at, stage, updated_at)"
+    " SELECT id, org_id, opened_at, stage, updated_at FROM load_cases;"
+    "DROP TABLE load_cases";
 
 /* Refuses a database holding a table the copy does not know. */
 static store_rc check_tables(pconn *c, char *err, size_t errlen)
@@ -2722,7 +2766,8 @@ static store_rc check_tables(pconn *c, char *err, size_t errlen)
         set_err(err, errlen, "cannot list the tables", NULL);
     }
     for (int i = 0; rc == STORE_OK && i < PQntuples(res); i++) {
-        if (!store_table_known(PQgetvalue(res, i, 0))) {
+        const char *name = PQgetvalue(res, i, 0);
+        if (strcmp(name, SPLIT_PART) != 0 && !store_table_known(name)) {
             set_err(err, errlen, "the copy does not know the table", PQgetvalue(res, i, 0));
             rc = STORE_ERROR;
         }
@@ -2839,7 +2884,8 @@ static store_rc pg_read_rows(void *tx, const store_table *t, store_row_fn fn, vo
         used += w > 0 ? (size_t)w : 0;
     }
     if (used < sizeof(sql))
-        snprintf(sql + used, sizeof(sql) - used, " FROM %s ORDER BY %s%s", t->name, t->columns[0],
+        snprintf(sql + used, sizeof(sql) - used, " FROM %s ORDER BY %s%s",
+                 strcmp(t->name, SPLIT_TABLE) == 0 ? split_source : t->name, t->columns[0],
                  t->kinds[0] == STORE_COL_TEXT ? " COLLATE \"C\"" : "");
     if (!PQsendQueryParams(x->c->pg, sql, 0, NULL, NULL, NULL, NULL, 1) ||
         !PQsetSingleRowMode(x->c->pg))
@@ -2893,7 +2939,11 @@ static store_rc load_finish(pg_copy *x)
     if (!x->copying)
         return STORE_OK;
     x->copying = false;
-    return copy_finish(&x->o, "write copied rows");
+    store_rc rc = copy_finish(&x->o, "write copied rows");
+    if (rc == STORE_OK && x->staged)
+        rc = exec_plain(x->c, split_move_sql, "write copied rows");
+    x->staged = false;
+    return rc;
 }
 
 static store_rc pg_load_table(void *tx, const store_table *t)
@@ -2903,8 +2953,15 @@ static store_rc pg_load_table(void *tx, const store_table *t)
     if (rc != STORE_OK || !t)
         return rc;
     x->t = t;
+    if (strcmp(t->name, SPLIT_TABLE) == 0) {
+        rc = exec_plain(x->c, split_stage_sql, "write copied rows");
+        if (rc != STORE_OK)
+            return rc;
+        x->staged = true;
+    }
     char sql[1024];
-    size_t used = (size_t)snprintf(sql, sizeof(sql), "COPY %s (", t->name);
+    size_t used =
+        (size_t)snprintf(sql, sizeof(sql), "COPY %s (", x->staged ? "load_cases" : t->name);
     for (size_t i = 0; i < t->ncolumns && used < sizeof(sql); i++) {
         int w = snprintf(sql + used, sizeof(sql) - used, "%s%s", i ? ", " : "", t->columns[i]);
         used += w > 0 ? (size_t)w : 0;

@@ -235,7 +235,14 @@ describe('access transparency', () => {
     const c = await newCase();
     await getCase(c.reference, admin, { [PURPOSE]: 'Checking <b>eligibility</b> & "rules"' });
     await getCase(c.reference, key);
-    const before = await accesses(c.reference);
+    // On PostgreSQL the log's sequencer gives the records their indexes a
+    // moment after they commit; compare once it has.
+    let before;
+    for (let i = 0; i < 200; i++) {
+      before = await accesses(c.reference);
+      if (before.every((a) => a.log_index !== null)) break;
+      await new Promise((r) => setTimeout(r, 50));
+    }
     const t = await track(c.reference, c.secret);
     assert.equal(t.status, 200, t.text);
     await track(c.reference, c.secret);

@@ -232,10 +232,17 @@ describe('a read replica', () => {
       const r = await track(reader, c);
       return { ok: r.status === 200, why: `${r.status} ${r.text.slice(0, 200)}` };
     });
+    // A look-up finds a case the standby lacks on the primary, so the case
+    // must have reached the standby itself before replay is paused.
+    const standbyDb = `${standbyBase}/${primary.pgName}`;
+    await pollUntil('the standby replayed the new case', async () => {
+      const { stdout } = await run(pgTool('psql'), ['-X', '-A', '-t', '-d', standbyDb, '-c',
+        `SELECT count(*) FROM cases WHERE reference = '${c.reference}'`], { timeout: 30_000 });
+      return { ok: stdout.trim() === '1', why: stdout.trim() };
+    });
 
     // With replay paused, the standby stops at what it has; a note written
     // now is on the primary alone.
-    const standbyDb = `${standbyBase}/${primary.pgName}`;
     await psql(standbyDb, 'SELECT pg_wal_replay_pause()');
     // Pausing is only requested here; replay stops at its next check.
     await pollUntil('the standby paused replay', async () => {

@@ -120,7 +120,7 @@ static void test_open_migrates_once(void **state)
     (void)state;
     char path[128];
     store *s = open_store(2, path, sizeof(path));
-    assert_int_equal(store_schema_latest(), 11);
+    assert_int_equal(store_schema_latest(), 12);
     assert_int_equal(store_schema_version(s), store_schema_latest());
     store_close(s);
 

@@ -1,0 +1,9 @@
+-- 0012_case_states.sql - nothing to change on SQLite.
+--
+-- Both backends share one schema version, so that a database of either says
+-- by its number alone which changes it has. PostgreSQL's 0012 moves a case's
+-- stage and last change into a narrow table of their own, because there a
+-- stage change that rewrote the case row wrote every index of cases again
+-- (migrations/postgresql/0012_case_states.sql). SQLite updates a row and only
+-- the indexes whose columns changed in place, so keeping the stage in cases
+-- costs a stage change one index entry, and nothing is gained by moving it.
