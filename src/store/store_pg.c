@@ -280,18 +280,19 @@ static const char *const fixed_sql[ST_FIXED_COUNT] = {
     /* store_case_move: the case is found, checked, moved, its event written
      * and its entry queued, all in one statement; the result's columns are
      * CASE_SELECT's, then the stage left and the event's id. The stage left
-     * is read beside the row the update locks: should another transaction
-     * move the case meanwhile, the two differ and nothing is written. */
+     * is that of the (service, stage) pair the state matched: should another
+     * transaction move the case meanwhile, READ COMMITTED matches the pair
+     * again against the state it left, and nothing is written unless the
+     * case is still at one of the pairs' stages. */
     [ST_CASE_MOVE] =
         "WITH c AS (UPDATE case_states cs SET stage = $3::text,"
-        " updated_at = greatest(cs.updated_at, $4::bigint) FROM cases k, case_states o"
+        " updated_at = greatest(cs.updated_at, $4::bigint)"
+        " FROM cases k, unnest($5::bigint[], $6::text[]) AS f (service_id, stage)"
         " WHERE k.reference = $1 AND k.org_id = $2 AND k.closed_at IS NULL"
-        " AND cs.case_id = k.id"
-        " AND (k.service_id, cs.stage) IN (SELECT * FROM unnest($5::bigint[], $6::text[]))"
-        " AND o.case_id = cs.case_id AND o.stage = cs.stage"
+        " AND cs.case_id = k.id AND f.service_id = k.service_id AND f.stage = cs.stage"
         " RETURNING k.id, k.org_id, k.service_id, k.reference, cs.stage, k.summary,"
         " k.secret_hash, k.opened_at, cs.updated_at, k.closed_at, k.enhanced, k.team,"
-        " o.stage AS from_stage),"
+        " f.stage AS from_stage),"
         " e AS (INSERT INTO events (case_id, type, from_stage, stage, body, rating, public, actor,"
         " created_at) SELECT id, 'stage_change', from_stage, stage, $7::text, 0, false, $8::text,"
         " $4::bigint FROM c RETURNING id),"
