@@ -128,6 +128,70 @@ static void test_open_migrates_once(void **state)
                      1);
 }
 
+/* Migration 0012 moves each case's stage and last change into case_states:
+ * a database made before it is rolled back to that shape here, with a case
+ * moved on, and opening it again keeps every case as it was. */
+static void test_case_states_migration(void **state)
+{
+    (void)state;
+    store *s = open_store(1);
+    arena a;
+    arena_init(&a);
+    int64_t service = 0;
+    int64_t org = make_org(s, "northshire", "permits", &service);
+    unsigned char h[32];
+    fill_hash(h, 1);
+    store_case_new first = case_input(org, service, "CASE-0000-A", h, 1000);
+    store_case_new second = case_input(org, service, "CASE-0000-B", h, 2000);
+    create_case(s, &a, &first);
+    create_case(s, &a, &second);
+    store_close(s);
+
+    pg_exec("ALTER TABLE cases ADD COLUMN stage text, ADD COLUMN updated_at bigint;"
+            " UPDATE cases c SET stage = cs.stage, updated_at = cs.updated_at"
+            " FROM case_states cs WHERE cs.case_id = c.id;"
+            " ALTER TABLE cases ALTER COLUMN stage SET NOT NULL,"
+            " ALTER COLUMN updated_at SET NOT NULL;"
+            " ALTER TABLE events DROP CONSTRAINT events_case_id_fkey;"
+            " ALTER TABLE events ADD FOREIGN KEY (case_id) REFERENCES cases (id)"
+            " ON DELETE CASCADE;"
+            " DROP TABLE case_states; DROP INDEX cases_state_key;"
+            " CREATE INDEX cases_org_stage ON cases (org_id, stage, opened_at, id);"
+            " DELETE FROM schema_migrations WHERE version = 12;"
+            " UPDATE cases SET stage = 'done', updated_at = 3000 WHERE reference = 'CASE-0000-B'");
+
+    char err[256];
+    assert_int_equal(store_open(pg_uri, 1, &s, err, sizeof(err)), STORE_OK);
+    assert_int_equal(store_schema_version(s), 12);
+    store_case c;
+    assert_int_equal(store_case_get(s, &a, org, "CASE-0000-A", &c), STORE_OK);
+    assert_string_equal(c.stage, "received");
+    assert_int_equal(c.updated_at, 1000);
+    assert_int_equal(store_case_get(s, &a, org, "CASE-0000-B", &c), STORE_OK);
+    assert_string_equal(c.stage, "done");
+    assert_int_equal(c.updated_at, 3000);
+
+    store_case_filter f = {.org_id = org, .stage = "done", .limit = 10};
+    store_case *list = NULL;
+    size_t n = 0;
+    bool more = true;
+    assert_int_equal(store_case_list(s, &a, &f, &list, &n, &more), STORE_OK);
+    assert_int_equal(n, 1);
+    assert_string_equal(list[0].reference, "CASE-0000-B");
+
+    store_event back = event("stage_change", "done", "received", false, 4000);
+    assert_int_equal(store_event_append(s, c.id, &back, false), STORE_OK);
+    assert_int_equal(store_case_get(s, &a, org, "CASE-0000-B", &c), STORE_OK);
+    assert_string_equal(c.stage, "received");
+    assert_int_equal(c.updated_at, 4000);
+    assert_int_equal(
+        pg_exec("SELECT count(*) FROM cases c JOIN case_states cs"
+                " ON (cs.case_id, cs.org_id, cs.opened_at) = (c.id, c.org_id, c.opened_at)"),
+        2);
+    arena_free(&a);
+    store_close(s);
+}
+
 enum { OPENERS = 4 };
 
 typedef struct opener {
@@ -666,6 +730,7 @@ int main(void)
     }
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_open_migrates_once),
+        cmocka_unit_test(test_case_states_migration),
         cmocka_unit_test(test_open_together),
         cmocka_unit_test(test_open_refuses),
         cmocka_unit_test(test_secret_key),
