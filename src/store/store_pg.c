@@ -2741,19 +2741,20 @@ typedef struct pg_copy {
  * table whose rows then go to each. */
 #define SPLIT_TABLE "cases"
 #define SPLIT_PART "case_states"
+#define SPLIT_STAGING "load_cases"
 static const char split_source[] =
     "(SELECT c.*, cs.stage, cs.updated_at FROM" CASES_WITH_STATE ") AS cases";
-static const char split_stage_sql[] = "CREATE TEMPORARY TABLE load_cases (LIKE cases,"
+static const char split_stage_sql[] = "CREATE TEMPORARY TABLE " SPLIT_STAGING " (LIKE cases,"
                                       " stage text NOT NULL, updated_at bigint NOT NULL)"
                                       " ON COMMIT DROP";
 static const char split_move_sql[] =
     "INSERT INTO cases (id, org_id, service_id, reference, summary, secret_hash, person_id,"
     " opened_at, closed_at, idempotency_key, enhanced, team)"
     " SELECT id, org_id, service_id, reference, summary, secret_hash, person_id, opened_at,"
-    " closed_at, idempotency_key, enhanced, team FROM load_cases;"
+    " closed_at, idempotency_key, enhanced, team FROM " SPLIT_STAGING ";"
     "INSERT INTO case_states (case_id, org_id, opened_at, stage, updated_at)"
-    " SELECT id, org_id, opened_at, stage, updated_at FROM load_cases;"
-    "DROP TABLE load_cases";
+    " SELECT id, org_id, opened_at, stage, updated_at FROM " SPLIT_STAGING ";"
+    "DROP TABLE " SPLIT_STAGING;
 
 /* Refuses a database holding a table the copy does not know. */
 static store_rc check_tables(pconn *c, char *err, size_t errlen)
@@ -2769,7 +2770,7 @@ static store_rc check_tables(pconn *c, char *err, size_t errlen)
     for (int i = 0; rc == STORE_OK && i < PQntuples(res); i++) {
         const char *name = PQgetvalue(res, i, 0);
         if (strcmp(name, SPLIT_PART) != 0 && !store_table_known(name)) {
-            set_err(err, errlen, "the copy does not know the table", PQgetvalue(res, i, 0));
+            set_err(err, errlen, "the copy does not know the table", name);
             rc = STORE_ERROR;
         }
     }
@@ -2962,7 +2963,7 @@ static store_rc pg_load_table(void *tx, const store_table *t)
     }
     char sql[1024];
     size_t used =
-        (size_t)snprintf(sql, sizeof(sql), "COPY %s (", x->staged ? "load_cases" : t->name);
+        (size_t)snprintf(sql, sizeof(sql), "COPY %s (", x->staged ? SPLIT_STAGING : t->name);
     for (size_t i = 0; i < t->ncolumns && used < sizeof(sql); i++) {
         int w = snprintf(sql + used, sizeof(sql) - used, "%s%s", i ? ", " : "", t->columns[i]);
         used += w > 0 ? (size_t)w : 0;
