@@ -320,7 +320,8 @@ typedef struct store_move_from {
  * Sets ev->case_id, ev->from_stage (the stage left, in `a`) and ev->id, and
  * *out to the case after the move without its service code or person.
  * STORE_NOT_FOUND when no such case stood at one of those stages: read it to
- * learn why. */
+ * learn why. A backend may commit the moves of callers who arrive together
+ * in one transaction; each call returns once its own move is durable. */
 store_rc store_case_move(store *s, arena *a, int64_t org_id, const char *reference,
                          const store_move_from *from, size_t n, store_event *ev, store_case *out);
 

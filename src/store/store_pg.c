@@ -42,6 +42,7 @@
 #include "embedded.h"
 #include "store/store_int.h"
 #include "util/buf.h"
+#include "util/combine.h"
 #include "util/log.h"
 
 #define LIST_MAX 200
@@ -59,7 +60,13 @@
 #define SQL_NUMBER_(n) #n
 #define SQL_NUMBER(n) SQL_NUMBER_(n)
 #define SEQ_BATCH SQL_NUMBER(STORE_LOG_BATCH)
-/* The longest array literal of store_case_move's pairs. */
+/* The most plain moves one commit holds, and how many such groups may be
+ * written at once. One: the next group gathers while one commits, and
+ * measured, a second group in flight gained nothing and lengthened the
+ * slowest answers. */
+#define MOVE_GROUP_MAX 64
+#define MOVE_GROUPS_RUNNING 1
+/* The longest array literal of a group of moves' parameters. */
 #define MOVE_ARRAY_MAX (1024 * 1024)
 /* How much COPY data the bulk import gathers before sending it. */
 #define COPY_CHUNK (256 * 1024)
@@ -94,7 +101,8 @@ enum {
     ST_CASE_BY_ID,
     ST_CASE_BY_REF,
     ST_EVENT_MOVE,
-    ST_CASE_MOVE,
+    ST_GENERIC_PLANS,
+    ST_CASE_MOVES,
     ST_EVENT_ADD,
     ST_CASE_SET_SECRET,
     ST_EVENTS_ALL,
@@ -277,31 +285,44 @@ static const char *const fixed_sql[ST_FIXED_COUNT] = {
                                   " RETURNING cs.case_id AS id, cs.stage",
                                   ", closing AS (UPDATE cases SET closed_at = $16::bigint"
                                   " WHERE id = (SELECT id FROM c) AND $16::bigint IS NOT NULL)"),
-    /* store_case_move: the case is found, checked, moved, its event written
-     * and its entry queued, all in one statement; the result's columns are
-     * CASE_SELECT's, then the stage left and the event's id. The stage left
-     * is that of the (service, stage) pair the state matched: should another
-     * transaction move the case meanwhile, READ COMMITTED matches the pair
-     * again against the state it left, and nothing is written unless the
-     * case is still at one of the pairs' stages. */
-    [ST_CASE_MOVE] =
-        "WITH c AS (UPDATE case_states cs SET stage = $3::text,"
-        " updated_at = greatest(cs.updated_at, $4::bigint)"
-        " FROM cases k, unnest($5::bigint[], $6::text[]) AS f (service_id, stage)"
-        " WHERE k.reference = $1 AND k.org_id = $2 AND k.closed_at IS NULL"
-        " AND cs.case_id = k.id AND f.service_id = k.service_id AND f.stage = cs.stage"
-        " RETURNING k.id, k.org_id, k.service_id, k.reference, cs.stage, k.summary,"
+    /* For the rest of the transaction, statements run with their generic
+     * plan. PostgreSQL plans a statement with array parameters anew on each
+     * call while that looks cheaper, as it does for a group of one; the
+     * planning then costs more than the statement. */
+    [ST_GENERIC_PLANS] = "SELECT set_config('plan_cache_mode', 'force_generic_plan', true)",
+    /* store_case_move, for a group of moves at once: each case is found,
+     * checked, moved, its event written and its entry queued, all in one
+     * statement. $1..$10 are the moves, by item number; $11..$13 the
+     * (service, stage) pairs each may leave, by item number. The result's
+     * columns are CASE_SELECT's, then the stage left, the event's id and the
+     * item's number; a move not made has no row. The stage left is that of
+     * the pair the state matched: should another transaction move the case
+     * meanwhile, READ COMMITTED matches the pair again against the state it
+     * left. Two moves of one case in one group match one state row, which
+     * an UPDATE changes once: one of them is made. */
+    [ST_CASE_MOVES] =
+        "WITH r AS (SELECT * FROM unnest($1::integer[], $2::text[], $3::bigint[], $4::text[],"
+        " $5::bigint[], $6::text[], $7::text[], $8::integer[], $9::integer[], $10::bigint[])"
+        " AS r (i, reference, org_id, stage, at, body, actor, kind, actor_kind, actor_id)),"
+        " c AS (UPDATE case_states cs SET stage = r.stage,"
+        " updated_at = greatest(cs.updated_at, r.at)"
+        " FROM r, cases k, unnest($11::integer[], $12::bigint[], $13::text[])"
+        " AS f (i, service_id, stage)"
+        " WHERE k.reference = r.reference AND k.org_id = r.org_id AND k.closed_at IS NULL"
+        " AND cs.case_id = k.id AND f.i = r.i AND f.service_id = k.service_id"
+        " AND f.stage = cs.stage"
+        " RETURNING r.i, k.id, k.org_id, k.service_id, k.reference, cs.stage, k.summary,"
         " k.secret_hash, k.opened_at, cs.updated_at, k.closed_at, k.enhanced, k.team,"
-        " f.stage AS from_stage),"
+        " f.stage AS from_stage, r.at, r.body, r.actor, r.kind, r.actor_kind, r.actor_id),"
         " e AS (INSERT INTO events (case_id, type, from_stage, stage, body, rating, public, actor,"
-        " created_at) SELECT id, 'stage_change', from_stage, stage, $7::text, 0, false, $8::text,"
-        " $4::bigint FROM c RETURNING id),"
+        " created_at) SELECT id, 'stage_change', from_stage, stage, body, 0, false, actor, at"
+        " FROM c ORDER BY i RETURNING id, case_id),"
         " q AS (INSERT INTO log_queue (kind, case_id, at, actor, actor_id, from_stage, stage,"
-        " rating, event_id) SELECT $9::integer, c.id, $4::bigint, $10::integer, $11::bigint,"
-        " c.from_stage, c.stage, 0, e.id FROM c, e)"
+        " rating, event_id) SELECT c.kind, c.id, c.at, c.actor_kind, c.actor_id, c.from_stage,"
+        " c.stage, 0, e.id FROM c JOIN e ON e.case_id = c.id ORDER BY c.i)"
         " SELECT c.id, c.org_id, c.service_id, NULL, c.reference, c.stage, c.summary,"
         " c.secret_hash, c.opened_at, c.updated_at, c.closed_at, NULL, NULL, NULL, NULL, NULL,"
-        " NULL, c.enhanced, c.team, c.from_stage, e.id FROM c, e",
+        " NULL, c.enhanced, c.team, c.from_stage, e.id, c.i FROM c JOIN e ON e.case_id = c.id",
     [ST_EVENT_ADD] =
         EVENT_WRITE("UPDATE case_states SET updated_at = greatest(updated_at, $2::bigint)"
                     " WHERE case_id = $1 RETURNING case_id AS id, stage",
@@ -475,6 +496,7 @@ typedef struct pg_store {
     unsigned char key[32];
     bool have_key;
     uint8_t log_key[TLOG_KEY_SIZE]; /* derived from key at open */
+    combiner moves;                 /* plain moves, committed in groups */
 } pg_store;
 
 /* Parameters in libpq's form: integers as decimal text, hashes as binary. */
@@ -1096,8 +1118,35 @@ static store_rc conn_open(pconn *c, const char *uri, char *err, size_t errlen)
 }
 
 static void pg_close(void *impl);
+static void move_groups(void *ctx, combine_item **batch, size_t n);
 static store_rc pg_secret_key(void *impl, unsigned char key[32]);
 static store_rc log_key_load(pg_store *s);
+
+/* A store with room for pool_size connections, none open yet; NULL with err
+ * set when memory or a lock cannot be had. pg_close frees it. */
+static pg_store *pg_store_new(int pool_size, char *err, size_t errlen)
+{
+    pg_store *s = calloc(1, sizeof(*s));
+    if (!s)
+        goto fail;
+    s->conns = calloc((size_t)pool_size, sizeof(*s->conns));
+    s->idle = calloc((size_t)pool_size, sizeof(pconn *));
+    if (!s->conns || !s->idle)
+        goto fail;
+    if (combine_init(&s->moves, MOVE_GROUP_MAX, MOVE_GROUPS_RUNNING, move_groups, s) != 0)
+        goto fail;
+    pthread_mutex_init(&s->mu, NULL);
+    pthread_cond_init(&s->cv, NULL);
+    return s;
+fail:
+    if (s) {
+        free(s->conns);
+        free(s->idle);
+    }
+    free(s);
+    set_err(err, errlen, "out of memory", NULL);
+    return NULL;
+}
 
 static store_rc pg_open(const char *uri, int pool_size, void **out, char *err, size_t errlen)
 {
@@ -1111,22 +1160,9 @@ static store_rc pg_open(const char *uri, int pool_size, void **out, char *err, s
         set_err(err, errlen, "this libpq was built without thread support", NULL);
         return STORE_ERROR;
     }
-    pg_store *s = calloc(1, sizeof(*s));
-    if (!s) {
-        set_err(err, errlen, "out of memory", NULL);
+    pg_store *s = pg_store_new(pool_size, err, errlen);
+    if (!s)
         return STORE_ERROR;
-    }
-    s->conns = calloc((size_t)pool_size, sizeof(*s->conns));
-    s->idle = calloc((size_t)pool_size, sizeof(pconn *));
-    if (!s->conns || !s->idle) {
-        free(s->conns);
-        free(s->idle);
-        free(s);
-        set_err(err, errlen, "out of memory", NULL);
-        return STORE_ERROR;
-    }
-    pthread_mutex_init(&s->mu, NULL);
-    pthread_cond_init(&s->cv, NULL);
 
     store_rc rc = STORE_OK;
     for (int i = 0; i < pool_size && rc == STORE_OK; i++) {
@@ -1156,6 +1192,7 @@ static void pg_close(void *impl)
         return;
     for (int i = 0; i < s->nconns; i++)
         PQfinish(s->conns[i].pg);
+    combine_destroy(&s->moves);
     pthread_cond_destroy(&s->cv);
     pthread_mutex_destroy(&s->mu);
     sodium_memzero(s->key, sizeof(s->key));
@@ -2176,95 +2213,222 @@ static store_rc pg_event_append_duties(void *impl, int64_t case_id, store_event 
     return rc;
 }
 
-/* A PostgreSQL array literal of the pairs' service ids, or of their stages,
- * in `a`; NULL when it would pass MOVE_ARRAY_MAX or memory runs out. */
-static const char *move_array(arena *a, const store_move_from *from, size_t n, bool stages)
+/* Plain moves are committed in groups (see util/combine.h): a durable
+ * commit and a statement's start cost about what the move itself does, and
+ * callers who arrive while a group is written share the next. Each caller
+ * is answered only once the group holding its move has committed. */
+
+/* One caller's plain move, waiting for its group. */
+typedef struct move_item {
+    combine_item link; /* first, so that a batch's items are move_items */
+    arena *a;
+    int64_t org_id;
+    const char *reference;
+    const store_move_from *from;
+    size_t n_from;
+    store_event *ev;
+    tlog_entry entry;
+    store_case *out;
+    store_rc rc;
+} move_item;
+
+/* The statement's array parameters, as PostgreSQL array literals. */
+enum {
+    MA_ITEM,
+    MA_REFERENCE,
+    MA_ORG,
+    MA_STAGE,
+    MA_AT,
+    MA_BODY,
+    MA_ACTOR,
+    MA_KIND,
+    MA_ACTOR_KIND,
+    MA_ACTOR_ID,
+    MA_FROM_ITEM,
+    MA_FROM_SERVICE,
+    MA_FROM_STAGE,
+    MA_COUNT
+};
+
+static void array_sep(buf *b)
 {
-    buf b;
-    buf_init(&b, MOVE_ARRAY_MAX);
-    buf_putc(&b, '{');
-    for (size_t i = 0; i < n; i++) {
-        if (i)
-            buf_putc(&b, ',');
-        if (!stages) {
-            buf_printf(&b, "%lld", (long long)from[i].service_id);
-            continue;
-        }
-        buf_putc(&b, '"');
-        for (const char *ch = from[i].stage; *ch; ch++) {
-            if (*ch == '"' || *ch == '\\')
-                buf_putc(&b, '\\');
-            buf_putc(&b, *ch);
-        }
-        buf_putc(&b, '"');
-    }
-    buf_putc(&b, '}');
-    const char *out = b.failed ? NULL : arena_strdup(a, b.data);
-    buf_free(&b);
-    return out;
+    buf_putc(b, b->len == 0 ? '{' : ',');
 }
 
-typedef struct move_write {
-    arena *a;
-    const params *p;
-    store_case *out;
-    const char *from_stage;
-    int64_t event_id;
-} move_write;
-
-static store_rc case_move_job(pconn *c, void *arg)
+/* NULL is the array's NULL; anything else is quoted. */
+static void array_text(buf *b, const char *v)
 {
-    move_write *w = arg;
-    PGresult *res = NULL;
-    store_rc rc = case_row(c, w->a, ST_CASE_MOVE, w->p, "move a case", w->out, &res);
-    if (rc != STORE_OK)
+    array_sep(b);
+    if (!v) {
+        buf_puts(b, "NULL");
+        return;
+    }
+    buf_putc(b, '"');
+    for (const char *ch = v; *ch; ch++) {
+        if (*ch == '"' || *ch == '\\')
+            buf_putc(b, '\\');
+        buf_putc(b, *ch);
+    }
+    buf_putc(b, '"');
+}
+
+static void array_int(buf *b, int64_t v)
+{
+    array_sep(b);
+    buf_printf(b, "%lld", (long long)v);
+}
+
+/* 0 binds as NULL, as p_or_null does. */
+static void array_int_or_null(buf *b, int64_t v)
+{
+    if (v)
+        array_int(b, v);
+    else
+        array_text(b, NULL);
+}
+
+/* Fills arrays[] with items[0..n)'s moves; false when they would pass
+ * MOVE_ARRAY_MAX or memory runs out. */
+static bool move_arrays(move_item *const *items, size_t n, buf arrays[MA_COUNT])
+{
+    for (size_t i = 0; i < n; i++) {
+        const move_item *m = items[i];
+        array_int(&arrays[MA_ITEM], (int64_t)i);
+        array_text(&arrays[MA_REFERENCE], m->reference);
+        array_int(&arrays[MA_ORG], m->org_id);
+        array_text(&arrays[MA_STAGE], m->ev->stage);
+        array_int(&arrays[MA_AT], m->ev->created_at);
+        array_text(&arrays[MA_BODY], m->ev->body);
+        array_text(&arrays[MA_ACTOR], m->ev->actor);
+        array_int(&arrays[MA_KIND], m->entry.kind);
+        array_int(&arrays[MA_ACTOR_KIND], m->entry.actor);
+        array_int_or_null(&arrays[MA_ACTOR_ID], m->entry.actor_id);
+        for (size_t f = 0; f < m->n_from; f++) {
+            array_int(&arrays[MA_FROM_ITEM], (int64_t)i);
+            array_int(&arrays[MA_FROM_SERVICE], m->from[f].service_id);
+            array_text(&arrays[MA_FROM_STAGE], m->from[f].stage);
+        }
+    }
+    bool ok = true;
+    for (int k = 0; k < MA_COUNT; k++) {
+        if (arrays[k].len == 0)
+            buf_putc(&arrays[k], '{');
+        buf_putc(&arrays[k], '}');
+        ok = ok && !arrays[k].failed;
+    }
+    return ok;
+}
+
+typedef struct move_batch {
+    move_item *const *items;
+    size_t n;
+    const params *p;
+    bool lost; /* the connection failed: whether the group committed is unknown */
+} move_batch;
+
+/* Settles the moves the statement made; those it did not make are left
+ * STORE_NOT_FOUND. */
+static store_rc case_moves_job(pconn *c, void *arg)
+{
+    move_batch *b = arg;
+    /* One round trip, one transaction: the two statements before the sync. */
+    static const int ids[] = {ST_GENERIC_PLANS, ST_CASE_MOVES};
+    const params none = {0};
+    const params *const ps[] = {&none, b->p};
+    PGresult *out[2] = {NULL, NULL};
+    store_rc rc = exec_pipeline(c, ids, ps, 2, "move cases", out);
+    if (rc != STORE_OK) {
+        b->lost = c->broken;
         return rc;
-    bool oom = false;
-    w->from_stage = col_text(w->a, res, 0, 19, &oom);
-    w->event_id = col_int(res, 0, 20);
+    }
+    PQclear(out[0]);
+    PGresult *res = out[1];
+    for (int row = 0; row < PQntuples(res); row++) {
+        int64_t i = col_int(res, row, 21);
+        if (i < 0 || (size_t)i >= b->n)
+            continue;
+        move_item *m = b->items[i];
+        bool oom = false;
+        read_case(m->a, res, row, m->out, &oom);
+        m->ev->from_stage = col_text(m->a, res, row, 19, &oom);
+        m->ev->id = col_int(res, row, 20);
+        m->ev->case_id = m->out->id;
+        m->rc = oom ? out_of_memory("move cases") : STORE_OK;
+    }
     PQclear(res);
-    return oom ? out_of_memory("move a case") : STORE_OK;
+    return STORE_OK;
+}
+
+/* Makes items[0..n)'s moves in one statement, so one commit. *lost as in
+ * move_batch. */
+static store_rc move_group(pg_store *s, move_item *const *items, size_t n, bool *lost)
+{
+    for (size_t i = 0; i < n; i++)
+        items[i]->rc = STORE_NOT_FOUND;
+    buf arrays[MA_COUNT];
+    for (int k = 0; k < MA_COUNT; k++)
+        buf_init(&arrays[k], MOVE_ARRAY_MAX);
+    store_rc rc = STORE_ERROR;
+    if (move_arrays(items, n, arrays)) {
+        params p = {0};
+        for (int k = 0; k < MA_COUNT; k++)
+            p_text(&p, arrays[k].data);
+        move_batch b = {.items = items, .n = n, .p = &p};
+        rc = write_run(s, case_moves_job, &b, false);
+        *lost = b.lost;
+    } else {
+        log_error("msg=\"store: a group of moves is too large to send\"");
+    }
+    for (int k = 0; k < MA_COUNT; k++)
+        buf_free(&arrays[k]);
+    return rc;
+}
+
+/* combine_fn for plain moves. A group refused by the database (a deadlock
+ * with another group, a value refused) is tried again one move at a time,
+ * so that one move's failure is not every caller's. A group whose
+ * connection failed is not: it may have committed, and its callers are told
+ * the database is unavailable, as a single move's would be. */
+static void move_groups(void *ctx, combine_item **batch, size_t n)
+{
+    pg_store *s = ctx;
+    move_item *const *items = (move_item *const *)batch;
+    bool lost = false;
+    store_rc rc = move_group(s, items, n, &lost);
+    if (rc == STORE_OK)
+        return;
+    for (size_t i = 0; i < n; i++) {
+        store_rc one = n > 1 && !lost ? move_group(s, &items[i], 1, &lost) : rc;
+        if (one != STORE_OK)
+            items[i]->rc = one;
+    }
 }
 
 static store_rc pg_case_move(void *impl, arena *a, int64_t org_id, const char *reference,
                              const store_move_from *from, size_t n, store_event *ev,
                              store_case *out)
 {
+    pg_store *s = impl;
     memset(out, 0, sizeof(*out));
     ev->id = 0;
     ev->log_index = -1;
     if (n == 0)
         return STORE_NOT_FOUND;
-    tlog_entry entry;
-    if (!log_event_entry(ev, 0, &entry))
+    move_item m = {.a = a,
+                   .org_id = org_id,
+                   .reference = reference,
+                   .from = from,
+                   .n_from = n,
+                   .ev = ev,
+                   .out = out};
+    if (!log_event_entry(ev, 0, &m.entry))
         return STORE_ERROR;
-    /* Pairs past what one statement should carry are not offered: the
-     * caller reads the case instead. */
-    const char *services = move_array(a, from, n, false);
-    const char *stages = move_array(a, from, n, true);
-    if (!services || !stages)
-        return STORE_NOT_FOUND;
-    params p = {0};
-    p_text(&p, reference);
-    p_int(&p, org_id);
-    p_text(&p, ev->stage);
-    p_int(&p, ev->created_at);
-    p_text(&p, services);
-    p_text(&p, stages);
-    p_text(&p, ev->body);
-    p_text(&p, ev->actor);
-    p_int(&p, entry.kind);
-    p_int(&p, entry.actor);
-    p_or_null(&p, entry.actor_id);
-    move_write w = {.a = a, .p = &p, .out = out};
-    store_rc rc = write_run(impl, case_move_job, &w, false);
-    if (rc != STORE_OK) {
+    combine_submit(&s->moves, &m.link);
+    if (m.rc != STORE_OK) {
         memset(out, 0, sizeof(*out));
-        return rc;
+        return m.rc;
     }
-    ev->case_id = out->id;
-    ev->from_stage = w.from_stage;
-    ev->id = w.event_id;
+    /* The event's log entry is queued: the sequencer gives it an index. */
     return STORE_OK;
 }
 
@@ -2683,22 +2847,9 @@ static store_rc pg_open_readonly(const char *uri, void **out, char *err, size_t 
 {
     *out = NULL;
     set_err(err, errlen, "", NULL);
-    pg_store *s = calloc(1, sizeof(*s));
-    if (s) {
-        s->conns = calloc(1, sizeof(*s->conns));
-        s->idle = calloc(1, sizeof(pconn *));
-    }
-    if (!s || !s->conns || !s->idle) {
-        if (s) {
-            free(s->conns);
-            free(s->idle);
-        }
-        free(s);
-        set_err(err, errlen, "out of memory", NULL);
+    pg_store *s = pg_store_new(1, err, errlen);
+    if (!s)
         return STORE_ERROR;
-    }
-    pthread_mutex_init(&s->mu, NULL);
-    pthread_cond_init(&s->cv, NULL);
     s->nconns = 1;
     pconn *c = &s->conns[0];
     store_rc rc = conn_open(c, uri, err, errlen);
