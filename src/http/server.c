@@ -1,5 +1,12 @@
 /* server.c - the HTTP server: libmicrohttpd in epoll mode with a thread pool.
  *
+ * The server accepts connections itself, on a thread of its own, and hands
+ * each to libmicrohttpd, which spreads them evenly over the pool (by socket
+ * number). Left to accept on its own, each pool thread races for the
+ * listening socket, and a burst of connections tends to land on the few
+ * threads awake: a handler waiting for the database then stalls every
+ * connection of its thread while other threads sit idle.
+ *
  * Each request is read whole into a capped buffer and dispatched once, on the
  * access handler's last call. The response is never queued on the first call:
  * libmicrohttpd 0.9.75 then answers "Connection: close", which costs keep-alive
@@ -7,7 +14,9 @@
  */
 #include "http/http.h"
 
+#include <errno.h>
 #include <microhttpd.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,6 +31,8 @@
 struct http_server {
     struct MHD_Daemon *daemon;
     http_server_config cfg;
+    int listen_fd;
+    pthread_t acceptor;
 };
 
 int64_t http_now_ns(void)
@@ -335,55 +346,118 @@ __attribute__((format(printf, 2, 0))) static void on_mhd_log(void *cls, const ch
     log_warn("msg=\"http: %s\"", msg);
 }
 
+/* A listening socket bound to ss; -1 (logged) on failure. Address reuse as
+ * libmicrohttpd's option gives it, so that a restarted server binds at once. */
+static int listen_on(const struct sockaddr_storage *ss, socklen_t len,
+                     const http_server_config *cfg)
+{
+    int fd = socket(ss->ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0)
+        goto fail;
+    int on = 1;
+    if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on)) != 0 ||
+        setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &on, sizeof(on)) != 0 ||
+        bind(fd, (const struct sockaddr *)ss, len) != 0 || listen(fd, SOMAXCONN) != 0)
+        goto fail;
+    return fd;
+fail:
+    log_error("msg=\"cannot listen\" host=\"%s\" port=%u error=\"%s\"", cfg->host, cfg->port,
+              strerror(errno));
+    if (fd >= 0)
+        close(fd);
+    return -1;
+}
+
+/* Accepts until the listening socket is shut down. */
+static void *accept_loop(void *arg)
+{
+    http_server *srv = arg;
+    for (;;) {
+        struct sockaddr_storage peer;
+        socklen_t len = sizeof(peer);
+        int fd = accept4(srv->listen_fd, (struct sockaddr *)&peer, &len, SOCK_CLOEXEC);
+        if (fd < 0) {
+            if (errno == EINTR || errno == ECONNABORTED)
+                continue;
+            if (errno == EINVAL) /* shut down by http_server_stop */
+                break;
+            /* Out of descriptors or memory: wait rather than spin. */
+            log_warn("msg=\"http: cannot accept\" error=\"%s\"", strerror(errno));
+            struct timespec pause = {0, 100 * 1000 * 1000};
+            nanosleep(&pause, NULL);
+            continue;
+        }
+        /* On failure libmicrohttpd closes the socket itself. */
+        if (MHD_add_connection(srv->daemon, fd, (struct sockaddr *)&peer, len) != MHD_YES)
+            log_warn("msg=\"http: connection refused\" error=\"%s\"", strerror(errno));
+    }
+    return NULL;
+}
+
 http_server *http_server_start(const http_server_config *cfg)
 {
     http_server *srv = calloc(1, sizeof(*srv));
     if (!srv)
         return NULL;
     srv->cfg = *cfg;
+    srv->listen_fd = -1;
 
     struct sockaddr_storage ss;
     memset(&ss, 0, sizeof(ss));
-    unsigned flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ERROR_LOG | MHD_USE_ITC;
+    socklen_t len = 0;
     struct sockaddr_in *sin = (struct sockaddr_in *)(void *)&ss;
     struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)(void *)&ss;
     if (inet_pton(AF_INET, cfg->host, &sin->sin_addr) == 1) {
         sin->sin_family = AF_INET;
         sin->sin_port = htons(cfg->port);
+        len = sizeof(*sin);
     } else if (inet_pton(AF_INET6, cfg->host, &sin6->sin6_addr) == 1) {
         sin6->sin6_family = AF_INET6;
         sin6->sin6_port = htons(cfg->port);
-        flags |= MHD_USE_IPv6;
+        len = sizeof(*sin6);
     } else {
         log_error("msg=\"listen address is not an IP address\" host=\"%s\"", cfg->host);
-        free(srv);
-        return NULL;
+        goto fail;
     }
+    srv->listen_fd = listen_on(&ss, len, cfg);
+    if (srv->listen_fd < 0)
+        goto fail;
 
     srv->daemon = MHD_start_daemon(
-        flags, cfg->port, NULL, NULL, on_access, srv, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, NULL,
-        MHD_OPTION_SOCK_ADDR, &ss, MHD_OPTION_THREAD_POOL_SIZE, cfg->threads,
-        MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv, MHD_OPTION_CONNECTION_TIMEOUT, 30u,
-        MHD_OPTION_CONNECTION_LIMIT, 4096u, MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)16 * 1024,
-        MHD_OPTION_LISTENING_ADDRESS_REUSE, 1u, MHD_OPTION_UNESCAPE_CALLBACK, on_unescape, NULL,
-        MHD_OPTION_END);
+        MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_NO_LISTEN_SOCKET | MHD_USE_ERROR_LOG | MHD_USE_ITC,
+        0, NULL, NULL, on_access, srv, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, NULL,
+        MHD_OPTION_THREAD_POOL_SIZE, cfg->threads, MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv,
+        MHD_OPTION_CONNECTION_TIMEOUT, 30u, MHD_OPTION_CONNECTION_LIMIT, 4096u,
+        MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)16 * 1024, MHD_OPTION_UNESCAPE_CALLBACK,
+        on_unescape, NULL, MHD_OPTION_END);
     if (!srv->daemon) {
-        log_error("msg=\"cannot listen\" host=\"%s\" port=%u", cfg->host, cfg->port);
-        free(srv);
-        return NULL;
+        log_error("msg=\"cannot start the HTTP server\" host=\"%s\" port=%u", cfg->host, cfg->port);
+        goto fail;
+    }
+    if (pthread_create(&srv->acceptor, NULL, accept_loop, srv) != 0) {
+        log_error("msg=\"cannot start the thread accepting connections\"");
+        goto fail;
     }
     return srv;
+fail:
+    if (srv->daemon)
+        MHD_stop_daemon(srv->daemon);
+    if (srv->listen_fd >= 0)
+        close(srv->listen_fd);
+    free(srv);
+    return NULL;
 }
 
 void http_server_stop(http_server *srv)
 {
     if (!srv)
         return;
-    /* Stop accepting first; MHD_stop_daemon then joins the pool threads,
-     * each of which finishes the request it is handling. */
-    MHD_socket fd = MHD_quiesce_daemon(srv->daemon);
+    /* Stop accepting first (shutdown wakes the blocked accept); then
+     * MHD_stop_daemon joins the pool threads, each of which finishes the
+     * request it is handling. */
+    shutdown(srv->listen_fd, SHUT_RDWR);
+    pthread_join(srv->acceptor, NULL);
+    close(srv->listen_fd);
     MHD_stop_daemon(srv->daemon);
-    if (fd != MHD_INVALID_SOCKET)
-        close(fd);
     free(srv);
 }
