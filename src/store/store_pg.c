@@ -2384,6 +2384,13 @@ static store_rc move_group(pg_store *s, move_item *const *items, size_t n, bool 
     return rc;
 }
 
+static int move_order(const void *x, const void *y)
+{
+    const move_item *a = *(move_item *const *)x;
+    const move_item *b = *(move_item *const *)y;
+    return strcmp(a->reference, b->reference);
+}
+
 /* combine_fn for plain moves. A group refused by the database (a deadlock
  * with another group, a value refused) is tried again one move at a time,
  * so that one move's failure is not every caller's. A group whose
@@ -2392,7 +2399,14 @@ static store_rc move_group(pg_store *s, move_item *const *items, size_t n, bool 
 static void move_groups(void *ctx, combine_item **batch, size_t n)
 {
     pg_store *s = ctx;
-    move_item *const *items = (move_item *const *)batch;
+    move_item *items[COMBINE_BATCH_MAX];
+    for (size_t i = 0; i < n; i++)
+        items[i] = (move_item *)(void *)batch[i];
+    /* The statement takes the moves in order, locking their cases as it
+     * goes: in the order of their references, groups on other instances
+     * lock in the same order rather than deadlock (the retry below settles
+     * it should a plan differ). */
+    qsort(items, n, sizeof(move_item *), move_order);
     bool lost = false;
     store_rc rc = move_group(s, items, n, &lost);
     if (rc == STORE_OK)
