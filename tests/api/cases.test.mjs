@@ -299,6 +299,32 @@ describe('cases', () => {
     }), 409, 'conflict');
   });
 
+  // Plain moves arriving together may share one commit: each must still
+  // land once, be answered as written, and a second move of the same case
+  // must lose as it would alone.
+  it('concurrent plain moves each land once, and a case moved twice at once moves once', async () => {
+    const cases = [];
+    for (let i = 0; i < 12; i++) cases.push(await createCase(s, caseworker, { service: SVC, summary: `together ${i}` }));
+    const move = (reference) => s.req('POST', `/api/v1/cases/${reference}/events`, {
+      auth: caseworker, json: { type: 'stage_change', stage: 'triage_hidden' },
+    });
+    const twice = cases[0].reference;
+    const answers = await Promise.all([...cases.map((c) => move(c.reference)), move(twice), move(twice)]);
+    const won = answers.filter((r) => r.status === 201);
+    assert.equal(won.length, cases.length, answers.map((r) => r.status).join(','));
+    for (const r of answers.filter((a) => a.status !== 201)) expectError(r, 409, 'invalid_transition');
+    assert.equal(new Set(won.map((r) => r.body.event.id)).size, cases.length, 'every event is its own');
+    for (const c of cases) {
+      const mine = won.filter((r) => r.body.case.reference === c.reference);
+      assert.equal(mine.length, 1, c.reference);
+      assert.equal(mine[0].body.event.from_stage, 'received');
+      const got = await s.req('GET', `/api/v1/cases/${c.reference}`, { auth: caseworker });
+      assert.equal(got.body.case.stage, 'triage_hidden');
+      const moves = got.body.events.filter((e) => e.type === 'stage_change');
+      assert.deepEqual(moves.map((e) => [e.id, e.from_stage, e.stage]), [[mine[0].body.event.id, 'received', 'triage_hidden']]);
+    }
+  });
+
   it('validates event bodies', async () => {
     const { reference } = await createCase(s, caseworker, { service: SVC, summary: 'event validation' });
     const ev = (json) => s.req('POST', `/api/v1/cases/${reference}/events`, { auth: caseworker, json });
