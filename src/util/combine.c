@@ -7,10 +7,6 @@ int combine_init(combiner *c, size_t max_batch, int max_running, combine_fn fn, 
         return -1;
     if (pthread_mutex_init(&c->mu, NULL) != 0)
         return -1;
-    if (pthread_cond_init(&c->cv, NULL) != 0) {
-        pthread_mutex_destroy(&c->mu);
-        return -1;
-    }
     c->head = NULL;
     c->tail = &c->head;
     c->queued = 0;
@@ -24,7 +20,6 @@ int combine_init(combiner *c, size_t max_batch, int max_running, combine_fn fn, 
 
 void combine_destroy(combiner *c)
 {
-    pthread_cond_destroy(&c->cv);
     pthread_mutex_destroy(&c->mu);
 }
 
@@ -44,31 +39,44 @@ static size_t take_batch(combiner *c, combine_item **batch)
     return n;
 }
 
+/* Wakes the caller whose item heads the queue, if a batch may start: that
+ * caller leads the next one. */
+static void wake_next_leader(combiner *c)
+{
+    if (c->head && c->running < c->max_running)
+        pthread_cond_signal(&c->head->wake);
+}
+
 void combine_submit(combiner *c, combine_item *it)
 {
     it->next = NULL;
     it->done = false;
+    pthread_cond_init(&it->wake, NULL);
     combine_item *batch[COMBINE_BATCH_MAX];
     pthread_mutex_lock(&c->mu);
     *c->tail = it;
     c->tail = &it->next;
     c->queued++;
-    while (!it->done) {
-        if (c->running >= c->max_running || c->queued == 0) {
-            pthread_cond_wait(&c->cv, &c->mu);
-            continue;
-        }
-        /* Lead a batch: it may not hold this caller's own item when more
-         * than max_batch wait, in which case the loop leads or waits again. */
+    /* Only the caller at the queue's head leads, so a batch always holds its
+     * leader's item, and a batch's end wakes its own callers and the next
+     * leader rather than every caller waiting. */
+    while (!it->done && (c->head != it || c->running >= c->max_running))
+        pthread_cond_wait(&it->wake, &c->mu);
+    if (!it->done) {
         size_t n = take_batch(c, batch);
         c->running++;
+        wake_next_leader(c);
         pthread_mutex_unlock(&c->mu);
         c->fn(c->ctx, batch, n);
         pthread_mutex_lock(&c->mu);
         c->running--;
-        for (size_t i = 0; i < n; i++)
+        for (size_t i = 0; i < n; i++) {
             batch[i]->done = true;
-        pthread_cond_broadcast(&c->cv);
+            if (batch[i] != it)
+                pthread_cond_signal(&batch[i]->wake);
+        }
+        wake_next_leader(c);
     }
     pthread_mutex_unlock(&c->mu);
+    pthread_cond_destroy(&it->wake);
 }

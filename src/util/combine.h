@@ -2,11 +2,13 @@
  *
  * A durable commit costs the same for one row as for fifty, so writes that
  * arrive together are worth committing together. Each caller submits one
- * item and blocks until a batch holding it has run. There is no timer: a
- * caller that finds fewer than max_running batches running leads the next
- * one at once, taking every item queued (up to max_batch), so a lone caller
- * waits for nothing but its own write, and under load items pile up while
- * batches run and are taken together by the next leader.
+ * item and blocks until a batch holding it has run. There is no timer: the
+ * caller whose item heads the queue leads the next batch as soon as fewer
+ * than max_running run, taking every item queued (up to max_batch), so a
+ * lone caller waits for nothing but its own write, and under load items
+ * pile up while batches run and are taken together by the next leader. A
+ * batch's end wakes the callers it settled and the next leader, no one
+ * else.
  *
  * The batch function runs on the leading caller's thread with no lock held.
  * It must settle every item it is given (each item's owner reads its own
@@ -22,6 +24,7 @@
 
 typedef struct combine_item {
     struct combine_item *next; /* the combiner's: the queue's link */
+    pthread_cond_t wake;       /* the combiner's: its submitter's wake-up */
     bool done;                 /* the combiner's: a batch has settled it */
 } combine_item;
 
@@ -29,8 +32,7 @@ typedef struct combine_item {
 typedef void (*combine_fn)(void *ctx, combine_item **items, size_t n);
 
 typedef struct combiner {
-    pthread_mutex_t mu; /* guards everything below */
-    pthread_cond_t cv;  /* a batch has ended */
+    pthread_mutex_t mu; /* guards everything below, and the items queued */
     combine_item *head;
     combine_item **tail;
     size_t queued;
