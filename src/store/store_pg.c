@@ -2399,7 +2399,7 @@ static int move_order(const void *x, const void *y)
 static void move_groups(void *ctx, combine_item **batch, size_t n)
 {
     pg_store *s = ctx;
-    move_item *items[COMBINE_BATCH_MAX];
+    move_item *items[COMBINE_BATCH_MAX] = {0};
     for (size_t i = 0; i < n; i++)
         items[i] = (move_item *)(void *)batch[i];
     /* The statement takes the moves in order, locking their cases as it
