@@ -292,21 +292,21 @@ static const char *const fixed_sql[ST_FIXED_COUNT] = {
     [ST_GENERIC_PLANS] = "SELECT set_config('plan_cache_mode', 'force_generic_plan', true)",
     /* store_case_move, for a group of moves at once: each case is found,
      * checked, moved, its event written and its entry queued, all in one
-     * statement. $1..$10 are the moves, by item number; $11..$13 the
-     * (service, stage) pairs each may leave, by item number. The result's
-     * columns are CASE_SELECT's, then the stage left, the event's id and the
-     * item's number; a move not made has no row. The stage left is that of
+     * statement. $1..$9 are the moves, numbered from 1 in their order;
+     * $10..$12 the (service, stage) pairs each may leave, by move number.
+     * The result's columns are CASE_SELECT's, then the stage left, the
+     * event's id and the move's number; a move not made has no row. The stage left is that of
      * the pair the state matched: should another transaction move the case
      * meanwhile, READ COMMITTED matches the pair again against the state it
      * left. Two moves of one case in one group match one state row, which
      * an UPDATE changes once: one of them is made. */
     [ST_CASE_MOVES] =
-        "WITH r AS (SELECT * FROM unnest($1::integer[], $2::text[], $3::bigint[], $4::text[],"
-        " $5::bigint[], $6::text[], $7::text[], $8::integer[], $9::integer[], $10::bigint[])"
-        " AS r (i, reference, org_id, stage, at, body, actor, kind, actor_kind, actor_id)),"
+        "WITH r AS (SELECT * FROM unnest($1::text[], $2::bigint[], $3::text[], $4::bigint[],"
+        " $5::text[], $6::text[], $7::integer[], $8::integer[], $9::bigint[]) WITH ORDINALITY"
+        " AS r (reference, org_id, stage, at, body, actor, kind, actor_kind, actor_id, i)),"
         " c AS (UPDATE case_states cs SET stage = r.stage,"
         " updated_at = greatest(cs.updated_at, r.at)"
-        " FROM r, cases k, unnest($11::integer[], $12::bigint[], $13::text[])"
+        " FROM r, cases k, unnest($10::integer[], $11::bigint[], $12::text[])"
         " AS f (i, service_id, stage)"
         " WHERE k.reference = r.reference AND k.org_id = r.org_id AND k.closed_at IS NULL"
         " AND cs.case_id = k.id AND f.i = r.i AND f.service_id = k.service_id"
@@ -2234,7 +2234,6 @@ typedef struct move_item {
 
 /* The statement's array parameters, as PostgreSQL array literals. */
 enum {
-    MA_ITEM,
     MA_REFERENCE,
     MA_ORG,
     MA_STAGE,
@@ -2293,7 +2292,6 @@ static bool move_arrays(move_item *const *items, size_t n, buf arrays[MA_COUNT])
 {
     for (size_t i = 0; i < n; i++) {
         const move_item *m = items[i];
-        array_int(&arrays[MA_ITEM], (int64_t)i);
         array_text(&arrays[MA_REFERENCE], m->reference);
         array_int(&arrays[MA_ORG], m->org_id);
         array_text(&arrays[MA_STAGE], m->ev->stage);
@@ -2304,7 +2302,7 @@ static bool move_arrays(move_item *const *items, size_t n, buf arrays[MA_COUNT])
         array_int(&arrays[MA_ACTOR_KIND], m->entry.actor);
         array_int_or_null(&arrays[MA_ACTOR_ID], m->entry.actor_id);
         for (size_t f = 0; f < m->n_from; f++) {
-            array_int(&arrays[MA_FROM_ITEM], (int64_t)i);
+            array_int(&arrays[MA_FROM_ITEM], (int64_t)i + 1);
             array_int(&arrays[MA_FROM_SERVICE], m->from[f].service_id);
             array_text(&arrays[MA_FROM_STAGE], m->from[f].stage);
         }
@@ -2344,10 +2342,10 @@ static store_rc case_moves_job(pconn *c, void *arg)
     PQclear(out[0]);
     PGresult *res = out[1];
     for (int row = 0; row < PQntuples(res); row++) {
-        int64_t i = col_int(res, row, 21);
-        if (i < 0 || (size_t)i >= b->n)
+        int64_t number = col_int(res, row, 21);
+        if (number < 1 || (size_t)number > b->n)
             continue;
-        move_item *m = b->items[i];
+        move_item *m = b->items[number - 1];
         bool oom = false;
         read_case(m->a, res, row, m->out, &oom);
         m->ev->from_stage = col_text(m->a, res, row, 19, &oom);

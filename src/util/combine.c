@@ -9,7 +9,6 @@ int combine_init(combiner *c, size_t max_batch, int max_running, combine_fn fn, 
         return -1;
     c->head = NULL;
     c->tail = &c->head;
-    c->queued = 0;
     c->running = 0;
     c->max_running = max_running;
     c->max_batch = max_batch;
@@ -35,7 +34,6 @@ static size_t take_batch(combiner *c, combine_item **batch)
     }
     if (!c->head)
         c->tail = &c->head;
-    c->queued -= n;
     return n;
 }
 
@@ -56,7 +54,6 @@ void combine_submit(combiner *c, combine_item *it)
     pthread_mutex_lock(&c->mu);
     *c->tail = it;
     c->tail = &it->next;
-    c->queued++;
     /* Only the caller at the queue's head leads, so a batch always holds its
      * leader's item, and a batch's end wakes its own callers and the next
      * leader rather than every caller waiting. */

@@ -35,7 +35,6 @@ typedef struct combiner {
     pthread_mutex_t mu; /* guards everything below, and the items queued */
     combine_item *head;
     combine_item **tail;
-    size_t queued;
     int running;
     int max_running;
     size_t max_batch;

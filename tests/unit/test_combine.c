@@ -77,8 +77,10 @@ static void record_init(record *r, combiner *c, bool hold)
 /* Items queued, and items whose batch has ended. */
 static size_t accounted(record *r, combiner *c, size_t *batches)
 {
+    size_t n = 0;
     pthread_mutex_lock(&c->mu);
-    size_t n = c->queued;
+    for (const combine_item *it = c->head; it; it = it->next)
+        n++;
     pthread_mutex_unlock(&c->mu);
     pthread_mutex_lock(&r->mu);
     n += r->settled;
